@@ -1,0 +1,2 @@
+//! Envelope benches (placeholder until the envelope lands).
+fn main() {}

@@ -1,0 +1,2 @@
+//! coffer layer 1: the envelope format.
+#![forbid(unsafe_code)]

@@ -1,0 +1,4 @@
+//! coffer layer 4: policy.
+#![forbid(unsafe_code)]
+
+pub use coffer_session as session;

@@ -1,0 +1,4 @@
+//! coffer layer 3: sessions.
+#![forbid(unsafe_code)]
+
+pub use coffer_keys as keys;
