@@ -1,4 +1,5 @@
 //! Basic round trips through the public API.
+#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
 
 use std::io::{Read, Write};
 
