@@ -87,7 +87,9 @@ pub fn read_chunk<R: Read + Seek>(
     }
     let range = layout.chunk_body_range(index);
     let len = usize::try_from(range.end - range.start).map_err(|_| Error::Crypto)?;
-    reader.seek(SeekFrom::Start(body_start + range.start))?;
+    // A body that would end past u64::MAX cannot be on any reader.
+    let at = body_start.checked_add(range.start).ok_or(Error::Crypto)?;
+    reader.seek(SeekFrom::Start(at))?;
     let mut buf = Zeroizing::new(vec![0u8; len]);
     if read_full(reader, &mut buf)? != len {
         return Err(Error::Crypto);
