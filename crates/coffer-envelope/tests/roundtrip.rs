@@ -23,6 +23,20 @@ fn max_limits() -> ReaderLimits {
     }
 }
 
+/// Fewer cases under Miri, and no failure file (Miri isolates the file
+/// system).
+fn header_config() -> ProptestConfig {
+    if cfg!(miri) {
+        ProptestConfig {
+            cases: 8,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    } else {
+        ProptestConfig::with_cases(256)
+    }
+}
+
 fn suite() -> impl Strategy<Value = Suite> {
     prop::sample::select(Suite::ALL.to_vec())
 }
@@ -90,7 +104,7 @@ fn header() -> impl Strategy<Value = Header> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 }))]
+    #![proptest_config(header_config())]
 
     #[test]
     fn parse_inverts_serialize(h in header()) {
@@ -209,7 +223,7 @@ fn check_body(suite: Suite, chunk_log2: u8, pt: &[u8], splits: &[usize], read_bu
 }
 
 #[test]
-#[cfg_attr(miri, ignore)] // megabytes of AEAD: too slow under Miri
+#[cfg_attr(miri, ignore)] // ring's AEAD is native code, which Miri cannot run
 fn bodies_round_trip_at_chunk_boundaries() {
     for suite in Suite::ALL {
         for chunk_log2 in [10u8, 12, 16] {
@@ -233,7 +247,7 @@ fn bodies_round_trip_at_chunk_boundaries() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore)] // as above
 fn bodies_round_trip_with_large_chunks() {
     // A 16 MiB chunk (the format's maximum) and the lengths around it.
     let c = 1usize << 24;
@@ -252,7 +266,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    #[cfg_attr(miri, ignore)]
+    #[cfg_attr(miri, ignore)] // as above
     fn bodies_round_trip_at_random_sizes(
         suite in suite(),
         chunk_log2 in prop::sample::select(vec![10u8, 11, 13, 16]),
