@@ -36,11 +36,14 @@ pub fn seal_body_into(
 /// Seals `plaintext` as a body.
 ///
 /// ```
+/// # // ring's AEAD is native code, which Miri cannot run.
+/// # #[cfg(not(miri))] {
 /// use coffer_envelope::{open_body, seal_body, ChunkCipher, ContentKey, Suite};
 /// let cipher = ChunkCipher::new(Suite::Aes256GcmHkdfSha256, &ContentKey::new(&[7; 32], &[9; 12]))?;
 /// let body = seal_body(&cipher, 10, b"hello")?;
 /// assert_eq!(body.len(), 5 + 16);
 /// assert_eq!(&open_body(&cipher, 10, &body)?[..], b"hello");
+/// # }
 /// # Ok::<(), coffer_envelope::Error>(())
 /// ```
 pub fn seal_body(cipher: &ChunkCipher, chunk_log2: u8, plaintext: &[u8]) -> Result<Vec<u8>> {
@@ -87,7 +90,9 @@ pub fn read_chunk<R: Read + Seek>(
     }
     let range = layout.chunk_body_range(index);
     let len = usize::try_from(range.end - range.start).map_err(|_| Error::Crypto)?;
-    reader.seek(SeekFrom::Start(body_start + range.start))?;
+    // A body that would end past u64::MAX cannot be on any reader.
+    let at = body_start.checked_add(range.start).ok_or(Error::Crypto)?;
+    reader.seek(SeekFrom::Start(at))?;
     let mut buf = Zeroizing::new(vec![0u8; len]);
     if read_full(reader, &mut buf)? != len {
         return Err(Error::Crypto);

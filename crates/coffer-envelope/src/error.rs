@@ -173,6 +173,11 @@ pub enum Error {
         /// The message's chunk count.
         count: u64,
     },
+    /// A [`BodySealer`](crate::BodySealer) was used after one of its writes
+    /// failed: the inner writer may hold part of a chunk, so the body cannot
+    /// be continued. Start a new message.
+    #[error("an earlier write failed: the body is incomplete")]
+    SealerBroken,
     /// Authentication failed. This is the only cryptographic error: it covers
     /// a wrong key, any modified byte, truncation, extension, reordering and
     /// a missing or repeated final chunk.

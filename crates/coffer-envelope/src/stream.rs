@@ -6,7 +6,6 @@ use zeroize::Zeroizing;
 
 use crate::chunk::{ChunkCipher, CHUNK_TAG_LEN, MAX_CHUNKS};
 use crate::error::{Error, Result};
-use crate::io::read_full;
 use crate::limits::{MAX_CHUNK_LOG2, MIN_CHUNK_LOG2};
 
 fn check_chunk_log2(chunk_log2: u8) -> Result<usize> {
@@ -22,6 +21,8 @@ fn check_chunk_log2(chunk_log2: u8) -> Result<usize> {
 /// without it leaves a body that every reader rejects as truncated.
 ///
 /// ```
+/// # // ring's AEAD is native code, which Miri cannot run.
+/// # #[cfg(not(miri))] {
 /// use std::io::{Read, Write};
 /// use coffer_envelope::{BodyOpener, BodySealer, ChunkCipher, ContentKey, Suite};
 /// let key = ContentKey::new(&[1; 32], &[2; 12]);
@@ -32,6 +33,7 @@ fn check_chunk_log2(chunk_log2: u8) -> Result<usize> {
 /// let mut plaintext = Vec::new();
 /// BodyOpener::new(&body[..], cipher()?, 10)?.read_to_end(&mut plaintext)?;
 /// assert_eq!(plaintext, vec![42u8; 5000]);
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -41,6 +43,10 @@ pub struct BodySealer<W: Write> {
     chunk_size: usize,
     buf: Zeroizing<Vec<u8>>,
     index: u64,
+    /// Set while a chunk is being written and left set if that fails: the
+    /// inner writer may hold part of a chunk, so the body cannot be
+    /// continued, and the buffer may hold ciphertext rather than plaintext.
+    broken: bool,
 }
 
 impl<W: Write> BodySealer<W> {
@@ -53,19 +59,25 @@ impl<W: Write> BodySealer<W> {
             chunk_size,
             buf: Zeroizing::new(Vec::with_capacity(chunk_size + CHUNK_TAG_LEN)),
             index: 0,
+            broken: false,
         })
     }
 
     /// Seals and writes the buffered chunk.
     fn flush_chunk(&mut self, is_final: bool) -> Result<()> {
+        if self.broken {
+            return Err(Error::SealerBroken);
+        }
         if self.index >= MAX_CHUNKS {
             return Err(Error::MessageTooLong);
         }
+        self.broken = true;
         let tag = self.cipher.seal_chunk(self.index, is_final, &mut self.buf)?;
         self.buf.extend_from_slice(&tag);
         self.inner.write_all(&self.buf)?;
         self.buf.clear();
         self.index += 1;
+        self.broken = false;
         Ok(())
     }
 
@@ -86,6 +98,9 @@ impl<W: Write> BodySealer<W> {
 
 impl<W: Write> Write for BodySealer<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.broken {
+            return Err(Error::SealerBroken.into_io());
+        }
         if data.is_empty() {
             return Ok(0);
         }
@@ -110,14 +125,19 @@ impl<W: Write> Write for BodySealer<W> {
 /// the stream (`Ok(0)`) is reported only after the final chunk verifies. Any
 /// damage is an [`std::io::Error`] of kind `InvalidData` wrapping
 /// [`Error::Crypto`] (see [`Error::from_io`]); after it the opener yields
-/// nothing more.
+/// nothing more. An error of the inner reader is passed through and loses
+/// nothing: reading again resumes where it stopped.
 #[derive(Debug)]
 pub struct BodyOpener<R: Read> {
     inner: R,
     cipher: ChunkCipher,
-    chunk_size: usize,
+    /// One whole chunk (ciphertext and tag), allocated once.
     buf: Zeroizing<Vec<u8>>,
-    pos: usize,
+    /// Verified plaintext not yet handed out: `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// Bytes of the next chunk read so far into `buf`.
+    filled: usize,
     index: u64,
     state: State,
 }
@@ -136,9 +156,10 @@ impl<R: Read> BodyOpener<R> {
         Ok(BodyOpener {
             inner,
             cipher,
-            chunk_size,
-            buf: Zeroizing::new(Vec::with_capacity(chunk_size + CHUNK_TAG_LEN)),
-            pos: 0,
+            buf: Zeroizing::new(vec![0u8; chunk_size + CHUNK_TAG_LEN]),
+            start: 0,
+            end: 0,
+            filled: 0,
             index: 0,
             state: State::Reading,
         })
@@ -156,18 +177,28 @@ impl<R: Read> BodyOpener<R> {
     /// chunk, and it can only be short because the input ended, so nothing
     /// can trail it.
     fn next_chunk(&mut self) -> Result<()> {
-        let full = self.chunk_size + CHUNK_TAG_LEN;
-        self.buf.resize(full, 0);
-        let got = read_full(&mut self.inner, &mut self.buf)?;
-        self.buf.truncate(got);
-        self.pos = 0;
+        let full = self.buf.len();
+        while self.filled < full {
+            match self.inner.read(&mut self.buf[self.filled..]) {
+                Ok(0) => break,
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // `filled` keeps what was read, so a retry resumes here.
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+        let got = core::mem::take(&mut self.filled);
         let is_final = got < full;
         if is_final && got < CHUNK_TAG_LEN {
             // Covers a missing final chunk (got == 0) too.
             return Err(Error::Crypto);
         }
-        let pt_len = self.cipher.open_chunk(self.index, is_final, &mut self.buf)?.len();
-        self.buf.truncate(pt_len);
+        let pt_len = self
+            .cipher
+            .open_chunk(self.index, is_final, &mut self.buf[..got])?
+            .len();
+        self.start = 0;
+        self.end = pt_len;
         self.index += 1;
         if is_final {
             self.state = State::Done;
@@ -186,14 +217,12 @@ impl<R: Read> Read for BodyOpener<R> {
         if out.is_empty() {
             return Ok(0);
         }
-        while self.pos == self.buf.len() {
+        while self.start == self.end {
             match self.state {
                 State::Done => return Ok(0),
                 State::Failed => return Err(Error::Crypto.into_io()),
                 State::Reading => {
                     if let Err(e) = self.next_chunk() {
-                        self.buf.clear();
-                        self.pos = 0;
                         if !matches!(e, Error::Io(_)) {
                             self.state = State::Failed;
                         }
@@ -202,9 +231,9 @@ impl<R: Read> Read for BodyOpener<R> {
                 }
             }
         }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
+        let n = out.len().min(self.end - self.start);
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        self.start += n;
         Ok(n)
     }
 }

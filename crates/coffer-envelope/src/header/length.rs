@@ -2,6 +2,7 @@
 
 use std::io::Read;
 
+use crate::context::ContextEntries;
 use crate::cursor::Cursor;
 use crate::error::{Error, Field, Result};
 use crate::header::view::{read_keys_len, Fixed};
@@ -23,7 +24,9 @@ pub enum HeaderLength {
 /// Two bounded reads always suffice: the 44-byte fixed prefix gives the
 /// context length, and `44 + context_len + 34` bytes give the key section
 /// length. Every length is checked against `limits` before it is reported,
-/// so a caller may allocate what it is told.
+/// so a caller may allocate what it is told, and the context is validated
+/// before the key section length after it is trusted, so errors name the
+/// same field [`HeaderView::parse`](crate::HeaderView::parse) would.
 ///
 /// ```
 /// use coffer_envelope::{header_len, HeaderLength, ReaderLimits};
@@ -40,6 +43,9 @@ pub fn header_len(prefix: &[u8], limits: &ReaderLimits) -> Result<HeaderLength> 
     if prefix.len() < keys_len_at + 2 {
         return Ok(HeaderLength::NeedAtLeast(keys_len_at + 2));
     }
+    // Report a bad context before reading past it, as the parser would:
+    // with a wrong context length, what follows is not the key section.
+    ContextEntries::validate(&prefix[FIXED_LEN..keys_len_at - COMMITMENT_LEN])?;
     let mut c = Cursor::new(&prefix[keys_len_at..]);
     let keys_len = read_keys_len(&mut c, limits)?;
     Ok(HeaderLength::Exact(
