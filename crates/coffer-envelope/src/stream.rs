@@ -1,0 +1,210 @@
+//! Streaming bodies through `Write` and `Read` in constant memory.
+
+use std::io::{self, Read, Write};
+
+use zeroize::Zeroizing;
+
+use crate::chunk::{ChunkCipher, CHUNK_TAG_LEN, MAX_CHUNKS};
+use crate::error::{Error, Result};
+use crate::io::read_full;
+use crate::limits::{MAX_CHUNK_LOG2, MIN_CHUNK_LOG2};
+
+fn check_chunk_log2(chunk_log2: u8) -> Result<usize> {
+    if !(MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&chunk_log2) {
+        return Err(Error::ChunkLog2OutOfRange(chunk_log2));
+    }
+    Ok(1usize << chunk_log2)
+}
+
+/// Seals a body as it is written, holding at most one chunk in memory.
+///
+/// Call [`BodySealer::finish`] to write the final chunk: a sealer dropped
+/// without it leaves a body that every reader rejects as truncated.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use coffer_envelope::{BodyOpener, BodySealer, ChunkCipher, ContentKey, Suite};
+/// let key = ContentKey::new(&[1; 32], &[2; 12]);
+/// let cipher = || ChunkCipher::new(Suite::ChaCha20Poly1305HkdfSha256, &key);
+/// let mut sealer = BodySealer::new(Vec::new(), cipher()?, 10)?;
+/// sealer.write_all(&vec![42u8; 5000])?;
+/// let body = sealer.finish()?;
+/// let mut plaintext = Vec::new();
+/// BodyOpener::new(&body[..], cipher()?, 10)?.read_to_end(&mut plaintext)?;
+/// assert_eq!(plaintext, vec![42u8; 5000]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct BodySealer<W: Write> {
+    inner: W,
+    cipher: ChunkCipher,
+    chunk_size: usize,
+    buf: Zeroizing<Vec<u8>>,
+    index: u64,
+}
+
+impl<W: Write> BodySealer<W> {
+    /// A sealer writing chunks of `2^chunk_log2` plaintext bytes to `inner`.
+    pub fn new(inner: W, cipher: ChunkCipher, chunk_log2: u8) -> Result<Self> {
+        let chunk_size = check_chunk_log2(chunk_log2)?;
+        Ok(BodySealer {
+            inner,
+            cipher,
+            chunk_size,
+            buf: Zeroizing::new(Vec::with_capacity(chunk_size + CHUNK_TAG_LEN)),
+            index: 0,
+        })
+    }
+
+    /// Seals and writes the buffered chunk.
+    fn flush_chunk(&mut self, is_final: bool) -> Result<()> {
+        if self.index >= MAX_CHUNKS {
+            return Err(Error::MessageTooLong);
+        }
+        let tag = self.cipher.seal_chunk(self.index, is_final, &mut self.buf)?;
+        self.buf.extend_from_slice(&tag);
+        self.inner.write_all(&self.buf)?;
+        self.buf.clear();
+        self.index += 1;
+        Ok(())
+    }
+
+    /// Writes the final chunk and returns the inner writer.
+    ///
+    /// A full buffered chunk is written as an ordinary chunk followed by an
+    /// empty final one, since the final chunk must be shorter than a full
+    /// chunk.
+    pub fn finish(mut self) -> Result<W> {
+        if self.buf.len() == self.chunk_size {
+            self.flush_chunk(false)?;
+        }
+        self.flush_chunk(true)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for BodySealer<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        // A full chunk is sealed only once more data arrives: until then it
+        // might still be the last one.
+        if self.buf.len() == self.chunk_size {
+            self.flush_chunk(false).map_err(Error::into_io)?;
+        }
+        let n = data.len().min(self.chunk_size - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Opens a body as it is read, holding at most one chunk in memory.
+///
+/// Plaintext is released only after its chunk's tag verifies, and the end of
+/// the stream (`Ok(0)`) is reported only after the final chunk verifies. Any
+/// damage is an [`std::io::Error`] of kind `InvalidData` wrapping
+/// [`Error::Crypto`] (see [`Error::from_io`]); after it the opener yields
+/// nothing more.
+#[derive(Debug)]
+pub struct BodyOpener<R: Read> {
+    inner: R,
+    cipher: ChunkCipher,
+    chunk_size: usize,
+    buf: Zeroizing<Vec<u8>>,
+    pos: usize,
+    index: u64,
+    state: State,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Reading,
+    Done,
+    Failed,
+}
+
+impl<R: Read> BodyOpener<R> {
+    /// An opener reading a body of `2^chunk_log2`-byte chunks from `inner`.
+    pub fn new(inner: R, cipher: ChunkCipher, chunk_log2: u8) -> Result<Self> {
+        let chunk_size = check_chunk_log2(chunk_log2)?;
+        Ok(BodyOpener {
+            inner,
+            cipher,
+            chunk_size,
+            buf: Zeroizing::new(Vec::with_capacity(chunk_size + CHUNK_TAG_LEN)),
+            pos: 0,
+            index: 0,
+            state: State::Reading,
+        })
+    }
+
+    /// Whether the final chunk has been verified.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Reads and verifies the next chunk into the buffer.
+    ///
+    /// A full-length chunk can only be a non-final one (the final chunk is
+    /// always shorter), so no lookahead is needed: a short read is the final
+    /// chunk, and it can only be short because the input ended, so nothing
+    /// can trail it.
+    fn next_chunk(&mut self) -> Result<()> {
+        let full = self.chunk_size + CHUNK_TAG_LEN;
+        self.buf.resize(full, 0);
+        let got = read_full(&mut self.inner, &mut self.buf)?;
+        self.buf.truncate(got);
+        self.pos = 0;
+        let is_final = got < full;
+        if is_final && got < CHUNK_TAG_LEN {
+            // Covers a missing final chunk (got == 0) too.
+            return Err(Error::Crypto);
+        }
+        let pt_len = self.cipher.open_chunk(self.index, is_final, &mut self.buf)?.len();
+        self.buf.truncate(pt_len);
+        self.index += 1;
+        if is_final {
+            self.state = State::Done;
+        }
+        Ok(())
+    }
+
+    /// Returns the inner reader, positioned after the last chunk read.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Read for BodyOpener<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        while self.pos == self.buf.len() {
+            match self.state {
+                State::Done => return Ok(0),
+                State::Failed => return Err(Error::Crypto.into_io()),
+                State::Reading => {
+                    if let Err(e) = self.next_chunk() {
+                        self.buf.clear();
+                        self.pos = 0;
+                        if !matches!(e, Error::Io(_)) {
+                            self.state = State::Failed;
+                        }
+                        return Err(e.into_io());
+                    }
+                }
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
