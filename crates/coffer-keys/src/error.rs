@@ -13,6 +13,11 @@ use crate::keyring::KeyState;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The envelope bytes are malformed or exceed a reader limit (including
+    /// a suite outside the caller's allow-list), as reported by the format
+    /// layer.
+    #[error(transparent)]
+    Format(coffer_envelope::Error),
     /// A cryptographic check failed: wrong key or password, tampered header,
     /// commitment, key section or body. Deliberately says nothing more.
     #[error("cryptographic failure")]
@@ -61,9 +66,6 @@ pub enum Error {
     /// A context entry the caller requires has another value.
     #[error("context entry `{0}` does not have the expected value")]
     ContextMismatch(String),
-    /// The message's suite is not in the caller's allow-list.
-    #[error("suite `{0:#06x}` is not allowed")]
-    SuiteNotAllowed(u16),
     /// The message was sealed with external AAD and none was supplied.
     #[error("message requires external aad")]
     ExternalAadRequired,
@@ -125,6 +127,16 @@ pub enum Error {
 impl Error {
     pub(crate) fn crypto(reason: CryptoReason) -> Self {
         Self::Crypto(CryptoFailure { reason })
+    }
+}
+
+impl From<coffer_envelope::Error> for Error {
+    fn from(err: coffer_envelope::Error) -> Self {
+        match err {
+            coffer_envelope::Error::Crypto => Self::crypto(CryptoReason::Body),
+            coffer_envelope::Error::Io(io) => Self::Io(io),
+            other => Self::Format(other),
+        }
     }
 }
 

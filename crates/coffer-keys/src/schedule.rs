@@ -88,11 +88,7 @@ impl MessageKeys {
     }
 
     /// Checks a header's tag in constant time.
-    pub(crate) fn check_header_tag(
-        &self,
-        signed_bytes: &[u8],
-        tag: &[u8; 32],
-    ) -> Result<(), Error> {
+    pub(crate) fn check_header_tag(&self, signed_bytes: &[u8], tag: &[u8; 32]) -> Result<(), Error> {
         if ct_eq(&self.header_tag(signed_bytes), tag) {
             Ok(())
         } else {
@@ -147,8 +143,7 @@ mod tests {
 
     #[test]
     fn every_input_changes_the_commitment() {
-        let base =
-            MessageKeys::derive(&DataKey::from_bytes([1; 32]), 1, &[2; 32], &[3; 32]).unwrap();
+        let base = MessageKeys::derive(&DataKey::from_bytes([1; 32]), 1, &[2; 32], &[3; 32]).unwrap();
         let variants = [
             MessageKeys::derive(&DataKey::from_bytes([9; 32]), 1, &[2; 32], &[3; 32]).unwrap(),
             MessageKeys::derive(&DataKey::from_bytes([1; 32]), 2, &[2; 32], &[3; 32]).unwrap(),
@@ -163,8 +158,7 @@ mod tests {
 
     #[test]
     fn header_tag_check_rejects_any_change() {
-        let keys =
-            MessageKeys::derive(&DataKey::from_bytes([1; 32]), 1, &[2; 32], &[3; 32]).unwrap();
+        let keys = MessageKeys::derive(&DataKey::from_bytes([1; 32]), 1, &[2; 32], &[3; 32]).unwrap();
         let tag = keys.header_tag(b"header");
         assert!(keys.check_header_tag(b"header", &tag).is_ok());
         assert!(keys.check_header_tag(b"headeR", &tag).is_err());

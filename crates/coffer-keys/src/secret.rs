@@ -77,23 +77,11 @@ secret_key!(
     HeaderKey
 );
 
-impl DataKey {
-    pub(crate) fn random(rng: &Randomness) -> Result<Self, Error> {
-        let mut bytes = [0u8; 32];
-        rng.fill(&mut bytes)?;
-        Ok(Self(bytes))
-    }
-}
-
 impl KeyEncryptionKey {
     /// A fresh key from the system's secure random generator.
     pub fn generate() -> Result<Self, Error> {
-        Self::random(&Randomness::system())
-    }
-
-    pub(crate) fn random(rng: &Randomness) -> Result<Self, Error> {
         let mut bytes = [0u8; 32];
-        rng.fill(&mut bytes)?;
+        Randomness::system().fill(&mut bytes)?;
         Ok(Self(bytes))
     }
 }

@@ -18,23 +18,15 @@ mod password;
 use zeroize::Zeroizing;
 
 pub use external::{KeyWrapper, KeyWrapperError};
+pub(crate) use password::IterationBounds;
 pub(crate) use password::{unwrap_password, wrap_password};
-pub(crate) use password::{IterationBounds, PASSWORD_BODY_LEN};
 pub use password::{DEFAULT_MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS};
+
+use coffer_envelope::{KeyType, LOCAL_BODY_LEN};
 
 use crate::primitive::{aes256gcm_open, aes256gcm_seal, ct_eq, hkdf_sha256};
 use crate::secret::{DataKey, KeyEncryptionKey};
 use crate::{CryptoReason, Error};
-
-/// Wrapped key type `01`: a KEK from a keyring or a project key.
-pub const TYPE_LOCAL: u8 = 0x01;
-/// Wrapped key type `02`: a password through PBKDF2-HMAC-SHA256.
-pub const TYPE_PASSWORD: u8 = 0x02;
-/// Wrapped key type `03`: an external [`KeyWrapper`] (a KMS).
-pub const TYPE_EXTERNAL: u8 = 0x03;
-
-/// Length of a type `01` body.
-pub(crate) const LOCAL_BODY_LEN: usize = 96;
 
 const WRAP_LABEL: &[u8] = b"coffer/v1 wrap";
 const WRAP_NONCE: [u8; 12] = [0; 12];
@@ -47,7 +39,7 @@ const WRAP_NONCE: [u8; 12] = [0; 12];
 /// AAD), so a wrapped key moved into another message does not unwrap there.
 #[derive(Debug, Clone, Copy)]
 pub struct WrapBinding<'a> {
-    key_type: u8,
+    key_type: KeyType,
     suite_id: u16,
     kid: &'a [u8],
     message_id: &'a [u8; 32],
@@ -56,7 +48,7 @@ pub struct WrapBinding<'a> {
 
 impl<'a> WrapBinding<'a> {
     pub(crate) fn new(
-        key_type: u8,
+        key_type: KeyType,
         suite_id: u16,
         kid: &'a [u8],
         message_id: &'a [u8; 32],
@@ -72,7 +64,7 @@ impl<'a> WrapBinding<'a> {
     }
 
     /// The wrapped key type.
-    pub fn key_type(&self) -> u8 {
+    pub fn key_type(&self) -> KeyType {
         self.key_type
     }
 
@@ -119,7 +111,7 @@ impl<'a> WrapBinding<'a> {
         // A kid is at most 64 bytes (checked by the format layer and by
         // `KeyId`), so the length always fits.
         let kid_len = u8::try_from(self.kid.len()).unwrap_or(u8::MAX);
-        [0x00, self.key_type, suite[0], suite[1], kid_len]
+        [0x00, self.key_type.0, suite[0], suite[1], kid_len]
     }
 }
 
@@ -149,13 +141,8 @@ fn wrap_keys(
 ) -> Result<(Zeroizing<[u8; 32]>, [u8; 32]), Error> {
     let mut okm = Zeroizing::new([0u8; 64]);
     let fixed = binding.fixed_fields();
-    hkdf_sha256(
-        wrap_salt,
-        kek,
-        &binding.info_parts(&fixed),
-        okm.as_mut_slice(),
-    )
-    .map_err(|_| Error::crypto(CryptoReason::Derivation))?;
+    hkdf_sha256(wrap_salt, kek, &binding.info_parts(&fixed), okm.as_mut_slice())
+        .map_err(|_| Error::crypto(CryptoReason::Derivation))?;
     let mut wk = Zeroizing::new([0u8; 32]);
     let mut wc = [0u8; 32];
     wk.copy_from_slice(&okm[..32]);

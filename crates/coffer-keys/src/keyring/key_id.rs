@@ -47,9 +47,8 @@ impl KeyId {
         let invalid = || Error::InvalidKeyId(String::from_utf8_lossy(kid).into_owned());
         let text = std::str::from_utf8(kid).map_err(|_| invalid())?;
         let (name, version) = text.rsplit_once(':').ok_or_else(invalid)?;
-        let canonical_digits = !version.is_empty()
-            && version.bytes().all(|b| b.is_ascii_digit())
-            && !version.starts_with('0');
+        let canonical_digits =
+            !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) && !version.starts_with('0');
         if !canonical_digits {
             return Err(invalid());
         }

@@ -8,13 +8,12 @@ use std::num::NonZeroU32;
 
 use zeroize::Zeroizing;
 
-use super::{unwrap_committed, wrap_committed, UnwrapFailure, WrapBinding, LOCAL_BODY_LEN};
+use coffer_envelope::{LOCAL_BODY_LEN, PASSWORD_BODY_LEN};
+
+use super::{unwrap_committed, wrap_committed, UnwrapFailure, WrapBinding};
 use crate::primitive::pbkdf2_sha256;
 use crate::secret::{DataKey, Password};
 use crate::Error;
-
-/// Length of a type `02` body.
-pub(crate) const PASSWORD_BODY_LEN: usize = 4 + 16 + LOCAL_BODY_LEN;
 
 /// The fewest PBKDF2 iterations written or accepted (OWASP's 2023 figure for
 /// PBKDF2-HMAC-SHA256).
@@ -56,12 +55,7 @@ impl IterationBounds {
 
 fn stretch(password: &Password, salt: &[u8; 16], iterations: NonZeroU32) -> Zeroizing<[u8; 32]> {
     let mut kek = Zeroizing::new([0u8; 32]);
-    pbkdf2_sha256(
-        iterations,
-        salt,
-        password.expose_secret(),
-        kek.as_mut_slice(),
-    );
+    pbkdf2_sha256(iterations, salt, password.expose_secret(), kek.as_mut_slice());
     kek
 }
 
@@ -115,7 +109,7 @@ mod tests {
     const FAST: IterationBounds = IterationBounds { min: 1, max: 10 };
 
     fn binding<'a>(message_id: &'a [u8; 32], th: &'a [u8; 32]) -> WrapBinding<'a> {
-        WrapBinding::new(super::super::TYPE_PASSWORD, 1, b"", message_id, th)
+        WrapBinding::new(coffer_envelope::KeyType::PASSWORD, 1, b"", message_id, th)
     }
 
     #[test]
@@ -124,15 +118,7 @@ mod tests {
         let b = binding(&mid, &th);
         let pw = Password::new("pw");
         let two = NonZeroU32::new(2).unwrap();
-        let body = wrap_password(
-            &pw,
-            two,
-            [3; 16],
-            [4; 16],
-            &b,
-            &DataKey::from_bytes([5; 32]),
-        )
-        .unwrap();
+        let body = wrap_password(&pw, two, [3; 16], [4; 16], &b, &DataKey::from_bytes([5; 32])).unwrap();
         assert_eq!(&body[..4], &[0, 0, 0, 2]);
         let dek = unwrap_password(&pw, FAST, &b, &body).unwrap().unwrap();
         assert_eq!(dek, DataKey::from_bytes([5; 32]));
