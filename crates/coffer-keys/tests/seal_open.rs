@@ -112,7 +112,11 @@ fn every_recipient_type_opens_alone() {
     .unwrap();
     let cases: Vec<(OpenOptions<'_>, KeyType, &[u8])> = vec![
         (fast_open().keyring(&ring), KeyType::LOCAL, b"docs:1"),
-        (fast_open().project_key(&project), KeyType::LOCAL, b"project.alpha:1"),
+        (
+            fast_open().project_key(&project),
+            KeyType::LOCAL,
+            b"project.alpha:1",
+        ),
         (fast_open().password(&password), KeyType::PASSWORD, b""),
         (fast_open().key_wrapper(&kms), KeyType::EXTERNAL, b"kms:1"),
     ];
@@ -130,7 +134,12 @@ fn streaming_matches_one_shot_and_range_reads_any_slice() {
     let ring = keyring();
     let plaintext = pattern(5 * 1024 + 17);
     let options = SealOptions::new().chunk_log2(10);
-    let mut sealer = Sealer::new(Vec::new(), &[Recipient::keyring(&ring, "docs").unwrap()], &options).unwrap();
+    let mut sealer = Sealer::new(
+        Vec::new(),
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &options,
+    )
+    .unwrap();
     for piece in plaintext.chunks(700) {
         sealer.write_all(piece).unwrap();
     }
@@ -145,9 +154,20 @@ fn streaming_matches_one_shot_and_range_reads_any_slice() {
     assert_eq!(streamed, plaintext);
 
     let mut cursor = Cursor::new(&sealed);
-    for (start, end) in [(0, 0), (0, 1), (1000, 1100), (1023, 1025), (2048, 5 * 1024 + 17), (0, 5 * 1024 + 17)] {
+    for (start, end) in [
+        (0, 0),
+        (0, 1),
+        (1000, 1100),
+        (1023, 1025),
+        (2048, 5 * 1024 + 17),
+        (0, 5 * 1024 + 17),
+    ] {
         let part = open_range(&mut cursor, start..end, &open_options).unwrap();
-        assert_eq!(part.plaintext(), &plaintext[start as usize..end as usize], "{start}..{end}");
+        assert_eq!(
+            part.plaintext(),
+            &plaintext[start as usize..end as usize],
+            "{start}..{end}"
+        );
         cursor.set_position(0);
     }
     assert!(matches!(
@@ -160,15 +180,25 @@ fn streaming_matches_one_shot_and_range_reads_any_slice() {
 fn range_open_decrypts_only_the_chunks_it_needs() {
     let ring = keyring();
     let plaintext = pattern(4 * 1024);
-    let mut sealed = seal(&plaintext, &[Recipient::keyring(&ring, "docs").unwrap()], &SealOptions::new().chunk_log2(10)).unwrap();
-    let header_len = open(&sealed, &OpenOptions::new().keyring(&ring)).unwrap().info().header_len;
+    let mut sealed = seal(
+        &plaintext,
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new().chunk_log2(10),
+    )
+    .unwrap();
+    let header_len = open(&sealed, &OpenOptions::new().keyring(&ring))
+        .unwrap()
+        .info()
+        .header_len;
     // Corrupt chunk 3; chunks 0..3 stay readable by range, the whole does not open.
     let chunk3 = header_len + 3 * (1024 + 16);
     sealed[chunk3 + 5] ^= 1;
     let options = OpenOptions::new().keyring(&ring);
     let part = open_range(&mut Cursor::new(&sealed), 100..3000, &options).unwrap();
     assert_eq!(part.plaintext(), &plaintext[100..3000]);
-    assert!(is_crypto(&open_range(&mut Cursor::new(&sealed), 3000..3100, &options).unwrap_err()));
+    assert!(is_crypto(
+        &open_range(&mut Cursor::new(&sealed), 3000..3100, &options).unwrap_err()
+    ));
     assert!(is_crypto(&open(&sealed, &options).unwrap_err()));
 }
 
@@ -182,18 +212,32 @@ fn required_context_and_suites_are_enforced_before_keys() {
         .reserved_context("coffer.project", b"p-1")
         .unwrap();
     let sealed = seal(b"x", &[Recipient::keyring(&ring, "docs").unwrap()], &options).unwrap();
-    let ok = open(&sealed, &OpenOptions::new().keyring(&ring).require_context("coffer.project", b"p-1")).unwrap();
+    let ok = open(
+        &sealed,
+        &OpenOptions::new()
+            .keyring(&ring)
+            .require_context("coffer.project", b"p-1"),
+    )
+    .unwrap();
     assert_eq!(ok.info().suite, Suite::ChaCha20Poly1305HkdfSha256);
     assert_eq!(ok.info().context.get("doc"), Some(&b"42"[..]));
 
-    let wrong_project = OpenOptions::new().keyring(&ring).require_context("coffer.project", b"p-2");
+    let wrong_project = OpenOptions::new()
+        .keyring(&ring)
+        .require_context("coffer.project", b"p-2");
     assert!(matches!(open(&sealed, &wrong_project), Err(Error::ContextMismatch(k)) if k == "coffer.project"));
-    let missing = OpenOptions::new().keyring(&ring).require_context("coffer.document", b"d");
+    let missing = OpenOptions::new()
+        .keyring(&ring)
+        .require_context("coffer.document", b"d");
     assert!(matches!(open(&sealed, &missing), Err(Error::MissingContext(k)) if k == "coffer.document"));
-    let aes_only = OpenOptions::new().keyring(&ring).allow_suites(&[Suite::Aes256GcmHkdfSha256]);
+    let aes_only = OpenOptions::new()
+        .keyring(&ring)
+        .allow_suites(&[Suite::Aes256GcmHkdfSha256]);
     assert!(matches!(
         open(&sealed, &aes_only),
-        Err(Error::Format(envelope::Error::SuiteNotAllowed(Suite::ChaCha20Poly1305HkdfSha256)))
+        Err(Error::Format(envelope::Error::SuiteNotAllowed(
+            Suite::ChaCha20Poly1305HkdfSha256
+        )))
     ));
 }
 
@@ -212,29 +256,74 @@ fn user_context_may_not_use_the_reserved_prefix() {
 #[test]
 fn external_aad_is_required_and_bound() {
     let ring = keyring();
-    let sealed = seal(b"x", &[Recipient::keyring(&ring, "docs").unwrap()], &SealOptions::new().external_aad(b"row 7")).unwrap();
+    let sealed = seal(
+        b"x",
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new().external_aad(b"row 7"),
+    )
+    .unwrap();
     let base = OpenOptions::new().keyring(&ring);
     assert!(matches!(open(&sealed, &base), Err(Error::ExternalAadRequired)));
-    assert_eq!(open(&sealed, &base.clone().external_aad(b"row 7")).unwrap().plaintext(), b"x");
-    assert!(is_crypto(&open(&sealed, &base.clone().external_aad(b"row 8")).unwrap_err()));
-    let plain = seal(b"x", &[Recipient::keyring(&ring, "docs").unwrap()], &SealOptions::new()).unwrap();
-    assert!(matches!(open(&plain, &base.external_aad(b"row 7")), Err(Error::ExternalAadUnexpected)));
+    assert_eq!(
+        open(&sealed, &base.clone().external_aad(b"row 7"))
+            .unwrap()
+            .plaintext(),
+        b"x"
+    );
+    assert!(is_crypto(
+        &open(&sealed, &base.clone().external_aad(b"row 8")).unwrap_err()
+    ));
+    let plain = seal(
+        b"x",
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new(),
+    )
+    .unwrap();
+    assert!(matches!(
+        open(&plain, &base.external_aad(b"row 7")),
+        Err(Error::ExternalAadUnexpected)
+    ));
 }
 
 #[test]
 fn keyring_states_decide_what_opens() {
     let mut ring = keyring();
-    let sealed_v1 = seal(b"old", &[Recipient::keyring(&ring, "docs").unwrap()], &SealOptions::new()).unwrap();
+    let sealed_v1 = seal(
+        b"old",
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new(),
+    )
+    .unwrap();
     ring.rotate("docs").unwrap();
-    let sealed_v2 = seal(b"new", &[Recipient::keyring(&ring, "docs").unwrap()], &SealOptions::new()).unwrap();
-    assert_eq!(open(&sealed_v1, &OpenOptions::new().keyring(&ring)).unwrap().info().kid, b"docs:1");
-    assert_eq!(open(&sealed_v2, &OpenOptions::new().keyring(&ring)).unwrap().info().kid, b"docs:2");
+    let sealed_v2 = seal(
+        b"new",
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        open(&sealed_v1, &OpenOptions::new().keyring(&ring))
+            .unwrap()
+            .info()
+            .kid,
+        b"docs:1"
+    );
+    assert_eq!(
+        open(&sealed_v2, &OpenOptions::new().keyring(&ring))
+            .unwrap()
+            .info()
+            .kid,
+        b"docs:2"
+    );
 
     let v1 = KeyId::new("docs", 1).unwrap();
     ring.set_state(&v1, KeyState::Suspended).unwrap();
     assert!(matches!(
         open(&sealed_v1, &OpenOptions::new().keyring(&ring)),
-        Err(Error::KeyNotUsable { state: KeyState::Suspended, .. })
+        Err(Error::KeyNotUsable {
+            state: KeyState::Suspended,
+            ..
+        })
     ));
     ring.set_state(&v1, KeyState::DecryptOnly).unwrap();
     ring.set_min_decrypt_version("docs", 2).unwrap();
@@ -245,7 +334,10 @@ fn keyring_states_decide_what_opens() {
     ring.set_state(&v1, KeyState::Destroyed).unwrap();
     assert!(matches!(
         open(&sealed_v1, &OpenOptions::new().keyring(&ring)),
-        Err(Error::KeyNotUsable { state: KeyState::Destroyed, .. })
+        Err(Error::KeyNotUsable {
+            state: KeyState::Destroyed,
+            ..
+        })
     ));
     assert!(open(&sealed_v2, &OpenOptions::new().keyring(&ring)).is_ok());
 }
@@ -265,10 +357,16 @@ fn unknown_kids_are_never_tried_and_attempts_are_capped() {
     // Local kids not in the keyring cost nothing and do not count.
     let other = KeyEncryptionKey::from_bytes([0x22; 32]);
     let ids: Vec<KeyId> = (1..=5).map(|v| KeyId::new("elsewhere", v).unwrap()).collect();
-    let mut recipients: Vec<Recipient<'_>> = ids.iter().map(|id| Recipient::kek(id.clone(), &other)).collect();
+    let mut recipients: Vec<Recipient<'_>> =
+        ids.iter().map(|id| Recipient::kek(id.clone(), &other)).collect();
     recipients.push(Recipient::keyring(&ring, "docs").unwrap());
     let sealed = seal(b"y", &recipients, &SealOptions::new()).unwrap();
-    assert_eq!(open(&sealed, &OpenOptions::new().keyring(&ring)).unwrap().plaintext(), b"y");
+    assert_eq!(
+        open(&sealed, &OpenOptions::new().keyring(&ring))
+            .unwrap()
+            .plaintext(),
+        b"y"
+    );
 }
 
 #[test]
@@ -284,7 +382,10 @@ fn external_wrapper_outage_is_specific_and_rejection_is_opaque() {
         secret: 9,
         available: false,
     };
-    assert!(matches!(open(&sealed, &OpenOptions::new().key_wrapper(&down)), Err(Error::KeyWrapper { .. })));
+    assert!(matches!(
+        open(&sealed, &OpenOptions::new().key_wrapper(&down)),
+        Err(Error::KeyWrapper { .. })
+    ));
     // A wrapper that hands back a wrong key is caught by the key commitment.
     let liar = ToyKms {
         kid: b"kms:1".to_vec(),
@@ -298,9 +399,17 @@ fn external_wrapper_outage_is_specific_and_rejection_is_opaque() {
 #[test]
 fn recipient_count_is_bounded() {
     let ring = keyring();
-    assert!(matches!(seal(b"x", &[], &SealOptions::new()), Err(Error::RecipientCount(0))));
-    let nine: Vec<_> = (0..9).map(|_| Recipient::keyring(&ring, "docs").unwrap()).collect();
-    assert!(matches!(seal(b"x", &nine, &SealOptions::new()), Err(Error::RecipientCount(9))));
+    assert!(matches!(
+        seal(b"x", &[], &SealOptions::new()),
+        Err(Error::RecipientCount(0))
+    ));
+    let nine: Vec<_> = (0..9)
+        .map(|_| Recipient::keyring(&ring, "docs").unwrap())
+        .collect();
+    assert!(matches!(
+        seal(b"x", &nine, &SealOptions::new()),
+        Err(Error::RecipientCount(9))
+    ));
 }
 
 #[test]
@@ -315,7 +424,10 @@ fn hostile_iteration_counts_are_refused_before_stretching() {
     // …and above their cap.
     let capped = fast_open().password(&password).max_pbkdf2_iterations(FAST - 1);
     assert!(matches!(open(&sealed, &capped), Err(Error::Iterations { .. })));
-    assert!(matches!(SealOptions::new().password_iterations(599_999), Err(Error::Iterations { .. })));
+    assert!(matches!(
+        SealOptions::new().password_iterations(599_999),
+        Err(Error::Iterations { .. })
+    ));
     assert!(matches!(
         seal(b"x", &[Recipient::password(&Password::new(""))], &fast_seal()),
         Err(Error::EmptyPassword)
@@ -325,7 +437,12 @@ fn hostile_iteration_counts_are_refused_before_stretching() {
 #[test]
 fn reader_limits_apply() {
     let ring = keyring();
-    let sealed = seal(b"x", &[Recipient::keyring(&ring, "docs").unwrap()], &SealOptions::new().chunk_log2(22)).unwrap();
+    let sealed = seal(
+        b"x",
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new().chunk_log2(22),
+    )
+    .unwrap();
     assert!(matches!(
         open(&sealed, &OpenOptions::new().keyring(&ring)),
         Err(Error::Format(envelope::Error::LimitExceeded { .. }))
@@ -338,7 +455,10 @@ fn reader_limits_apply() {
 }
 
 fn any_suite() -> impl Strategy<Value = Suite> {
-    prop_oneof![Just(Suite::Aes256GcmHkdfSha256), Just(Suite::ChaCha20Poly1305HkdfSha256)]
+    prop_oneof![
+        Just(Suite::Aes256GcmHkdfSha256),
+        Just(Suite::ChaCha20Poly1305HkdfSha256)
+    ]
 }
 
 proptest! {
