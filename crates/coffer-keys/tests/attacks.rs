@@ -1,64 +1,22 @@
 //! Attacks on sealed messages: moved and mismatched wrapped keys, bit flips,
 //! suite downgrade, context edits and a password-partitioning ciphertext.
 //!
-//! The helpers re-derive the design's formulas with `ring` directly, so these
-//! tests also check the implementation against the written schedule.
+//! Forgeries use the design's formulas re-derived with `ring` directly
+//! (`support/design.rs`), so these tests also check the implementation
+//! against the written schedule.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
-
-use std::num::NonZeroU32;
 
 use coffer_keys::envelope::{Header, HeaderTag, HeaderView, KeyType, ReaderLimits, Suite, WrappedKey};
 use coffer_keys::{
     open, seal, CryptoReason, Error, KeyEncryptionKey, KeyId, KeyState, Keyring, OpenOptions, Password,
     Recipient, SealOptions,
 };
-use ring::{aead, digest, hkdf, hmac, pbkdf2};
+use ring::aead;
 
-struct Len(usize);
+#[path = "support/design.rs"]
+mod design;
 
-impl hkdf::KeyType for Len {
-    fn len(&self) -> usize {
-        self.0
-    }
-}
-
-fn hkdf(salt: &[u8], ikm: &[u8], info: &[u8], len: usize) -> Vec<u8> {
-    let mut out = vec![0u8; len];
-    hkdf::Salt::new(hkdf::HKDF_SHA256, salt)
-        .extract(ikm)
-        .expand(&[info], Len(len))
-        .unwrap()
-        .fill(&mut out)
-        .unwrap();
-    out
-}
-
-/// The design's key schedule, written out independently.
-fn schedule(dek: &[u8; 32], suite: u16, message_id: &[u8], core: &[u8]) -> Vec<u8> {
-    let th = digest::digest(&digest::SHA256, core);
-    let mut info = b"coffer/v1 derive\x00".to_vec();
-    info.extend_from_slice(&suite.to_be_bytes());
-    info.extend_from_slice(th.as_ref());
-    hkdf(message_id, dek, &info, 108)
-}
-
-/// The design's wrap derivation: WK ‖ wc.
-fn wrap_keys(
-    kek: &[u8],
-    wrap_salt: &[u8],
-    key_type: u8,
-    suite: u16,
-    kid: &[u8],
-    message_id: &[u8],
-) -> Vec<u8> {
-    let mut info = b"coffer/v1 wrap\x00".to_vec();
-    info.push(key_type);
-    info.extend_from_slice(&suite.to_be_bytes());
-    info.push(kid.len() as u8);
-    info.extend_from_slice(kid);
-    info.extend_from_slice(message_id);
-    hkdf(wrap_salt, kek, &info, 64)
-}
+use design::{hmac_sha256, pbkdf2_sha256, schedule, sha256, transcript, wrap_keys};
 
 fn keyring() -> Keyring {
     let mut ring = Keyring::new();
@@ -140,12 +98,8 @@ fn recipients_holding_different_deks_cannot_both_open() {
     let (mut header, body) = split(&first);
     header.keys[1] = split(&second).0.keys[1].clone();
     let core = header.core.to_bytes().unwrap();
-    let k_hdr = &schedule(&[1; 32], 1, &message_id, &core)[76..];
-    let tag = hmac::sign(
-        &hmac::Key::new(hmac::HMAC_SHA256, k_hdr),
-        &header.signed_bytes().unwrap(),
-    );
-    header.tag = HeaderTag(tag.as_ref().try_into().unwrap());
+    let k_hdr = &schedule(&[1; 32], 1, &message_id, &transcript(&core, None))[76..];
+    header.tag = HeaderTag(hmac_sha256(k_hdr, &header.signed_bytes().unwrap()));
     let forged = join(&header, &body);
 
     assert_eq!(
@@ -339,21 +293,14 @@ fn password_partitioning_ciphertext_is_stopped_by_the_wrap_commitment() {
     let options = SealOptions::new().insecure_password_iterations(iterations);
     let sealed = seal(b"secret", &[Recipient::password(&pw_a)], &options).unwrap();
     let view = HeaderView::parse_prefix(&sealed, &ReaderLimits::default()).unwrap();
-    let th = digest::digest(&digest::SHA256, view.core_bytes());
+    let th = sha256(view.core_bytes());
     let message_id = view.message_id();
     let (mut header, body) = split(&sealed);
 
     // The attacker picks salts and derives WK and wc for both guesses.
     let (pw_salt, wrap_salt) = ([0x33u8; 16], [0x44u8; 16]);
     let derive = |pw: &Password| {
-        let mut kek = [0u8; 32];
-        pbkdf2::derive(
-            pbkdf2::PBKDF2_HMAC_SHA256,
-            NonZeroU32::new(iterations).unwrap(),
-            &pw_salt,
-            pw.expose_secret(),
-            &mut kek,
-        );
+        let kek = pbkdf2_sha256(pw.expose_secret(), &pw_salt, iterations);
         wrap_keys(&kek, &wrap_salt, 0x02, 1, b"", message_id.as_bytes())
     };
     let (keys_a, keys_b) = (derive(&pw_a), derive(&pw_b));
@@ -362,7 +309,7 @@ fn password_partitioning_ciphertext_is_stopped_by_the_wrap_commitment() {
     // One AES-GCM ciphertext that authenticates under both WK_A and WK_B:
     // solve the GHASH equations for the second ciphertext block.
     let ((h_a, e_a), (h_b, e_b)) = (gcm_secrets(wk_a), gcm_secrets(wk_b));
-    let th = th.as_ref();
+    let th = &th[..];
     let a1 = u128::from_be_bytes(th[..16].try_into().unwrap());
     let a2 = u128::from_be_bytes(th[16..].try_into().unwrap());
     let len_block = (256u128 << 64) | 256;
