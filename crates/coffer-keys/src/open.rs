@@ -39,7 +39,7 @@ use crate::Error;
 ///     .require_context("coffer.project", b"p-17")
 ///     .allow_suites(&[Suite::Aes256GcmHkdfSha256]);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct OpenOptions<'a> {
     keyring: Option<&'a Keyring>,
     project_keys: Vec<&'a ProjectKey>,
@@ -49,21 +49,6 @@ pub struct OpenOptions<'a> {
     limits: ReaderLimits,
     iterations: IterationBounds,
     external_aad: Option<&'a [u8]>,
-}
-
-impl Default for OpenOptions<'_> {
-    fn default() -> Self {
-        Self {
-            keyring: None,
-            project_keys: Vec::new(),
-            passwords: Vec::new(),
-            wrappers: Vec::new(),
-            required_context: Vec::new(),
-            limits: ReaderLimits::default(),
-            iterations: IterationBounds::default(),
-            external_aad: None,
-        }
-    }
 }
 
 impl<'a> OpenOptions<'a> {

@@ -192,6 +192,8 @@ pub fn change_password_with<'a>(
     settings: Rewrap<'a>,
 ) -> Result<Vec<u8>, Error> {
     let options = options.clone().require_context(KIND_KEY, KIND_VALUE);
-    let change = settings.remove_passwords().add(Recipient::password(new));
+    let change = settings
+        .remove_passwords()
+        .add_recipient(Recipient::password(new));
     rewrap(sealed, &options, &change).map_err(not_a_project_key)
 }

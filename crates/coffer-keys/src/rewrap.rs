@@ -78,7 +78,7 @@ impl<'a> Rewrap<'a> {
     }
 
     /// Adds a recipient.
-    pub fn add(mut self, recipient: Recipient<'a>) -> Self {
+    pub fn add_recipient(mut self, recipient: Recipient<'a>) -> Self {
         self.add.push(recipient);
         self
     }

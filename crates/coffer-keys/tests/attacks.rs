@@ -4,7 +4,12 @@
 //! Forgeries use the design's formulas re-derived with `ring` directly
 //! (`support/design.rs`), so these tests also check the implementation
 //! against the written schedule.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use coffer_keys::envelope::{Header, HeaderTag, HeaderView, KeyType, ReaderLimits, Suite, WrappedKey};
 use coffer_keys::{

@@ -79,7 +79,7 @@ fn header_only_rewrap_cost_is_independent_of_body() {
     let header = &sealed[..header_len(&sealed)];
     let change = Rewrap::new()
         .insecure_password_iterations(FAST)
-        .add(Recipient::password(&password));
+        .add_recipient(Recipient::password(&password));
     // Only the header is passed in; the 3 MiB body stays where it is.
     let new_header = rewrap_header(header, &OpenOptions::new().keyring(&ring), &change).unwrap();
     let mut joined = new_header.clone();
@@ -97,7 +97,7 @@ fn header_only_rewrap_cost_is_independent_of_body() {
         &OpenOptions::new().keyring(&ring),
         &Rewrap::new()
             .remove_key(&KeyId::new("docs", 1).unwrap())
-            .add(Recipient::keyring(&ring, "docs").unwrap()),
+            .add_recipient(Recipient::keyring(&ring, "docs").unwrap()),
     )
     .unwrap();
     assert_eq!(copied as usize, body(&sealed).len());
@@ -118,7 +118,7 @@ fn add_and_remove_recipients() {
     let with_b = rewrap(
         &sealed,
         &OpenOptions::new().keyring(&ring),
-        &Rewrap::new().add(Recipient::keyring(&ring, "b").unwrap()),
+        &Rewrap::new().add_recipient(Recipient::keyring(&ring, "b").unwrap()),
     )
     .unwrap();
     assert_eq!(kids(&with_b).len(), 2);
@@ -168,7 +168,7 @@ fn rewrap_requires_a_key_that_unlocks_and_a_valid_header() {
         &SealOptions::new(),
     )
     .unwrap();
-    let change = Rewrap::new().add(Recipient::keyring(&stranger, "a").unwrap());
+    let change = Rewrap::new().add_recipient(Recipient::keyring(&stranger, "a").unwrap());
     assert!(matches!(
         rewrap(&sealed, &OpenOptions::new().keyring(&stranger), &change),
         Err(Error::Crypto(_))
@@ -202,7 +202,7 @@ proptest! {
             vec![Recipient::keyring(&ring, "k").unwrap(), Recipient::password(&old)]
         };
         let sealed = seal(&plaintext, &recipients, &fast).unwrap();
-        let change = Rewrap::new().insecure_password_iterations(FAST).remove_passwords().add(Recipient::password(&new));
+        let change = Rewrap::new().insecure_password_iterations(FAST).remove_passwords().add_recipient(Recipient::password(&new));
         let unlock_old = OpenOptions::new().insecure_min_pbkdf2_iterations(FAST).password(&old);
         let rewrapped = rewrap(&sealed, &unlock_old, &change).unwrap();
         prop_assert_eq!(body(&rewrapped), body(&sealed));
