@@ -85,12 +85,23 @@ impl<'a> Recipient<'a> {
         }
     }
 
-    /// Wraps `dek` for this recipient, bound to the message.
-    pub(crate) fn wrap(
+    /// Random bytes [`Recipient::wrap`] draws.
+    fn salt_len(&self) -> usize {
+        match self.kind {
+            Kind::Kek { .. } => 16,
+            Kind::Password { .. } => 32,
+            Kind::External(_) => 0,
+        }
+    }
+
+    /// Wraps `dek` for this recipient, bound to the message, drawing salts
+    /// from `rng`.
+    fn wrap(
         &self,
         dek: &DataKey,
         message: &MessageBinding<'_>,
-        settings: &WrapSettings,
+        rng: &Randomness,
+        iterations: NonZeroU32,
     ) -> Result<WrappedKey, Error> {
         let (key_type, kid) = self.slot();
         if kid.len() > MAX_KID_LEN {
@@ -100,15 +111,15 @@ impl<'a> Recipient<'a> {
         let body = match &self.kind {
             Kind::Kek { kek, .. } => {
                 let mut wrap_salt = [0u8; 16];
-                settings.rng.fill(&mut wrap_salt)?;
+                rng.fill(&mut wrap_salt)?;
                 wrap_local(kek, wrap_salt, &binding, dek)?.to_vec()
             }
             Kind::Password { password, .. } => {
                 let mut pw_salt = [0u8; 16];
                 let mut wrap_salt = [0u8; 16];
-                settings.rng.fill(&mut pw_salt)?;
-                settings.rng.fill(&mut wrap_salt)?;
-                wrap_password(password, settings.iterations, pw_salt, wrap_salt, &binding, dek)?.to_vec()
+                rng.fill(&mut pw_salt)?;
+                rng.fill(&mut wrap_salt)?;
+                wrap_password(password, iterations, pw_salt, wrap_salt, &binding, dek)?.to_vec()
             }
             Kind::External(wrapper) => wrapper
                 .wrap(dek, &binding)
@@ -182,15 +193,24 @@ impl WrapSettings {
         self.iterations = NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN);
     }
 
-    /// Wraps `dek` for every recipient, checking the count first.
+    /// Random bytes [`WrapSettings::wrap_all`] draws for `recipients`.
+    pub(crate) fn salt_len(recipients: &[Recipient<'_>]) -> usize {
+        recipients.iter().map(Recipient::salt_len).sum()
+    }
+
+    /// Wraps `dek` for every recipient with salts from `pool` (see
+    /// [`Randomness::prefetch`]); the count is the caller's to check.
     pub(crate) fn wrap_all(
         &self,
         recipients: &[Recipient<'_>],
         dek: &DataKey,
         message: &MessageBinding<'_>,
+        pool: &Randomness,
     ) -> Result<Vec<WrappedKey>, Error> {
-        check_recipient_count(recipients.len())?;
-        recipients.iter().map(|r| r.wrap(dek, message, self)).collect()
+        recipients
+            .iter()
+            .map(|r| r.wrap(dek, message, pool, self.iterations))
+            .collect()
     }
 }
 

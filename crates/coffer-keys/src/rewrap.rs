@@ -169,9 +169,15 @@ pub fn rewrap_header(
         message_id: &message_id,
         th: &unlocked.th,
     };
-    for recipient in &change.add {
-        keys.push(recipient.wrap(&unlocked.dek, &binding, &change.settings)?);
-    }
+    let pool = change
+        .settings
+        .rng
+        .prefetch(WrapSettings::salt_len(&change.add))?;
+    keys.extend(
+        change
+            .settings
+            .wrap_all(&change.add, &unlocked.dek, &binding, &pool)?,
+    );
     let new_header = finish_header(
         Header {
             core: old.core,

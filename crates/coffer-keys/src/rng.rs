@@ -34,6 +34,14 @@ impl Randomness {
         }))
     }
 
+    /// Draws `len` bytes at once into a scripted pool, so a seal costs one
+    /// call to the system generator; the bytes come out in the same order.
+    pub(crate) fn prefetch(&self, len: usize) -> Result<Self, Error> {
+        let mut bytes = vec![0u8; len];
+        self.fill(&mut bytes)?;
+        Ok(Self::scripted(bytes))
+    }
+
     pub(crate) fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
         match self {
             Self::System(rng) => rng.fill(dest).map_err(|_| Error::Random),

@@ -7,7 +7,7 @@ use coffer_envelope::{
     MessageId, Suite, DEFAULT_CHUNK_LOG2, RESERVED_PREFIX,
 };
 
-use crate::recipient::{MessageBinding, Recipient, WrapSettings};
+use crate::recipient::{check_recipient_count, MessageBinding, Recipient, WrapSettings};
 use crate::rng::Randomness;
 use crate::schedule::{transcript_hash, MessageKeys};
 use crate::secret::DataKey;
@@ -132,8 +132,10 @@ impl SealOptions {
             }
             context.insert(key, value)?;
         }
+        check_recipient_count(recipients.len())?;
+        let pool = self.wrap.rng.prefetch(64 + WrapSettings::salt_len(recipients))?;
         let mut fresh = zeroize::Zeroizing::new([0u8; 64]);
-        self.wrap.rng.fill(fresh.as_mut_slice())?;
+        pool.fill(fresh.as_mut_slice())?;
         let mut dek = [0u8; 32];
         dek.copy_from_slice(&fresh[..32]);
         let dek = DataKey::from_bytes(dek);
@@ -158,7 +160,7 @@ impl SealOptions {
             message_id: &message_id,
             th: &th,
         };
-        let wrapped = self.wrap.wrap_all(recipients, &dek, &message)?;
+        let wrapped = self.wrap.wrap_all(recipients, &dek, &message, &pool)?;
         let bytes = finish_header(
             Header {
                 core,
