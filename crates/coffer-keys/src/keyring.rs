@@ -49,6 +49,20 @@ struct Family {
 }
 
 impl Family {
+    fn version(&self, id: &KeyId) -> Result<&Version, Error> {
+        self.versions
+            .get(&id.version())
+            .ok_or_else(|| Error::UnknownKey(id.to_string()))
+    }
+
+    /// Moves the Active version, if any, to DecryptOnly.
+    fn demote_active(&mut self) {
+        let active = self.active_version();
+        if let Some(version) = active.and_then(|v| self.versions.get_mut(&v)) {
+            version.state = KeyState::DecryptOnly;
+        }
+    }
+
     fn active_version(&self) -> Option<u32> {
         self.versions
             .iter()
@@ -84,6 +98,18 @@ impl Keyring {
     /// An empty keyring.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn family(&self, name: &str) -> Result<&Family, Error> {
+        self.families
+            .get(name)
+            .ok_or_else(|| Error::UnknownKey(name.to_owned()))
+    }
+
+    fn family_mut(&mut self, name: &str) -> Result<&mut Family, Error> {
+        self.families
+            .get_mut(name)
+            .ok_or_else(|| Error::UnknownKey(name.to_owned()))
     }
 
     /// Creates `name` with a fresh random version 1 in state Active.
@@ -125,10 +151,7 @@ impl Keyring {
 
     /// Like [`Keyring::rotate`], with key material supplied by the caller.
     pub fn rotate_with(&mut self, name: &str, kek: KeyEncryptionKey) -> Result<KeyId, Error> {
-        let family = self
-            .families
-            .get_mut(name)
-            .ok_or_else(|| Error::UnknownKey(name.to_owned()))?;
+        let family = self.family_mut(name)?;
         let next = family
             .versions
             .keys()
@@ -136,9 +159,7 @@ impl Keyring {
             .map_or(Some(1), |v| v.checked_add(1))
             .ok_or_else(|| Error::KeyringRule(format!("`{name}` has no versions left")))?;
         let id = KeyId::new(name, next)?;
-        if let Some(active) = family.active_version().and_then(|v| family.versions.get_mut(&v)) {
-            active.state = KeyState::DecryptOnly;
-        }
+        family.demote_active();
         family.versions.insert(
             next,
             Version {
@@ -155,15 +176,8 @@ impl Keyring {
     /// DecryptOnly. Refused: leaving a name without its Active version, and
     /// any change away from Destroyed. Destroying erases the key material.
     pub fn set_state(&mut self, id: &KeyId, state: KeyState) -> Result<(), Error> {
-        let family = self
-            .families
-            .get_mut(id.name())
-            .ok_or_else(|| Error::UnknownKey(id.to_string()))?;
-        let current = family
-            .versions
-            .get(&id.version())
-            .ok_or_else(|| Error::UnknownKey(id.to_string()))?
-            .state;
+        let family = self.family_mut(id.name())?;
+        let current = family.version(id)?.state;
         if current == state {
             return Ok(());
         }
@@ -176,9 +190,7 @@ impl Keyring {
             )));
         }
         if state == KeyState::Active {
-            if let Some(active) = family.active_version().and_then(|v| family.versions.get_mut(&v)) {
-                active.state = KeyState::DecryptOnly;
-            }
+            family.demote_active();
         }
         if let Some(version) = family.versions.get_mut(&id.version()) {
             version.state = state;
@@ -191,10 +203,7 @@ impl Keyring {
 
     /// Versions of `name` below `minimum` no longer decrypt.
     pub fn set_min_decrypt_version(&mut self, name: &str, minimum: u32) -> Result<(), Error> {
-        let family = self
-            .families
-            .get_mut(name)
-            .ok_or_else(|| Error::UnknownKey(name.to_owned()))?;
+        let family = self.family_mut(name)?;
         if family.active_version().is_some_and(|active| active < minimum) {
             return Err(Error::KeyringRule(format!(
                 "minimum {minimum} would exclude the active version of `{name}`"
@@ -238,10 +247,7 @@ impl Keyring {
 
     /// The Active key of `name`, for encrypting.
     pub(crate) fn encryption_key(&self, name: &str) -> Result<(KeyId, &KeyEncryptionKey), Error> {
-        let family = self
-            .families
-            .get(name)
-            .ok_or_else(|| Error::UnknownKey(name.to_owned()))?;
+        let family = self.family(name)?;
         let version = family
             .active_version()
             .ok_or_else(|| Error::KeyringRule(format!("`{name}` has no active version")))?;
@@ -257,14 +263,8 @@ impl Keyring {
     /// The key for `id` if it may decrypt: Active or DecryptOnly, and at or
     /// above the minimum decryption version.
     pub(crate) fn decryption_key(&self, id: &KeyId) -> Result<&KeyEncryptionKey, Error> {
-        let family = self
-            .families
-            .get(id.name())
-            .ok_or_else(|| Error::UnknownKey(id.to_string()))?;
-        let version = family
-            .versions
-            .get(&id.version())
-            .ok_or_else(|| Error::UnknownKey(id.to_string()))?;
+        let family = self.family(id.name())?;
+        let version = family.version(id)?;
         if !matches!(version.state, KeyState::Active | KeyState::DecryptOnly) {
             return Err(Error::KeyNotUsable {
                 id: id.to_string(),

@@ -23,12 +23,13 @@ mod design;
 
 use design::{hmac_sha256, pbkdf2_sha256, schedule, sha256, transcript, wrap_keys};
 
-fn keyring() -> Keyring {
+/// A keyring with version 1 of each name, keyed by the given byte.
+fn keyring_of(keys: &[(&str, u8)]) -> Keyring {
     let mut ring = Keyring::new();
-    for (name, byte) in [("a", 0xA1), ("b", 0xB2)] {
+    for (name, byte) in keys {
         ring.insert(
             KeyId::new(name, 1).unwrap(),
-            KeyEncryptionKey::from_bytes([byte; 32]),
+            KeyEncryptionKey::from_bytes([*byte; 32]),
             KeyState::Active,
         )
         .unwrap();
@@ -36,15 +37,8 @@ fn keyring() -> Keyring {
     ring
 }
 
-fn keyring_with(name: &str, byte: u8) -> Keyring {
-    let mut ring = Keyring::new();
-    ring.insert(
-        KeyId::new(name, 1).unwrap(),
-        KeyEncryptionKey::from_bytes([byte; 32]),
-        KeyState::Active,
-    )
-    .unwrap();
-    ring
+fn keyring() -> Keyring {
+    keyring_of(&[("a", 0xA1), ("b", 0xB2)])
 }
 
 fn reason(result: Result<coffer_keys::Opened, Error>) -> CryptoReason {
@@ -53,6 +47,11 @@ fn reason(result: Result<coffer_keys::Opened, Error>) -> CryptoReason {
         Err(other) => panic!("expected a cryptographic failure, got {other:?}"),
         Ok(_) => panic!("expected a cryptographic failure, message opened"),
     }
+}
+
+/// Why opening `sealed` with `ring` fails.
+fn reason_under(ring: &Keyring, sealed: &[u8]) -> CryptoReason {
+    reason(open(sealed, &OpenOptions::new().keyring(ring)))
 }
 
 fn split(sealed: &[u8]) -> (Header, Vec<u8>) {
@@ -75,10 +74,7 @@ fn wrapped_key_moved_from_another_message_is_rejected() {
     let (mut header, body) = split(&victim);
     header.keys = split(&donor).0.keys;
     let forged = join(&header, &body);
-    assert_eq!(
-        reason(open(&forged, &OpenOptions::new().keyring(&ring))),
-        CryptoReason::WrapCommitment
-    );
+    assert_eq!(reason_under(&ring, &forged), CryptoReason::WrapCommitment);
 }
 
 #[test]
@@ -108,7 +104,7 @@ fn recipients_holding_different_deks_cannot_both_open() {
     let forged = join(&header, &body);
 
     assert_eq!(
-        open(&forged, &OpenOptions::new().keyring(&keyring_with("a", 0xA1)))
+        open(&forged, &OpenOptions::new().keyring(&keyring_of(&[("a", 0xA1)])))
             .unwrap()
             .plaintext(),
         b"for a"
@@ -116,7 +112,7 @@ fn recipients_holding_different_deks_cannot_both_open() {
     assert_eq!(
         reason(open(
             &forged,
-            &OpenOptions::new().keyring(&keyring_with("b", 0xB2))
+            &OpenOptions::new().keyring(&keyring_of(&[("b", 0xB2)]))
         )),
         CryptoReason::Commitment
     );
@@ -204,10 +200,7 @@ fn suite_downgrade_is_rejected() {
     header.core.suite = Suite::Aes256GcmHkdfSha256;
     let downgraded = join(&header, &body);
     assert_eq!(&downgraded[6..8], &[0, 1]);
-    assert_eq!(
-        reason(open(&downgraded, &OpenOptions::new().keyring(&ring))),
-        CryptoReason::WrapCommitment
-    );
+    assert_eq!(reason_under(&ring, &downgraded), CryptoReason::WrapCommitment);
 }
 
 #[test]
