@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use coffer::keys::{
-    open, rewrap_header, seal, Keyring, OpenOptions, Password, Recipient, Rewrap, SealOptions,
+    open, rewrap_header, seal, seal_into, Keyring, OpenOptions, Password, Recipient, Rewrap, SealOptions,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ring::{aead, hkdf};
@@ -95,6 +95,18 @@ fn seal_open(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("coffer_seal", label), &plaintext, |b, pt| {
             b.iter(|| seal(black_box(pt), &recipients, &options).unwrap());
         });
+        let mut buffer = Vec::with_capacity(sealed.len());
+        group.bench_with_input(
+            BenchmarkId::new("coffer_seal_into_reused_buffer", label),
+            &plaintext,
+            |b, pt| {
+                b.iter(|| {
+                    buffer.clear();
+                    seal_into(black_box(pt), &recipients, &options, &mut buffer).unwrap();
+                    buffer.len()
+                });
+            },
+        );
         group.bench_with_input(BenchmarkId::new("coffer_open", label), &sealed, |b, sealed| {
             b.iter_custom(|iters| {
                 timed_excluding_drop(iters, || open(black_box(sealed), &open_options).unwrap())

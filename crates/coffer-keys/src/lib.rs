@@ -45,7 +45,7 @@ pub use project::{
 };
 pub use recipient::{Recipient, MAX_RECIPIENTS};
 pub use rewrap::{rewrap, rewrap_header, rewrap_stream, Rewrap};
-pub use seal::{seal, SealOptions, Sealer};
+pub use seal::{seal, seal_into, SealOptions, Sealer};
 pub use secret::{DataKey, HeaderKey, KeyEncryptionKey, Password};
 pub use wrap::{
     KeyWrapper, KeyWrapperError, WrapBinding, DEFAULT_MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS,

@@ -217,6 +217,39 @@ pub(crate) fn seal_with_context(
     Ok(out)
 }
 
+/// [`seal`] appending to `out`, so a caller that seals many messages can
+/// reuse one buffer (no fresh allocation or page faults per message). On
+/// error `out` is restored to its previous length.
+///
+/// ```
+/// use coffer_keys::{seal_into, Keyring, Recipient, SealOptions};
+/// let mut keyring = Keyring::new();
+/// keyring.create("docs")?;
+/// let recipients = [Recipient::keyring(&keyring, "docs")?];
+/// let mut buffer = Vec::new();
+/// for document in [&b"one"[..], b"two"] {
+///     buffer.clear();
+///     seal_into(document, &recipients, &SealOptions::new(), &mut buffer)?;
+/// }
+/// # Ok::<(), coffer_keys::Error>(())
+/// ```
+pub fn seal_into(
+    plaintext: &[u8],
+    recipients: &[Recipient<'_>],
+    options: &SealOptions,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let start = out.len();
+    let result = options.header(recipients, &[]).and_then(|(header, cipher)| {
+        out.extend_from_slice(&header);
+        Ok(seal_body_into(&cipher, options.chunk_log2, plaintext, out)?)
+    });
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
 /// Streaming seal in constant memory: write plaintext, then call
 /// [`Sealer::finish`] (dropping it without `finish` leaves the message
 /// truncated, and it will not open).
