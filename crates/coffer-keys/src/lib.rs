@@ -1,4 +1,52 @@
 //! coffer layer 2: keys.
+//!
+//! The layer applications call to seal and open documents. Every message gets
+//! a fresh 32-byte data key (DEK); a key schedule derives from it the body
+//! key, nonce base, a mandatory key commitment and the header-tag key, all
+//! bound to the message's core (suite, chunk size, flags, message id,
+//! context) and optional external AAD. The DEK is wrapped for 1 to 8
+//! recipients: keyring KEKs and project keys (type `01`), passwords through
+//! PBKDF2 (`02`) and external wrappers such as a KMS (`03`), each with a wrap
+//! commitment checked before decryption.
+//!
+//! - [`seal`] / [`open`], [`Sealer`] / [`Opener`], [`open_range`]: one-shot,
+//!   streaming and random access, with [`SealOptions`] and [`OpenOptions`]
+//!   (keys and expectations).
+//! - [`Keyring`]: named, versioned KEKs with states and rotation.
+//! - [`rewrap`], [`rewrap_header`], [`rewrap_stream`]: change recipients
+//!   without touching the body.
+//! - [`ProjectKey`], [`seal_project_key`], [`unlock_project_key`],
+//!   [`change_password`]: project keys sealed under passwords and recovery
+//!   keys.
+//!
+//! The byte format lives in [`envelope`] (`coffer-envelope`).
 #![forbid(unsafe_code)]
 
 pub use coffer_envelope as envelope;
+
+mod error;
+mod keyring;
+mod open;
+mod primitive;
+mod project;
+mod recipient;
+mod rewrap;
+mod rng;
+mod schedule;
+mod seal;
+mod secret;
+mod wrap;
+
+pub use error::{CryptoFailure, CryptoReason, Error};
+pub use keyring::{KeyId, KeyState, Keyring, MAX_KEY_NAME_LEN};
+pub use open::{open, open_range, MessageInfo, OpenOptions, Opened, Opener, MAX_UNWRAP_ATTEMPTS};
+pub use project::{
+    change_password, change_password_with, seal_project_key, unlock_project_key, ProjectKey, ProjectKeyUnlock,
+};
+pub use recipient::{Recipient, MAX_RECIPIENTS};
+pub use rewrap::{rewrap, rewrap_header, rewrap_stream, Rewrap};
+pub use seal::{seal, seal_into, SealOptions, Sealer};
+pub use secret::{DataKey, HeaderKey, KeyEncryptionKey, Password};
+pub use wrap::{
+    KeyWrapper, KeyWrapperError, WrapBinding, DEFAULT_MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS,
+};

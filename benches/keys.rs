@@ -1,0 +1,209 @@
+//! Key-layer benches: one-shot seal and open next to raw ring AES-256-GCM over
+//! the same bytes, the fixed cost of a message next to one HKDF, rewrap of
+//! small and large messages, and a password unwrap at the 600 000-iteration
+//! floor.
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use coffer::keys::{
+    open, rewrap_header, seal, seal_into, Keyring, OpenOptions, Password, Recipient, Rewrap, SealOptions,
+};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ring::{aead, hkdf};
+
+const SIZES: [(usize, &str); 4] = [
+    (64, "64B"),
+    (1 << 10, "1KiB"),
+    (1 << 20, "1MiB"),
+    (64 << 20, "64MiB"),
+];
+
+fn keyring() -> Keyring {
+    let mut ring = Keyring::new();
+    ring.create("bench").unwrap();
+    ring
+}
+
+fn raw_seal(key: &aead::LessSafeKey, plaintext: &[u8]) -> Vec<u8> {
+    let mut out = plaintext.to_vec();
+    key.seal_in_place_append_tag(
+        aead::Nonce::assume_unique_for_key([7; 12]),
+        aead::Aad::empty(),
+        &mut out,
+    )
+    .unwrap();
+    out
+}
+
+/// Times `iters` calls of `f`, dropping each output outside the timed span
+/// (but right away, so the allocator reuses memory as in real use).
+fn timed_excluding_drop<T>(iters: u64, mut f: impl FnMut() -> T) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let start = Instant::now();
+        let out = f();
+        total += start.elapsed();
+        drop(black_box(out));
+    }
+    total
+}
+
+fn seal_open(c: &mut Criterion) {
+    let ring = keyring();
+    let recipients = [Recipient::keyring(&ring, "bench").unwrap()];
+    let options = SealOptions::new();
+    let open_options = OpenOptions::new().keyring(&ring);
+    let raw_key = aead::LessSafeKey::new(aead::UnboundKey::new(&aead::AES_256_GCM, &[9; 32]).unwrap());
+    let mut group = c.benchmark_group("seal_open");
+    for (size, label) in SIZES {
+        if size >= 64 << 20 {
+            group.sample_size(10);
+        }
+        let plaintext = vec![0x5A; size];
+        let sealed = seal(&plaintext, &recipients, &options).unwrap();
+        let raw = raw_seal(&raw_key, &plaintext);
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(
+            BenchmarkId::new("raw_aes256gcm_seal", label),
+            &plaintext,
+            |b, pt| {
+                b.iter(|| raw_seal(&raw_key, black_box(pt)));
+            },
+        );
+        // Opens exclude dropping the output: coffer's plaintext is zeroized
+        // on drop (a byte-wise volatile wipe), measured separately below.
+        group.bench_with_input(BenchmarkId::new("raw_aes256gcm_open", label), &raw, |b, ct| {
+            b.iter_custom(|iters| {
+                timed_excluding_drop(iters, || {
+                    let mut buf = black_box(ct).clone();
+                    let len = raw_key
+                        .open_in_place(
+                            aead::Nonce::assume_unique_for_key([7; 12]),
+                            aead::Aad::empty(),
+                            &mut buf,
+                        )
+                        .unwrap()
+                        .len();
+                    buf.truncate(len);
+                    buf
+                })
+            });
+        });
+        group.bench_with_input(BenchmarkId::new("coffer_seal", label), &plaintext, |b, pt| {
+            b.iter(|| seal(black_box(pt), &recipients, &options).unwrap());
+        });
+        let mut buffer = Vec::with_capacity(sealed.len());
+        group.bench_with_input(
+            BenchmarkId::new("coffer_seal_into_reused_buffer", label),
+            &plaintext,
+            |b, pt| {
+                b.iter(|| {
+                    buffer.clear();
+                    seal_into(black_box(pt), &recipients, &options, &mut buffer).unwrap();
+                    buffer.len()
+                });
+            },
+        );
+        group.bench_with_input(BenchmarkId::new("coffer_open", label), &sealed, |b, sealed| {
+            b.iter_custom(|iters| {
+                timed_excluding_drop(iters, || open(black_box(sealed), &open_options).unwrap())
+            });
+        });
+        group.bench_with_input(
+            BenchmarkId::new("coffer_open_and_zeroize", label),
+            &sealed,
+            |b, sealed| {
+                b.iter(|| open(black_box(sealed), &open_options).unwrap());
+            },
+        );
+    }
+    group.finish();
+}
+
+struct Len(usize);
+
+impl hkdf::KeyType for Len {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+fn fixed_cost(c: &mut Criterion) {
+    let ring = keyring();
+    let recipients = [Recipient::keyring(&ring, "bench").unwrap()];
+    let options = SealOptions::new();
+    let mut group = c.benchmark_group("fixed_cost");
+    group.bench_function("coffer_seal_64B", |b| {
+        b.iter(|| seal(black_box(&[1u8; 64]), &recipients, &options).unwrap());
+    });
+    group.bench_function("hkdf_sha256_extract_expand_108", |b| {
+        b.iter(|| {
+            let mut out = [0u8; 108];
+            hkdf::Salt::new(hkdf::HKDF_SHA256, black_box(&[3u8; 32]))
+                .extract(black_box(&[4u8; 32]))
+                .expand(&[b"coffer/v1 derive"], Len(108))
+                .unwrap()
+                .fill(&mut out)
+                .unwrap();
+            out
+        });
+    });
+    group.finish();
+}
+
+fn rewrap_cost(c: &mut Criterion) {
+    let mut ring = keyring();
+    let options = SealOptions::new();
+    let messages: Vec<(&str, Vec<u8>)> = [(1usize << 10, "1KiB"), (64 << 20, "64MiB")]
+        .into_iter()
+        .map(|(size, label)| {
+            let sealed = seal(
+                &vec![0x33; size],
+                &[Recipient::keyring(&ring, "bench").unwrap()],
+                &options,
+            )
+            .unwrap();
+            (label, sealed)
+        })
+        .collect();
+    ring.rotate("bench").unwrap();
+    let change = Rewrap::new().rotate_to_active(&ring, "bench").unwrap();
+    let open_options = OpenOptions::new().keyring(&ring);
+    let limits = coffer::envelope::ReaderLimits::default();
+    let mut group = c.benchmark_group("rewrap");
+    for (label, sealed) in &messages {
+        let header_len = coffer::envelope::HeaderView::parse_prefix(sealed, &limits)
+            .unwrap()
+            .len();
+        group.bench_with_input(
+            BenchmarkId::new("rewrap_header", label),
+            &sealed[..header_len],
+            |b, header| {
+                b.iter(|| rewrap_header(black_box(header), &open_options, &change).unwrap());
+            },
+        );
+    }
+    group.finish();
+}
+
+fn password_unwrap(c: &mut Criterion) {
+    let password = Password::new("correct horse battery staple");
+    let sealed = seal(b"x", &[Recipient::password(&password)], &SealOptions::new()).unwrap();
+    let open_options = OpenOptions::new().password(&password);
+    let mut group = c.benchmark_group("password");
+    group.sample_size(10);
+    group.bench_function("open_600k_iterations", |b| {
+        b.iter(|| open(black_box(&sealed), &open_options).unwrap());
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = seal_open, fixed_cost, rewrap_cost, password_unwrap
+}
+criterion_main!(benches);

@@ -1,0 +1,285 @@
+//! Sealing: one-shot and streaming.
+
+use std::io::{self, Write};
+
+use coffer_envelope::{
+    seal_body_into, BodySealer, ChunkCipher, Commitment, ContentKey, Context, Core, Flags, Header, HeaderTag,
+    MessageId, Suite, DEFAULT_CHUNK_LOG2, RESERVED_PREFIX,
+};
+
+use crate::recipient::{check_recipient_count, MessageBinding, Recipient, WrapSettings};
+use crate::rng::Randomness;
+use crate::schedule::{transcript_hash, MessageKeys};
+use crate::secret::DataKey;
+use crate::Error;
+
+/// How to seal: suite, chunk size, context entries, external AAD and the
+/// PBKDF2 cost of password recipients.
+///
+/// ```
+/// use coffer_keys::{envelope::Suite, SealOptions};
+/// let options = SealOptions::new()
+///     .suite(Suite::ChaCha20Poly1305HkdfSha256)
+///     .context("department", b"legal")?;
+/// # Ok::<(), coffer_keys::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct SealOptions {
+    suite: Suite,
+    chunk_log2: u8,
+    context: Context,
+    external_aad: Option<Vec<u8>>,
+    pub(crate) wrap: WrapSettings,
+}
+
+impl Default for SealOptions {
+    fn default() -> Self {
+        Self {
+            suite: Suite::Aes256GcmHkdfSha256,
+            chunk_log2: DEFAULT_CHUNK_LOG2,
+            context: Context::new(),
+            external_aad: None,
+            wrap: WrapSettings::default(),
+        }
+    }
+}
+
+impl SealOptions {
+    /// AES-256-GCM, 64 KiB chunks, no context, no external AAD, 600 000
+    /// PBKDF2 iterations.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The algorithm suite.
+    pub fn suite(mut self, suite: Suite) -> Self {
+        self.suite = suite;
+        self
+    }
+
+    /// The chunk size as a power of two (10..=24; readers accept up to 20 by
+    /// default). Checked when sealing.
+    pub fn chunk_log2(mut self, chunk_log2: u8) -> Self {
+        self.chunk_log2 = chunk_log2;
+        self
+    }
+
+    /// Adds a public context entry, committed into the key schedule. Keys
+    /// starting with `coffer.` are refused.
+    pub fn context(self, key: &str, value: &[u8]) -> Result<Self, Error> {
+        if key.starts_with(RESERVED_PREFIX) {
+            return Err(Error::ReservedContextKey(key.to_owned()));
+        }
+        self.insert_context(key, value)
+    }
+
+    /// Adds a context entry under the reserved `coffer.` prefix. For coffer's
+    /// own layers (project and document ids, key kinds), not for
+    /// applications: a key without the prefix is refused.
+    pub fn reserved_context(self, key: &str, value: &[u8]) -> Result<Self, Error> {
+        if !key.starts_with(RESERVED_PREFIX) {
+            return Err(Error::ReservedContextKey(key.to_owned()));
+        }
+        self.insert_context(key, value)
+    }
+
+    fn insert_context(mut self, key: &str, value: &[u8]) -> Result<Self, Error> {
+        self.context.insert(key, value)?;
+        Ok(self)
+    }
+
+    /// Binds associated data that is not stored in the envelope; the opener
+    /// must supply the same bytes.
+    pub fn external_aad(mut self, aad: &[u8]) -> Self {
+        self.external_aad = Some(aad.to_vec());
+        self
+    }
+
+    /// PBKDF2 iterations for password recipients (at least 600 000).
+    pub fn password_iterations(mut self, iterations: u32) -> Result<Self, Error> {
+        self.wrap.set_iterations(iterations)?;
+        Ok(self)
+    }
+
+    /// Test seam: any iteration count, below the floor readers enforce.
+    #[doc(hidden)]
+    pub fn insecure_password_iterations(mut self, iterations: u32) -> Self {
+        self.wrap.set_insecure_iterations(iterations);
+        self
+    }
+
+    /// Test seam for known-answer vectors: random bytes are taken from
+    /// `bytes` in order (DEK 32, message id 32, then per recipient: local
+    /// wrap salt 16; password salt 16 and wrap salt 16), and sealing fails
+    /// when they run out.
+    #[doc(hidden)]
+    pub fn scripted_randomness(mut self, bytes: Vec<u8>) -> Self {
+        self.wrap.rng = Randomness::scripted(bytes);
+        self
+    }
+
+    /// Builds and writes the header; returns its bytes and the body cipher.
+    /// `reserved` adds `coffer.` context entries for this message only.
+    fn header(
+        &self,
+        recipients: &[Recipient<'_>],
+        reserved: &[(&str, &[u8])],
+    ) -> Result<(Vec<u8>, ChunkCipher), Error> {
+        let mut context = self.context.clone();
+        for (key, value) in reserved {
+            if !key.starts_with(RESERVED_PREFIX) {
+                return Err(Error::ReservedContextKey((*key).to_owned()));
+            }
+            context.insert(key, value)?;
+        }
+        check_recipient_count(recipients.len())?;
+        let pool = self.wrap.rng.prefetch(64 + WrapSettings::salt_len(recipients))?;
+        let mut fresh = zeroize::Zeroizing::new([0u8; 64]);
+        pool.fill(fresh.as_mut_slice())?;
+        let mut dek = [0u8; 32];
+        dek.copy_from_slice(&fresh[..32]);
+        let dek = DataKey::from_bytes(dek);
+        let mut message_id = [0u8; 32];
+        message_id.copy_from_slice(&fresh[32..]);
+        let flags = if self.external_aad.is_some() {
+            Flags::EXTERNAL_AAD
+        } else {
+            Flags::NONE
+        };
+        let core = Core {
+            suite: self.suite,
+            flags,
+            chunk_log2: self.chunk_log2,
+            message_id: MessageId(message_id),
+            context,
+        };
+        let th = transcript_hash(&core.to_bytes()?, self.external_aad.as_deref());
+        let keys = MessageKeys::derive(&dek, self.suite.id(), &message_id, &th)?;
+        let message = MessageBinding {
+            suite: self.suite,
+            message_id: &message_id,
+            th: &th,
+        };
+        let wrapped = self.wrap.wrap_all(recipients, &dek, &message, &pool)?;
+        let bytes = finish_header(
+            Header {
+                core,
+                commitment: Commitment(*keys.commitment()),
+                keys: wrapped,
+                tag: HeaderTag([0; 32]),
+            },
+            &keys,
+        )?;
+        Ok((bytes, keys.chunk_cipher(self.suite)?))
+    }
+}
+
+/// Serializes `header` with its tag computed under `keys`.
+pub(crate) fn finish_header(header: Header, keys: &MessageKeys) -> Result<Vec<u8>, Error> {
+    let mut bytes = header.signed_bytes()?;
+    let tag = keys.header_tag(&bytes);
+    bytes.extend_from_slice(&tag);
+    Ok(bytes)
+}
+
+impl MessageKeys {
+    /// The body cipher for `suite`.
+    pub(crate) fn chunk_cipher(&self, suite: Suite) -> Result<ChunkCipher, Error> {
+        let (key, nonce_base) = self.content_key_parts();
+        Ok(ChunkCipher::new(suite, &ContentKey::new(key, nonce_base))?)
+    }
+}
+
+/// Seals `plaintext` for `recipients` into one envelope (header and body).
+///
+/// ```
+/// use coffer_keys::{open, seal, Keyring, OpenOptions, Recipient, SealOptions};
+/// let mut keyring = Keyring::new();
+/// keyring.create("docs")?;
+/// let sealed = seal(b"hello", &[Recipient::keyring(&keyring, "docs")?], &SealOptions::new())?;
+/// let opened = open(&sealed, &OpenOptions::new().keyring(&keyring))?;
+/// assert_eq!(opened.plaintext(), b"hello");
+/// # Ok::<(), coffer_keys::Error>(())
+/// ```
+pub fn seal(plaintext: &[u8], recipients: &[Recipient<'_>], options: &SealOptions) -> Result<Vec<u8>, Error> {
+    seal_with_context(plaintext, recipients, options, &[])
+}
+
+/// [`seal`] with extra reserved context entries, for coffer's own envelopes.
+pub(crate) fn seal_with_context(
+    plaintext: &[u8],
+    recipients: &[Recipient<'_>],
+    options: &SealOptions,
+    reserved: &[(&str, &[u8])],
+) -> Result<Vec<u8>, Error> {
+    let (mut out, cipher) = options.header(recipients, reserved)?;
+    seal_body_into(&cipher, options.chunk_log2, plaintext, &mut out)?;
+    Ok(out)
+}
+
+/// [`seal`] appending to `out`, so a caller that seals many messages can
+/// reuse one buffer (no fresh allocation or page faults per message). On
+/// error `out` is restored to its previous length.
+///
+/// ```
+/// use coffer_keys::{seal_into, Keyring, Recipient, SealOptions};
+/// let mut keyring = Keyring::new();
+/// keyring.create("docs")?;
+/// let recipients = [Recipient::keyring(&keyring, "docs")?];
+/// let mut buffer = Vec::new();
+/// for document in [&b"one"[..], b"two"] {
+///     buffer.clear();
+///     seal_into(document, &recipients, &SealOptions::new(), &mut buffer)?;
+/// }
+/// # Ok::<(), coffer_keys::Error>(())
+/// ```
+pub fn seal_into(
+    plaintext: &[u8],
+    recipients: &[Recipient<'_>],
+    options: &SealOptions,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let start = out.len();
+    let result = options.header(recipients, &[]).and_then(|(header, cipher)| {
+        out.extend_from_slice(&header);
+        Ok(seal_body_into(&cipher, options.chunk_log2, plaintext, out)?)
+    });
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+/// Streaming seal in constant memory: write plaintext, then call
+/// [`Sealer::finish`] (dropping it without `finish` leaves the message
+/// truncated, and it will not open).
+#[derive(Debug)]
+pub struct Sealer<W: Write> {
+    body: BodySealer<W>,
+}
+
+impl<W: Write> Sealer<W> {
+    /// Writes the header to `writer` and prepares the body.
+    pub fn new(mut writer: W, recipients: &[Recipient<'_>], options: &SealOptions) -> Result<Self, Error> {
+        let (header, cipher) = options.header(recipients, &[])?;
+        writer.write_all(&header)?;
+        Ok(Self {
+            body: BodySealer::new(writer, cipher, options.chunk_log2)?,
+        })
+    }
+
+    /// Seals the final chunk and returns the writer.
+    pub fn finish(self) -> Result<W, Error> {
+        Ok(self.body.finish()?)
+    }
+}
+
+impl<W: Write> Write for Sealer<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.body.write(data)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.body.flush()
+    }
+}

@@ -1,0 +1,335 @@
+//! Known-answer vectors: fixed DEK, message id, salts and keys give exact
+//! envelope bytes.
+//!
+//! Each vector is rendered from its inputs: the envelope comes from `seal`
+//! with scripted randomness, and every intermediate (th, the schedule
+//! outputs, wrapped-key bodies, header tag) is recomputed from the design's
+//! formulas with `ring` and asserted equal to the bytes in the envelope. The
+//! rendering must match `tests/data/<name>.txt` byte for byte and appear in
+//! the docs (`docs/KEYS-VECTORS.md` or `docs/FORMAT.md`). Run with `COFFER_WRITE_VECTORS=1` to
+//! regenerate both after a deliberate format change.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+
+#[path = "support/design.rs"]
+mod design;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use coffer_keys::envelope::{HeaderView, KeyType, ReaderLimits, Suite};
+use coffer_keys::{open, seal, KeyEncryptionKey, KeyId, OpenOptions, Password, Recipient, SealOptions};
+
+enum Who {
+    Local {
+        kid: &'static str,
+        kek: Vec<u8>,
+        wrap_salt: Vec<u8>,
+    },
+    Password {
+        password: &'static str,
+        iterations: u32,
+        pw_salt: Vec<u8>,
+        wrap_salt: Vec<u8>,
+    },
+}
+
+struct Spec {
+    name: &'static str,
+    title: &'static str,
+    suite: Suite,
+    chunk_log2: u8,
+    context: Vec<(&'static str, &'static [u8])>,
+    external_aad: Option<&'static [u8]>,
+    dek: Vec<u8>,
+    message_id: Vec<u8>,
+    recipients: Vec<Who>,
+    plaintext: Vec<u8>,
+}
+
+fn seq(start: u8, len: usize) -> Vec<u8> {
+    (0..len).map(|i| start.wrapping_add(i as u8)).collect()
+}
+
+fn specs() -> Vec<Spec> {
+    vec![
+        Spec {
+            name: "keys-local",
+            title: "Local KEK recipient, AES-256-GCM, context",
+            suite: Suite::Aes256GcmHkdfSha256,
+            chunk_log2: 10,
+            context: vec![("coffer.project", b"p-1"), ("doc", b"d-7")],
+            external_aad: None,
+            dek: seq(0x40, 32),
+            message_id: seq(0x60, 32),
+            recipients: vec![Who::Local {
+                kid: "docs:1",
+                kek: seq(0x00, 32),
+                wrap_salt: seq(0xA0, 16),
+            }],
+            plaintext: b"coffer known-answer vector one".to_vec(),
+        },
+        Spec {
+            name: "keys-password",
+            title: "Password recipient (600 000 iterations), ChaCha20-Poly1305",
+            suite: Suite::ChaCha20Poly1305HkdfSha256,
+            chunk_log2: 16,
+            context: vec![],
+            external_aad: None,
+            dek: seq(0x20, 32),
+            message_id: seq(0x90, 32),
+            recipients: vec![Who::Password {
+                password: "correct horse battery staple",
+                iterations: 600_000,
+                pw_salt: seq(0xB0, 16),
+                wrap_salt: seq(0xC0, 16),
+            }],
+            plaintext: b"password-wrapped".to_vec(),
+        },
+        Spec {
+            name: "keys-external-aad",
+            title: "External AAD, recovery KEK and password recipients, empty plaintext",
+            suite: Suite::Aes256GcmHkdfSha256,
+            chunk_log2: 12,
+            context: vec![("coffer.document", b"doc-9")],
+            external_aad: Some(b"invoice 2026-0042"),
+            dek: seq(0xD0, 32),
+            message_id: seq(0x10, 32),
+            recipients: vec![
+                Who::Local {
+                    kid: "recovery:3",
+                    kek: seq(0xE0, 32),
+                    wrap_salt: seq(0x70, 16),
+                },
+                Who::Password {
+                    password: "hunter2 hunter2",
+                    iterations: 600_000,
+                    pw_salt: seq(0x80, 16),
+                    wrap_salt: seq(0x88, 16),
+                },
+            ],
+            plaintext: Vec::new(),
+        },
+    ]
+}
+
+fn line(out: &mut String, key: &str, value: &[u8]) {
+    writeln!(out, "{key} = {}", hex::encode(value)).unwrap();
+}
+
+/// Seals the vector, checks every field against the design's formulas, and
+/// renders inputs, intermediates and the envelope.
+fn render(spec: &Spec) -> String {
+    let mut random = [spec.dek.clone(), spec.message_id.clone()].concat();
+    let mut iterations = None;
+    for who in &spec.recipients {
+        match who {
+            Who::Local { wrap_salt, .. } => random.extend_from_slice(wrap_salt),
+            Who::Password {
+                iterations: n,
+                pw_salt,
+                wrap_salt,
+                ..
+            } => {
+                iterations = Some(*n);
+                random.extend_from_slice(pw_salt);
+                random.extend_from_slice(wrap_salt);
+            }
+        }
+    }
+    let mut options = SealOptions::new()
+        .suite(spec.suite)
+        .chunk_log2(spec.chunk_log2)
+        .scripted_randomness(random);
+    if let Some(n) = iterations {
+        options = options.password_iterations(n).unwrap();
+    }
+    for (key, value) in &spec.context {
+        options = if key.starts_with("coffer.") {
+            options.reserved_context(key, value).unwrap()
+        } else {
+            options.context(key, value).unwrap()
+        };
+    }
+    if let Some(aad) = spec.external_aad {
+        options = options.external_aad(aad);
+    }
+    let keks: Vec<Option<(KeyId, KeyEncryptionKey)>> = spec
+        .recipients
+        .iter()
+        .map(|who| match who {
+            Who::Local { kid, kek, .. } => Some((
+                KeyId::from_kid(kid.as_bytes()).unwrap(),
+                KeyEncryptionKey::from_bytes(kek.as_slice().try_into().unwrap()),
+            )),
+            Who::Password { .. } => None,
+        })
+        .collect();
+    let passwords: Vec<Option<Password>> = spec
+        .recipients
+        .iter()
+        .map(|who| match who {
+            Who::Password { password, .. } => Some(Password::new(password)),
+            Who::Local { .. } => None,
+        })
+        .collect();
+    let recipients: Vec<Recipient<'_>> = keks
+        .iter()
+        .zip(&passwords)
+        .map(|(kek, password)| match (kek, password) {
+            (Some((id, kek)), _) => Recipient::kek(id.clone(), kek),
+            (None, Some(password)) => Recipient::password(password),
+            (None, None) => unreachable!(),
+        })
+        .collect();
+    let envelope = seal(&spec.plaintext, &recipients, &options).unwrap();
+
+    // Every recipient opens it.
+    for (kek, password) in keks.iter().zip(&passwords) {
+        let mut open_options = OpenOptions::new();
+        if let Some(aad) = spec.external_aad {
+            open_options = open_options.external_aad(aad);
+        }
+        let project;
+        open_options = match (kek, password) {
+            (Some((id, kek)), _) => {
+                project = coffer_keys::ProjectKey::from_parts(
+                    id.clone(),
+                    KeyEncryptionKey::from_bytes(*kek.expose_secret()),
+                );
+                open_options.project_key(&project)
+            }
+            (None, Some(password)) => open_options.password(password),
+            (None, None) => unreachable!(),
+        };
+        assert_eq!(
+            open(&envelope, &open_options).unwrap().plaintext(),
+            &spec.plaintext[..]
+        );
+    }
+
+    // The design's formulas, recomputed independently.
+    let view = HeaderView::parse_prefix(&envelope, &ReaderLimits::default()).unwrap();
+    let suite = spec.suite.id();
+    let th = design::transcript(view.core_bytes(), spec.external_aad);
+    let schedule = design::schedule(&spec.dek, suite, &spec.message_id, &th);
+    assert_eq!(view.commitment().as_bytes(), &schedule[44..76], "commitment");
+    let tag = design::hmac_sha256(&schedule[76..], view.signed_bytes());
+    assert_eq!(view.tag().as_bytes(), &tag, "header tag");
+    let mut out = String::new();
+    writeln!(out, "# {}", spec.title).unwrap();
+    line(&mut out, "suite", &suite.to_be_bytes());
+    line(&mut out, "chunk_log2", &[spec.chunk_log2]);
+    for (key, value) in &spec.context {
+        line(&mut out, &format!("context {key}"), value);
+    }
+    if let Some(aad) = spec.external_aad {
+        line(&mut out, "external_aad", aad);
+    }
+    line(&mut out, "dek", &spec.dek);
+    line(&mut out, "message_id", &spec.message_id);
+    for (who, wrapped) in spec.recipients.iter().zip(view.wrapped_keys()) {
+        match who {
+            Who::Local { kid, kek, wrap_salt } => {
+                assert_eq!(wrapped.key_type, KeyType::LOCAL);
+                let keys = design::wrap_keys(kek, wrap_salt, 0x01, suite, kid.as_bytes(), &spec.message_id);
+                assert_eq!(
+                    wrapped.body,
+                    design::local_body(&keys, wrap_salt, &th, &spec.dek),
+                    "local body"
+                );
+                writeln!(out, "recipient local kid {kid}").unwrap();
+                line(&mut out, "  kek", kek);
+                line(&mut out, "  wrap_salt", wrap_salt);
+                line(&mut out, "  wk", &keys[..32]);
+                line(&mut out, "  wc", &keys[32..]);
+            }
+            Who::Password {
+                password,
+                iterations,
+                pw_salt,
+                wrap_salt,
+            } => {
+                assert_eq!(wrapped.key_type, KeyType::PASSWORD);
+                let kek = design::pbkdf2_sha256(password.as_bytes(), pw_salt, *iterations);
+                let keys = design::wrap_keys(&kek, wrap_salt, 0x02, suite, b"", &spec.message_id);
+                let body = [
+                    &iterations.to_be_bytes()[..],
+                    pw_salt,
+                    &design::local_body(&keys, wrap_salt, &th, &spec.dek),
+                ]
+                .concat();
+                assert_eq!(wrapped.body, body, "password body");
+                writeln!(out, "recipient password iterations {iterations}").unwrap();
+                line(&mut out, "  password", password.as_bytes());
+                line(&mut out, "  pw_salt", pw_salt);
+                line(&mut out, "  wrap_salt", wrap_salt);
+                line(&mut out, "  kek", &kek);
+                line(&mut out, "  wk", &keys[..32]);
+                line(&mut out, "  wc", &keys[32..]);
+            }
+        }
+    }
+    line(&mut out, "plaintext", &spec.plaintext);
+    line(&mut out, "th", &th);
+    line(&mut out, "k_enc", &schedule[..32]);
+    line(&mut out, "nonce_base", &schedule[32..44]);
+    line(&mut out, "commitment", &schedule[44..76]);
+    line(&mut out, "k_hdr", &schedule[76..]);
+    line(&mut out, "header_tag", &tag);
+    line(&mut out, "header", view.as_bytes());
+    line(&mut out, "body", &envelope[view.len()..]);
+    out
+}
+
+fn manifest_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn document(rendered: &[(String, String)]) -> String {
+    let mut doc = String::from(
+        "# coffer-keys known-answer vectors\n\n\
+         Each vector fixes every input of a seal: the DEK, the message id, the\n\
+         salts and the keys. Sealing with them must give exactly the `header` and\n\
+         `body` bytes below (hex; the envelope is `header ‖ body`). The\n\
+         intermediate values follow the key schedule and wrapping formulas of the\n\
+         design: `th` is the transcript hash, `k_enc ‖ nonce_base ‖ commitment ‖\n\
+         k_hdr` the 108-byte schedule output, `wk ‖ wc` each recipient's wrap\n\
+         derivation (for passwords `kek` is the PBKDF2-HMAC-SHA256 output).\n\
+         Random bytes are consumed in the order DEK, message id, then per\n\
+         recipient: wrap salt (local) or password salt and wrap salt (password).\n\n\
+         The same files are checked in under `crates/coffer-keys/tests/data/`.\n",
+    );
+    for (name, text) in rendered {
+        write!(doc, "\n## `{name}`\n\n```text\n{text}```\n").unwrap();
+    }
+    doc
+}
+
+#[test]
+fn known_answer_vectors() {
+    let write = std::env::var_os("COFFER_WRITE_VECTORS").is_some();
+    let rendered: Vec<(String, String)> = specs().iter().map(|s| (s.name.to_owned(), render(s))).collect();
+    let doc_path = manifest_path("../../docs/KEYS-VECTORS.md");
+    if write {
+        for (name, text) in &rendered {
+            std::fs::write(manifest_path(&format!("tests/data/{name}.txt")), text).unwrap();
+        }
+        std::fs::write(&doc_path, document(&rendered)).unwrap();
+    }
+    for (name, text) in &rendered {
+        let stored = std::fs::read_to_string(manifest_path(&format!("tests/data/{name}.txt"))).unwrap();
+        assert_eq!(&stored, text, "vector {name} changed");
+    }
+    // The vectors are published in the docs (in their own file, or folded
+    // into the format specification): every one must appear verbatim.
+    let published: String = ["../../docs/KEYS-VECTORS.md", "../../docs/FORMAT.md"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(manifest_path(path)).ok())
+        .collect();
+    for (name, text) in &rendered {
+        assert!(
+            published.contains(text.as_str()),
+            "vector {name} is not in the docs"
+        );
+    }
+}
