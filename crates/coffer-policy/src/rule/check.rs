@@ -23,10 +23,10 @@ pub enum MissingField {
 impl MissingField {
     const fn words(self) -> &'static str {
         match self {
-            MissingField::EnvelopeSuite => "an envelope suite",
-            MissingField::Session => "a session suite",
-            MissingField::MessageSize => "a message size",
-            MissingField::Suite => "an envelope or session suite",
+            MissingField::EnvelopeSuite => "envelope suite",
+            MissingField::Session => "session suite",
+            MissingField::MessageSize => "message size",
+            MissingField::Suite => "envelope or session suite",
         }
     }
 }
