@@ -40,7 +40,10 @@ fn any_condition() -> impl Strategy<Value = Condition> {
         env.prop_map(Condition::DenyEnvelopeSuites),
         ses.clone().prop_map(Condition::AllowSessionSuites),
         ses.prop_map(Condition::DenySessionSuites),
-        (select(SessionSuite::ALL), select(&[256u32, 2048, 3072, 4096][..]))
+        (
+            select(SessionSuite::ALL),
+            select(&[256u32, 2048, 3072, 4096][..])
+        )
             .prop_map(|(suite, bits)| Condition::MinKeyBits { suite, bits }),
         select(FipsProfile::ALL).prop_map(Condition::Fips),
         select(&[0u64, 100, 10_000][..]).prop_map(Condition::MaxMessageSize),
@@ -56,26 +59,28 @@ fn any_rule(i: usize) -> impl Strategy<Value = Rule> {
         select(Severity::ALL),
         prop::option::of(select(Enforcement::ALL)),
     )
-        .prop_map(move |(scope, condition, op_bits, roles, severity, enforcement)| {
-            let ops: Vec<Operation> = condition
-                .operations()
-                .iter()
-                .enumerate()
-                .filter(|(b, _)| op_bits & (1 << b) != 0)
-                .map(|(_, op)| *op)
-                .collect();
-            Rule {
-                id: RuleId::new(format!("r{i}")).unwrap(),
-                description: None,
-                scope,
-                // High bit off: keep the condition's defaults.
-                operations: (op_bits & 0x80 != 0 && !ops.is_empty()).then_some(ops),
-                roles,
-                severity,
-                enforcement,
-                condition,
-            }
-        })
+        .prop_map(
+            move |(scope, condition, op_bits, roles, severity, enforcement)| {
+                let ops: Vec<Operation> = condition
+                    .operations()
+                    .iter()
+                    .enumerate()
+                    .filter(|(b, _)| op_bits & (1 << b) != 0)
+                    .map(|(_, op)| *op)
+                    .collect();
+                Rule {
+                    id: RuleId::new(format!("r{i}")).unwrap(),
+                    description: None,
+                    scope,
+                    // High bit off: keep the condition's defaults.
+                    operations: (op_bits & 0x80 != 0 && !ops.is_empty()).then_some(ops),
+                    roles,
+                    severity,
+                    enforcement,
+                    condition,
+                }
+            },
+        )
 }
 
 fn any_policy() -> impl Strategy<Value = Policy> {
@@ -96,33 +101,38 @@ fn any_request() -> impl Strategy<Value = Request> {
         prop::option::of(select(&VALUES[..])),
         prop::option::of(select(&VALUES[..])),
         prop::option::of(select(EnvelopeSuite::ALL)),
-        prop::option::of((select(SessionSuite::ALL), select(&[256u32, 1024, 2048, 3072][..]))),
+        prop::option::of((
+            select(SessionSuite::ALL),
+            select(&[256u32, 1024, 2048, 3072][..]),
+        )),
         prop::option::of(select(&[0u64, 100, 101, 50_000][..])),
     )
-        .prop_map(|(operation, t, p, role, v0, v1, envelope_suite, session, message_size)| {
-            let tenant = TenantId::new(t).unwrap();
-            let target = match p {
-                Some(p) => Target::for_project(tenant, ProjectId::new(p).unwrap()),
-                None => Target::for_tenant(tenant),
-            };
-            let mut context = Context::new();
-            for (k, v) in KEYS.iter().zip([v0, v1]) {
-                if let Some(v) = v {
-                    context.insert(*k, v).unwrap();
+        .prop_map(
+            |(operation, t, p, role, v0, v1, envelope_suite, session, message_size)| {
+                let tenant = TenantId::new(t).unwrap();
+                let target = match p {
+                    Some(p) => Target::for_project(tenant, ProjectId::new(p).unwrap()),
+                    None => Target::for_tenant(tenant),
+                };
+                let mut context = Context::new();
+                for (k, v) in KEYS.iter().zip([v0, v1]) {
+                    if let Some(v) = v {
+                        context.insert(*k, v).unwrap();
+                    }
                 }
-            }
-            Request {
-                operation,
-                target,
-                role,
-                attributes: Attributes {
-                    context,
-                    envelope_suite,
-                    session: session.map(|(suite, key_bits)| SessionSpec { suite, key_bits }),
-                    message_size,
-                },
-            }
-        })
+                Request {
+                    operation,
+                    target,
+                    role,
+                    attributes: Attributes {
+                        context,
+                        envelope_suite,
+                        session: session.map(|(suite, key_bits)| SessionSpec { suite, key_bits }),
+                        message_size,
+                    },
+                }
+            },
+        )
 }
 
 /// The reference: every rule, checked one by one, written independently of
@@ -142,7 +152,10 @@ fn reference(policy: &Policy, req: &Request) -> (Vec<(usize, Effect)>, Verdict) 
                 continue;
             }
         }
-        let ops = rule.operations.clone().unwrap_or_else(|| rule.condition.operations().to_vec());
+        let ops = rule
+            .operations
+            .clone()
+            .unwrap_or_else(|| rule.condition.operations().to_vec());
         if !ops.contains(&req.operation) {
             continue;
         }
@@ -166,7 +179,8 @@ fn reference(policy: &Policy, req: &Request) -> (Vec<(usize, Effect)>, Verdict) 
                 if a.envelope_suite.is_none() && a.session.is_none() {
                     None
                 } else {
-                    let bad_env = a.envelope_suite == Some(EnvelopeSuite::ChaCha20Poly1305HkdfSha256);
+                    let bad_env =
+                        a.envelope_suite == Some(EnvelopeSuite::ChaCha20Poly1305HkdfSha256);
                     let bad_ses = a
                         .session
                         .is_some_and(|s| s.suite == SessionSuite::RsaOaep256 && s.key_bits < 2048);

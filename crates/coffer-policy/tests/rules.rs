@@ -66,8 +66,14 @@ fn each_scope_applies_only_where_it_should() {
             "project-context"
         ]
     );
-    assert_eq!(case("acme", "payroll", &public), ["global", "tenant", "project"]);
-    assert_eq!(case("acme", "other", &secret), ["global", "tenant", "context", "tenant-context"]);
+    assert_eq!(
+        case("acme", "payroll", &public),
+        ["global", "tenant", "project"]
+    );
+    assert_eq!(
+        case("acme", "other", &secret),
+        ["global", "tenant", "context", "tenant-context"]
+    );
     assert_eq!(case("globex", "payroll", &secret), ["global", "context"]);
     assert_eq!(case("globex", "payroll", &Context::new()), ["global"]);
     // A tenant-scoped rule on a tenant-level target.
@@ -84,8 +90,16 @@ fn each_scope_applies_only_where_it_should() {
 fn severity_and_enforcement_matrix() {
     use Effect::*;
     let expected = [
-        (Enforcement::None, [Reported, Reported, Reported], Verdict::Allow),
-        (Enforcement::Warn, [Info, Warn, Warn], Verdict::AllowWithWarnings),
+        (
+            Enforcement::None,
+            [Reported, Reported, Reported],
+            Verdict::Allow,
+        ),
+        (
+            Enforcement::Warn,
+            [Info, Warn, Warn],
+            Verdict::AllowWithWarnings,
+        ),
         (Enforcement::Enforce, [Info, Warn, Deny], Verdict::Deny),
     ];
     for (mode, effects, worst) in expected {
@@ -103,13 +117,22 @@ fn severity_and_enforcement_matrix() {
             assert_eq!(result.effect, effect, "{mode} {severity}");
             assert_eq!(result.severity, *severity);
             assert_eq!(result.enforcement, mode);
-            let satisfied =
-                policy.evaluate(&request(Operation::Encrypt, "t", "p", Attributes::envelope(AES, 1)));
+            let satisfied = policy.evaluate(&request(
+                Operation::Encrypt,
+                "t",
+                "p",
+                Attributes::envelope(AES, 1),
+            ));
             assert_eq!(satisfied.results().next().unwrap().1.effect, Satisfied);
             assert_eq!(satisfied.verdict(), Verdict::Allow);
         }
         let policy = Policy::new(mode, vec![deny_chacha("r")]).unwrap().compile();
-        let d = policy.evaluate(&request(Operation::Encrypt, "t", "p", Attributes::envelope(CHACHA, 1)));
+        let d = policy.evaluate(&request(
+            Operation::Encrypt,
+            "t",
+            "p",
+            Attributes::envelope(CHACHA, 1),
+        ));
         assert_eq!(d.verdict(), worst, "{mode}");
     }
 }
@@ -122,7 +145,12 @@ fn rule_enforcement_overrides_the_policy_mode() {
     )
     .unwrap()
     .compile();
-    let d = policy.evaluate(&request(Operation::Encrypt, "t", "p", Attributes::envelope(CHACHA, 1)));
+    let d = policy.evaluate(&request(
+        Operation::Encrypt,
+        "t",
+        "p",
+        Attributes::envelope(CHACHA, 1),
+    ));
     assert_eq!(d.verdict(), Verdict::AllowWithWarnings);
     let policy = Policy::new(
         Enforcement::None,
@@ -130,7 +158,12 @@ fn rule_enforcement_overrides_the_policy_mode() {
     )
     .unwrap()
     .compile();
-    let d = policy.evaluate(&request(Operation::Encrypt, "t", "p", Attributes::envelope(CHACHA, 1)));
+    let d = policy.evaluate(&request(
+        Operation::Encrypt,
+        "t",
+        "p",
+        Attributes::envelope(CHACHA, 1),
+    ));
     assert_eq!(d.verdict(), Verdict::Deny);
 }
 
@@ -151,17 +184,31 @@ fn decrypt_is_checked_against_the_suite_in_the_envelope() {
         .is_allowed());
     // ...no longer opens once the policy blocks the suite.
     authz.set_policy(
-        Policy::new(Enforcement::Enforce, vec![Rule::new(rid("fips"), Condition::Fips(FipsProfile::Enabled))])
-            .unwrap()
-            .compile(),
+        Policy::new(
+            Enforcement::Enforce,
+            vec![Rule::new(
+                rid("fips"),
+                Condition::Fips(FipsProfile::Enabled),
+            )],
+        )
+        .unwrap()
+        .compile(),
     );
     let d = authz.authorize(&ed, Operation::Decrypt, &target, &found_in_header);
     assert!(!d.is_allowed());
     assert!(d.access().is_granted());
     let (_, r) = d.policy().results().next().unwrap();
-    assert_eq!(r.status, RuleStatus::Violated(Violation::EnvelopeSuiteNotFips(CHACHA)));
+    assert_eq!(
+        r.status,
+        RuleStatus::Violated(Violation::EnvelopeSuiteNotFips(CHACHA))
+    );
     assert!(authz
-        .authorize(&ed, Operation::Decrypt, &target, &Attributes::envelope(AES, 4096))
+        .authorize(
+            &ed,
+            Operation::Decrypt,
+            &target,
+            &Attributes::envelope(AES, 4096)
+        )
         .is_allowed());
 }
 
@@ -199,16 +246,27 @@ fn a_blocking_rule_that_cannot_be_evaluated_denies() {
         Enforcement::Enforce,
         vec![
             Rule::new(rid("fips"), Condition::Fips(FipsProfile::Enabled)),
-            Rule::new(rid("ecdh"), Condition::AllowSessionSuites(vec![SessionSuite::EcdhP256])),
+            Rule::new(
+                rid("ecdh"),
+                Condition::AllowSessionSuites(vec![SessionSuite::EcdhP256]),
+            ),
         ],
     )
     .unwrap()
     .compile();
-    let d = policy.evaluate(&request(Operation::Download, "t", "p", Attributes::default()));
+    let d = policy.evaluate(&request(
+        Operation::Download,
+        "t",
+        "p",
+        Attributes::default(),
+    ));
     let statuses: Vec<_> = d.results().map(|(_, r)| r.status).collect();
     assert_eq!(
         statuses,
-        [RuleStatus::Error(MissingField::Suite), RuleStatus::Error(MissingField::Session)]
+        [
+            RuleStatus::Error(MissingField::Suite),
+            RuleStatus::Error(MissingField::Session)
+        ]
     );
     assert_eq!(d.verdict(), Verdict::Deny);
 }
@@ -221,38 +279,68 @@ fn message_size_limit() {
     )
     .unwrap()
     .compile();
-    let at = policy.evaluate(&request(Operation::Encrypt, "t", "p", Attributes::envelope(AES, 1024)));
+    let at = policy.evaluate(&request(
+        Operation::Encrypt,
+        "t",
+        "p",
+        Attributes::envelope(AES, 1024),
+    ));
     assert_eq!(at.verdict(), Verdict::Allow);
-    let over = policy.evaluate(&request(Operation::Decrypt, "t", "p", Attributes::envelope(AES, 1025)));
+    let over = policy.evaluate(&request(
+        Operation::Decrypt,
+        "t",
+        "p",
+        Attributes::envelope(AES, 1025),
+    ));
     assert_eq!(over.verdict(), Verdict::Deny);
     assert_eq!(
         over.results().next().unwrap().1.status,
-        RuleStatus::Violated(Violation::MessageTooLarge { size: 1025, max: 1024 })
+        RuleStatus::Violated(Violation::MessageTooLarge {
+            size: 1025,
+            max: 1024
+        })
     );
 }
 
 #[test]
 fn fips_profiles() {
     let eval = |profile, attrs| {
-        Policy::new(Enforcement::Enforce, vec![Rule::new(rid("fips"), Condition::Fips(profile))])
-            .unwrap()
-            .compile()
-            .evaluate(&request(Operation::Encrypt, "t", "p", attrs))
-            .verdict()
+        Policy::new(
+            Enforcement::Enforce,
+            vec![Rule::new(rid("fips"), Condition::Fips(profile))],
+        )
+        .unwrap()
+        .compile()
+        .evaluate(&request(Operation::Encrypt, "t", "p", attrs))
+        .verdict()
     };
     let chacha = || Attributes::envelope(CHACHA, 1);
     let aes = || Attributes::envelope(AES, 1);
     assert_eq!(eval(FipsProfile::Enabled, chacha()), Verdict::Deny);
-    assert_eq!(eval(FipsProfile::Preferred, chacha()), Verdict::AllowWithWarnings);
+    assert_eq!(
+        eval(FipsProfile::Preferred, chacha()),
+        Verdict::AllowWithWarnings
+    );
     assert_eq!(eval(FipsProfile::Disabled, chacha()), Verdict::Allow);
     assert_eq!(eval(FipsProfile::Enabled, aes()), Verdict::Allow);
     // Sessions: RSA below 2048 bits is not approved.
     let issue = |spec| {
-        Policy::new(Enforcement::Enforce, vec![Rule::new(rid("fips"), Condition::Fips(FipsProfile::Enabled))])
-            .unwrap()
-            .compile()
-            .evaluate(&request(Operation::Download, "t", "p", Attributes::session(spec)))
-            .verdict()
+        Policy::new(
+            Enforcement::Enforce,
+            vec![Rule::new(
+                rid("fips"),
+                Condition::Fips(FipsProfile::Enabled),
+            )],
+        )
+        .unwrap()
+        .compile()
+        .evaluate(&request(
+            Operation::Download,
+            "t",
+            "p",
+            Attributes::session(spec),
+        ))
+        .verdict()
     };
     assert_eq!(issue(SessionSpec::rsa_oaep_256(1024)), Verdict::Deny);
     assert_eq!(issue(SessionSpec::rsa_oaep_256(2048)), Verdict::Allow);
@@ -266,7 +354,10 @@ fn session_rules_rsa_3072_or_ecdh_only() {
         vec![
             Rule::new(
                 rid("suites"),
-                Condition::AllowSessionSuites(vec![SessionSuite::RsaOaep256, SessionSuite::EcdhP256]),
+                Condition::AllowSessionSuites(vec![
+                    SessionSuite::RsaOaep256,
+                    SessionSuite::EcdhP256,
+                ]),
             ),
             Rule::new(
                 rid("rsa-bits"),
@@ -279,18 +370,34 @@ fn session_rules_rsa_3072_or_ecdh_only() {
     )
     .unwrap()
     .compile();
-    let issue = |spec| policy.evaluate(&request(Operation::Download, "t", "p", Attributes::session(spec)));
+    let issue = |spec| {
+        policy.evaluate(&request(
+            Operation::Download,
+            "t",
+            "p",
+            Attributes::session(spec),
+        ))
+    };
     let d = issue(SessionSpec::rsa_oaep_256(2048));
     assert_eq!(d.verdict(), Verdict::Deny);
     assert_eq!(
         d.results().nth(1).unwrap().1.status,
-        RuleStatus::Violated(Violation::KeyTooSmall { bits: 2048, min: 3072 })
+        RuleStatus::Violated(Violation::KeyTooSmall {
+            bits: 2048,
+            min: 3072
+        })
     );
-    assert_eq!(issue(SessionSpec::rsa_oaep_256(3072)).verdict(), Verdict::Allow);
+    assert_eq!(
+        issue(SessionSpec::rsa_oaep_256(3072)).verdict(),
+        Verdict::Allow
+    );
     assert_eq!(issue(SessionSpec::ecdh_p256()).verdict(), Verdict::Allow);
     let deny_rsa = Policy::new(
         Enforcement::Enforce,
-        vec![Rule::new(rid("no-rsa"), Condition::DenySessionSuites(vec![SessionSuite::RsaOaep256]))],
+        vec![Rule::new(
+            rid("no-rsa"),
+            Condition::DenySessionSuites(vec![SessionSuite::RsaOaep256]),
+        )],
     )
     .unwrap()
     .compile();
@@ -302,7 +409,12 @@ fn session_rules_rsa_3072_or_ecdh_only() {
     ));
     assert_eq!(d.verdict(), Verdict::Deny);
     // Session rules do not apply to envelope operations.
-    let d = deny_rsa.evaluate(&request(Operation::Encrypt, "t", "p", Attributes::envelope(AES, 1)));
+    let d = deny_rsa.evaluate(&request(
+        Operation::Encrypt,
+        "t",
+        "p",
+        Attributes::envelope(AES, 1),
+    ));
     assert_eq!(d.results().count(), 0);
 }
 
@@ -311,15 +423,24 @@ fn deny_overrides_and_explain_lists_every_rule() {
     let policy = Policy::new(
         Enforcement::Enforce,
         vec![
-            Rule::new(rid("warn-size"), Condition::MaxMessageSize(10)).with_severity(Severity::Warn),
+            Rule::new(rid("warn-size"), Condition::MaxMessageSize(10))
+                .with_severity(Severity::Warn),
             deny_chacha("no-chacha"),
-            Rule::new(rid("aes-ok"), Condition::AllowEnvelopeSuites(vec![AES, CHACHA])),
+            Rule::new(
+                rid("aes-ok"),
+                Condition::AllowEnvelopeSuites(vec![AES, CHACHA]),
+            ),
             Rule::new(rid("info"), Condition::MaxMessageSize(5)).with_severity(Severity::Info),
         ],
     )
     .unwrap()
     .compile();
-    let req = request(Operation::Encrypt, "t", "p", Attributes::envelope(CHACHA, 100));
+    let req = request(
+        Operation::Encrypt,
+        "t",
+        "p",
+        Attributes::envelope(CHACHA, 100),
+    );
     let d = policy.evaluate(&req);
     assert_eq!(d.verdict(), Verdict::Deny);
     let lines = policy.explain(&req);
@@ -337,17 +458,24 @@ fn deny_overrides_and_explain_lists_every_rule() {
         lines[1].reason,
         "envelope suite must not be one of `CHACHA20-POLY1305/HKDF-SHA256`; violated: envelope suite `CHACHA20-POLY1305/HKDF-SHA256` is denied"
     );
-    assert_eq!(lines[0].reason, "messages must be at most 10 bytes; violated: message of 100 bytes exceeds 10");
-    assert!(lines[1].to_string().starts_with("rule `no-chacha` (global; block under enforce)"));
+    assert_eq!(
+        lines[0].reason,
+        "messages must be at most 10 bytes; violated: message of 100 bytes exceeds 10"
+    );
+    assert!(lines[1]
+        .to_string()
+        .starts_with("rule `no-chacha` (global; block under enforce)"));
 }
 
 #[test]
 fn role_filters_and_explicit_operations() {
     let policy = Policy::new(
         Enforcement::Enforce,
-        vec![Rule::new(rid("viewers-small"), Condition::MaxMessageSize(10))
-            .for_roles(vec![Role::Viewer])
-            .on(vec![Operation::Decrypt])],
+        vec![
+            Rule::new(rid("viewers-small"), Condition::MaxMessageSize(10))
+                .for_roles(vec![Role::Viewer])
+                .on(vec![Operation::Decrypt]),
+        ],
     )
     .unwrap()
     .compile();
@@ -375,23 +503,44 @@ fn authorizer_decision_combines_access_and_rules() {
     let authz = Authorizer::new(m, policy.compile());
     let target = Target::for_project(acme, p);
     // Role refuses even though the rule passes.
-    let d = authz.authorize(&viewer, Operation::Encrypt, &target, &Attributes::envelope(AES, 1));
+    let d = authz.authorize(
+        &viewer,
+        Operation::Encrypt,
+        &target,
+        &Attributes::envelope(AES, 1),
+    );
     assert_eq!(d.verdict(), Verdict::Deny);
     assert_eq!(d.policy().verdict(), Verdict::Allow);
-    let lines = authz.explain(&viewer, Operation::Encrypt, &target, &Attributes::envelope(AES, 1));
-    assert_eq!(lines[0], "access: denied to role `viewer`: principal's role does not permit the operation");
+    let lines = authz.explain(
+        &viewer,
+        Operation::Encrypt,
+        &target,
+        &Attributes::envelope(AES, 1),
+    );
+    assert_eq!(
+        lines[0],
+        "access: denied to role `viewer`: principal's role does not permit the operation"
+    );
     assert_eq!(lines.last().unwrap(), "verdict: deny");
     // Rules refuse although the role allows.
-    let d = authz.authorize(&viewer, Operation::Decrypt, &target, &Attributes::envelope(CHACHA, 1));
+    let d = authz.authorize(
+        &viewer,
+        Operation::Decrypt,
+        &target,
+        &Attributes::envelope(CHACHA, 1),
+    );
     assert!(d.access().is_granted());
     assert!(!d.is_allowed());
 }
 
 #[test]
 fn simulate_counts_and_reports_changes() {
-    let current = Policy::new(Enforcement::Enforce, vec![Rule::new(rid("size"), Condition::MaxMessageSize(1000))])
-        .unwrap()
-        .compile();
+    let current = Policy::new(
+        Enforcement::Enforce,
+        vec![Rule::new(rid("size"), Condition::MaxMessageSize(1000))],
+    )
+    .unwrap()
+    .compile();
     let candidate = Policy::new(
         Enforcement::Enforce,
         vec![
@@ -403,9 +552,24 @@ fn simulate_counts_and_reports_changes() {
     .compile();
     let samples = [
         request(Operation::Encrypt, "t", "p", Attributes::envelope(AES, 10)),
-        request(Operation::Encrypt, "t", "p", Attributes::envelope(AES, 5000)),
-        request(Operation::Decrypt, "t", "p", Attributes::envelope(CHACHA, 10)),
-        request(Operation::Decrypt, "t", "p", Attributes::envelope(CHACHA, 5000)),
+        request(
+            Operation::Encrypt,
+            "t",
+            "p",
+            Attributes::envelope(AES, 5000),
+        ),
+        request(
+            Operation::Decrypt,
+            "t",
+            "p",
+            Attributes::envelope(CHACHA, 10),
+        ),
+        request(
+            Operation::Decrypt,
+            "t",
+            "p",
+            Attributes::envelope(CHACHA, 5000),
+        ),
         request(Operation::ReadAudit, "t", "p", Attributes::default()),
     ];
     let report = simulate(&current, &candidate, &samples);
@@ -458,12 +622,25 @@ fn documented_examples_load_and_agree() {
     let secret = &json.rules()[4];
     assert_eq!(secret.scope.level(), ScopeLevel::Context);
     assert_eq!(secret.enforcement, Some(Enforcement::Warn));
-    assert_eq!(secret.roles.as_deref(), Some(&[Role::Owner, Role::Editor][..]));
+    assert_eq!(
+        secret.roles.as_deref(),
+        Some(&[Role::Owner, Role::Editor][..])
+    );
     // And it behaves as documented: acme is FIPS, so ChaCha20 is denied there.
     let compiled = json.compile();
-    let d = compiled.evaluate(&request(Operation::Encrypt, "acme", "payroll", Attributes::envelope(CHACHA, 1)));
+    let d = compiled.evaluate(&request(
+        Operation::Encrypt,
+        "acme",
+        "payroll",
+        Attributes::envelope(CHACHA, 1),
+    ));
     assert_eq!(d.verdict(), Verdict::Deny);
-    let d = compiled.evaluate(&request(Operation::Encrypt, "globex", "x", Attributes::envelope(CHACHA, 1)));
+    let d = compiled.evaluate(&request(
+        Operation::Encrypt,
+        "globex",
+        "x",
+        Attributes::envelope(CHACHA, 1),
+    ));
     assert_eq!(d.verdict(), Verdict::Allow);
 }
 
@@ -556,13 +733,20 @@ fn load_errors_name_the_offender() {
     ];
     for (doc, expected) in cases {
         let err = load_err(&doc);
-        assert!(err.contains(expected), "{doc}\n  gave: {err}\n  want: {expected}");
+        assert!(
+            err.contains(expected),
+            "{doc}\n  gave: {err}\n  want: {expected}"
+        );
     }
-    let toml_err = Policy::from_toml("version = 1\nbogus = 1\n").unwrap_err().to_string();
-    assert!(toml_err.contains("unknown field `bogus`"), "{toml_err}");
-    let toml_err = Policy::from_toml("version = 1\n[[rules]]\nid = \"r\"\ncondition = { deny_session_suites = [\"DH\"] }\n")
+    let toml_err = Policy::from_toml("version = 1\nbogus = 1\n")
         .unwrap_err()
         .to_string();
+    assert!(toml_err.contains("unknown field `bogus`"), "{toml_err}");
+    let toml_err = Policy::from_toml(
+        "version = 1\n[[rules]]\nid = \"r\"\ncondition = { deny_session_suites = [\"DH\"] }\n",
+    )
+    .unwrap_err()
+    .to_string();
     assert_eq!(toml_err, "rule `r`: unknown session suite `DH`");
 }
 
