@@ -1,6 +1,7 @@
 //! Who holds which role where: the membership table and the access check.
 
-use std::collections::HashMap;
+// Keys are inserted by administrators only; requests just look up.
+use foldhash::HashMap;
 
 use crate::id::{Principal, PrincipalId, ProjectId, TenantId};
 use crate::name::named_enum;
@@ -148,7 +149,7 @@ impl Membership {
                 project: project.to_string(),
             });
         }
-        members.projects.insert(project.clone(), HashMap::new());
+        members.projects.insert(project.clone(), HashMap::default());
         Ok(())
     }
 
@@ -208,43 +209,47 @@ impl Membership {
     /// targets, tenant role for tenant targets), without checking an
     /// operation.
     pub fn role(&self, principal: &Principal, target: &Target) -> Option<Role> {
-        if principal.tenant != *target.tenant() {
-            return None;
-        }
-        let tenant = self.tenants.get(target.tenant())?;
-        match target.project() {
-            Some(project) => tenant.projects.get(project)?.get(&principal.id).copied(),
-            None => tenant.tenant_roles.get(&principal.id).copied(),
-        }
+        self.lookup(principal, target).ok()
     }
 
     /// Decides whether `principal` may perform `operation` on `target` by
     /// membership alone. Default deny: anything not granted is refused.
     pub fn check(&self, principal: &Principal, operation: Operation, target: &Target) -> Access {
-        let denied = |denial, role| Access::Denied { denial, role };
-        if principal.tenant != *target.tenant() {
-            return denied(AccessDenial::TenantMismatch, None);
-        }
+        let role = match self.lookup(principal, target) {
+            Ok(role) => role,
+            Err(denial) => return Access::Denied { denial, role: None },
+        };
         let level_ok = !matches!(
             (operation.target_level(), target.project()),
             (TargetLevel::Tenant, Some(_)) | (TargetLevel::Project, None)
         );
-        if let Some(project) = target.project() {
-            if !self.has_project(target.tenant(), project) {
-                return denied(AccessDenial::UnknownProject, None);
-            }
-        }
-        let Some(role) = self.role(principal, target) else {
-            return denied(AccessDenial::NotMember, None);
-        };
-        if !level_ok {
-            return denied(AccessDenial::WrongTarget, Some(role));
-        }
-        if role.permits(operation) {
-            Access::Granted(role)
+        let denial = if !level_ok {
+            AccessDenial::WrongTarget
+        } else if role.permits(operation) {
+            return Access::Granted(role);
         } else {
-            denied(AccessDenial::RoleForbids, Some(role))
+            AccessDenial::RoleForbids
+        };
+        Access::Denied {
+            denial,
+            role: Some(role),
         }
+    }
+
+    /// Tenant isolation first, then the project, then the member.
+    fn lookup(&self, principal: &Principal, target: &Target) -> Result<Role, AccessDenial> {
+        if principal.tenant != *target.tenant() {
+            return Err(AccessDenial::TenantMismatch);
+        }
+        let tenant = self.tenants.get(target.tenant());
+        let role = match target.project() {
+            Some(project) => tenant
+                .and_then(|t| t.projects.get(project))
+                .ok_or(AccessDenial::UnknownProject)?
+                .get(&principal.id),
+            None => tenant.and_then(|t| t.tenant_roles.get(&principal.id)),
+        };
+        role.copied().ok_or(AccessDenial::NotMember)
     }
 
     fn project_members_mut(

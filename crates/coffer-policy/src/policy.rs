@@ -272,7 +272,8 @@ impl CompiledPolicy {
         role: Option<Role>,
         attrs: &Attributes,
     ) -> PolicyDecision {
-        let mut results = Vec::new();
+        // Most decisions touch a handful of rules: one allocation, no regrowth.
+        let mut results = Vec::with_capacity(8);
         self.index
             .for_each_applicable(operation, target, &attrs.context, |i| {
                 let (Some(rule), Some(meta)) = (self.rules.get(i), self.meta.get(i)) else {

@@ -1,6 +1,8 @@
 //! The rule index: scope → operation → rule positions.
 
-use std::collections::HashMap;
+// The maps are built from the policy only; requests just look up, so a
+// fast unkeyed-strength hash is enough and keeps decisions short.
+use foldhash::HashMap;
 
 use crate::context::Context;
 use crate::id::{ProjectId, TenantId};
