@@ -70,6 +70,17 @@ fn request() -> Request {
     }
 }
 
+/// An authorizer over `policy(total)` and an editor of `acme/payroll`.
+fn editor(total: usize) -> (Authorizer, Principal) {
+    let acme: TenantId = id("acme".into());
+    let payroll: ProjectId = id("payroll".into());
+    let ed = Principal::new(acme.clone(), id("ed".into()));
+    let mut members = Membership::new();
+    members.create_project(&acme, &payroll).unwrap();
+    members.grant(&acme, &payroll, &ed, Role::Editor).unwrap();
+    (Authorizer::new(members, policy(total).compile()), ed)
+}
+
 fn decisions(c: &mut Criterion) {
     let req = request();
     let mut group = c.benchmark_group("decision");
@@ -82,13 +93,7 @@ fn decisions(c: &mut Criterion) {
     }
     group.finish();
 
-    let acme: TenantId = id("acme".into());
-    let payroll: ProjectId = id("payroll".into());
-    let ed = Principal::new(acme.clone(), id("ed".into()));
-    let mut members = Membership::new();
-    members.create_project(&acme, &payroll).unwrap();
-    members.grant(&acme, &payroll, &ed, Role::Editor).unwrap();
-    let authz = Authorizer::new(members, policy(500).compile());
+    let (authz, ed) = editor(500);
     c.bench_function("authorize/rules/500", |b| {
         b.iter(|| {
             black_box(authz.authorize(&ed, Operation::Encrypt, &req.target, &req.attributes))
@@ -116,13 +121,7 @@ fn event(authz: &Authorizer, ed: &Principal, req: &Request) -> AuditEvent {
 
 fn audit(c: &mut Criterion) {
     let req = request();
-    let acme: TenantId = id("acme".into());
-    let payroll: ProjectId = id("payroll".into());
-    let ed = Principal::new(acme.clone(), id("ed".into()));
-    let mut members = Membership::new();
-    members.create_project(&acme, &payroll).unwrap();
-    members.grant(&acme, &payroll, &ed, Role::Editor).unwrap();
-    let authz = Authorizer::new(members, policy(50).compile());
+    let (authz, ed) = editor(50);
     let ev = event(&authz, &ed, &req);
 
     let mut memory = MemorySink::new(AuditKey::from_bytes([1; 32]));

@@ -27,28 +27,30 @@ fn request(op: Operation, t: &str, p: &str, attributes: Attributes) -> Request {
         attributes,
     }
 }
+/// A request on project `p` of tenant `t`.
+fn in_tp(op: Operation, attributes: Attributes) -> Request {
+    request(op, "t", "p", attributes)
+}
+fn enforce(rules: Vec<Rule>) -> CompiledPolicy {
+    Policy::new(Enforcement::Enforce, rules).unwrap().compile()
+}
 fn fired(d: &PolicyDecision) -> Vec<String> {
     d.results().map(|(r, _)| r.id.to_string()).collect()
 }
 
 #[test]
 fn each_scope_applies_only_where_it_should() {
-    let policy = Policy::new(
-        Enforcement::Enforce,
-        vec![
-            deny_chacha("global"),
-            deny_chacha("tenant").in_scope(Scope::tenant(tenant("acme"))),
-            deny_chacha("project").in_scope(Scope::project(tenant("acme"), project("payroll"))),
-            deny_chacha("context").in_scope(Scope::global().with_context("class", "secret")),
-            deny_chacha("tenant-context")
-                .in_scope(Scope::tenant(tenant("acme")).with_context("class", "secret")),
-            deny_chacha("project-context").in_scope(
-                Scope::project(tenant("acme"), project("payroll")).with_context("class", "secret"),
-            ),
-        ],
-    )
-    .unwrap()
-    .compile();
+    let policy = enforce(vec![
+        deny_chacha("global"),
+        deny_chacha("tenant").in_scope(Scope::tenant(tenant("acme"))),
+        deny_chacha("project").in_scope(Scope::project(tenant("acme"), project("payroll"))),
+        deny_chacha("context").in_scope(Scope::global().with_context("class", "secret")),
+        deny_chacha("tenant-context")
+            .in_scope(Scope::tenant(tenant("acme")).with_context("class", "secret")),
+        deny_chacha("project-context").in_scope(
+            Scope::project(tenant("acme"), project("payroll")).with_context("class", "secret"),
+        ),
+    ]);
     let secret = Context::from_pairs([("class", "secret")]).unwrap();
     let public = Context::from_pairs([("class", "public")]).unwrap();
     let case = |t: &str, p: &str, ctx: &Context| {
@@ -107,50 +109,29 @@ fn severity_and_enforcement_matrix() {
             let policy = Policy::new(mode, vec![deny_chacha("r").with_severity(*severity)])
                 .unwrap()
                 .compile();
-            let violating = policy.evaluate(&request(
-                Operation::Encrypt,
-                "t",
-                "p",
-                Attributes::envelope(CHACHA, 1),
-            ));
+            let violating =
+                policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(CHACHA, 1)));
             let (_, result) = violating.results().next().unwrap();
             assert_eq!(result.effect, effect, "{mode} {severity}");
             assert_eq!(result.severity, *severity);
             assert_eq!(result.enforcement, mode);
-            let satisfied = policy.evaluate(&request(
-                Operation::Encrypt,
-                "t",
-                "p",
-                Attributes::envelope(AES, 1),
-            ));
+            let satisfied =
+                policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(AES, 1)));
             assert_eq!(satisfied.results().next().unwrap().1.effect, Satisfied);
             assert_eq!(satisfied.verdict(), Verdict::Allow);
         }
         let policy = Policy::new(mode, vec![deny_chacha("r")]).unwrap().compile();
-        let d = policy.evaluate(&request(
-            Operation::Encrypt,
-            "t",
-            "p",
-            Attributes::envelope(CHACHA, 1),
-        ));
+        let d = policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(CHACHA, 1)));
         assert_eq!(d.verdict(), worst, "{mode}");
     }
 }
 
 #[test]
 fn rule_enforcement_overrides_the_policy_mode() {
-    let policy = Policy::new(
-        Enforcement::Enforce,
-        vec![deny_chacha("trial").with_enforcement(Enforcement::Warn)],
-    )
-    .unwrap()
-    .compile();
-    let d = policy.evaluate(&request(
-        Operation::Encrypt,
-        "t",
-        "p",
-        Attributes::envelope(CHACHA, 1),
-    ));
+    let policy = enforce(vec![
+        deny_chacha("trial").with_enforcement(Enforcement::Warn)
+    ]);
+    let d = policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(CHACHA, 1)));
     assert_eq!(d.verdict(), Verdict::AllowWithWarnings);
     let policy = Policy::new(
         Enforcement::None,
@@ -158,12 +139,7 @@ fn rule_enforcement_overrides_the_policy_mode() {
     )
     .unwrap()
     .compile();
-    let d = policy.evaluate(&request(
-        Operation::Encrypt,
-        "t",
-        "p",
-        Attributes::envelope(CHACHA, 1),
-    ));
+    let d = policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(CHACHA, 1)));
     assert_eq!(d.verdict(), Verdict::Deny);
 }
 
@@ -183,17 +159,10 @@ fn decrypt_is_checked_against_the_suite_in_the_envelope() {
         .authorize(&ed, Operation::Encrypt, &target, &found_in_header)
         .is_allowed());
     // ...no longer opens once the policy blocks the suite.
-    authz.set_policy(
-        Policy::new(
-            Enforcement::Enforce,
-            vec![Rule::new(
-                rid("fips"),
-                Condition::Fips(FipsProfile::Enabled),
-            )],
-        )
-        .unwrap()
-        .compile(),
-    );
+    authz.set_policy(enforce(vec![Rule::new(
+        rid("fips"),
+        Condition::Fips(FipsProfile::Enabled),
+    )]));
     let d = authz.authorize(&ed, Operation::Decrypt, &target, &found_in_header);
     assert!(!d.is_allowed());
     assert!(d.access().is_granted());
@@ -214,17 +183,15 @@ fn decrypt_is_checked_against_the_suite_in_the_envelope() {
 
 #[test]
 fn a_blocking_rule_that_cannot_be_evaluated_denies() {
-    let policy = Policy::new(
-        Enforcement::Enforce,
-        vec![Rule::new(rid("size"), Condition::MaxMessageSize(1024))],
-    )
-    .unwrap()
-    .compile();
+    let policy = enforce(vec![Rule::new(
+        rid("size"),
+        Condition::MaxMessageSize(1024),
+    )]);
     let no_size = Attributes {
         envelope_suite: Some(AES),
         ..Attributes::default()
     };
-    let d = policy.evaluate(&request(Operation::Encrypt, "t", "p", no_size.clone()));
+    let d = policy.evaluate(&in_tp(Operation::Encrypt, no_size.clone()));
     assert_eq!(d.verdict(), Verdict::Deny);
     let (_, r) = d.results().next().unwrap();
     assert_eq!(r.status, RuleStatus::Error(MissingField::MessageSize));
@@ -233,33 +200,22 @@ fn a_blocking_rule_that_cannot_be_evaluated_denies() {
         "messages must be at most 1024 bytes; error: the request carries no message size"
     );
     // The same missing field under a warn rule only warns.
-    let policy = Policy::new(
-        Enforcement::Enforce,
-        vec![Rule::new(rid("size"), Condition::MaxMessageSize(1024)).with_severity(Severity::Warn)],
+    let policy = enforce(vec![Rule::new(
+        rid("size"),
+        Condition::MaxMessageSize(1024),
     )
-    .unwrap()
-    .compile();
-    let d = policy.evaluate(&request(Operation::Encrypt, "t", "p", no_size));
+    .with_severity(Severity::Warn)]);
+    let d = policy.evaluate(&in_tp(Operation::Encrypt, no_size));
     assert_eq!(d.verdict(), Verdict::AllowWithWarnings);
     // Missing suites for suite rules, missing sessions for session rules.
-    let policy = Policy::new(
-        Enforcement::Enforce,
-        vec![
-            Rule::new(rid("fips"), Condition::Fips(FipsProfile::Enabled)),
-            Rule::new(
-                rid("ecdh"),
-                Condition::AllowSessionSuites(vec![SessionSuite::EcdhP256]),
-            ),
-        ],
-    )
-    .unwrap()
-    .compile();
-    let d = policy.evaluate(&request(
-        Operation::Download,
-        "t",
-        "p",
-        Attributes::default(),
-    ));
+    let policy = enforce(vec![
+        Rule::new(rid("fips"), Condition::Fips(FipsProfile::Enabled)),
+        Rule::new(
+            rid("ecdh"),
+            Condition::AllowSessionSuites(vec![SessionSuite::EcdhP256]),
+        ),
+    ]);
+    let d = policy.evaluate(&in_tp(Operation::Download, Attributes::default()));
     let statuses: Vec<_> = d.results().map(|(_, r)| r.status).collect();
     assert_eq!(
         statuses,
@@ -273,25 +229,13 @@ fn a_blocking_rule_that_cannot_be_evaluated_denies() {
 
 #[test]
 fn message_size_limit() {
-    let policy = Policy::new(
-        Enforcement::Enforce,
-        vec![Rule::new(rid("size"), Condition::MaxMessageSize(1024))],
-    )
-    .unwrap()
-    .compile();
-    let at = policy.evaluate(&request(
-        Operation::Encrypt,
-        "t",
-        "p",
-        Attributes::envelope(AES, 1024),
-    ));
+    let policy = enforce(vec![Rule::new(
+        rid("size"),
+        Condition::MaxMessageSize(1024),
+    )]);
+    let at = policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(AES, 1024)));
     assert_eq!(at.verdict(), Verdict::Allow);
-    let over = policy.evaluate(&request(
-        Operation::Decrypt,
-        "t",
-        "p",
-        Attributes::envelope(AES, 1025),
-    ));
+    let over = policy.evaluate(&in_tp(Operation::Decrypt, Attributes::envelope(AES, 1025)));
     assert_eq!(over.verdict(), Verdict::Deny);
     assert_eq!(
         over.results().next().unwrap().1.status,
@@ -305,14 +249,9 @@ fn message_size_limit() {
 #[test]
 fn fips_profiles() {
     let eval = |profile, attrs| {
-        Policy::new(
-            Enforcement::Enforce,
-            vec![Rule::new(rid("fips"), Condition::Fips(profile))],
-        )
-        .unwrap()
-        .compile()
-        .evaluate(&request(Operation::Encrypt, "t", "p", attrs))
-        .verdict()
+        enforce(vec![Rule::new(rid("fips"), Condition::Fips(profile))])
+            .evaluate(&in_tp(Operation::Encrypt, attrs))
+            .verdict()
     };
     let chacha = || Attributes::envelope(CHACHA, 1);
     let aes = || Attributes::envelope(AES, 1);
@@ -325,21 +264,11 @@ fn fips_profiles() {
     assert_eq!(eval(FipsProfile::Enabled, aes()), Verdict::Allow);
     // Sessions: RSA below 2048 bits is not approved.
     let issue = |spec| {
-        Policy::new(
-            Enforcement::Enforce,
-            vec![Rule::new(
-                rid("fips"),
-                Condition::Fips(FipsProfile::Enabled),
-            )],
-        )
-        .unwrap()
-        .compile()
-        .evaluate(&request(
-            Operation::Download,
-            "t",
-            "p",
-            Attributes::session(spec),
-        ))
+        enforce(vec![Rule::new(
+            rid("fips"),
+            Condition::Fips(FipsProfile::Enabled),
+        )])
+        .evaluate(&in_tp(Operation::Download, Attributes::session(spec)))
         .verdict()
     };
     assert_eq!(issue(SessionSpec::rsa_oaep_256(1024)), Verdict::Deny);
@@ -349,35 +278,20 @@ fn fips_profiles() {
 
 #[test]
 fn session_rules_rsa_3072_or_ecdh_only() {
-    let policy = Policy::new(
-        Enforcement::Enforce,
-        vec![
-            Rule::new(
-                rid("suites"),
-                Condition::AllowSessionSuites(vec![
-                    SessionSuite::RsaOaep256,
-                    SessionSuite::EcdhP256,
-                ]),
-            ),
-            Rule::new(
-                rid("rsa-bits"),
-                Condition::MinKeyBits {
-                    suite: SessionSuite::RsaOaep256,
-                    bits: 3072,
-                },
-            ),
-        ],
-    )
-    .unwrap()
-    .compile();
-    let issue = |spec| {
-        policy.evaluate(&request(
-            Operation::Download,
-            "t",
-            "p",
-            Attributes::session(spec),
-        ))
-    };
+    let policy = enforce(vec![
+        Rule::new(
+            rid("suites"),
+            Condition::AllowSessionSuites(vec![SessionSuite::RsaOaep256, SessionSuite::EcdhP256]),
+        ),
+        Rule::new(
+            rid("rsa-bits"),
+            Condition::MinKeyBits {
+                suite: SessionSuite::RsaOaep256,
+                bits: 3072,
+            },
+        ),
+    ]);
+    let issue = |spec| policy.evaluate(&in_tp(Operation::Download, Attributes::session(spec)));
     let d = issue(SessionSpec::rsa_oaep_256(2048));
     assert_eq!(d.verdict(), Verdict::Deny);
     assert_eq!(
@@ -392,55 +306,32 @@ fn session_rules_rsa_3072_or_ecdh_only() {
         Verdict::Allow
     );
     assert_eq!(issue(SessionSpec::ecdh_p256()).verdict(), Verdict::Allow);
-    let deny_rsa = Policy::new(
-        Enforcement::Enforce,
-        vec![Rule::new(
-            rid("no-rsa"),
-            Condition::DenySessionSuites(vec![SessionSuite::RsaOaep256]),
-        )],
-    )
-    .unwrap()
-    .compile();
-    let d = deny_rsa.evaluate(&request(
+    let deny_rsa = enforce(vec![Rule::new(
+        rid("no-rsa"),
+        Condition::DenySessionSuites(vec![SessionSuite::RsaOaep256]),
+    )]);
+    let d = deny_rsa.evaluate(&in_tp(
         Operation::ChangePassword,
-        "t",
-        "p",
         Attributes::session(SessionSpec::rsa_oaep_256(3072)),
     ));
     assert_eq!(d.verdict(), Verdict::Deny);
     // Session rules do not apply to envelope operations.
-    let d = deny_rsa.evaluate(&request(
-        Operation::Encrypt,
-        "t",
-        "p",
-        Attributes::envelope(AES, 1),
-    ));
+    let d = deny_rsa.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(AES, 1)));
     assert_eq!(d.results().count(), 0);
 }
 
 #[test]
 fn deny_overrides_and_explain_lists_every_rule() {
-    let policy = Policy::new(
-        Enforcement::Enforce,
-        vec![
-            Rule::new(rid("warn-size"), Condition::MaxMessageSize(10))
-                .with_severity(Severity::Warn),
-            deny_chacha("no-chacha"),
-            Rule::new(
-                rid("aes-ok"),
-                Condition::AllowEnvelopeSuites(vec![AES, CHACHA]),
-            ),
-            Rule::new(rid("info"), Condition::MaxMessageSize(5)).with_severity(Severity::Info),
-        ],
-    )
-    .unwrap()
-    .compile();
-    let req = request(
-        Operation::Encrypt,
-        "t",
-        "p",
-        Attributes::envelope(CHACHA, 100),
-    );
+    let policy = enforce(vec![
+        Rule::new(rid("warn-size"), Condition::MaxMessageSize(10)).with_severity(Severity::Warn),
+        deny_chacha("no-chacha"),
+        Rule::new(
+            rid("aes-ok"),
+            Condition::AllowEnvelopeSuites(vec![AES, CHACHA]),
+        ),
+        Rule::new(rid("info"), Condition::MaxMessageSize(5)).with_severity(Severity::Info),
+    ]);
+    let req = in_tp(Operation::Encrypt, Attributes::envelope(CHACHA, 100));
     let d = policy.evaluate(&req);
     assert_eq!(d.verdict(), Verdict::Deny);
     let lines = policy.explain(&req);
@@ -469,17 +360,13 @@ fn deny_overrides_and_explain_lists_every_rule() {
 
 #[test]
 fn role_filters_and_explicit_operations() {
-    let policy = Policy::new(
-        Enforcement::Enforce,
-        vec![
-            Rule::new(rid("viewers-small"), Condition::MaxMessageSize(10))
-                .for_roles(vec![Role::Viewer])
-                .on(vec![Operation::Decrypt]),
-        ],
+    let policy = enforce(vec![Rule::new(
+        rid("viewers-small"),
+        Condition::MaxMessageSize(10),
     )
-    .unwrap()
-    .compile();
-    let mut req = request(Operation::Decrypt, "t", "p", Attributes::envelope(AES, 100));
+    .for_roles(vec![Role::Viewer])
+    .on(vec![Operation::Decrypt])]);
+    let mut req = in_tp(Operation::Decrypt, Attributes::envelope(AES, 100));
     req.role = Some(Role::Viewer);
     assert_eq!(policy.evaluate(&req).verdict(), Verdict::Deny);
     req.role = Some(Role::Editor);
@@ -499,8 +386,7 @@ fn authorizer_decision_combines_access_and_rules() {
     let mut m = Membership::new();
     m.create_project(&acme, &p).unwrap();
     m.grant(&acme, &p, &viewer, Role::Viewer).unwrap();
-    let policy = Policy::new(Enforcement::Enforce, vec![deny_chacha("no-chacha")]).unwrap();
-    let authz = Authorizer::new(m, policy.compile());
+    let authz = Authorizer::new(m, enforce(vec![deny_chacha("no-chacha")]));
     let target = Target::for_project(acme, p);
     // Role refuses even though the rule passes.
     let d = authz.authorize(
@@ -535,42 +421,20 @@ fn authorizer_decision_combines_access_and_rules() {
 
 #[test]
 fn simulate_counts_and_reports_changes() {
-    let current = Policy::new(
-        Enforcement::Enforce,
-        vec![Rule::new(rid("size"), Condition::MaxMessageSize(1000))],
-    )
-    .unwrap()
-    .compile();
-    let candidate = Policy::new(
-        Enforcement::Enforce,
-        vec![
-            Rule::new(rid("size"), Condition::MaxMessageSize(1000)).with_severity(Severity::Warn),
-            Rule::new(rid("fips"), Condition::Fips(FipsProfile::Enabled)),
-        ],
-    )
-    .unwrap()
-    .compile();
+    let current = enforce(vec![Rule::new(
+        rid("size"),
+        Condition::MaxMessageSize(1000),
+    )]);
+    let candidate = enforce(vec![
+        Rule::new(rid("size"), Condition::MaxMessageSize(1000)).with_severity(Severity::Warn),
+        Rule::new(rid("fips"), Condition::Fips(FipsProfile::Enabled)),
+    ]);
     let samples = [
-        request(Operation::Encrypt, "t", "p", Attributes::envelope(AES, 10)),
-        request(
-            Operation::Encrypt,
-            "t",
-            "p",
-            Attributes::envelope(AES, 5000),
-        ),
-        request(
-            Operation::Decrypt,
-            "t",
-            "p",
-            Attributes::envelope(CHACHA, 10),
-        ),
-        request(
-            Operation::Decrypt,
-            "t",
-            "p",
-            Attributes::envelope(CHACHA, 5000),
-        ),
-        request(Operation::ReadAudit, "t", "p", Attributes::default()),
+        in_tp(Operation::Encrypt, Attributes::envelope(AES, 10)),
+        in_tp(Operation::Encrypt, Attributes::envelope(AES, 5000)),
+        in_tp(Operation::Decrypt, Attributes::envelope(CHACHA, 10)),
+        in_tp(Operation::Decrypt, Attributes::envelope(CHACHA, 5000)),
+        in_tp(Operation::ReadAudit, Attributes::default()),
     ];
     let report = simulate(&current, &candidate, &samples);
     assert_eq!(
@@ -761,10 +625,8 @@ fn oversized_documents_are_refused_before_parsing() {
 
 #[test]
 fn requests_round_trip_through_json() {
-    let req = request(
+    let req = in_tp(
         Operation::Download,
-        "t",
-        "p",
         Attributes::session(SessionSpec::rsa_oaep_256(3072))
             .with_context(Context::from_pairs([("k", "v")]).unwrap()),
     );
