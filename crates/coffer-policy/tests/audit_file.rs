@@ -15,6 +15,15 @@ fn append_raw(path: &std::path::Path, bytes: &[u8]) {
     f.write_all(bytes).unwrap();
 }
 
+/// Opens (or creates) the file, appends events `0..n` one by one, closes it.
+fn write_events(path: &std::path::Path, n: u64) -> ChainHead {
+    let (mut sink, _) = FileSink::open(path, key()).unwrap();
+    for i in 0..n {
+        sink.append(event(i)).unwrap();
+    }
+    sink.head()
+}
+
 #[test]
 fn new_file_appends_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
@@ -38,11 +47,7 @@ fn new_file_appends_and_verifies() {
 fn reopening_continues_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
-    let first_head = {
-        let (mut sink, _) = FileSink::open(&path, key()).unwrap();
-        sink.append(event(0)).unwrap();
-        sink.append(event(1)).unwrap()
-    };
+    let first_head = write_events(&path, 2);
     let (mut sink, recovery) = FileSink::open(&path, key()).unwrap();
     assert_eq!(recovery.records, 2);
     assert_eq!(recovery.head, first_head);
@@ -59,11 +64,7 @@ fn reopening_continues_the_chain() {
 fn torn_final_line_is_cut_away_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
-    let head = {
-        let (mut sink, _) = FileSink::open(&path, key()).unwrap();
-        sink.append(event(0)).unwrap();
-        sink.append(event(1)).unwrap()
-    };
+    let head = write_events(&path, 2);
     let good_len = fs::metadata(&path).unwrap().len();
     // A crash in the middle of writing the next record.
     let next = AuditChain::new(key()).seal(event(2));
@@ -94,10 +95,7 @@ fn torn_final_line_is_cut_away_and_reported() {
 fn complete_record_without_newline_is_treated_as_unacknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
-    {
-        let (mut sink, _) = FileSink::open(&path, key()).unwrap();
-        sink.append(event(0)).unwrap();
-    }
+    write_events(&path, 1);
     let len = fs::metadata(&path).unwrap().len();
     let mut chain = AuditChain::new(key());
     let first = chain.seal(event(0));
@@ -113,12 +111,7 @@ fn complete_record_without_newline_is_treated_as_unacknowledged() {
 fn damaged_complete_lines_are_errors_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
-    {
-        let (mut sink, _) = FileSink::open(&path, key()).unwrap();
-        for i in 0..3 {
-            sink.append(event(i)).unwrap();
-        }
-    }
+    write_events(&path, 3);
     let original = fs::read_to_string(&path).unwrap();
     // An edited record in the middle.
     let edited = original.replacen("\"doc-1\"", "\"doc-9\"", 1);
@@ -165,10 +158,7 @@ fn overlong_lines_are_refused_without_unbounded_reads() {
 fn a_file_written_under_another_key_does_not_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
-    {
-        let (mut sink, _) = FileSink::open(&path, key()).unwrap();
-        sink.append(event(0)).unwrap();
-    }
+    write_events(&path, 1);
     match FileSink::open(&path, other_key()) {
         Err(AuditError::Verify(e)) => {
             assert_eq!((e.position, e.failure), (0, VerifyFailure::BadMac))
