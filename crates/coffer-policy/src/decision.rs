@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::RuleId;
 use crate::membership::Access;
 use crate::name::named_enum;
 use crate::rule::{Enforcement, Rule, RuleStatus, Severity};
@@ -85,7 +86,7 @@ impl RuleResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explanation {
     /// The rule.
-    pub rule: String,
+    pub rule: RuleId,
     /// Its scope in words.
     pub scope: String,
     /// Severity applied.
@@ -110,7 +111,7 @@ impl fmt::Display for Explanation {
 
 /// The algorithm-rule part of a decision: every applicable rule, deny
 /// overriding.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PolicyDecision {
     rules: Arc<[Rule]>,
     results: Vec<RuleResult>,
@@ -143,7 +144,7 @@ impl PolicyDecision {
     pub fn explain(&self) -> Vec<Explanation> {
         self.results()
             .map(|(rule, r)| Explanation {
-                rule: rule.id.to_string(),
+                rule: rule.id.clone(),
                 scope: rule.scope.to_string(),
                 severity: r.severity,
                 enforcement: r.enforcement,
@@ -151,6 +152,22 @@ impl PolicyDecision {
                 reason: format!("{}; {}", rule.condition, r.status),
             })
             .collect()
+    }
+}
+
+impl fmt::Debug for PolicyDecision {
+    // The applicable rules by id, not the whole policy the decision points into.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PolicyDecision")
+            .field("verdict", &self.verdict)
+            .field(
+                "results",
+                &self
+                    .results()
+                    .map(|(rule, r)| (&rule.id, r))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
     }
 }
 

@@ -18,7 +18,9 @@ impl ByOperation {
     fn add(&mut self, rule: &Rule, position: u32) {
         for op in rule.applies_to() {
             if let Some(list) = self.0.get_mut(op.index()) {
-                if !list.contains(&position) {
+                // Positions arrive in increasing order, so a repeated
+                // operation in the rule's list shows up as the last entry.
+                if list.last() != Some(&position) {
                     list.push(position);
                 }
             }
