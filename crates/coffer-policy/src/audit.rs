@@ -7,6 +7,7 @@ mod chain;
 mod encode;
 mod event;
 mod file;
+mod hex32;
 mod key;
 mod sink;
 

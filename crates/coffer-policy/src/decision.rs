@@ -114,18 +114,25 @@ impl fmt::Display for Explanation {
 #[derive(Clone)]
 pub struct PolicyDecision {
     rules: Arc<[Rule]>,
+    digest: [u8; 32],
     results: Vec<RuleResult>,
     verdict: Verdict,
 }
 
 impl PolicyDecision {
-    pub(crate) fn new(rules: Arc<[Rule]>, results: Vec<RuleResult>) -> Self {
+    pub(crate) fn new(rules: Arc<[Rule]>, digest: [u8; 32], results: Vec<RuleResult>) -> Self {
         let verdict = verdict_of(results.iter().map(|r| r.effect));
         Self {
             rules,
+            digest,
             results,
             verdict,
         }
+    }
+
+    /// Digest of the policy that made this decision.
+    pub fn policy_digest(&self) -> [u8; 32] {
+        self.digest
     }
 
     /// The verdict of the rules alone.

@@ -33,6 +33,7 @@ pub use coffer_session as session;
 
 pub mod audit;
 mod authorizer;
+mod canonical;
 mod context;
 mod decision;
 mod document;

@@ -1,5 +1,6 @@
 //! Policies: a validated set of rules, and its compiled, indexed form.
 
+mod digest;
 mod index;
 
 use std::collections::HashSet;
@@ -168,6 +169,13 @@ impl Policy {
         &self.rules
     }
 
+    /// SHA-256 over the policy's canonical encoding: equal for equal
+    /// policies however they were written (JSON, TOML or code), recorded in
+    /// every decision's audit event.
+    pub fn digest(&self) -> [u8; 32] {
+        digest::digest(self.enforcement, &self.rules)
+    }
+
     /// Builds the indexed form used for decisions.
     pub fn compile(&self) -> CompiledPolicy {
         let rules: Arc<[Rule]> = self.rules.clone().into();
@@ -179,6 +187,7 @@ impl Policy {
             })
             .collect();
         CompiledPolicy {
+            digest: self.digest(),
             index: Index::build(&rules),
             rules,
             meta,
@@ -240,6 +249,7 @@ struct RuleMeta {
 #[derive(Debug, Clone)]
 pub struct CompiledPolicy {
     rules: Arc<[Rule]>,
+    digest: [u8; 32],
     meta: Vec<RuleMeta>,
     index: Index,
 }
@@ -263,6 +273,11 @@ impl CompiledPolicy {
     /// The rules, in document order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The digest of the policy this was compiled from ([`Policy::digest`]).
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
     }
 
     pub(crate) fn evaluate_parts(
@@ -294,6 +309,6 @@ impl CompiledPolicy {
                     effect: Effect::of(&status, severity, meta.enforcement),
                 });
             });
-        PolicyDecision::new(Arc::clone(&self.rules), results)
+        PolicyDecision::new(Arc::clone(&self.rules), self.digest, results)
     }
 }

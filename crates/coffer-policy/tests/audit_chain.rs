@@ -39,6 +39,7 @@ fn intact_chain_verifies_to_its_head() {
     assert_eq!(records[1].event.decision.rules[0].effect, Effect::Deny);
     assert_eq!(records[0].event.outcome, Outcome::Succeeded);
     assert_eq!(records[0].event.role, Some(Role::Editor));
+    assert_eq!(records[0].event.decision.policy, events::policy().digest());
 }
 
 type Edit = Box<dyn Fn(&mut AuditRecord)>;

@@ -482,6 +482,13 @@ fn documented_examples_load_and_agree() {
     let json = Policy::from_json(&fenced_block(doc, "json")).unwrap();
     let toml = Policy::from_toml(&fenced_block(doc, "toml")).unwrap();
     assert_eq!(json, toml);
+    assert_eq!(json.digest(), toml.digest());
+    let mut changed = json.rules().to_vec();
+    changed[3].severity = Severity::Block;
+    let changed = Policy::new(json.enforcement(), changed).unwrap();
+    assert_ne!(changed.digest(), json.digest());
+    let relaxed = Policy::new(Enforcement::Warn, json.rules().to_vec()).unwrap();
+    assert_ne!(relaxed.digest(), json.digest());
     assert_eq!(json.rules().len(), 5);
     let secret = &json.rules()[4];
     assert_eq!(secret.scope.level(), ScopeLevel::Context);
@@ -492,6 +499,7 @@ fn documented_examples_load_and_agree() {
     );
     // And it behaves as documented: acme is FIPS, so ChaCha20 is denied there.
     let compiled = json.compile();
+    assert_eq!(compiled.digest(), json.digest());
     let d = compiled.evaluate(&request(
         Operation::Encrypt,
         "acme",

@@ -3,8 +3,9 @@
 use ring::digest;
 use serde::{Deserialize, Serialize};
 
-use super::encode::Encoder;
+use super::encode::encode_event;
 use super::event::AuditEvent;
+use super::hex32;
 use super::key::AuditKey;
 
 const RECORD_DOMAIN: &[u8] = b"coffer-audit/v1 record\x00";
@@ -13,24 +14,6 @@ const HEAD_DOMAIN: &[u8] = b"coffer-audit/v1 head\x00";
 
 /// The `prev` of the first record.
 const GENESIS: [u8; 32] = [0; 32];
-
-mod hex32 {
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(bytes))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        let mut out = [0u8; 32];
-        if text.len() != 64 || text.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(D::Error::custom("expected 64 lowercase hex digits"));
-        }
-        hex::decode_to_slice(text.as_bytes(), &mut out).map_err(D::Error::custom)?;
-        Ok(out)
-    }
-}
 
 /// One link of the chain: sequence number, previous record's hash, the
 /// event and a MAC over this record's hash.
@@ -61,7 +44,7 @@ fn record_hash(seq: u64, prev: &[u8; 32], event: &AuditEvent) -> [u8; 32] {
     ctx.update(RECORD_DOMAIN);
     ctx.update(&seq.to_be_bytes());
     ctx.update(prev);
-    ctx.update(&Encoder::default().event(event));
+    ctx.update(&encode_event(event));
     let mut out = [0u8; 32];
     out.copy_from_slice(ctx.finish().as_ref());
     out
@@ -313,7 +296,7 @@ impl<'k> ChainVerifier<'k> {
 /// #   principal: Principal::new(TenantId::new("t").unwrap(), PrincipalId::new("p").unwrap()),
 /// #   role: None, operation: Operation::ReadAudit, project: None, document: None,
 /// #   envelope_suite: None, session: None, key: None,
-/// #   decision: DecisionRecord { verdict: Verdict::Deny, access: None, rules: vec![] },
+/// #   decision: DecisionRecord { policy: [0; 32], verdict: Verdict::Deny, access: None, rules: vec![] },
 /// #   outcome: Outcome::Denied, sizes: Sizes::default() } }
 /// let key = AuditKey::from_bytes([7; 32]);
 /// let mut sink = MemorySink::new(AuditKey::from_bytes([7; 32]));

@@ -87,6 +87,9 @@ pub struct RuleRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRecord {
+    /// Digest of the policy that decided ([`crate::CompiledPolicy::digest`]).
+    #[serde(with = "super::hex32")]
+    pub policy: [u8; 32],
     /// The verdict.
     pub verdict: Verdict,
     /// Why membership refused, if it did.
@@ -98,6 +101,7 @@ pub struct DecisionRecord {
 impl From<&Decision> for DecisionRecord {
     fn from(d: &Decision) -> Self {
         Self {
+            policy: d.policy().policy_digest(),
             verdict: d.verdict(),
             access: match d.access() {
                 Access::Granted(_) => None,

@@ -11,6 +11,14 @@ pub(crate) fn other_key() -> AuditKey {
     AuditKey::from_bytes([0x43; 32])
 }
 
+/// The policy the events are decided under: FIPS enabled.
+pub(crate) fn policy() -> Policy {
+    Policy::from_json(
+        r#"{"version": 1, "rules": [{"id": "fips", "condition": {"fips": "enabled"}}]}"#,
+    )
+    .unwrap()
+}
+
 /// Event number `n`: alternately allowed and denied operations.
 pub(crate) fn event(n: u64) -> AuditEvent {
     let acme = TenantId::new("acme").unwrap();
@@ -19,11 +27,7 @@ pub(crate) fn event(n: u64) -> AuditEvent {
     let mut m = Membership::new();
     m.create_project(&acme, &p).unwrap();
     m.grant(&acme, &p, &ed, Role::Editor).unwrap();
-    let policy = Policy::from_json(
-        r#"{"version": 1, "rules": [{"id": "fips", "condition": {"fips": "enabled"}}]}"#,
-    )
-    .unwrap();
-    let authz = Authorizer::new(m, policy.compile());
+    let authz = Authorizer::new(m, policy().compile());
     let target = Target::for_document(acme, p, DocumentId::new(format!("doc-{n}")).unwrap());
     let suite = if n % 2 == 0 {
         EnvelopeSuite::Aes256GcmHkdfSha256
