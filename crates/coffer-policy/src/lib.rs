@@ -1,4 +1,72 @@
-//! coffer layer 4: policy.
+//! coffer layer 4: who may do what, with which algorithms, and a
+//! tamper-evident record of it.
+//!
+//! - [`Membership`]: tenants, projects, principals and their [`Role`]s,
+//!   with tenant isolation and default deny.
+//! - [`Policy`] / [`CompiledPolicy`]: algorithm rules (suite allow/deny
+//!   lists, minimum key sizes, FIPS profile, session suites, message size)
+//!   scoped global → tenant → project → context, with severities and
+//!   enforcement modes, loaded from JSON or TOML and compiled into an index.
+//! - [`Authorizer::authorize`]: one call returning a [`Decision`] that lists
+//!   every applicable rule with its outcome and reason; deny overrides.
+//! - [`simulate`]: what a candidate policy would change over sample requests.
+//! - [`audit`]: events for every operation, hash-chained and MACed under an
+//!   [`audit::AuditKey`], in memory or in a durable JSON-lines file.
+//!
+//! ```
+//! use coffer_policy::*;
+//! let acme = TenantId::new("acme")?;
+//! let docs = ProjectId::new("docs")?;
+//! let ann = Principal::new(acme.clone(), PrincipalId::new("ann")?);
+//! let mut members = Membership::new();
+//! members.create_project(&acme, &docs)?;
+//! members.grant(&acme, &docs, &ann, Role::Owner)?;
+//! let authz = Authorizer::new(members, Policy::default().compile());
+//! let target = Target::for_project(acme, docs);
+//! let attrs = Attributes::envelope(EnvelopeSuite::Aes256GcmHkdfSha256, 1024);
+//! assert!(authz.authorize(&ann, Operation::Encrypt, &target, &attrs).is_allowed());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 pub use coffer_session as session;
+
+pub mod audit;
+mod authorizer;
+mod canonical;
+mod context;
+mod decision;
+mod document;
+mod id;
+mod membership;
+mod name;
+mod policy;
+mod request;
+mod role;
+mod rule;
+mod simulate;
+mod suite;
+mod target;
+
+pub use authorizer::Authorizer;
+pub use context::{
+    Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LEN, MAX_CONTEXT_VALUE_LEN,
+};
+pub use decision::{Decision, Effect, Explanation, PolicyDecision, RuleResult, Verdict};
+pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
+pub use id::{
+    DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,
+    MAX_ID_LEN,
+};
+pub use membership::{Access, AccessDenial, Membership, MembershipError};
+pub use name::UnknownName;
+pub use policy::{CompiledPolicy, Policy, PolicyError, RuleError, MAX_RULES};
+pub use request::{Attributes, Request};
+pub use role::{Operation, Role, TargetLevel};
+pub use rule::{
+    Condition, ContextMatch, Enforcement, FipsProfile, MissingField, Rule, RuleStatus, Scope,
+    ScopeLevel, Severity, Violation,
+};
+pub use simulate::{simulate, Change, Counts, Simulation};
+pub use suite::{EnvelopeSuite, SessionSpec, SessionSuite};
+pub use target::{DocumentWithoutProject, Target};

@@ -1,0 +1,51 @@
+//! The canonical byte encoding of audit events that the chain hashes.
+//!
+//! One event has exactly one encoding, independent of how it was stored
+//! (JSON field order, whitespace, escapes). Enums are written by their
+//! canonical names. The layout is specified in `docs/AUDIT.md`.
+
+use super::event::{AuditEvent, Outcome};
+use crate::canonical::Encoder;
+
+pub(super) fn encode_event(e: &AuditEvent) -> Vec<u8> {
+    let mut w = Encoder::default();
+    w.u64(e.time.unix_millis());
+    w.str(e.tenant.as_str());
+    w.str(e.principal.tenant.as_str());
+    w.str(e.principal.id.as_str());
+    w.opt(e.role, |w, r| w.str(r.name()));
+    w.str(e.operation.name());
+    w.opt(e.project.as_ref(), |w, p| w.str(p.as_str()));
+    w.opt(e.document.as_ref(), |w, d| w.str(d.as_str()));
+    w.opt(e.envelope_suite, |w, s| w.str(s.name()));
+    w.opt(e.session, |w, s| {
+        w.str(s.suite.name());
+        w.u32(s.key_bits);
+    });
+    w.opt(e.key.as_ref(), |w, k| {
+        w.str(k.id.as_str());
+        w.u32(k.version);
+    });
+    let d = &e.decision;
+    w.fixed(&d.policy);
+    w.str(d.verdict.name());
+    w.opt(d.access, |w, a| w.str(a.name()));
+    w.list(&d.rules, |w, r| {
+        w.str(r.rule.as_str());
+        w.str(r.severity.name());
+        w.str(r.enforcement.name());
+        w.str(r.status.name());
+        w.str(r.effect.name());
+    });
+    match &e.outcome {
+        Outcome::Succeeded => w.str("succeeded"),
+        Outcome::Denied => w.str("denied"),
+        Outcome::Failed { reason } => {
+            w.str("failed");
+            w.str(reason.as_str());
+        }
+    }
+    w.opt(e.sizes.plaintext, Encoder::u64);
+    w.opt(e.sizes.ciphertext, Encoder::u64);
+    w.finish()
+}

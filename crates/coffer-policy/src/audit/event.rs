@@ -1,0 +1,224 @@
+//! Audit events: what happened, to what, decided how.
+//!
+//! Every field is an id, an enum, a number or a validated public token;
+//! there is no field of a secret type and no free-text field, so no key,
+//! password or plaintext can be put into an event.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::decision::{Decision, Effect, Verdict};
+use crate::id::{DocumentId, KeyId, Principal, ProjectId, ReasonCode, RuleId, TenantId};
+use crate::membership::{Access, AccessDenial};
+use crate::name::named_enum;
+use crate::request::Attributes;
+use crate::role::{Operation, Role};
+use crate::rule::{Enforcement, RuleStatus, Severity};
+use crate::suite::{EnvelopeSuite, SessionSpec};
+use crate::target::Target;
+
+/// Milliseconds since the Unix epoch (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// The current time (the epoch if the clock is before it).
+    pub fn now() -> Self {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        Self(ms)
+    }
+
+    /// A timestamp of `ms` milliseconds since the epoch.
+    pub const fn from_unix_millis(ms: u64) -> Self {
+        Self(ms)
+    }
+
+    /// Milliseconds since the epoch.
+    pub const fn unix_millis(self) -> u64 {
+        self.0
+    }
+}
+
+/// A key and version an operation used (names only, never key bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRef {
+    /// The key's name.
+    pub id: KeyId,
+    /// The key's version.
+    pub version: u32,
+}
+
+named_enum!(
+    /// A rule's outcome as recorded.
+    StatusCode, "rule status" {
+        /// Satisfied.
+        Satisfied = "satisfied",
+        /// Violated.
+        Violated = "violated",
+        /// Could not be evaluated.
+        Error = "error",
+    }
+);
+
+/// One rule of a recorded decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleRecord {
+    /// The rule.
+    pub rule: RuleId,
+    /// Severity applied.
+    pub severity: Severity,
+    /// Enforcement applied.
+    pub enforcement: Enforcement,
+    /// What the condition found.
+    pub status: StatusCode,
+    /// What that did.
+    pub effect: Effect,
+}
+
+/// A decision as recorded: verdict, membership denial if any, every
+/// applicable rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRecord {
+    /// Digest of the policy that decided ([`crate::CompiledPolicy::digest`]).
+    #[serde(with = "super::hex32")]
+    pub policy: [u8; 32],
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why membership refused, if it did.
+    pub access: Option<AccessDenial>,
+    /// Every applicable rule.
+    pub rules: Vec<RuleRecord>,
+}
+
+impl From<&Decision> for DecisionRecord {
+    fn from(d: &Decision) -> Self {
+        Self {
+            policy: d.policy().policy_digest(),
+            verdict: d.verdict(),
+            access: match d.access() {
+                Access::Granted(_) => None,
+                Access::Denied { denial, .. } => Some(denial),
+            },
+            rules: d
+                .policy()
+                .results()
+                .map(|(rule, r)| RuleRecord {
+                    rule: rule.id.clone(),
+                    severity: r.severity,
+                    enforcement: r.enforcement,
+                    status: match r.status {
+                        RuleStatus::Satisfied => StatusCode::Satisfied,
+                        RuleStatus::Violated(_) => StatusCode::Violated,
+                        RuleStatus::Error(_) => StatusCode::Error,
+                    },
+                    effect: r.effect,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How the operation ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Outcome {
+    /// Allowed and done.
+    Succeeded,
+    /// Refused by the decision; nothing was done.
+    Denied,
+    /// Allowed but failed while acting.
+    Failed {
+        /// A public reason code.
+        reason: ReasonCode,
+    },
+}
+
+/// Sizes involved, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sizes {
+    /// Plaintext size.
+    pub plaintext: Option<u64>,
+    /// Envelope (ciphertext) size.
+    pub ciphertext: Option<u64>,
+}
+
+/// One audited operation, allowed or denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEvent {
+    /// When.
+    pub time: Timestamp,
+    /// The target's tenant.
+    pub tenant: TenantId,
+    /// Who (with the principal's own tenant, which differs from
+    /// [`AuditEvent::tenant`] only in refused cross-tenant attempts).
+    pub principal: Principal,
+    /// The principal's role on the target, if any.
+    pub role: Option<Role>,
+    /// What.
+    pub operation: Operation,
+    /// The target project.
+    pub project: Option<ProjectId>,
+    /// The target document.
+    pub document: Option<DocumentId>,
+    /// The envelope suite used or found.
+    pub envelope_suite: Option<EnvelopeSuite>,
+    /// The session suite and key size.
+    pub session: Option<SessionSpec>,
+    /// The key and version used.
+    pub key: Option<KeyRef>,
+    /// The decision.
+    pub decision: DecisionRecord,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Sizes.
+    pub sizes: Sizes,
+}
+
+impl AuditEvent {
+    /// The event for an authorization decision: target, attributes and the
+    /// decision filled in; `outcome` is [`Outcome::Denied`] when the decision
+    /// denies, whatever is passed. Set [`AuditEvent::key`] and
+    /// [`AuditEvent::sizes`] after acting.
+    pub fn for_decision(
+        time: Timestamp,
+        principal: &Principal,
+        operation: Operation,
+        target: &Target,
+        attributes: &Attributes,
+        decision: &Decision,
+        outcome: Outcome,
+    ) -> Self {
+        Self {
+            time,
+            tenant: target.tenant().clone(),
+            principal: principal.clone(),
+            role: decision.access().role(),
+            operation,
+            project: target.project().cloned(),
+            document: target.document().cloned(),
+            envelope_suite: attributes.envelope_suite,
+            session: attributes.session,
+            key: None,
+            decision: DecisionRecord::from(decision),
+            outcome: if decision.is_allowed() {
+                outcome
+            } else {
+                Outcome::Denied
+            },
+            sizes: Sizes {
+                plaintext: attributes.message_size,
+                ciphertext: None,
+            },
+        }
+    }
+}

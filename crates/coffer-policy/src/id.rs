@@ -1,0 +1,193 @@
+//! Validated identifiers: tenants, projects, principals, documents, keys and rules.
+//!
+//! Every id is a short, printable, public string. The character set is
+//! restricted so that an id can be logged, put in an audit event and used as a
+//! committed context value without escaping, and so that two ids that look the
+//! same are the same bytes.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest id accepted, in bytes (the envelope's context keys and kids are at
+/// most 64 bytes too).
+pub const MAX_ID_LEN: usize = 64;
+
+/// An id that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The id was the empty string.
+    #[error("{kind} id is empty")]
+    Empty {
+        /// Which kind of id (`tenant`, `project`, …).
+        kind: &'static str,
+    },
+    /// The id is longer than [`MAX_ID_LEN`] bytes.
+    #[error("{kind} id is {len} bytes long, the maximum is {max}")]
+    TooLong {
+        /// Which kind of id.
+        kind: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The maximum length.
+        max: usize,
+    },
+    /// The id holds a character outside `A-Z a-z 0-9 . _ - : @`.
+    #[error("{kind} id `{id}` contains a character other than letters, digits, `.`, `_`, `-`, `:` or `@`")]
+    BadCharacter {
+        /// Which kind of id.
+        kind: &'static str,
+        /// The offending id (already known to be at most 64 bytes).
+        id: String,
+    },
+}
+
+fn validate(kind: &'static str, id: &str) -> Result<(), IdError> {
+    if id.is_empty() {
+        return Err(IdError::Empty { kind });
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(IdError::TooLong {
+            kind,
+            len: id.len(),
+            max: MAX_ID_LEN,
+        });
+    }
+    let ok = id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':' | b'@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(IdError::BadCharacter {
+            kind,
+            id: id.to_owned(),
+        })
+    }
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates and wraps an id: 1 to 64 bytes of letters, digits,
+            /// `.`, `_`, `-`, `:` or `@`.
+            pub fn new(id: impl Into<String>) -> Result<Self, IdError> {
+                let id = id.into();
+                validate($kind, &id)?;
+                Ok(Self(id))
+            }
+
+            /// The id as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(id: String) -> Result<Self, IdError> {
+                Self::new(id)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = IdError;
+            fn try_from(id: &str) -> Result<Self, IdError> {
+                Self::new(id)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({:?})"), self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A tenant: the outermost isolation boundary.
+    ///
+    /// ```
+    /// use coffer_policy::TenantId;
+    /// assert!(TenantId::new("acme").is_ok());
+    /// assert!(TenantId::new("").is_err());
+    /// assert!(TenantId::new("a b").is_err());
+    /// ```
+    TenantId,
+    "tenant"
+);
+id_type!(
+    /// A project inside a tenant (project ids are unique per tenant only).
+    ProjectId,
+    "project"
+);
+id_type!(
+    /// A principal (user or service) inside a tenant.
+    PrincipalId,
+    "principal"
+);
+id_type!(
+    /// A document inside a project.
+    DocumentId,
+    "document"
+);
+id_type!(
+    /// A key name as it appears in a wrapped key's kid (public, never key material).
+    KeyId,
+    "key"
+);
+id_type!(
+    /// The id of a rule in a policy document.
+    RuleId,
+    "rule"
+);
+
+/// A principal: who acts, always inside exactly one tenant.
+///
+/// The same [`PrincipalId`] in two tenants names two unrelated principals.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Principal {
+    /// The tenant the principal belongs to.
+    pub tenant: TenantId,
+    /// The principal's id inside that tenant.
+    pub id: PrincipalId,
+}
+
+impl Principal {
+    /// A principal of `tenant` named `id`.
+    pub fn new(tenant: TenantId, id: PrincipalId) -> Self {
+        Self { tenant, id }
+    }
+}
+
+id_type!(
+    /// A public, machine-readable reason an operation failed after it was
+    /// allowed (for example `open.authentication`), for the audit trail.
+    ReasonCode,
+    "reason"
+);
