@@ -11,9 +11,7 @@
 
 use std::hint::black_box;
 
-use coffer::policy::audit::{
-    AuditEvent, AuditKey, AuditSink, FileSink, MemorySink, Outcome, Timestamp,
-};
+use coffer::policy::audit::{AuditEvent, AuditKey, AuditSink, FileSink, MemorySink, Outcome, Timestamp};
 use coffer::policy::*;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
@@ -53,9 +51,7 @@ fn policy(total: usize) -> Policy {
             1 => Scope::project(tenant, id(format!("project-{i}"))),
             _ => Scope::global().with_context("class", format!("label-{i}")),
         };
-        rules.push(
-            Rule::new(id(format!("r{i}")), Condition::MaxMessageSize(1 << 20)).in_scope(scope),
-        );
+        rules.push(Rule::new(id(format!("r{i}")), Condition::MaxMessageSize(1 << 20)).in_scope(scope));
     }
     Policy::new(Enforcement::Enforce, rules).unwrap()
 }
@@ -96,8 +92,7 @@ fn decisions(c: &mut Criterion) {
     let (authz, ed) = editor(500);
     c.bench_function("authorize/rules/500", |b| {
         b.iter(|| {
-            black_box(authz.authorize(&ed, Operation::Encrypt, &req.target, &req.attributes))
-                .is_allowed()
+            black_box(authz.authorize(&ed, Operation::Encrypt, &req.target, &req.attributes)).is_allowed()
         })
     });
     let compiled = policy(500).compile();
@@ -135,16 +130,11 @@ fn audit(c: &mut Criterion) {
 
     let dir = std::env::temp_dir().join(format!("coffer-policy-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (mut file, _) =
-        FileSink::open(dir.join("audit.jsonl"), AuditKey::from_bytes([1; 32])).unwrap();
+    let (mut file, _) = FileSink::open(dir.join("audit.jsonl"), AuditKey::from_bytes([1; 32])).unwrap();
     let mut group = c.benchmark_group("audit/append/file");
     group.sample_size(20);
     group.bench_function("fsync-each", |b| {
-        b.iter_batched(
-            || ev.clone(),
-            |e| file.append(e).unwrap(),
-            BatchSize::SmallInput,
-        )
+        b.iter_batched(|| ev.clone(), |e| file.append(e).unwrap(), BatchSize::SmallInput)
     });
     group.bench_function("batch-of-100", |b| {
         b.iter_batched(

@@ -11,12 +11,8 @@ mod hex32;
 mod key;
 mod sink;
 
-pub use chain::{
-    verify, AuditChain, AuditRecord, ChainHead, ChainVerifier, VerifyError, VerifyFailure,
-};
-pub use event::{
-    AuditEvent, DecisionRecord, KeyRef, Outcome, RuleRecord, Sizes, StatusCode, Timestamp,
-};
+pub use chain::{verify, AuditChain, AuditRecord, ChainHead, ChainVerifier, VerifyError, VerifyFailure};
+pub use event::{AuditEvent, DecisionRecord, KeyRef, Outcome, RuleRecord, Sizes, StatusCode, Timestamp};
 pub use file::{FileSink, Recovery, TornTail, MAX_RECORD_BYTES};
 pub use key::AuditKey;
 pub use sink::{AuditSink, MemorySink};

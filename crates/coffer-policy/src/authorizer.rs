@@ -76,8 +76,7 @@ impl Authorizer {
         target: &Target,
         attributes: &Attributes,
     ) -> Vec<String> {
-        self.authorize(principal, operation, target, attributes)
-            .explain()
+        self.authorize(principal, operation, target, attributes).explain()
     }
 
     /// The membership table.

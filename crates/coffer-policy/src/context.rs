@@ -71,10 +71,7 @@ pub(crate) fn check_entry(key: &str, value: &str) -> Result<(), ContextError> {
 /// # Ok::<(), coffer_policy::ContextError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(
-    try_from = "BTreeMap<String, String>",
-    into = "BTreeMap<String, String>"
-)]
+#[serde(try_from = "BTreeMap<String, String>", into = "BTreeMap<String, String>")]
 pub struct Context(BTreeMap<String, String>);
 
 impl Context {
@@ -101,11 +98,7 @@ impl Context {
     }
 
     /// Sets an entry, replacing any previous value for the key.
-    pub fn insert(
-        &mut self,
-        key: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Result<(), ContextError> {
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Result<(), ContextError> {
         let (key, value) = (key.into(), value.into());
         check_entry(&key, &value)?;
         if self.0.len() >= MAX_CONTEXT_ENTRIES && !self.0.contains_key(&key) {

@@ -169,10 +169,7 @@ impl fmt::Debug for PolicyDecision {
             .field("verdict", &self.verdict)
             .field(
                 "results",
-                &self
-                    .results()
-                    .map(|(rule, r)| (&rule.id, r))
-                    .collect::<Vec<_>>(),
+                &self.results().map(|(rule, r)| (&rule.id, r)).collect::<Vec<_>>(),
             )
             .finish()
     }

@@ -124,10 +124,7 @@ fn names<T>(
     items: &[String],
     parse: impl Fn(&str) -> Result<T, crate::name::UnknownName>,
 ) -> Result<Vec<T>, RuleError> {
-    items
-        .iter()
-        .map(|s| parse(s).map_err(RuleError::from))
-        .collect()
+    items.iter().map(|s| parse(s).map_err(RuleError::from)).collect()
 }
 
 impl PolicyDocument {
@@ -183,10 +180,7 @@ impl RuleDocument {
                 .map(|roles| names(&roles, Role::from_name))
                 .transpose()?,
             severity,
-            enforcement: self
-                .enforcement
-                .map(|e| Enforcement::from_name(&e))
-                .transpose()?,
+            enforcement: self.enforcement.map(|e| Enforcement::from_name(&e)).transpose()?,
             condition,
         })
     }

@@ -49,14 +49,11 @@ mod suite;
 mod target;
 
 pub use authorizer::Authorizer;
-pub use context::{
-    Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LEN, MAX_CONTEXT_VALUE_LEN,
-};
+pub use context::{Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LEN, MAX_CONTEXT_VALUE_LEN};
 pub use decision::{Decision, Effect, Explanation, PolicyDecision, RuleResult, Verdict};
 pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
 pub use id::{
-    DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,
-    MAX_ID_LEN,
+    DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId, MAX_ID_LEN,
 };
 pub use membership::{Access, AccessDenial, Membership, MembershipError};
 pub use name::UnknownName;
@@ -64,8 +61,8 @@ pub use policy::{CompiledPolicy, Policy, PolicyError, RuleError, MAX_RULES};
 pub use request::{Attributes, Request};
 pub use role::{Operation, Role, TargetLevel};
 pub use rule::{
-    Condition, ContextMatch, Enforcement, FipsProfile, MissingField, Rule, RuleStatus, Scope,
-    ScopeLevel, Severity, Violation,
+    Condition, ContextMatch, Enforcement, FipsProfile, MissingField, Rule, RuleStatus, Scope, ScopeLevel,
+    Severity, Violation,
 };
 pub use simulate::{simulate, Change, Counts, Simulation};
 pub use suite::{EnvelopeSuite, SessionSpec, SessionSuite};

@@ -87,7 +87,9 @@ pub enum MembershipError {
         project: String,
     },
     /// A grant would give a principal of one tenant a role in another.
-    #[error("principal `{principal}` of tenant `{principal_tenant}` cannot hold a role in tenant `{tenant}`")]
+    #[error(
+        "principal `{principal}` of tenant `{principal_tenant}` cannot hold a role in tenant `{tenant}`"
+    )]
     CrossTenant {
         /// The principal's id.
         principal: String,
@@ -137,11 +139,7 @@ impl Membership {
     }
 
     /// Registers a project (with no members) in a tenant.
-    pub fn create_project(
-        &mut self,
-        tenant: &TenantId,
-        project: &ProjectId,
-    ) -> Result<(), MembershipError> {
+    pub fn create_project(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<(), MembershipError> {
         let members = self.tenants.entry(tenant.clone()).or_default();
         if members.projects.contains_key(project) {
             return Err(MembershipError::ProjectExists {

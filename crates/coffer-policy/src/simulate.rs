@@ -79,11 +79,7 @@ pub struct Simulation {
 /// assert_eq!(report.changes[0].index, 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn simulate(
-    current: &CompiledPolicy,
-    candidate: &CompiledPolicy,
-    samples: &[Request],
-) -> Simulation {
+pub fn simulate(current: &CompiledPolicy, candidate: &CompiledPolicy, samples: &[Request]) -> Simulation {
     let mut report = Simulation::default();
     for (index, request) in samples.iter().enumerate() {
         let before = current.evaluate(request).verdict();

@@ -48,19 +48,13 @@ type Edit = Box<dyn Fn(&mut AuditRecord)>;
 fn any_edit_is_found_at_its_record() {
     let (records, _) = chain(5);
     let mut edits: Vec<(&str, Edit)> = vec![
-        (
-            "outcome",
-            Box::new(|r| r.event.outcome = Outcome::Succeeded),
-        ),
+        ("outcome", Box::new(|r| r.event.outcome = Outcome::Succeeded)),
         (
             "time",
             Box::new(|r| r.event.time = Timestamp::from_unix_millis(1)),
         ),
         ("size", Box::new(|r| r.event.sizes.plaintext = Some(1))),
-        (
-            "verdict",
-            Box::new(|r| r.event.decision.verdict = Verdict::Allow),
-        ),
+        ("verdict", Box::new(|r| r.event.decision.verdict = Verdict::Allow)),
         (
             "rule effect",
             Box::new(|r| r.event.decision.rules[0].effect = Effect::Satisfied),
@@ -117,10 +111,7 @@ fn insertion_is_found() {
     // A copy of an existing record.
     let mut dup = records.clone();
     dup.insert(3, records[2].clone());
-    assert_eq!(
-        fails_at(&dup, None),
-        (3, VerifyFailure::Sequence { expected: 3 })
-    );
+    assert_eq!(fails_at(&dup, None), (3, VerifyFailure::Sequence { expected: 3 }));
     // A well-formed record sealed under another key, linked correctly.
     let forger = AuditChain::new(other_key());
     let mut forged = forger.seal(event(99));
@@ -177,10 +168,7 @@ fn forged_or_foreign_heads_are_refused() {
     let (records, head) = chain(4);
     let mut forged = head;
     forged.count = 2;
-    assert_eq!(
-        fails_at(&records, Some(forged)).1,
-        VerifyFailure::ForgedHead
-    );
+    assert_eq!(fails_at(&records, Some(forged)).1, VerifyFailure::ForgedHead);
     assert_eq!(fails_at(&[], Some(forged)).1, VerifyFailure::ForgedHead);
     let mut foreign = MemorySink::new(other_key());
     foreign.append(event(0)).unwrap();
@@ -216,10 +204,7 @@ fn json_form_does_not_change_what_is_hashed() {
     // Unknown fields and malformed hashes are refused when reading.
     let extra = text.replacen('{', r#"{"note":"x","#, 1);
     assert!(serde_json::from_str::<AuditRecord>(&extra).is_err());
-    let upper = text.replace(
-        &hex::encode(records[1].mac),
-        &hex::encode_upper(records[1].mac),
-    );
+    let upper = text.replace(&hex::encode(records[1].mac), &hex::encode_upper(records[1].mac));
     assert!(serde_json::from_str::<AuditRecord>(&upper).is_err());
 }
 

@@ -137,10 +137,7 @@ fn damaged_complete_lines_are_errors_and_left_alone() {
     let mut lines: Vec<&str> = original.lines().collect();
     lines.remove(1);
     fs::write(&path, lines.join("\n") + "\n").unwrap();
-    assert!(matches!(
-        FileSink::open(&path, key()),
-        Err(AuditError::Verify(_))
-    ));
+    assert!(matches!(FileSink::open(&path, key()), Err(AuditError::Verify(_))));
 }
 
 #[test]

@@ -40,10 +40,7 @@ fn any_condition() -> impl Strategy<Value = Condition> {
         env.prop_map(Condition::DenyEnvelopeSuites),
         ses.clone().prop_map(Condition::AllowSessionSuites),
         ses.prop_map(Condition::DenySessionSuites),
-        (
-            select(SessionSuite::ALL),
-            select(&[256u32, 2048, 3072, 4096][..])
-        )
+        (select(SessionSuite::ALL), select(&[256u32, 2048, 3072, 4096][..]))
             .prop_map(|(suite, bits)| Condition::MinKeyBits { suite, bits }),
         select(FipsProfile::ALL).prop_map(Condition::Fips),
         select(&[0u64, 100, 10_000][..]).prop_map(Condition::MaxMessageSize),
@@ -59,28 +56,26 @@ fn any_rule(i: usize) -> impl Strategy<Value = Rule> {
         select(Severity::ALL),
         prop::option::of(select(Enforcement::ALL)),
     )
-        .prop_map(
-            move |(scope, condition, op_bits, roles, severity, enforcement)| {
-                let ops: Vec<Operation> = condition
-                    .operations()
-                    .iter()
-                    .enumerate()
-                    .filter(|(b, _)| op_bits & (1 << b) != 0)
-                    .map(|(_, op)| *op)
-                    .collect();
-                Rule {
-                    id: RuleId::new(format!("r{i}")).unwrap(),
-                    description: None,
-                    scope,
-                    // High bit off: keep the condition's defaults.
-                    operations: (op_bits & 0x80 != 0 && !ops.is_empty()).then_some(ops),
-                    roles,
-                    severity,
-                    enforcement,
-                    condition,
-                }
-            },
-        )
+        .prop_map(move |(scope, condition, op_bits, roles, severity, enforcement)| {
+            let ops: Vec<Operation> = condition
+                .operations()
+                .iter()
+                .enumerate()
+                .filter(|(b, _)| op_bits & (1 << b) != 0)
+                .map(|(_, op)| *op)
+                .collect();
+            Rule {
+                id: RuleId::new(format!("r{i}")).unwrap(),
+                description: None,
+                scope,
+                // High bit off: keep the condition's defaults.
+                operations: (op_bits & 0x80 != 0 && !ops.is_empty()).then_some(ops),
+                roles,
+                severity,
+                enforcement,
+                condition,
+            }
+        })
 }
 
 fn any_policy() -> impl Strategy<Value = Policy> {
@@ -101,10 +96,7 @@ fn any_request() -> impl Strategy<Value = Request> {
         prop::option::of(select(&VALUES[..])),
         prop::option::of(select(&VALUES[..])),
         prop::option::of(select(EnvelopeSuite::ALL)),
-        prop::option::of((
-            select(SessionSuite::ALL),
-            select(&[256u32, 1024, 2048, 3072][..]),
-        )),
+        prop::option::of((select(SessionSuite::ALL), select(&[256u32, 1024, 2048, 3072][..]))),
         prop::option::of(select(&[0u64, 100, 101, 50_000][..])),
     )
         .prop_map(
@@ -179,8 +171,7 @@ fn reference(policy: &Policy, req: &Request) -> (Vec<(usize, Effect)>, Verdict) 
                 if a.envelope_suite.is_none() && a.session.is_none() {
                     None
                 } else {
-                    let bad_env =
-                        a.envelope_suite == Some(EnvelopeSuite::ChaCha20Poly1305HkdfSha256);
+                    let bad_env = a.envelope_suite == Some(EnvelopeSuite::ChaCha20Poly1305HkdfSha256);
                     let bad_ses = a
                         .session
                         .is_some_and(|s| s.suite == SessionSuite::RsaOaep256 && s.key_bits < 2048);

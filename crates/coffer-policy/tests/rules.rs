@@ -45,11 +45,9 @@ fn each_scope_applies_only_where_it_should() {
         deny_chacha("tenant").in_scope(Scope::tenant(tenant("acme"))),
         deny_chacha("project").in_scope(Scope::project(tenant("acme"), project("payroll"))),
         deny_chacha("context").in_scope(Scope::global().with_context("class", "secret")),
-        deny_chacha("tenant-context")
-            .in_scope(Scope::tenant(tenant("acme")).with_context("class", "secret")),
-        deny_chacha("project-context").in_scope(
-            Scope::project(tenant("acme"), project("payroll")).with_context("class", "secret"),
-        ),
+        deny_chacha("tenant-context").in_scope(Scope::tenant(tenant("acme")).with_context("class", "secret")),
+        deny_chacha("project-context")
+            .in_scope(Scope::project(tenant("acme"), project("payroll")).with_context("class", "secret")),
     ]);
     let secret = Context::from_pairs([("class", "secret")]).unwrap();
     let public = Context::from_pairs([("class", "public")]).unwrap();
@@ -68,10 +66,7 @@ fn each_scope_applies_only_where_it_should() {
             "project-context"
         ]
     );
-    assert_eq!(
-        case("acme", "payroll", &public),
-        ["global", "tenant", "project"]
-    );
+    assert_eq!(case("acme", "payroll", &public), ["global", "tenant", "project"]);
     assert_eq!(
         case("acme", "other", &secret),
         ["global", "tenant", "context", "tenant-context"]
@@ -92,16 +87,8 @@ fn each_scope_applies_only_where_it_should() {
 fn severity_and_enforcement_matrix() {
     use Effect::*;
     let expected = [
-        (
-            Enforcement::None,
-            [Reported, Reported, Reported],
-            Verdict::Allow,
-        ),
-        (
-            Enforcement::Warn,
-            [Info, Warn, Warn],
-            Verdict::AllowWithWarnings,
-        ),
+        (Enforcement::None, [Reported, Reported, Reported], Verdict::Allow),
+        (Enforcement::Warn, [Info, Warn, Warn], Verdict::AllowWithWarnings),
         (Enforcement::Enforce, [Info, Warn, Deny], Verdict::Deny),
     ];
     for (mode, effects, worst) in expected {
@@ -109,14 +96,12 @@ fn severity_and_enforcement_matrix() {
             let policy = Policy::new(mode, vec![deny_chacha("r").with_severity(*severity)])
                 .unwrap()
                 .compile();
-            let violating =
-                policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(CHACHA, 1)));
+            let violating = policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(CHACHA, 1)));
             let (_, result) = violating.results().next().unwrap();
             assert_eq!(result.effect, effect, "{mode} {severity}");
             assert_eq!(result.severity, *severity);
             assert_eq!(result.enforcement, mode);
-            let satisfied =
-                policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(AES, 1)));
+            let satisfied = policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(AES, 1)));
             assert_eq!(satisfied.results().next().unwrap().1.effect, Satisfied);
             assert_eq!(satisfied.verdict(), Verdict::Allow);
         }
@@ -128,9 +113,7 @@ fn severity_and_enforcement_matrix() {
 
 #[test]
 fn rule_enforcement_overrides_the_policy_mode() {
-    let policy = enforce(vec![
-        deny_chacha("trial").with_enforcement(Enforcement::Warn)
-    ]);
+    let policy = enforce(vec![deny_chacha("trial").with_enforcement(Enforcement::Warn)]);
     let d = policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(CHACHA, 1)));
     assert_eq!(d.verdict(), Verdict::AllowWithWarnings);
     let policy = Policy::new(
@@ -172,21 +155,13 @@ fn decrypt_is_checked_against_the_suite_in_the_envelope() {
         RuleStatus::Violated(Violation::EnvelopeSuiteNotFips(CHACHA))
     );
     assert!(authz
-        .authorize(
-            &ed,
-            Operation::Decrypt,
-            &target,
-            &Attributes::envelope(AES, 4096)
-        )
+        .authorize(&ed, Operation::Decrypt, &target, &Attributes::envelope(AES, 4096))
         .is_allowed());
 }
 
 #[test]
 fn a_blocking_rule_that_cannot_be_evaluated_denies() {
-    let policy = enforce(vec![Rule::new(
-        rid("size"),
-        Condition::MaxMessageSize(1024),
-    )]);
+    let policy = enforce(vec![Rule::new(rid("size"), Condition::MaxMessageSize(1024))]);
     let no_size = Attributes {
         envelope_suite: Some(AES),
         ..Attributes::default()
@@ -200,11 +175,9 @@ fn a_blocking_rule_that_cannot_be_evaluated_denies() {
         "messages must be at most 1024 bytes; error: the request carries no message size"
     );
     // The same missing field under a warn rule only warns.
-    let policy = enforce(vec![Rule::new(
-        rid("size"),
-        Condition::MaxMessageSize(1024),
-    )
-    .with_severity(Severity::Warn)]);
+    let policy = enforce(vec![
+        Rule::new(rid("size"), Condition::MaxMessageSize(1024)).with_severity(Severity::Warn)
+    ]);
     let d = policy.evaluate(&in_tp(Operation::Encrypt, no_size));
     assert_eq!(d.verdict(), Verdict::AllowWithWarnings);
     // Missing suites for suite rules, missing sessions for session rules.
@@ -229,10 +202,7 @@ fn a_blocking_rule_that_cannot_be_evaluated_denies() {
 
 #[test]
 fn message_size_limit() {
-    let policy = enforce(vec![Rule::new(
-        rid("size"),
-        Condition::MaxMessageSize(1024),
-    )]);
+    let policy = enforce(vec![Rule::new(rid("size"), Condition::MaxMessageSize(1024))]);
     let at = policy.evaluate(&in_tp(Operation::Encrypt, Attributes::envelope(AES, 1024)));
     assert_eq!(at.verdict(), Verdict::Allow);
     let over = policy.evaluate(&in_tp(Operation::Decrypt, Attributes::envelope(AES, 1025)));
@@ -256,10 +226,7 @@ fn fips_profiles() {
     let chacha = || Attributes::envelope(CHACHA, 1);
     let aes = || Attributes::envelope(AES, 1);
     assert_eq!(eval(FipsProfile::Enabled, chacha()), Verdict::Deny);
-    assert_eq!(
-        eval(FipsProfile::Preferred, chacha()),
-        Verdict::AllowWithWarnings
-    );
+    assert_eq!(eval(FipsProfile::Preferred, chacha()), Verdict::AllowWithWarnings);
     assert_eq!(eval(FipsProfile::Disabled, chacha()), Verdict::Allow);
     assert_eq!(eval(FipsProfile::Enabled, aes()), Verdict::Allow);
     // Sessions: RSA below 2048 bits is not approved.
@@ -301,10 +268,7 @@ fn session_rules_rsa_3072_or_ecdh_only() {
             min: 3072
         })
     );
-    assert_eq!(
-        issue(SessionSpec::rsa_oaep_256(3072)).verdict(),
-        Verdict::Allow
-    );
+    assert_eq!(issue(SessionSpec::rsa_oaep_256(3072)).verdict(), Verdict::Allow);
     assert_eq!(issue(SessionSpec::ecdh_p256()).verdict(), Verdict::Allow);
     let deny_rsa = enforce(vec![Rule::new(
         rid("no-rsa"),
@@ -325,10 +289,7 @@ fn deny_overrides_and_explain_lists_every_rule() {
     let policy = enforce(vec![
         Rule::new(rid("warn-size"), Condition::MaxMessageSize(10)).with_severity(Severity::Warn),
         deny_chacha("no-chacha"),
-        Rule::new(
-            rid("aes-ok"),
-            Condition::AllowEnvelopeSuites(vec![AES, CHACHA]),
-        ),
+        Rule::new(rid("aes-ok"), Condition::AllowEnvelopeSuites(vec![AES, CHACHA])),
         Rule::new(rid("info"), Condition::MaxMessageSize(5)).with_severity(Severity::Info),
     ]);
     let req = in_tp(Operation::Encrypt, Attributes::envelope(CHACHA, 100));
@@ -421,10 +382,7 @@ fn authorizer_decision_combines_access_and_rules() {
 
 #[test]
 fn simulate_counts_and_reports_changes() {
-    let current = enforce(vec![Rule::new(
-        rid("size"),
-        Condition::MaxMessageSize(1000),
-    )]);
+    let current = enforce(vec![Rule::new(rid("size"), Condition::MaxMessageSize(1000))]);
     let candidate = enforce(vec![
         Rule::new(rid("size"), Condition::MaxMessageSize(1000)).with_severity(Severity::Warn),
         Rule::new(rid("fips"), Condition::Fips(FipsProfile::Enabled)),
@@ -493,10 +451,7 @@ fn documented_examples_load_and_agree() {
     let secret = &json.rules()[4];
     assert_eq!(secret.scope.level(), ScopeLevel::Context);
     assert_eq!(secret.enforcement, Some(Enforcement::Warn));
-    assert_eq!(
-        secret.roles.as_deref(),
-        Some(&[Role::Owner, Role::Editor][..])
-    );
+    assert_eq!(secret.roles.as_deref(), Some(&[Role::Owner, Role::Editor][..]));
     // And it behaves as documented: acme is FIPS, so ChaCha20 is denied there.
     let compiled = json.compile();
     assert_eq!(compiled.digest(), json.digest());
@@ -605,10 +560,7 @@ fn load_errors_name_the_offender() {
     ];
     for (doc, expected) in cases {
         let err = load_err(&doc);
-        assert!(
-            err.contains(expected),
-            "{doc}\n  gave: {err}\n  want: {expected}"
-        );
+        assert!(err.contains(expected), "{doc}\n  gave: {err}\n  want: {expected}");
     }
     let toml_err = Policy::from_toml("version = 1\nbogus = 1\n")
         .unwrap_err()

@@ -72,10 +72,7 @@ impl ChainHead {
     }
 
     fn is_authentic(&self, key: &AuditKey) -> bool {
-        key.verify(
-            &[HEAD_DOMAIN, &self.count.to_be_bytes(), &self.hash],
-            &self.mac,
-        )
+        key.verify(&[HEAD_DOMAIN, &self.count.to_be_bytes(), &self.hash], &self.mac)
     }
 }
 
@@ -275,9 +272,7 @@ impl<'k> ChainVerifier<'k> {
                 return Err(self.fail(VerifyFailure::ForgedHead));
             }
             if !self.checkpoint_seen {
-                return Err(self.fail(VerifyFailure::Truncated {
-                    expected: head.count,
-                }));
+                return Err(self.fail(VerifyFailure::Truncated { expected: head.count }));
             }
         }
         Ok(ChainHead::new(self.key, self.next_seq, self.prev))

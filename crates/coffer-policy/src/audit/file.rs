@@ -178,8 +178,7 @@ impl FileSink {
         let mut buf = Vec::new();
         for record in records {
             let start = buf.len();
-            serde_json::to_writer(&mut buf, record)
-                .map_err(|e| AuditError::Encode(e.to_string()))?;
+            serde_json::to_writer(&mut buf, record).map_err(|e| AuditError::Encode(e.to_string()))?;
             buf.push(b'\n');
             if buf.len() - start > MAX_RECORD_BYTES {
                 return Err(AuditError::Encode(format!(
@@ -187,10 +186,7 @@ impl FileSink {
                 )));
             }
         }
-        let written = self
-            .file
-            .write_all(&buf)
-            .and_then(|()| self.file.sync_data());
+        let written = self.file.write_all(&buf).and_then(|()| self.file.sync_data());
         if let Err(e) = written {
             // Whatever part reached the file is cut back off if possible;
             // either way the sink stops until reopened, so a partial line is

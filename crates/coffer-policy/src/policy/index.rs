@@ -123,9 +123,7 @@ impl Index {
         mut f: impl FnMut(usize),
     ) {
         let tenant = self.tenants.get(target.tenant());
-        let project = tenant
-            .zip(target.project())
-            .and_then(|(t, p)| t.projects.get(p));
+        let project = tenant.zip(target.project()).and_then(|(t, p)| t.projects.get(p));
         let levels = [Some(&self.global), tenant.map(|t| &t.level), project];
         for level in levels.iter().flatten() {
             level.visit_rules(operation, &mut f);

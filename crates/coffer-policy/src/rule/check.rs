@@ -171,9 +171,7 @@ impl Condition {
                 Condition::Fips(super::FipsProfile::Disabled) => Satisfied,
                 Condition::Fips(_) => match (attrs.envelope_suite, attrs.session) {
                     (None, None) => return Err(MissingField::Suite),
-                    (Some(e), _) if !e.is_fips_approved() => {
-                        Violated(Violation::EnvelopeSuiteNotFips(e))
-                    }
+                    (Some(e), _) if !e.is_fips_approved() => Violated(Violation::EnvelopeSuiteNotFips(e)),
                     (_, Some(s)) if !session_fips_ok(s) => Violated(Violation::SessionNotFips(s)),
                     _ => Satisfied,
                 },

@@ -13,10 +13,8 @@ pub(crate) fn other_key() -> AuditKey {
 
 /// The policy the events are decided under: FIPS enabled.
 pub(crate) fn policy() -> Policy {
-    Policy::from_json(
-        r#"{"version": 1, "rules": [{"id": "fips", "condition": {"fips": "enabled"}}]}"#,
-    )
-    .unwrap()
+    Policy::from_json(r#"{"version": 1, "rules": [{"id": "fips", "condition": {"fips": "enabled"}}]}"#)
+        .unwrap()
 }
 
 /// Event number `n`: alternately allowed and denied operations.
