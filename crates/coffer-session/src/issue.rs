@@ -129,7 +129,7 @@ impl SessionService {
             Some(bits) => {
                 let key = self.pool.take(bits)?;
                 let (spki, jwk) = oaep::public_forms(&key).map_err(|_| IssueError::Key)?;
-                (EphemeralKey::Rsa(key), spki, jwk)
+                (EphemeralKey::Rsa(Box::new(key)), spki, jwk)
             }
             None => {
                 let (private, point) = ecdh::generate(&self.rng).map_err(|_| IssueError::Key)?;

@@ -36,7 +36,7 @@ pub struct SessionMeta {
 /// dropped (`RsaPrivateKey` zeroizes itself; ring's ephemeral key can only
 /// be used once, by value).
 pub(crate) enum EphemeralKey {
-    Rsa(RsaPrivateKey),
+    Rsa(Box<RsaPrivateKey>),
     Ecdh(EphemeralPrivateKey),
 }
 

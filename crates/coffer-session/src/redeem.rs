@@ -155,7 +155,7 @@ impl SessionService {
             return Err(reject(RejectReason::MalformedCiphertext));
         }
         let opened = match (key, meta.label.as_deref()) {
-            (EphemeralKey::Rsa(key), label) => oaep::decrypt(key, label, &ciphertext),
+            (EphemeralKey::Rsa(key), label) => oaep::decrypt(*key, label, &ciphertext),
             (EphemeralKey::Ecdh(key), Some(info)) => ecdh::open(key, &key_id, info, &ciphertext),
             // Issue never makes an unlabeled ECDH session; refuse rather than guess.
             (EphemeralKey::Ecdh(_), None) => Err(oaep::DecryptError),

@@ -46,7 +46,7 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
 #[derive(Debug)]
 pub enum Taken {
     /// The session, now removed from the store.
-    Live(PendingSession),
+    Live(Box<PendingSession>),
     /// The key was redeemed before.
     Used,
     /// The key expired and was swept before this request.

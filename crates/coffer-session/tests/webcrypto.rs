@@ -12,7 +12,10 @@ mod keys;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use coffer_session::{ClientMessage, Expected, IssueRequest, Offer, RejectReason, SessionConfig, SessionService, Suite};
+use coffer_session::{
+    ClientMessage, Expected, IssueRequest, Offer, RejectReason, SessionConfig, SessionService,
+    Suite,
+};
 use keys::{manual_clock, service_with};
 use serde_json::{json, Value};
 
@@ -28,7 +31,11 @@ struct Case {
 
 impl Case {
     fn new(offer: &Offer, format: &'static str) -> Self {
-        Self { offer: offer.clone(), password: PASSWORD.into(), format }
+        Self {
+            offer: offer.clone(),
+            password: PASSWORD.into(),
+            format,
+        }
     }
 }
 
@@ -47,9 +54,16 @@ fn web_crypto(cases: &[Case]) -> Vec<Result<ClientMessage, String>> {
         });
     let input: Vec<Value> = cases
         .iter()
-        .map(|case| json!({ "offer": case.offer, "password": case.password, "format": case.format }))
+        .map(
+            |case| json!({ "offer": case.offer, "password": case.password, "format": case.format }),
+        )
         .collect();
-    child.stdin.take().unwrap().write_all(serde_json::to_string(&input).unwrap().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -75,8 +89,15 @@ fn expected() -> Expected<'static> {
     Expected::new(PURPOSE, BINDING)
 }
 
-fn reason(service: &SessionService, message: &ClientMessage, expected: &Expected<'_>) -> RejectReason {
-    service.redeem(message, expected).expect_err("redeem must fail").reason()
+fn reason(
+    service: &SessionService,
+    message: &ClientMessage,
+    expected: &Expected<'_>,
+) -> RejectReason {
+    service
+        .redeem(message, expected)
+        .expect_err("redeem must fail")
+        .reason()
 }
 
 #[test]
@@ -91,28 +112,60 @@ fn web_crypto_messages_redeem_for_every_suite_and_key_format() {
     for (case, message) in cases.iter().zip(web_crypto(&cases)) {
         let message = message.unwrap();
         let redeemed = service.redeem(&message, &expected()).unwrap();
-        assert_eq!(redeemed.secret().as_utf8(), Some(PASSWORD), "{} via {}", case.offer.suite, case.format);
+        assert_eq!(
+            redeemed.secret().as_utf8(),
+            Some(PASSWORD),
+            "{} via {}",
+            case.offer.suite,
+            case.format
+        );
     }
     assert_eq!(service.stats().live, 0);
 }
 
 #[test]
 fn web_crypto_without_label_needs_the_compatibility_setting() {
-    let config = SessionConfig { allow_unlabeled_rsa: true, ..SessionConfig::default() };
+    let config = SessionConfig {
+        allow_unlabeled_rsa: true,
+        ..SessionConfig::default()
+    };
     let service = service_with(config, manual_clock());
     let legacy = [
-        Case::new(&service.issue(&request(Suite::RsaOaep2048).unlabeled()).unwrap(), "spki"),
-        Case::new(&service.issue(&request(Suite::RsaOaep2048).unlabeled()).unwrap(), "jwk"),
+        Case::new(
+            &service
+                .issue(&request(Suite::RsaOaep2048).unlabeled())
+                .unwrap(),
+            "spki",
+        ),
+        Case::new(
+            &service
+                .issue(&request(Suite::RsaOaep2048).unlabeled())
+                .unwrap(),
+            "jwk",
+        ),
     ];
     for message in web_crypto(&legacy) {
-        assert_eq!(service.redeem(&message.unwrap(), &expected()).unwrap().secret().as_utf8(), Some(PASSWORD));
+        assert_eq!(
+            service
+                .redeem(&message.unwrap(), &expected())
+                .unwrap()
+                .secret()
+                .as_utf8(),
+            Some(PASSWORD)
+        );
     }
 
     // A client that ignores the label of a bound offer is refused.
-    let mut ignoring = Case::new(&service.issue(&request(Suite::RsaOaep2048)).unwrap(), "spki");
+    let mut ignoring = Case::new(
+        &service.issue(&request(Suite::RsaOaep2048)).unwrap(),
+        "spki",
+    );
     ignoring.offer.label = None;
     let message = web_crypto(&[ignoring]).remove(0).unwrap();
-    assert_eq!(reason(&service, &message, &expected()), RejectReason::DecryptFailed);
+    assert_eq!(
+        reason(&service, &message, &expected()),
+        RejectReason::DecryptFailed
+    );
 }
 
 #[test]
@@ -122,32 +175,60 @@ fn web_crypto_ciphertexts_are_bound_to_key_purpose_and_binding() {
         let first = service.issue(&request(suite)).unwrap();
         let second = service.issue(&request(suite)).unwrap();
         let mut other_document = Case::new(&service.issue(&request(suite)).unwrap(), "spki");
-        other_document.offer.label =
-            Some(coffer_session::binding_string(&other_document.offer.key_id, PURPOSE, "project-8"));
+        other_document.offer.label = Some(coffer_session::binding_string(
+            &other_document.offer.key_id,
+            PURPOSE,
+            "project-8",
+        ));
         let for_purpose = Case::new(&service.issue(&request(suite)).unwrap(), "jwk");
         let for_binding = Case::new(&service.issue(&request(suite)).unwrap(), "spki");
-        let cases = [Case::new(&first, "spki"), other_document, for_purpose, for_binding];
+        let cases = [
+            Case::new(&first, "spki"),
+            other_document,
+            for_purpose,
+            for_binding,
+        ];
         let mut messages = web_crypto(&cases).into_iter().map(Result::unwrap);
 
         // Made for the first key, posted under the second key id.
         let mut wrong_key = messages.next().unwrap();
         wrong_key.key_id = second.key_id.to_string();
-        assert_eq!(reason(&service, &wrong_key, &expected()), RejectReason::DecryptFailed, "{suite}");
+        assert_eq!(
+            reason(&service, &wrong_key, &expected()),
+            RejectReason::DecryptFailed,
+            "{suite}"
+        );
         // Encrypted under the binding string of another document.
         let other_document = messages.next().unwrap();
-        assert_eq!(reason(&service, &other_document, &expected()), RejectReason::DecryptFailed, "{suite}");
+        assert_eq!(
+            reason(&service, &other_document, &expected()),
+            RejectReason::DecryptFailed,
+            "{suite}"
+        );
         // Redeemed for another purpose or document.
         let for_purpose = messages.next().unwrap();
         let wrong_purpose = Expected::new("download", BINDING);
-        assert_eq!(reason(&service, &for_purpose, &wrong_purpose), RejectReason::WrongPurpose, "{suite}");
+        assert_eq!(
+            reason(&service, &for_purpose, &wrong_purpose),
+            RejectReason::WrongPurpose,
+            "{suite}"
+        );
         let for_binding = messages.next().unwrap();
         let wrong_binding = Expected::new(PURPOSE, "project-8");
-        assert_eq!(reason(&service, &for_binding, &wrong_binding), RejectReason::WrongBinding, "{suite}");
+        assert_eq!(
+            reason(&service, &for_binding, &wrong_binding),
+            RejectReason::WrongBinding,
+            "{suite}"
+        );
         // The first key is untouched by all of that and still redeems once.
         let mut right = wrong_key.clone();
         right.key_id = first.key_id.to_string();
         assert!(service.redeem(&right, &expected()).is_ok(), "{suite}");
-        assert_eq!(reason(&service, &right, &expected()), RejectReason::AlreadyUsed, "{suite}");
+        assert_eq!(
+            reason(&service, &right, &expected()),
+            RejectReason::AlreadyUsed,
+            "{suite}"
+        );
     }
 }
 
@@ -166,11 +247,31 @@ fn web_crypto_secrets_up_to_the_limit() {
     ];
     let mut results = web_crypto(&cases).into_iter();
     let rsa_190 = results.next().unwrap().unwrap();
-    assert_eq!(service.redeem(&rsa_190, &expected()).unwrap().secret().len(), 190);
+    assert_eq!(
+        service
+            .redeem(&rsa_190, &expected())
+            .unwrap()
+            .secret()
+            .len(),
+        190
+    );
     let rsa_191 = results.next().unwrap();
-    assert!(rsa_191.is_err(), "Web Crypto cannot put 191 bytes in RSA-2048 OAEP-SHA256");
+    assert!(
+        rsa_191.is_err(),
+        "Web Crypto cannot put 191 bytes in RSA-2048 OAEP-SHA256"
+    );
     let ecdh_190 = results.next().unwrap().unwrap();
-    assert_eq!(service.redeem(&ecdh_190, &expected()).unwrap().secret().len(), 190);
+    assert_eq!(
+        service
+            .redeem(&ecdh_190, &expected())
+            .unwrap()
+            .secret()
+            .len(),
+        190
+    );
     let ecdh_191 = results.next().unwrap().unwrap();
-    assert_eq!(reason(&service, &ecdh_191, &expected()), RejectReason::TooLong);
+    assert_eq!(
+        reason(&service, &ecdh_191, &expected()),
+        RejectReason::TooLong
+    );
 }

