@@ -2,17 +2,17 @@
 //! threads with nothing left behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/keys.rs"]
-mod keys;
+#[path = "support/fixtures.rs"]
+mod fixtures;
 
 use std::sync::{Arc, Barrier};
 use std::thread;
 
 use coffer_session::{
     client, ClientMessage, Expected, IssueRequest, RejectReason, SessionConfig, SessionService,
-    StoreLimits, StoreStats, Suite,
+    StoreLimits, Suite,
 };
-use keys::{manual_clock, service_with};
+use fixtures::{expected, manual_clock, request, service_with, service_with_limits, PURPOSE};
 
 const THREADS: usize = 8;
 
@@ -23,7 +23,7 @@ fn race(service: &SessionService, message: &ClientMessage) -> (usize, Vec<Reject
             .map(|_| {
                 scope.spawn(|| {
                     barrier.wait();
-                    service.redeem(message, &Expected::new("unlock", "doc"))
+                    service.redeem(message, &expected())
                 })
             })
             .collect();
@@ -50,9 +50,7 @@ fn many_threads_redeeming_one_key_get_exactly_one_success() {
         } else {
             Suite::EcdhP256
         };
-        let offer = service
-            .issue(&IssueRequest::new(suite, "unlock", "doc", "alice"))
-            .unwrap();
+        let offer = service.issue(&request(suite)).unwrap();
         let message = client::encrypt(&offer, b"pw").unwrap();
         let (successes, reasons) = race(&service, &message);
         assert_eq!(successes, 1, "round {round} ({suite})");
@@ -76,13 +74,7 @@ fn stress_issue_and_redeem_across_threads_leaks_nothing() {
         remembered: 100_000,
         ..StoreLimits::default()
     };
-    let service = Arc::new(service_with(
-        SessionConfig {
-            store: limits,
-            ..SessionConfig::default()
-        },
-        clock.clone(),
-    ));
+    let service = Arc::new(service_with_limits(limits, clock.clone()));
     let abandoned: usize = thread::scope(|scope| {
         let handles: Vec<_> = (0..4)
             .map(|worker| {
@@ -99,7 +91,7 @@ fn stress_issue_and_redeem_across_threads_leaks_nothing() {
                         };
                         let binding = format!("doc-{worker}-{i}");
                         let offer = service
-                            .issue(&IssueRequest::new(suite, "unlock", &binding, &issuer))
+                            .issue(&IssueRequest::new(suite, PURPOSE, &binding, &issuer))
                             .unwrap();
                         if i % 10 == 7 {
                             abandoned += 1; // never redeemed: left for expiry
@@ -108,7 +100,7 @@ fn stress_issue_and_redeem_across_threads_leaks_nothing() {
                         let secret = format!("secret {worker} {i}");
                         let message = client::encrypt(&offer, secret.as_bytes()).unwrap();
                         let redeemed = service
-                            .redeem(&message, &Expected::new("unlock", &binding))
+                            .redeem(&message, &Expected::new(PURPOSE, &binding))
                             .unwrap();
                         assert!(redeemed.secret().ct_eq(secret.as_bytes()));
                     }
@@ -125,13 +117,5 @@ fn stress_issue_and_redeem_across_threads_leaks_nothing() {
     clock.advance(service.config().ttl);
     assert_eq!(service.sweep(), abandoned);
     assert_eq!(service.stats().live, 0);
-    clock.advance(limits.remember_for);
-    service.sweep();
-    assert_eq!(
-        service.stats(),
-        StoreStats {
-            live: 0,
-            tombstones: 0
-        }
-    );
+    fixtures::assert_store_forgets_everything(&service, &clock);
 }

@@ -1,18 +1,18 @@
 //! The RSA key pool: depth, refill, empty behaviour and shutdown.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/keys.rs"]
-mod keys;
+#[path = "support/fixtures.rs"]
+mod fixtures;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use coffer_session::{
-    IssueError, IssueRequest, KeyGenError, KeyPool, OnEmpty, OsRsaKeyGenerator, PoolConfig,
-    PoolError, RsaBits, RsaKeyGenerator, SessionConfig, SessionService, Suite,
+    IssueError, KeyGenError, KeyPool, OnEmpty, OsRsaKeyGenerator, PoolConfig, PoolError, RsaBits,
+    RsaKeyGenerator, SessionConfig, SessionService, Suite,
 };
-use keys::CachedKeys;
+use fixtures::{request, CachedKeys};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 
@@ -71,25 +71,11 @@ fn an_empty_pool_is_busy_or_generates_inline_as_configured() {
         .key_generator(generator)
         .build()
         .unwrap();
-    let refused = service
-        .issue(&IssueRequest::new(
-            Suite::RsaOaep2048,
-            "unlock",
-            "doc",
-            "alice",
-        ))
-        .unwrap_err();
+    let refused = service.issue(&request(Suite::RsaOaep2048)).unwrap_err();
     assert_eq!(refused, IssueError::Pool(PoolError::Busy(RsaBits::B2048)));
     assert_eq!(service.stats().live, 0);
     // ECDH needs no pool.
-    assert!(service
-        .issue(&IssueRequest::new(
-            Suite::EcdhP256,
-            "unlock",
-            "doc",
-            "alice"
-        ))
-        .is_ok());
+    assert!(service.issue(&request(Suite::EcdhP256)).is_ok());
 }
 
 #[test]

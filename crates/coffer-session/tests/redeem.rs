@@ -2,8 +2,8 @@
 //! limits, expiry and the uniform rejection.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/keys.rs"]
-mod keys;
+#[path = "support/fixtures.rs"]
+mod fixtures;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,21 +12,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use coffer_session::{
     client, ClientMessage, Expected, InstanceTag, IssueError, IssueRequest, KeyId, OfferSigner,
-    RejectReason, SessionConfig, SessionService, SignatureError, StoreError, StoreLimits,
-    StoreStats, Suite,
+    RejectReason, SessionConfig, SessionService, SignatureError, StoreError, StoreLimits, Suite,
 };
-use keys::{manual_clock, service_with};
-
-const PURPOSE: &str = "unlock-project";
-const BINDING: &str = "project-7";
-
-fn expected() -> Expected<'static> {
-    Expected::new(PURPOSE, BINDING)
-}
-
-fn request(suite: Suite) -> IssueRequest {
-    IssueRequest::new(suite, PURPOSE, BINDING, "alice")
-}
+use fixtures::{
+    expected, manual_clock, request, service_with, service_with_limits, BINDING, PURPOSE,
+};
 
 fn service() -> SessionService {
     service_with(SessionConfig::default(), manual_clock())
@@ -236,15 +226,7 @@ fn expiry_is_exact_and_remembered_then_forgotten() {
     assert_eq!(service.sweep(), 1);
     assert_eq!(service.stats().live, 0);
     assert_eq!(reason(&service, &message), RejectReason::Expired);
-    clock.advance(StoreLimits::default().remember_for);
-    service.sweep();
-    assert_eq!(
-        service.stats(),
-        StoreStats {
-            live: 0,
-            tombstones: 0
-        }
-    );
+    fixtures::assert_store_forgets_everything(&service, &clock);
     assert_eq!(reason(&service, &message), RejectReason::UnknownKey);
 }
 
@@ -271,13 +253,7 @@ fn capacity_is_enforced_and_freed_by_redeem_and_expiry() {
         per_issuer: 10,
         ..StoreLimits::default()
     };
-    let service = service_with(
-        SessionConfig {
-            store: limits,
-            ..SessionConfig::default()
-        },
-        clock.clone(),
-    );
+    let service = service_with_limits(limits, clock.clone());
     let offers: Vec<_> = (0..3)
         .map(|_| service.issue(&request(Suite::EcdhP256)).unwrap())
         .collect();
@@ -306,7 +282,7 @@ fn quota_is_per_issuer_and_checked_before_taking_a_pooled_key() {
         per_issuer: 2,
         ..StoreLimits::default()
     };
-    let generator = Arc::new(keys::CachedKeys::default());
+    let generator = Arc::new(fixtures::CachedKeys::default());
     let mut config = SessionConfig {
         store: limits,
         ..SessionConfig::default()
@@ -567,7 +543,7 @@ fn signed_offers_verify_and_tampering_is_caught() {
     config.pool.workers = 0;
     let service = SessionService::builder(config)
         .clock(manual_clock())
-        .key_generator(Arc::new(keys::CachedKeys::default()))
+        .key_generator(Arc::new(fixtures::CachedKeys::default()))
         .signer(signer)
         .build()
         .unwrap();

@@ -6,21 +6,18 @@
 //! variable); without it these tests fail rather than pass.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support/keys.rs"]
-mod keys;
+#[path = "support/fixtures.rs"]
+mod fixtures;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use coffer_session::{
-    ClientMessage, Expected, IssueRequest, Offer, RejectReason, SessionConfig, SessionService,
-    Suite,
+    ClientMessage, Expected, Offer, RejectReason, SessionConfig, SessionService, Suite,
 };
-use keys::{manual_clock, service_with};
+use fixtures::{expected, manual_clock, request, service_with, BINDING, PURPOSE};
 use serde_json::{json, Value};
 
-const PURPOSE: &str = "unlock-project";
-const BINDING: &str = "project-7";
 const PASSWORD: &str = "correct horse ✓ battery staple";
 
 struct Case {
@@ -79,14 +76,6 @@ fn web_crypto(cases: &[Case]) -> Vec<Result<ClientMessage, String>> {
             None => Err(result["error"].as_str().unwrap().to_owned()),
         })
         .collect()
-}
-
-fn request(suite: Suite) -> IssueRequest {
-    IssueRequest::new(suite, PURPOSE, BINDING, "alice")
-}
-
-fn expected() -> Expected<'static> {
-    Expected::new(PURPOSE, BINDING)
 }
 
 fn reason(
@@ -245,33 +234,37 @@ fn web_crypto_secrets_up_to_the_limit() {
         longest(Suite::EcdhP256, 190),
         longest(Suite::EcdhP256, 191),
     ];
-    let mut results = web_crypto(&cases).into_iter();
-    let rsa_190 = results.next().unwrap().unwrap();
-    assert_eq!(
+    let results = web_crypto(&cases);
+    let redeemed_len = |result: &Result<ClientMessage, String>| {
+        let message = result.as_ref().expect("Web Crypto encrypts");
         service
-            .redeem(&rsa_190, &expected())
-            .unwrap()
-            .secret()
-            .len(),
-        190
-    );
-    let rsa_191 = results.next().unwrap();
+            .redeem(message, &expected())
+            .map(|redeemed| redeemed.secret().len())
+    };
+    assert_eq!(redeemed_len(&results[0]), Ok(190));
     assert!(
-        rsa_191.is_err(),
+        results[1].is_err(),
         "Web Crypto cannot put 191 bytes in RSA-2048 OAEP-SHA256"
     );
-    let ecdh_190 = results.next().unwrap().unwrap();
-    assert_eq!(
-        service
-            .redeem(&ecdh_190, &expected())
-            .unwrap()
-            .secret()
-            .len(),
-        190
-    );
-    let ecdh_191 = results.next().unwrap().unwrap();
-    assert_eq!(
-        reason(&service, &ecdh_191, &expected()),
-        RejectReason::TooLong
+    assert_eq!(redeemed_len(&results[2]), Ok(190));
+    let too_long = redeemed_len(&results[3]).unwrap_err();
+    assert_eq!(too_long.reason(), RejectReason::TooLong);
+}
+
+#[test]
+fn the_guide_shows_the_tested_client() {
+    let client = include_str!("webcrypto/client.mjs");
+    let start = client.find("// --- snippet start").unwrap();
+    let start = start + client[start..].find('\n').unwrap() + 1;
+    let end = client.find("// --- snippet end ---").unwrap();
+    let snippet = &client[start..end];
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/SESSIONS.md"
+    ))
+    .expect("docs/SESSIONS.md");
+    assert!(
+        guide.contains(snippet),
+        "docs/SESSIONS.md must show the client snippet of client.mjs verbatim"
     );
 }

@@ -37,13 +37,14 @@ pub struct Jwk {
 }
 
 impl Jwk {
-    pub(crate) fn rsa_oaep_256(n: String, e: String) -> Self {
+    /// A JWK of type `kty` with no key members yet.
+    fn empty(kty: &str) -> Self {
         Self {
-            kty: "RSA".into(),
-            alg: Some("RSA-OAEP-256".into()),
+            kty: kty.into(),
+            alg: None,
             crv: None,
-            n: Some(n),
-            e: Some(e),
+            n: None,
+            e: None,
             x: None,
             y: None,
             key_use: "enc".into(),
@@ -51,17 +52,21 @@ impl Jwk {
         }
     }
 
+    pub(crate) fn rsa_oaep_256(n: String, e: String) -> Self {
+        Self {
+            alg: Some("RSA-OAEP-256".into()),
+            n: Some(n),
+            e: Some(e),
+            ..Self::empty("RSA")
+        }
+    }
+
     pub(crate) fn ec_p256(x: String, y: String) -> Self {
         Self {
-            kty: "EC".into(),
-            alg: None,
             crv: Some("P-256".into()),
-            n: None,
-            e: None,
             x: Some(x),
             y: Some(y),
-            key_use: "enc".into(),
-            ext: true,
+            ..Self::empty("EC")
         }
     }
 

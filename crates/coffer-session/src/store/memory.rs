@@ -21,7 +21,10 @@ struct Inner {
     live_by_expiry: BTreeSet<(SystemTime, KeyId)>,
     per_issuer: HashMap<String, usize>,
     tombstones: HashMap<KeyId, Fate>,
-    tombstones_by_forget: BTreeSet<(SystemTime, KeyId)>,
+    /// Forget time, then insertion order (ties under a coarse or manual
+    /// clock must still evict the oldest first).
+    tombstones_by_forget: BTreeSet<(SystemTime, u64, KeyId)>,
+    tombstone_seq: u64,
 }
 
 /// The in-memory [`SessionStore`]: capacity, per-issuer quota, expiry index,
@@ -107,11 +110,13 @@ impl Inner {
             let Some(oldest) = self.tombstones_by_forget.pop_first() else {
                 break;
             };
-            self.tombstones.remove(&oldest.1);
+            self.tombstones.remove(&oldest.2);
         }
         let forget_at = expires_at + limits.remember_for;
+        self.tombstone_seq += 1;
         self.tombstones.insert(key_id, fate);
-        self.tombstones_by_forget.insert((forget_at, key_id));
+        self.tombstones_by_forget
+            .insert((forget_at, self.tombstone_seq, key_id));
     }
 
     /// Moves expired live sessions out (to be dropped outside the lock) and
@@ -126,7 +131,7 @@ impl Inner {
             }
             self.remember(limits, key_id, Fate::Expired, expires_at);
         }
-        while let Some(&(forget_at, key_id)) = self.tombstones_by_forget.first() {
+        while let Some(&(forget_at, _, key_id)) = self.tombstones_by_forget.first() {
             if forget_at > now {
                 break;
             }

@@ -5,6 +5,7 @@
 // {offer, password, format} from stdin and prints a JSON array of
 // {message} or {error}: the interoperability tests drive it that way.
 
+// --- snippet start (docs/SESSIONS.md shows this part verbatim) ---
 const subtle = globalThis.crypto.subtle;
 const utf8 = new TextEncoder();
 
@@ -64,6 +65,7 @@ export async function encryptForOffer(offer, password, format = "spki") {
   }
   return { key_id: offer.key_id, encrypted_password: toBase64(ciphertext) };
 }
+// --- snippet end ---
 
 async function main() {
   let input = "";

@@ -1,6 +1,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
-//! Test RSA keys: generated once per test binary and handed out as clones,
-//! so tests do not pay ~0.2 s of key generation per session. Every session
+//! Shared test fixtures: a clock, the standard request, and services whose
+//! RSA keys are generated once per test binary and handed out as clones, so
+//! tests do not pay ~0.2 s of key generation per session. Every session
 //! still has its own key id and the single-use logic is unchanged; only the
 //! "never the same key twice" promise of a real generator is waived.
 
@@ -9,8 +10,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use coffer_session::{
-    Clock, KeyGenError, ManualClock, OsRsaKeyGenerator, RsaBits, RsaKeyGenerator, SessionConfig,
-    SessionService,
+    Clock, Expected, IssueRequest, KeyGenError, ManualClock, OsRsaKeyGenerator, RsaBits,
+    RsaKeyGenerator, SessionConfig, SessionService, StoreLimits, StoreStats, Suite,
 };
 use rsa::RsaPrivateKey;
 
@@ -58,4 +59,38 @@ pub(crate) fn service_with(mut config: SessionConfig, clock: Arc<dyn Clock>) -> 
         .key_generator(Arc::new(CachedKeys::default()))
         .build()
         .expect("service")
+}
+
+/// Moves `clock` past every expiry and tombstone retention, sweeps, and
+/// checks that the store holds nothing at all.
+pub(crate) fn assert_store_forgets_everything(service: &SessionService, clock: &ManualClock) {
+    clock.advance(service.config().ttl + service.config().store.remember_for);
+    service.sweep();
+    assert_eq!(service.stats(), StoreStats::default());
+}
+
+/// The purpose every test session is issued for.
+pub(crate) const PURPOSE: &str = "unlock-project";
+/// The binding every test session is issued for.
+pub(crate) const BINDING: &str = "project-7";
+
+/// A request from `alice` for [`PURPOSE`] and [`BINDING`].
+pub(crate) fn request(suite: Suite) -> IssueRequest {
+    IssueRequest::new(suite, PURPOSE, BINDING, "alice")
+}
+
+/// What a redeem of a [`request`] session expects.
+pub(crate) fn expected() -> Expected<'static> {
+    Expected::new(PURPOSE, BINDING)
+}
+
+/// [`service_with`] the default configuration but `limits`.
+pub(crate) fn service_with_limits(limits: StoreLimits, clock: Arc<dyn Clock>) -> SessionService {
+    service_with(
+        SessionConfig {
+            store: limits,
+            ..SessionConfig::default()
+        },
+        clock,
+    )
 }
