@@ -45,6 +45,9 @@ impl ManualClock {
     }
 
     /// Moves the clock forward by `by`.
+    ///
+    /// # Panics
+    /// If the result is not representable as a `SystemTime`.
     pub fn advance(&self, by: Duration) {
         let mut now = self
             .now

@@ -89,6 +89,9 @@ pub enum IssueError {
     /// The offer could not be signed.
     #[error(transparent)]
     Signature(#[from] SignatureError),
+    /// The clock reads a time so late that the expiry cannot be represented.
+    #[error("the clock is out of range")]
+    Clock,
     /// The system RNG, key generation or key encoding failed.
     #[error("the ephemeral key could not be made")]
     Key,
@@ -138,7 +141,7 @@ impl SessionService {
             }
         };
         let label = bound.then(|| binding_string(&key_id, purpose, binding));
-        let expires_at = now + self.config.ttl;
+        let expires_at = now.checked_add(self.config.ttl).ok_or(IssueError::Clock)?;
         let max_secret_len = self.config.max_secret_len.min(suite.capacity());
         let mut offer = Offer {
             version: OFFER_VERSION,

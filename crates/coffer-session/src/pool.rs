@@ -287,7 +287,8 @@ impl KeyPool {
     }
 
     /// Blocks until every queue is at its depth or `timeout` passes;
-    /// returns whether the pool is full. For warm-up before serving.
+    /// returns whether the pool is full. For warm-up before serving (a pool
+    /// with no workers and a non-zero depth never fills).
     pub fn wait_until_full(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut queues = self.shared.lock();

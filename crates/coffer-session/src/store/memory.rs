@@ -112,7 +112,10 @@ impl Inner {
             };
             self.tombstones.remove(&oldest.2);
         }
-        let forget_at = expires_at + limits.remember_for;
+        // A retention past the end of time means "until evicted by count".
+        let forget_at = expires_at
+            .checked_add(limits.remember_for)
+            .unwrap_or(expires_at);
         self.tombstone_seq += 1;
         self.tombstones.insert(key_id, fate);
         self.tombstones_by_forget
