@@ -36,8 +36,8 @@ impl Case {
     }
 }
 
-/// Runs the JavaScript client over `cases`: a message, or Web Crypto's error.
-fn web_crypto(cases: &[Case]) -> Vec<Result<ClientMessage, String>> {
+/// Runs `client.mjs` over JSON `inputs`, returning its JSON results.
+fn run_client(inputs: &[Value]) -> Vec<Value> {
     let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webcrypto/client.mjs");
     let mut child = Command::new(&node)
@@ -49,17 +49,11 @@ fn web_crypto(cases: &[Case]) -> Vec<Result<ClientMessage, String>> {
         .unwrap_or_else(|error| {
             panic!("the Web Crypto interop tests need Node.js 18+ (`{node}` could not be started: {error}); install it or set NODE")
         });
-    let input: Vec<Value> = cases
-        .iter()
-        .map(
-            |case| json!({ "offer": case.offer, "password": case.password, "format": case.format }),
-        )
-        .collect();
     child
         .stdin
         .take()
         .unwrap()
-        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
+        .write_all(serde_json::to_string(inputs).unwrap().as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
@@ -68,8 +62,19 @@ fn web_crypto(cases: &[Case]) -> Vec<Result<ClientMessage, String>> {
         String::from_utf8_lossy(&output.stderr)
     );
     let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(results.len(), cases.len());
+    assert_eq!(results.len(), inputs.len());
     results
+}
+
+/// Runs the JavaScript client over `cases`: a message, or Web Crypto's error.
+fn web_crypto(cases: &[Case]) -> Vec<Result<ClientMessage, String>> {
+    let inputs: Vec<Value> = cases
+        .iter()
+        .map(
+            |case| json!({ "offer": case.offer, "password": case.password, "format": case.format }),
+        )
+        .collect();
+    run_client(&inputs)
         .into_iter()
         .map(|result| match result.get("message") {
             Some(message) => Ok(serde_json::from_value(message.clone()).unwrap()),
@@ -267,4 +272,56 @@ fn the_guide_shows_the_tested_client() {
         guide.contains(snippet),
         "docs/SESSIONS.md must show the client snippet of client.mjs verbatim"
     );
+}
+
+#[test]
+fn web_crypto_verifies_signed_offers() {
+    use base64::Engine;
+    use coffer_session::OfferSigner;
+
+    let signer = OfferSigner::from_pkcs8(&OfferSigner::generate_pkcs8().unwrap()).unwrap();
+    let pinned = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.public_key());
+    let other = OfferSigner::from_pkcs8(&OfferSigner::generate_pkcs8().unwrap()).unwrap();
+    let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(other.public_key());
+    let mut config = SessionConfig {
+        allow_unlabeled_rsa: true,
+        ..SessionConfig::default()
+    };
+    config.pool.workers = 0;
+    let service = SessionService::builder(config)
+        .clock(manual_clock())
+        .key_generator(std::sync::Arc::new(fixtures::CachedKeys::default()))
+        .signer(signer)
+        .build()
+        .unwrap();
+    let rsa = service.issue(&request(Suite::RsaOaep2048)).unwrap();
+    let ecdh = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let unlabeled = service
+        .issue(&request(Suite::RsaOaep2048).unlabeled())
+        .unwrap();
+    let mut moved = ecdh.clone();
+    moved.binding = "project-8".into();
+    let mut unsigned = rsa.clone();
+    unsigned.signature = None;
+    let cases = [
+        (&rsa, &pinned, true),
+        (&ecdh, &pinned, true),
+        (&unlabeled, &pinned, true),
+        (&moved, &pinned, false),
+        (&unsigned, &pinned, false),
+        (&rsa, &other, false),
+    ];
+    let inputs: Vec<Value> = cases
+        .iter()
+        .map(|(offer, key, _)| json!({ "offer": offer, "pinned": key }))
+        .collect();
+    for ((offer, _, valid), result) in cases.iter().zip(run_client(&inputs)) {
+        assert_eq!(
+            result["verified"],
+            json!(valid),
+            "{} {:?}: {result}",
+            offer.suite,
+            offer.label
+        );
+    }
 }

@@ -2,8 +2,9 @@
 // Web Crypto only (no libraries). Works in browsers and in Node >= 18.
 //
 // Run directly (`node client.mjs`), it reads a JSON array of
-// {offer, password, format} from stdin and prints a JSON array of
-// {message} or {error}: the interoperability tests drive it that way.
+// {offer, password, format} (or {offer, pinned} to verify a signature) from
+// stdin and prints a JSON array of {message}, {verified} or {error}: the
+// interoperability tests drive it that way.
 
 // --- snippet start (docs/SESSIONS.md shows this part verbatim) ---
 const subtle = globalThis.crypto.subtle;
@@ -65,15 +66,57 @@ export async function encryptForOffer(offer, password, format = "spki") {
   }
   return { key_id: offer.key_id, encrypted_password: toBase64(ciphertext) };
 }
+
+// The bytes an offer signature covers (see "Signed offers").
+function offerSignedBytes(offer) {
+  const parts = [utf8.encode("coffer-session/v1 offer\0"), Uint8Array.of(offer.version)];
+  const u32 = (value) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, value); return b; };
+  const u64 = (value) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(value)); return b; };
+  const put = (bytes) => parts.push(u32(bytes.length), bytes);
+  put(fromBase64(offer.key_id));
+  put(utf8.encode(offer.suite));
+  put(fromBase64(offer.spki));
+  const members = ["kty", "alg", "crv", "n", "e", "x", "y", "use"]
+    .filter((name) => offer.jwk[name] !== undefined)
+    .map((name) => [name, offer.jwk[name]]);
+  members.push(["ext", String(offer.jwk.ext)]);
+  parts.push(u32(members.length));
+  for (const [name, value] of members) {
+    put(utf8.encode(name));
+    put(utf8.encode(value));
+  }
+  parts.push(u64(offer.expires_at));
+  put(utf8.encode(offer.purpose));
+  put(utf8.encode(offer.binding));
+  if (offer.label === null) {
+    parts.push(Uint8Array.of(0));
+  } else {
+    parts.push(Uint8Array.of(1));
+    put(utf8.encode(offer.label));
+  }
+  parts.push(u64(offer.max_secret_len));
+  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  parts.reduce((offset, part) => (out.set(part, offset), offset + part.length), 0);
+  return out;
+}
+
+/** Whether `offer` carries a valid Ed25519 signature by the pinned key (base64url). */
+export async function verifyOffer(offer, pinnedKey) {
+  if (typeof offer.signature !== "string") return false;
+  const key = await subtle.importKey("raw", fromBase64(pinnedKey), { name: "Ed25519" }, false, ["verify"]);
+  return subtle.verify({ name: "Ed25519" }, key, fromBase64(offer.signature), offerSignedBytes(offer));
+}
 // --- snippet end ---
 
 async function main() {
   let input = "";
   for await (const chunk of process.stdin) input += chunk;
   const results = [];
-  for (const { offer, password, format } of JSON.parse(input)) {
+  for (const { offer, password, format, pinned } of JSON.parse(input)) {
     try {
-      results.push({ message: await encryptForOffer(offer, password, format) });
+      results.push(pinned === undefined
+        ? { message: await encryptForOffer(offer, password, format) }
+        : { verified: await verifyOffer(offer, pinned) });
     } catch (error) {
       results.push({ error: String(error) });
     }
