@@ -86,6 +86,11 @@ impl Redeemed {
     pub fn into_secret(self) -> SessionSecret {
         self.secret
     }
+
+    /// Splits into the secret and the session metadata.
+    pub fn into_parts(self) -> (SessionSecret, SessionMeta) {
+        (self.secret, self.meta)
+    }
 }
 
 /// Longest ciphertext a session can need, in bytes.

@@ -20,6 +20,12 @@ impl SessionSecret {
         &self.0
     }
 
+    /// Moves the bytes out in their zeroizing buffer, without copying (for
+    /// example into a password type of the key layer).
+    pub fn into_zeroizing(self) -> Zeroizing<Vec<u8>> {
+        self.0
+    }
+
     /// The secret as UTF-8 text (browsers encode passwords with
     /// `TextEncoder`), or `None` if it is not valid UTF-8.
     pub fn as_utf8(&self) -> Option<&str> {
