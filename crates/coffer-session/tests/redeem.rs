@@ -1,0 +1,580 @@
+//! Issue and redeem end to end with the Rust client: binding, single use,
+//! limits, expiry and the uniform rejection.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use coffer_session::{
+    client, ClientMessage, Expected, InstanceTag, IssueError, IssueRequest, KeyId, OfferSigner,
+    RejectReason, SessionConfig, SessionService, SignatureError, StoreError, StoreLimits, Suite,
+};
+use fixtures::{
+    expected, manual_clock, request, service_with, service_with_limits, BINDING, PURPOSE,
+};
+
+fn service() -> SessionService {
+    service_with(SessionConfig::default(), manual_clock())
+}
+
+fn reason(service: &SessionService, message: &ClientMessage) -> RejectReason {
+    service
+        .redeem(message, &expected())
+        .expect_err("redeem must fail")
+        .reason()
+}
+
+#[test]
+fn every_suite_round_trips_once() {
+    let service = service();
+    for suite in Suite::ALL {
+        let offer = service.issue(&request(suite)).unwrap();
+        let message = client::encrypt(&offer, b"correct horse battery staple").unwrap();
+        let redeemed = service.redeem(&message, &expected()).unwrap();
+        assert!(
+            redeemed.secret().ct_eq(b"correct horse battery staple"),
+            "{suite}"
+        );
+        assert_eq!(redeemed.meta().suite, suite);
+        assert_eq!(redeemed.meta().issuer, "alice");
+        assert_eq!(redeemed.meta().key_id, offer.key_id);
+        assert_eq!(
+            reason(&service, &message),
+            RejectReason::AlreadyUsed,
+            "{suite}"
+        );
+    }
+    assert_eq!(service.stats().live, 0);
+}
+
+#[test]
+fn rejections_display_one_message_whatever_the_reason() {
+    let service = service();
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    let malformed = ClientMessage {
+        key_id: "nope".into(),
+        encrypted_password: "x".into(),
+    };
+    let wrong = service
+        .redeem(&message, &Expected::new(PURPOSE, "project-8"))
+        .unwrap_err();
+    let replay = service.redeem(&message, &expected()).unwrap_err();
+    let bad_id = service.redeem(&malformed, &expected()).unwrap_err();
+    assert_eq!(wrong.reason(), RejectReason::WrongBinding);
+    assert_eq!(replay.reason(), RejectReason::AlreadyUsed);
+    assert_eq!(bad_id.reason(), RejectReason::MalformedKeyId);
+    assert_eq!(bad_id.key_id(), None);
+    assert_eq!(wrong.key_id(), Some(offer.key_id));
+    for rejection in [&wrong, &replay, &bad_id] {
+        assert_eq!(rejection.to_string(), "the session could not be redeemed");
+    }
+}
+
+#[test]
+fn wrong_purpose_or_binding_is_refused_and_burns_the_key() {
+    let service = service();
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        for (purpose, binding, why) in [
+            ("download", BINDING, RejectReason::WrongPurpose),
+            (PURPOSE, "project-8", RejectReason::WrongBinding),
+        ] {
+            let offer = service.issue(&request(suite)).unwrap();
+            let message = client::encrypt(&offer, b"pw").unwrap();
+            let rejection = service
+                .redeem(&message, &Expected::new(purpose, binding))
+                .unwrap_err();
+            assert_eq!(rejection.reason(), why);
+            assert!(why.consumed_key());
+            assert_eq!(
+                reason(&service, &message),
+                RejectReason::AlreadyUsed,
+                "the key must be gone"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_ciphertext_for_another_key_id_fails_decryption() {
+    let service = service();
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        let first = service.issue(&request(suite)).unwrap();
+        let second = service.issue(&request(suite)).unwrap();
+        let mut message = client::encrypt(&first, b"pw").unwrap();
+        message.key_id = second.key_id.to_string();
+        assert_eq!(
+            reason(&service, &message),
+            RejectReason::DecryptFailed,
+            "{suite}"
+        );
+    }
+}
+
+#[test]
+fn a_client_that_used_another_binding_string_fails_decryption() {
+    let service = service();
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        let offer = service.issue(&request(suite)).unwrap();
+        let mut forged = offer.clone();
+        forged.label = Some(coffer_session::binding_string(
+            &offer.key_id,
+            PURPOSE,
+            "project-8",
+        ));
+        let message = client::encrypt(&forged, b"pw").unwrap();
+        assert_eq!(
+            reason(&service, &message),
+            RejectReason::DecryptFailed,
+            "{suite}"
+        );
+    }
+    // An old client ignoring the label of a bound RSA offer.
+    let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
+    let mut unlabeled = offer.clone();
+    unlabeled.label = None;
+    let message = client::encrypt(&unlabeled, b"pw").unwrap();
+    assert_eq!(reason(&service, &message), RejectReason::DecryptFailed);
+}
+
+#[test]
+fn unlabeled_rsa_is_an_explicit_opt_in() {
+    let service = service();
+    let refused = service
+        .issue(&request(Suite::RsaOaep2048).unlabeled())
+        .unwrap_err();
+    assert_eq!(refused, IssueError::UnlabeledNotAllowed(Suite::RsaOaep2048));
+
+    let config = SessionConfig {
+        allow_unlabeled_rsa: true,
+        ..SessionConfig::default()
+    };
+    let service = service_with(config, manual_clock());
+    let refused = service
+        .issue(&request(Suite::EcdhP256).unlabeled())
+        .unwrap_err();
+    assert_eq!(refused, IssueError::UnlabeledNotAllowed(Suite::EcdhP256));
+
+    let offer = service
+        .issue(&request(Suite::RsaOaep2048).unlabeled())
+        .unwrap();
+    assert_eq!(offer.label, None);
+    let message = client::encrypt(&offer, b"legacy").unwrap();
+    // Still bound server-side to purpose and binding.
+    assert_eq!(
+        service
+            .redeem(&message, &Expected::new(PURPOSE, "other"))
+            .unwrap_err()
+            .reason(),
+        RejectReason::WrongBinding
+    );
+    let offer = service
+        .issue(&request(Suite::RsaOaep2048).unlabeled())
+        .unwrap();
+    let message = client::encrypt(&offer, b"legacy").unwrap();
+    assert!(service
+        .redeem(&message, &expected())
+        .unwrap()
+        .secret()
+        .ct_eq(b"legacy"));
+
+    // A labeled ciphertext does not open under an unlabeled session.
+    let offer = service
+        .issue(&request(Suite::RsaOaep2048).unlabeled())
+        .unwrap();
+    let mut labeled = offer.clone();
+    labeled.label = Some(coffer_session::binding_string(
+        &offer.key_id,
+        PURPOSE,
+        BINDING,
+    ));
+    let message = client::encrypt(&labeled, b"pw").unwrap();
+    assert_eq!(reason(&service, &message), RejectReason::DecryptFailed);
+}
+
+#[test]
+fn expiry_is_exact_and_remembered_then_forgotten() {
+    let clock = manual_clock();
+    let service = service_with(SessionConfig::default(), clock.clone());
+    let ttl = service.config().ttl;
+
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    clock.advance(ttl - Duration::from_millis(1));
+    assert!(
+        service.redeem(&message, &expected()).is_ok(),
+        "one millisecond before expiry still redeems"
+    );
+
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    clock.advance(ttl);
+    assert_eq!(reason(&service, &message), RejectReason::Expired);
+    assert_eq!(reason(&service, &message), RejectReason::AlreadyUsed);
+
+    // Swept before anyone redeems: remembered as expired, then forgotten.
+    let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    assert_eq!(service.sweep(), 0);
+    clock.advance(ttl);
+    assert_eq!(service.stats().live, 1);
+    assert_eq!(service.sweep(), 1);
+    assert_eq!(service.stats().live, 0);
+    assert_eq!(reason(&service, &message), RejectReason::Expired);
+    fixtures::assert_store_forgets_everything(&service, &clock);
+    assert_eq!(reason(&service, &message), RejectReason::UnknownKey);
+}
+
+#[test]
+fn offers_state_their_expiry() {
+    let clock = manual_clock();
+    let service = service_with(SessionConfig::default(), clock.clone());
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let now = clock
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(offer.expires_at, now + 300);
+}
+
+use coffer_session::Clock;
+
+#[test]
+fn capacity_is_enforced_and_freed_by_redeem_and_expiry() {
+    let clock = manual_clock();
+    let limits = StoreLimits {
+        capacity: 3,
+        per_issuer: 10,
+        ..StoreLimits::default()
+    };
+    let service = service_with_limits(limits, clock.clone());
+    let offers: Vec<_> = (0..3)
+        .map(|_| service.issue(&request(Suite::EcdhP256)).unwrap())
+        .collect();
+    assert_eq!(
+        service.issue(&request(Suite::EcdhP256)).unwrap_err(),
+        IssueError::Store(StoreError::Full { capacity: 3 })
+    );
+
+    let message = client::encrypt(&offers[0], b"pw").unwrap();
+    service.redeem(&message, &expected()).unwrap();
+    service.issue(&request(Suite::EcdhP256)).unwrap();
+    assert!(service.issue(&request(Suite::EcdhP256)).is_err());
+
+    // No explicit sweep: issuing destroys expired sessions first.
+    clock.advance(service.config().ttl);
+    for _ in 0..3 {
+        service.issue(&request(Suite::EcdhP256)).unwrap();
+    }
+    assert_eq!(service.stats().live, 3);
+}
+
+#[test]
+fn quota_is_per_issuer_and_checked_before_taking_a_pooled_key() {
+    let clock = manual_clock();
+    let limits = StoreLimits {
+        per_issuer: 2,
+        ..StoreLimits::default()
+    };
+    let generator = Arc::new(fixtures::CachedKeys::default());
+    let mut config = SessionConfig {
+        store: limits,
+        ..SessionConfig::default()
+    };
+    config.pool.workers = 0;
+    let service = SessionService::builder(config)
+        .clock(clock)
+        .key_generator(generator.clone())
+        .build()
+        .unwrap();
+    let alice = request(Suite::RsaOaep2048);
+    service.issue(&alice).unwrap();
+    service.issue(&alice).unwrap();
+    let calls = generator.calls.load(std::sync::atomic::Ordering::Relaxed);
+    let refused = service.issue(&alice).unwrap_err();
+    assert_eq!(
+        refused,
+        IssueError::Store(StoreError::QuotaExceeded {
+            issuer: "alice".into(),
+            quota: 2
+        })
+    );
+    assert_eq!(
+        generator.calls.load(std::sync::atomic::Ordering::Relaxed),
+        calls,
+        "no key spent on a refusal"
+    );
+    let bob = IssueRequest {
+        issuer: "bob".into(),
+        ..alice
+    };
+    service.issue(&bob).unwrap();
+}
+
+#[test]
+fn secrets_are_limited_to_the_suite_and_the_configuration() {
+    let service = service();
+    // RSA-2048 carries exactly 190 bytes.
+    let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
+    assert_eq!(offer.max_secret_len, 190);
+    let message = client::encrypt(&offer, &[b'a'; 190]).unwrap();
+    assert_eq!(
+        service
+            .redeem(&message, &expected())
+            .unwrap()
+            .secret()
+            .len(),
+        190
+    );
+    let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
+    assert_eq!(
+        client::encrypt(&offer, &[b'a'; 191]).unwrap_err(),
+        client::ClientError::SecretTooLong
+    );
+
+    // ECDH could carry more; the configured 190 holds.
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    assert_eq!(offer.max_secret_len, 190);
+    let message = client::encrypt(&offer, &[b'a'; 190]).unwrap();
+    assert!(service.redeem(&message, &expected()).is_ok());
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let message = client::encrypt(&offer, &[b'a'; 191]).unwrap();
+    assert_eq!(reason(&service, &message), RejectReason::TooLong);
+    assert_eq!(reason(&service, &message), RejectReason::AlreadyUsed);
+
+    // A lower configured limit is enforced on the decrypted RSA secret.
+    let service = service_with(
+        SessionConfig {
+            max_secret_len: 100,
+            ..SessionConfig::default()
+        },
+        manual_clock(),
+    );
+    let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
+    assert_eq!(offer.max_secret_len, 100);
+    let message = client::encrypt(&offer, &[b'a'; 101]).unwrap();
+    assert_eq!(reason(&service, &message), RejectReason::TooLong);
+    let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
+    let message = client::encrypt(&offer, &[b'a'; 100]).unwrap();
+    assert!(service.redeem(&message, &expected()).is_ok());
+}
+
+#[test]
+fn malformed_and_oversized_ciphertexts_are_refused() {
+    let service = service();
+    let cases: [(Suite, String, RejectReason); 6] = [
+        (
+            Suite::EcdhP256,
+            "not base64!".into(),
+            RejectReason::MalformedCiphertext,
+        ),
+        (
+            Suite::EcdhP256,
+            "A".repeat(1_000_000),
+            RejectReason::TooLong,
+        ),
+        (
+            Suite::EcdhP256,
+            STANDARD.encode([4_u8; 80]),
+            RejectReason::MalformedCiphertext,
+        ),
+        (
+            Suite::EcdhP256,
+            STANDARD.encode([4_u8; 97]),
+            RejectReason::DecryptFailed,
+        ),
+        (
+            Suite::RsaOaep2048,
+            STANDARD.encode([1_u8; 255]),
+            RejectReason::MalformedCiphertext,
+        ),
+        (
+            Suite::RsaOaep2048,
+            STANDARD.encode([1_u8; 257]),
+            RejectReason::TooLong,
+        ),
+    ];
+    for (suite, encrypted_password, why) in cases {
+        let offer = service.issue(&request(suite)).unwrap();
+        let message = ClientMessage {
+            key_id: offer.key_id.to_string(),
+            encrypted_password,
+        };
+        assert_eq!(reason(&service, &message), why, "{suite}");
+        assert_eq!(
+            reason(&service, &message),
+            RejectReason::AlreadyUsed,
+            "burned whatever the outcome"
+        );
+    }
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let message = client::encrypt(&offer, b"").unwrap();
+    assert_eq!(reason(&service, &message), RejectReason::EmptySecret);
+}
+
+#[test]
+fn key_ids_are_checked_before_the_store() {
+    let config = SessionConfig {
+        instance: InstanceTag::from_number(7).unwrap(),
+        ..SessionConfig::default()
+    };
+    let service = service_with(config, manual_clock());
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    assert!(offer
+        .key_id
+        .to_string()
+        .starts_with(&InstanceTag::from_number(7).unwrap().prefix()));
+    let message = client::encrypt(&offer, b"pw").unwrap();
+
+    let mut other_instance = *offer.key_id.as_bytes();
+    other_instance[2] = 8;
+    let misrouted = ClientMessage {
+        key_id: KeyId::from_bytes(other_instance).to_string(),
+        ..message.clone()
+    };
+    assert_eq!(reason(&service, &misrouted), RejectReason::WrongInstance);
+
+    let mut unknown = *offer.key_id.as_bytes();
+    unknown[15] ^= 1;
+    let unknown = ClientMessage {
+        key_id: KeyId::from_bytes(unknown).to_string(),
+        ..message.clone()
+    };
+    assert_eq!(reason(&service, &unknown), RejectReason::UnknownKey);
+
+    let malformed = ClientMessage {
+        key_id: format!("{}=", offer.key_id),
+        ..message.clone()
+    };
+    assert_eq!(reason(&service, &malformed), RejectReason::MalformedKeyId);
+    // None of that touched the real session.
+    assert!(service.redeem(&message, &expected()).is_ok());
+}
+
+#[test]
+fn client_messages_parse_strictly_and_boundedly() {
+    let parsed = ClientMessage::from_json(br#"{"key_id":"a","encrypted_password":"b"}"#).unwrap();
+    assert_eq!(parsed.key_id, "a");
+    let extra =
+        ClientMessage::from_json(br#"{"key_id":"a","encrypted_password":"b","x":1}"#).unwrap_err();
+    assert_eq!(extra.reason(), RejectReason::MalformedMessage);
+    let huge = vec![b' '; coffer_session::MAX_MESSAGE_JSON_LEN + 1];
+    assert_eq!(
+        ClientMessage::from_json(&huge).unwrap_err().reason(),
+        RejectReason::TooLong
+    );
+}
+
+#[test]
+fn issue_requests_are_validated() {
+    let service = service();
+    let bad = IssueRequest::new(Suite::EcdhP256, "unlock|x", BINDING, "alice");
+    assert!(matches!(service.issue(&bad), Err(IssueError::Field(_))));
+    let bad = IssueRequest::new(Suite::EcdhP256, PURPOSE, BINDING, "");
+    assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Issuer(0));
+    let bad = IssueRequest::new(Suite::EcdhP256, PURPOSE, BINDING, "a".repeat(257));
+    assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Issuer(257));
+    let zero_ttl = SessionConfig {
+        ttl: Duration::ZERO,
+        ..SessionConfig::default()
+    };
+    assert!(SessionService::new(zero_ttl).is_err());
+}
+
+#[test]
+fn offers_carry_matching_spki_and_jwk() {
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::traits::PublicKeyParts;
+    use spki::SubjectPublicKeyInfoRef;
+
+    let service = service();
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
+    let public =
+        rsa::RsaPublicKey::from_public_key_der(&STANDARD.decode(&offer.spki).unwrap()).unwrap();
+    assert_eq!(public.size(), 256);
+    assert_eq!(offer.jwk.alg.as_deref(), Some("RSA-OAEP-256"));
+    assert_eq!(offer.jwk.e.as_deref(), Some("AQAB"));
+    assert_eq!(
+        url.decode(offer.jwk.n.as_ref().unwrap()).unwrap(),
+        public.n().to_bytes_be()
+    );
+    assert_eq!(
+        offer.label.as_deref(),
+        Some(format!("coffer-session/v1|{}|{PURPOSE}|{BINDING}", offer.key_id).as_str())
+    );
+
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let der = STANDARD.decode(&offer.spki).unwrap();
+    let spki = SubjectPublicKeyInfoRef::try_from(der.as_slice()).unwrap();
+    assert_eq!(spki.algorithm.oid.to_string(), "1.2.840.10045.2.1");
+    let point = spki.subject_public_key.as_bytes().unwrap();
+    assert_eq!(point.len(), 65);
+    assert_eq!(
+        url.decode(offer.jwk.x.as_ref().unwrap()).unwrap(),
+        point[1..33]
+    );
+    assert_eq!(
+        url.decode(offer.jwk.y.as_ref().unwrap()).unwrap(),
+        point[33..]
+    );
+    assert_eq!(offer.jwk.crv.as_deref(), Some("P-256"));
+
+    let json = serde_json::to_string(&offer).unwrap();
+    assert!(!json.contains("signature"));
+    assert_eq!(
+        serde_json::from_str::<coffer_session::Offer>(&json).unwrap(),
+        offer
+    );
+}
+
+#[test]
+fn signed_offers_verify_and_tampering_is_caught() {
+    let pkcs8 = OfferSigner::generate_pkcs8().unwrap();
+    let signer = OfferSigner::from_pkcs8(&pkcs8).unwrap();
+    let public = signer.public_key();
+    let mut config = SessionConfig::default();
+    config.pool.workers = 0;
+    let service = SessionService::builder(config)
+        .clock(manual_clock())
+        .key_generator(Arc::new(fixtures::CachedKeys::default()))
+        .signer(signer)
+        .build()
+        .unwrap();
+    assert_eq!(service.signer_public_key(), Some(public));
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        let offer = service.issue(&request(suite)).unwrap();
+        offer.verify(&public).unwrap();
+        let reparsed: coffer_session::Offer =
+            serde_json::from_str(&serde_json::to_string(&offer).unwrap()).unwrap();
+        reparsed.verify(&public).unwrap();
+
+        let mut tampered = offer.clone();
+        tampered.binding = "project-8".into();
+        assert_eq!(tampered.verify(&public), Err(SignatureError::Invalid));
+        let mut tampered = offer.clone();
+        tampered.jwk.x = Some("AAAA".into());
+        tampered.jwk.n = tampered.jwk.n.map(|n| n.replacen('A', "B", 1));
+        assert_eq!(tampered.verify(&public), Err(SignatureError::Invalid));
+        let mut tampered = offer.clone();
+        tampered.label = None;
+        assert_eq!(tampered.verify(&public), Err(SignatureError::Invalid));
+        let mut tampered = offer.clone();
+        tampered.expires_at += 1;
+        assert_eq!(tampered.verify(&public), Err(SignatureError::Invalid));
+        let mut unsigned = offer.clone();
+        unsigned.signature = None;
+        assert_eq!(unsigned.verify(&public), Err(SignatureError::Unsigned));
+        let other = OfferSigner::from_pkcs8(&OfferSigner::generate_pkcs8().unwrap()).unwrap();
+        assert_eq!(
+            offer.verify(&other.public_key()),
+            Err(SignatureError::Invalid)
+        );
+    }
+}
