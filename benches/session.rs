@@ -55,12 +55,7 @@ fn service(clock: Arc<ManualClock>, key: &RsaPrivateKey) -> SessionService {
 }
 
 /// Times `iters` issues in batches, sweeping (untimed) between batches.
-fn time_issues(
-    service: &SessionService,
-    clock: &ManualClock,
-    suite: Suite,
-    iters: u64,
-) -> Duration {
+fn time_issues(service: &SessionService, clock: &ManualClock, suite: Suite, iters: u64) -> Duration {
     let request = IssueRequest::new(suite, PURPOSE, BINDING, "bench");
     let mut total = Duration::ZERO;
     let mut left = iters;
@@ -100,11 +95,8 @@ fn benches(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     service.pool().wait_until_full(Duration::from_secs(60));
-                    client::encrypt(
-                        &service.issue(&request).unwrap(),
-                        b"correct horse battery staple",
-                    )
-                    .unwrap()
+                    client::encrypt(&service.issue(&request).unwrap(), b"correct horse battery staple")
+                        .unwrap()
                 },
                 |message| black_box(service.redeem(&message, &expected).unwrap()),
                 BatchSize::SmallInput,

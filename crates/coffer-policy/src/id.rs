@@ -191,3 +191,27 @@ id_type!(
     ReasonCode,
     "reason"
 );
+
+impl ReasonCode {
+    /// A reason code made from free text: characters outside the id
+    /// alphabet become `-` and the code is cut to 64 bytes; empty text gives
+    /// `failed`. Never fails, so a failure can always be audited.
+    pub fn sanitized(text: &str) -> Self {
+        let code: String = text
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || ".-_:@".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(MAX_ID_LEN)
+            .collect();
+        if code.is_empty() {
+            Self("failed".to_owned())
+        } else {
+            Self(code)
+        }
+    }
+}

@@ -37,6 +37,7 @@ mod canonical;
 mod context;
 mod decision;
 mod document;
+mod front_door;
 mod id;
 mod membership;
 mod name;
@@ -52,6 +53,10 @@ pub use authorizer::Authorizer;
 pub use context::{Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LEN, MAX_CONTEXT_VALUE_LEN};
 pub use decision::{Decision, Effect, Explanation, PolicyDecision, RuleResult, Verdict};
 pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
+pub use front_door::{
+    FrontDoor, FrontDoorConfig, FrontDoorError, Receipt, DOCUMENT_CONTEXT, DOWNLOAD_PURPOSE, PROJECT_CONTEXT,
+    TENANT_CONTEXT,
+};
 pub use id::{
     DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId, MAX_ID_LEN,
 };

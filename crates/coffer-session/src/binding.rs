@@ -94,17 +94,11 @@ mod tests {
         assert!(check_fields("unlock", "").is_ok());
         assert!(matches!(
             check_fields("a|b", "x"),
-            Err(FieldError::BadCharacter {
-                field: "purpose",
-                ..
-            })
+            Err(FieldError::BadCharacter { field: "purpose", .. })
         ));
         assert!(matches!(
             check_fields("p", "d\n"),
-            Err(FieldError::BadCharacter {
-                field: "binding",
-                ..
-            })
+            Err(FieldError::BadCharacter { field: "binding", .. })
         ));
         assert!(matches!(
             check_fields("p", "é"),

@@ -37,8 +37,8 @@ pub enum ClientError {
 /// # Errors
 /// [`ClientError`].
 pub fn encrypt(offer: &Offer, secret: &[u8]) -> Result<ClientMessage, ClientError> {
-    let spki = codec::decode_lenient(&offer.spki, offer.spki.len())
-        .map_err(|_| ClientError::MalformedOffer)?;
+    let spki =
+        codec::decode_lenient(&offer.spki, offer.spki.len()).map_err(|_| ClientError::MalformedOffer)?;
     let ciphertext = match offer.suite.rsa_bits() {
         Some(_) => encrypt_rsa(offer, &spki, secret)?,
         None => encrypt_ecdh(offer, &spki, secret)?,
@@ -50,8 +50,7 @@ pub fn encrypt(offer: &Offer, secret: &[u8]) -> Result<ClientMessage, ClientErro
 }
 
 fn encrypt_rsa(offer: &Offer, spki: &[u8], secret: &[u8]) -> Result<Vec<u8>, ClientError> {
-    let public =
-        RsaPublicKey::from_public_key_der(spki).map_err(|_| ClientError::MalformedOffer)?;
+    let public = RsaPublicKey::from_public_key_der(spki).map_err(|_| ClientError::MalformedOffer)?;
     if secret.len() > offer.suite.capacity() {
         return Err(ClientError::SecretTooLong);
     }
@@ -72,8 +71,7 @@ fn encrypt_ecdh(offer: &Offer, spki: &[u8], secret: &[u8]) -> Result<Vec<u8>, Cl
         .as_bytes()
         .ok_or(ClientError::MalformedOffer)?;
     let rng = SystemRandom::new();
-    let private =
-        EphemeralPrivateKey::generate(&ECDH_P256, &rng).map_err(|_| ClientError::Encryption)?;
+    let private = EphemeralPrivateKey::generate(&ECDH_P256, &rng).map_err(|_| ClientError::Encryption)?;
     let client_point = private
         .compute_public_key()
         .map_err(|_| ClientError::Encryption)?;

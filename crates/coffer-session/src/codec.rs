@@ -6,9 +6,7 @@
 //! because existing clients differ.
 
 use base64::alphabet;
-use base64::engine::general_purpose::{
-    GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD,
-};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 
@@ -73,10 +71,7 @@ mod tests {
 
     #[test]
     fn lenient_bounds_before_decoding() {
-        assert_eq!(
-            decode_lenient(&"A".repeat(400), 16),
-            Err(LenientError::TooLong)
-        );
+        assert_eq!(decode_lenient(&"A".repeat(400), 16), Err(LenientError::TooLong));
         assert_eq!(decode_lenient("AAAAAA==", 3), Err(LenientError::TooLong));
         assert_eq!(decode_lenient("A*AA", 16), Err(LenientError::Malformed));
         assert_eq!(decode_lenient("+-AA", 16), Err(LenientError::Malformed));

@@ -70,10 +70,7 @@ pub(crate) fn public_forms(point: &[u8]) -> Result<(Vec<u8>, Jwk), spki::der::Er
     .to_der()?;
     let coordinates = point.get(1..).unwrap_or_default();
     let (x, y) = coordinates.split_at(coordinates.len() / 2);
-    Ok((
-        spki,
-        Jwk::ec_p256(codec::encode_url(x), codec::encode_url(y)),
-    ))
+    Ok((spki, Jwk::ec_p256(codec::encode_url(x), codec::encode_url(y))))
 }
 
 /// The key and nonce both sides derive.
@@ -91,9 +88,7 @@ pub(crate) fn derive(
 }
 
 /// The AES-256-GCM key and nonce from derived bytes.
-pub(crate) fn aead_parts(
-    okm: &[u8; OKM_LEN],
-) -> Result<(LessSafeKey, Nonce), ring::error::Unspecified> {
+pub(crate) fn aead_parts(okm: &[u8; OKM_LEN]) -> Result<(LessSafeKey, Nonce), ring::error::Unspecified> {
     let (key, nonce) = okm.split_at(32);
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key)?);
     Ok((key, Nonce::try_assume_unique_for_key(nonce)?))

@@ -126,8 +126,7 @@ impl SessionService {
         let now = self.clock.now();
         // Checked before a pooled key is spent on a request that cannot be stored.
         self.store.admit(issuer, now)?;
-        let key_id =
-            KeyId::generate(self.config.instance, &self.rng).map_err(|_| IssueError::Key)?;
+        let key_id = KeyId::generate(self.config.instance, &self.rng).map_err(|_| IssueError::Key)?;
         let (key, spki, jwk) = match suite.rsa_bits() {
             Some(bits) => {
                 let key = self.pool.take(bits)?;

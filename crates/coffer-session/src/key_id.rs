@@ -59,10 +59,7 @@ pub struct KeyIdError(String);
 
 impl KeyId {
     /// A fresh key id for `tag`; fails only if the system RNG does.
-    pub(crate) fn generate(
-        tag: InstanceTag,
-        rng: &SystemRandom,
-    ) -> Result<Self, ring::error::Unspecified> {
+    pub(crate) fn generate(tag: InstanceTag, rng: &SystemRandom) -> Result<Self, ring::error::Unspecified> {
         let mut bytes = [0_u8; KEY_ID_LEN];
         bytes[..INSTANCE_TAG_LEN].copy_from_slice(tag.as_bytes());
         rng.fill(&mut bytes[INSTANCE_TAG_LEN..])?;

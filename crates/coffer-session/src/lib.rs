@@ -46,8 +46,7 @@ pub use oaep::DecryptError;
 pub use offer::{Jwk, Offer, OfferSigner, SignatureError, OFFER_VERSION};
 pub use pending::{PendingSession, SessionMeta};
 pub use pool::{
-    KeyGenError, KeyPool, OnEmpty, OsRsaKeyGenerator, PoolConfig, PoolError, PoolStats,
-    RsaKeyGenerator,
+    KeyGenError, KeyPool, OnEmpty, OsRsaKeyGenerator, PoolConfig, PoolError, PoolStats, RsaKeyGenerator,
 };
 pub use redeem::{ClientMessage, Expected, Redeemed, MAX_MESSAGE_JSON_LEN};
 pub use reject::{RejectReason, Rejection};

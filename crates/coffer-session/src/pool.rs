@@ -180,10 +180,7 @@ impl Shared {
                 return;
             }
             let Some(bits) = queues.next_job(&self.config) else {
-                queues = self
-                    .wanted
-                    .wait(queues)
-                    .unwrap_or_else(PoisonError::into_inner);
+                queues = self.wanted.wait(queues).unwrap_or_else(PoisonError::into_inner);
                 continue;
             };
             *queues.in_progress(bits) += 1;
@@ -228,10 +225,7 @@ impl KeyPool {
     /// # Errors
     /// [`PoolError::Spawn`] if a thread cannot be started (the ones already
     /// started are stopped).
-    pub fn start(
-        config: PoolConfig,
-        generator: Arc<dyn RsaKeyGenerator>,
-    ) -> Result<Self, PoolError> {
+    pub fn start(config: PoolConfig, generator: Arc<dyn RsaKeyGenerator>) -> Result<Self, PoolError> {
         let shared = Arc::new(Shared {
             config,
             generator,

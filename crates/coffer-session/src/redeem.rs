@@ -41,8 +41,7 @@ impl ClientMessage {
         if json.len() > MAX_MESSAGE_JSON_LEN {
             return Err(Rejection::new(RejectReason::TooLong, None));
         }
-        serde_json::from_slice(json)
-            .map_err(|_| Rejection::new(RejectReason::MalformedMessage, None))
+        serde_json::from_slice(json).map_err(|_| Rejection::new(RejectReason::MalformedMessage, None))
     }
 }
 
@@ -119,13 +118,9 @@ impl SessionService {
     /// # Errors
     /// [`Rejection`] for an unknown, used, expired, misrouted or mismatched
     /// key, a malformed or oversized ciphertext, or a failed decryption.
-    pub fn redeem(
-        &self,
-        message: &ClientMessage,
-        expected: &Expected<'_>,
-    ) -> Result<Redeemed, Rejection> {
-        let key_id = KeyId::parse(&message.key_id)
-            .map_err(|_| Rejection::new(RejectReason::MalformedKeyId, None))?;
+    pub fn redeem(&self, message: &ClientMessage, expected: &Expected<'_>) -> Result<Redeemed, Rejection> {
+        let key_id =
+            KeyId::parse(&message.key_id).map_err(|_| Rejection::new(RejectReason::MalformedKeyId, None))?;
         let reject = |reason| Rejection::new(reason, Some(key_id));
         if key_id.instance() != self.config.instance {
             return Err(reject(RejectReason::WrongInstance));

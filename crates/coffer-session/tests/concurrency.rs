@@ -9,8 +9,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use coffer_session::{
-    client, ClientMessage, Expected, IssueRequest, RejectReason, SessionConfig, SessionService,
-    StoreLimits, Suite,
+    client, ClientMessage, Expected, IssueRequest, RejectReason, SessionConfig, SessionService, StoreLimits,
+    Suite,
 };
 use fixtures::{expected, manual_clock, request, service_with, service_with_limits, PURPOSE};
 
@@ -27,10 +27,7 @@ fn race(service: &SessionService, message: &ClientMessage) -> (usize, Vec<Reject
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().unwrap())
-            .collect()
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
     });
     let successes = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
     let reasons = outcomes
@@ -55,9 +52,7 @@ fn many_threads_redeeming_one_key_get_exactly_one_success() {
         let (successes, reasons) = race(&service, &message);
         assert_eq!(successes, 1, "round {round} ({suite})");
         assert!(
-            reasons
-                .iter()
-                .all(|reason| *reason == RejectReason::AlreadyUsed),
+            reasons.iter().all(|reason| *reason == RejectReason::AlreadyUsed),
             "{reasons:?}"
         );
     }
@@ -108,10 +103,7 @@ fn stress_issue_and_redeem_across_threads_leaks_nothing() {
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().unwrap())
-            .sum()
+        handles.into_iter().map(|handle| handle.join().unwrap()).sum()
     });
     assert_eq!(service.stats().live, abandoned);
     clock.advance(service.config().ttl);

@@ -5,9 +5,7 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
-use coffer_session::{
-    client, ClientMessage, KeyId, RejectReason, SessionConfig, StoreLimits, Suite,
-};
+use coffer_session::{client, ClientMessage, KeyId, RejectReason, SessionConfig, StoreLimits, Suite};
 use fixtures::{expected, manual_clock, request, service_with, service_with_limits};
 use proptest::prelude::*;
 
@@ -64,24 +62,15 @@ fn the_oldest_tombstones_are_forgotten_first() {
         .collect();
     assert_eq!(service.stats().tombstones, 2);
     assert_eq!(
-        service
-            .redeem(&messages[0], &expected)
-            .unwrap_err()
-            .reason(),
+        service.redeem(&messages[0], &expected).unwrap_err().reason(),
         RejectReason::UnknownKey
     );
     assert_eq!(
-        service
-            .redeem(&messages[1], &expected)
-            .unwrap_err()
-            .reason(),
+        service.redeem(&messages[1], &expected).unwrap_err().reason(),
         RejectReason::AlreadyUsed
     );
     assert_eq!(
-        service
-            .redeem(&messages[2], &expected)
-            .unwrap_err()
-            .reason(),
+        service.redeem(&messages[2], &expected).unwrap_err().reason(),
         RejectReason::AlreadyUsed
     );
 }

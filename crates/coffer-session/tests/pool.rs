@@ -33,10 +33,7 @@ fn workers_fill_each_size_to_its_depth_and_refill_after_take() {
     let pool = KeyPool::start(config(3, 1, 2, OnEmpty::Busy), generator.clone()).unwrap();
     assert!(pool.wait_until_full(WAIT));
     let stats = pool.stats();
-    assert_eq!(
-        (stats.ready_2048, stats.ready_3072, stats.generated),
-        (3, 1, 4)
-    );
+    assert_eq!((stats.ready_2048, stats.ready_3072, stats.generated), (3, 1, 4));
 
     let key = pool.take(RsaBits::B3072).unwrap();
     assert_eq!(key.size(), 384);
@@ -58,8 +55,7 @@ fn an_empty_pool_is_busy_or_generates_inline_as_configured() {
     );
     assert_eq!(generator.calls.load(Ordering::Relaxed), 0);
 
-    let inline =
-        KeyPool::start(config(2, 0, 0, OnEmpty::GenerateInline), generator.clone()).unwrap();
+    let inline = KeyPool::start(config(2, 0, 0, OnEmpty::GenerateInline), generator.clone()).unwrap();
     assert_eq!(inline.take(RsaBits::B2048).unwrap().size(), 256);
     assert_eq!(generator.calls.load(Ordering::Relaxed), 1);
 

@@ -11,12 +11,10 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use coffer_session::{
-    client, ClientMessage, Expected, InstanceTag, IssueError, IssueRequest, KeyId, OfferSigner,
-    RejectReason, SessionConfig, SessionService, SignatureError, StoreError, StoreLimits, Suite,
+    client, ClientMessage, Expected, InstanceTag, IssueError, IssueRequest, KeyId, OfferSigner, RejectReason,
+    SessionConfig, SessionService, SignatureError, StoreError, StoreLimits, Suite,
 };
-use fixtures::{
-    expected, manual_clock, request, service_with, service_with_limits, BINDING, PURPOSE,
-};
+use fixtures::{expected, manual_clock, request, service_with, service_with_limits, BINDING, PURPOSE};
 
 fn service() -> SessionService {
     service_with(SessionConfig::default(), manual_clock())
@@ -43,11 +41,7 @@ fn every_suite_round_trips_once() {
         assert_eq!(redeemed.meta().suite, suite);
         assert_eq!(redeemed.meta().issuer, "alice");
         assert_eq!(redeemed.meta().key_id, offer.key_id);
-        assert_eq!(
-            reason(&service, &message),
-            RejectReason::AlreadyUsed,
-            "{suite}"
-        );
+        assert_eq!(reason(&service, &message), RejectReason::AlreadyUsed, "{suite}");
     }
     assert_eq!(service.stats().live, 0);
 }
@@ -108,11 +102,7 @@ fn a_ciphertext_for_another_key_id_fails_decryption() {
         let second = service.issue(&request(suite)).unwrap();
         let mut message = client::encrypt(&first, b"pw").unwrap();
         message.key_id = second.key_id.to_string();
-        assert_eq!(
-            reason(&service, &message),
-            RejectReason::DecryptFailed,
-            "{suite}"
-        );
+        assert_eq!(reason(&service, &message), RejectReason::DecryptFailed, "{suite}");
     }
 }
 
@@ -128,11 +118,7 @@ fn a_client_that_used_another_binding_string_fails_decryption() {
             "project-8",
         ));
         let message = client::encrypt(&forged, b"pw").unwrap();
-        assert_eq!(
-            reason(&service, &message),
-            RejectReason::DecryptFailed,
-            "{suite}"
-        );
+        assert_eq!(reason(&service, &message), RejectReason::DecryptFailed, "{suite}");
     }
     // An old client ignoring the label of a bound RSA offer.
     let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
@@ -155,14 +141,10 @@ fn unlabeled_rsa_is_an_explicit_opt_in() {
         ..SessionConfig::default()
     };
     let service = service_with(config, manual_clock());
-    let refused = service
-        .issue(&request(Suite::EcdhP256).unlabeled())
-        .unwrap_err();
+    let refused = service.issue(&request(Suite::EcdhP256).unlabeled()).unwrap_err();
     assert_eq!(refused, IssueError::UnlabeledNotAllowed(Suite::EcdhP256));
 
-    let offer = service
-        .issue(&request(Suite::RsaOaep2048).unlabeled())
-        .unwrap();
+    let offer = service.issue(&request(Suite::RsaOaep2048).unlabeled()).unwrap();
     assert_eq!(offer.label, None);
     let message = client::encrypt(&offer, b"legacy").unwrap();
     // Still bound server-side to purpose and binding.
@@ -173,9 +155,7 @@ fn unlabeled_rsa_is_an_explicit_opt_in() {
             .reason(),
         RejectReason::WrongBinding
     );
-    let offer = service
-        .issue(&request(Suite::RsaOaep2048).unlabeled())
-        .unwrap();
+    let offer = service.issue(&request(Suite::RsaOaep2048).unlabeled()).unwrap();
     let message = client::encrypt(&offer, b"legacy").unwrap();
     assert!(service
         .redeem(&message, &expected())
@@ -184,15 +164,9 @@ fn unlabeled_rsa_is_an_explicit_opt_in() {
         .ct_eq(b"legacy"));
 
     // A labeled ciphertext does not open under an unlabeled session.
-    let offer = service
-        .issue(&request(Suite::RsaOaep2048).unlabeled())
-        .unwrap();
+    let offer = service.issue(&request(Suite::RsaOaep2048).unlabeled()).unwrap();
     let mut labeled = offer.clone();
-    labeled.label = Some(coffer_session::binding_string(
-        &offer.key_id,
-        PURPOSE,
-        BINDING,
-    ));
+    labeled.label = Some(coffer_session::binding_string(&offer.key_id, PURPOSE, BINDING));
     let message = client::encrypt(&labeled, b"pw").unwrap();
     assert_eq!(reason(&service, &message), RejectReason::DecryptFailed);
 }
@@ -324,14 +298,7 @@ fn secrets_are_limited_to_the_suite_and_the_configuration() {
     let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
     assert_eq!(offer.max_secret_len, 190);
     let message = client::encrypt(&offer, &[b'a'; 190]).unwrap();
-    assert_eq!(
-        service
-            .redeem(&message, &expected())
-            .unwrap()
-            .secret()
-            .len(),
-        190
-    );
+    assert_eq!(service.redeem(&message, &expected()).unwrap().secret().len(), 190);
     let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
     assert_eq!(
         client::encrypt(&offer, &[b'a'; 191]).unwrap_err(),
@@ -374,11 +341,7 @@ fn malformed_and_oversized_ciphertexts_are_refused() {
             "not base64!".into(),
             RejectReason::MalformedCiphertext,
         ),
-        (
-            Suite::EcdhP256,
-            "A".repeat(1_000_000),
-            RejectReason::TooLong,
-        ),
+        (Suite::EcdhP256, "A".repeat(1_000_000), RejectReason::TooLong),
         (
             Suite::EcdhP256,
             STANDARD.encode([4_u8; 80]),
@@ -461,8 +424,7 @@ fn key_ids_are_checked_before_the_store() {
 fn client_messages_parse_strictly_and_boundedly() {
     let parsed = ClientMessage::from_json(br#"{"key_id":"a","encrypted_password":"b"}"#).unwrap();
     assert_eq!(parsed.key_id, "a");
-    let extra =
-        ClientMessage::from_json(br#"{"key_id":"a","encrypted_password":"b","x":1}"#).unwrap_err();
+    let extra = ClientMessage::from_json(br#"{"key_id":"a","encrypted_password":"b","x":1}"#).unwrap_err();
     assert_eq!(extra.reason(), RejectReason::MalformedMessage);
     let huge = vec![b' '; coffer_session::MAX_MESSAGE_JSON_LEN + 1];
     assert_eq!(
@@ -496,8 +458,7 @@ fn offers_carry_matching_spki_and_jwk() {
     let service = service();
     let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
-    let public =
-        rsa::RsaPublicKey::from_public_key_der(&STANDARD.decode(&offer.spki).unwrap()).unwrap();
+    let public = rsa::RsaPublicKey::from_public_key_der(&STANDARD.decode(&offer.spki).unwrap()).unwrap();
     assert_eq!(public.size(), 256);
     assert_eq!(offer.jwk.alg.as_deref(), Some("RSA-OAEP-256"));
     assert_eq!(offer.jwk.e.as_deref(), Some("AQAB"));
@@ -516,14 +477,8 @@ fn offers_carry_matching_spki_and_jwk() {
     assert_eq!(spki.algorithm.oid.to_string(), "1.2.840.10045.2.1");
     let point = spki.subject_public_key.as_bytes().unwrap();
     assert_eq!(point.len(), 65);
-    assert_eq!(
-        url.decode(offer.jwk.x.as_ref().unwrap()).unwrap(),
-        point[1..33]
-    );
-    assert_eq!(
-        url.decode(offer.jwk.y.as_ref().unwrap()).unwrap(),
-        point[33..]
-    );
+    assert_eq!(url.decode(offer.jwk.x.as_ref().unwrap()).unwrap(), point[1..33]);
+    assert_eq!(url.decode(offer.jwk.y.as_ref().unwrap()).unwrap(), point[33..]);
     assert_eq!(offer.jwk.crv.as_deref(), Some("P-256"));
 
     let json = serde_json::to_string(&offer).unwrap();
@@ -572,9 +527,6 @@ fn signed_offers_verify_and_tampering_is_caught() {
         unsigned.signature = None;
         assert_eq!(unsigned.verify(&public), Err(SignatureError::Unsigned));
         let other = OfferSigner::from_pkcs8(&OfferSigner::generate_pkcs8().unwrap()).unwrap();
-        assert_eq!(
-            offer.verify(&other.public_key()),
-            Err(SignatureError::Invalid)
-        );
+        assert_eq!(offer.verify(&other.public_key()), Err(SignatureError::Invalid));
     }
 }

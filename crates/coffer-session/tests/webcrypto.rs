@@ -12,9 +12,7 @@ mod fixtures;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use coffer_session::{
-    ClientMessage, Expected, Offer, RejectReason, SessionConfig, SessionService, Suite,
-};
+use coffer_session::{ClientMessage, Expected, Offer, RejectReason, SessionConfig, SessionService, Suite};
 use fixtures::{expected, manual_clock, request, service_with, BINDING, PURPOSE};
 use serde_json::{json, Value};
 
@@ -70,9 +68,7 @@ fn run_client(inputs: &[Value]) -> Vec<Value> {
 fn web_crypto(cases: &[Case]) -> Vec<Result<ClientMessage, String>> {
     let inputs: Vec<Value> = cases
         .iter()
-        .map(
-            |case| json!({ "offer": case.offer, "password": case.password, "format": case.format }),
-        )
+        .map(|case| json!({ "offer": case.offer, "password": case.password, "format": case.format }))
         .collect();
     run_client(&inputs)
         .into_iter()
@@ -83,11 +79,7 @@ fn web_crypto(cases: &[Case]) -> Vec<Result<ClientMessage, String>> {
         .collect()
 }
 
-fn reason(
-    service: &SessionService,
-    message: &ClientMessage,
-    expected: &Expected<'_>,
-) -> RejectReason {
+fn reason(service: &SessionService, message: &ClientMessage, expected: &Expected<'_>) -> RejectReason {
     service
         .redeem(message, expected)
         .expect_err("redeem must fail")
@@ -126,15 +118,11 @@ fn web_crypto_without_label_needs_the_compatibility_setting() {
     let service = service_with(config, manual_clock());
     let legacy = [
         Case::new(
-            &service
-                .issue(&request(Suite::RsaOaep2048).unlabeled())
-                .unwrap(),
+            &service.issue(&request(Suite::RsaOaep2048).unlabeled()).unwrap(),
             "spki",
         ),
         Case::new(
-            &service
-                .issue(&request(Suite::RsaOaep2048).unlabeled())
-                .unwrap(),
+            &service.issue(&request(Suite::RsaOaep2048).unlabeled()).unwrap(),
             "jwk",
         ),
     ];
@@ -150,10 +138,7 @@ fn web_crypto_without_label_needs_the_compatibility_setting() {
     }
 
     // A client that ignores the label of a bound offer is refused.
-    let mut ignoring = Case::new(
-        &service.issue(&request(Suite::RsaOaep2048)).unwrap(),
-        "spki",
-    );
+    let mut ignoring = Case::new(&service.issue(&request(Suite::RsaOaep2048)).unwrap(), "spki");
     ignoring.offer.label = None;
     let message = web_crypto(&[ignoring]).remove(0).unwrap();
     assert_eq!(
@@ -263,11 +248,8 @@ fn the_guide_shows_the_tested_client() {
     let start = start + client[start..].find('\n').unwrap() + 1;
     let end = client.find("// --- snippet end ---").unwrap();
     let snippet = &client[start..end];
-    let guide = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/SESSIONS.md"
-    ))
-    .expect("docs/SESSIONS.md");
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/SESSIONS.md"))
+        .expect("docs/SESSIONS.md");
     assert!(
         guide.contains(snippet),
         "docs/SESSIONS.md must show the client snippet of client.mjs verbatim"
@@ -296,9 +278,7 @@ fn web_crypto_verifies_signed_offers() {
         .unwrap();
     let rsa = service.issue(&request(Suite::RsaOaep2048)).unwrap();
     let ecdh = service.issue(&request(Suite::EcdhP256)).unwrap();
-    let unlabeled = service
-        .issue(&request(Suite::RsaOaep2048).unlabeled())
-        .unwrap();
+    let unlabeled = service.issue(&request(Suite::RsaOaep2048).unlabeled()).unwrap();
     let mut moved = ecdh.clone();
     moved.binding = "project-8".into();
     let mut unsigned = rsa.clone();

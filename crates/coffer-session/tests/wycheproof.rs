@@ -52,22 +52,12 @@ fn run(name: TestName, key_bits: usize) -> Tally {
                     tally.valid += 1;
                 }
                 TestResult::Invalid => {
-                    assert!(
-                        result.is_err(),
-                        "tc {} ({}) must fail",
-                        test.tc_id,
-                        test.comment
-                    );
+                    assert!(result.is_err(), "tc {} ({}) must fail", test.tc_id, test.comment);
                     tally.invalid += 1;
                 }
                 TestResult::Acceptable => {
                     if let Ok(plaintext) = result {
-                        assert_eq!(
-                            plaintext.as_slice(),
-                            test.pt.as_slice(),
-                            "tc {}",
-                            test.tc_id
-                        );
+                        assert_eq!(plaintext.as_slice(), test.pt.as_slice(), "tc {}", test.tc_id);
                     }
                 }
             }

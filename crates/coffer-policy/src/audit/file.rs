@@ -222,4 +222,12 @@ impl AuditSink for FileSink {
     fn head(&self) -> ChainHead {
         self.chain.head()
     }
+
+    fn records(&self) -> Result<Vec<AuditRecord>, AuditError> {
+        Self::read_records(&self.path)
+    }
+
+    fn verify(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError> {
+        super::sink::verify_records(&self.chain, &Self::read_records(&self.path)?, checkpoint)
+    }
 }

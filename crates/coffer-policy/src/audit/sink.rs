@@ -23,6 +23,27 @@ pub trait AuditSink {
 
     /// The current head, to be kept elsewhere to detect truncation.
     fn head(&self) -> ChainHead;
+
+    /// Every stored record, oldest first, as stored (not yet verified).
+    fn records(&self) -> Result<Vec<AuditRecord>, AuditError>;
+
+    /// Verifies every stored record under the sink's key, and against
+    /// `checkpoint` (a head kept elsewhere) when given, returning the head
+    /// of what was verified. Fails at the first bad record.
+    fn verify(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError>;
+}
+
+/// Verifies `records` with `chain`'s key against an optional checkpoint.
+pub(crate) fn verify_records(
+    chain: &AuditChain,
+    records: &[AuditRecord],
+    checkpoint: Option<ChainHead>,
+) -> Result<ChainHead, AuditError> {
+    let mut verifier = chain.verifier(checkpoint);
+    for record in records {
+        verifier.push(record)?;
+    }
+    Ok(verifier.finish()?)
 }
 
 /// A sink that keeps records in memory.
@@ -45,15 +66,6 @@ impl MemorySink {
     pub fn records(&self) -> &[AuditRecord] {
         &self.records
     }
-
-    /// Verifies the stored records, returning the head.
-    pub fn verify(&self) -> Result<ChainHead, AuditError> {
-        let mut v = self.chain.verifier(None);
-        for r in &self.records {
-            v.push(r)?;
-        }
-        Ok(v.finish()?)
-    }
 }
 
 impl AuditSink for MemorySink {
@@ -66,5 +78,13 @@ impl AuditSink for MemorySink {
 
     fn head(&self) -> ChainHead {
         self.chain.head()
+    }
+
+    fn records(&self) -> Result<Vec<AuditRecord>, AuditError> {
+        Ok(self.records.clone())
+    }
+
+    fn verify(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError> {
+        verify_records(&self.chain, &self.records, checkpoint)
     }
 }

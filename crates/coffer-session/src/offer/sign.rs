@@ -39,8 +39,8 @@ impl OfferSigner {
     /// # Errors
     /// [`SignatureError::BadKey`] if the system RNG fails.
     pub fn generate_pkcs8() -> Result<Zeroizing<Vec<u8>>, SignatureError> {
-        let document = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-            .map_err(|_| SignatureError::BadKey)?;
+        let document =
+            Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| SignatureError::BadKey)?;
         Ok(Zeroizing::new(document.as_ref().to_vec()))
     }
 
@@ -73,11 +73,7 @@ impl OfferSigner {
 
 impl fmt::Debug for OfferSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "OfferSigner(public {})",
-            codec::encode_url(&self.public_key())
-        )
+        write!(f, "OfferSigner(public {})", codec::encode_url(&self.public_key()))
     }
 }
 

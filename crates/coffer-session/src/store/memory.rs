@@ -96,13 +96,7 @@ impl Inner {
         Some(session)
     }
 
-    fn remember(
-        &mut self,
-        limits: &StoreLimits,
-        key_id: KeyId,
-        fate: Fate,
-        expires_at: SystemTime,
-    ) {
+    fn remember(&mut self, limits: &StoreLimits, key_id: KeyId, fate: Fate, expires_at: SystemTime) {
         if limits.remembered == 0 {
             return;
         }
@@ -113,9 +107,7 @@ impl Inner {
             self.tombstones.remove(&oldest.2);
         }
         // A retention past the end of time means "until evicted by count".
-        let forget_at = expires_at
-            .checked_add(limits.remember_for)
-            .unwrap_or(expires_at);
+        let forget_at = expires_at.checked_add(limits.remember_for).unwrap_or(expires_at);
         self.tombstone_seq += 1;
         self.tombstones.insert(key_id, fate);
         self.tombstones_by_forget

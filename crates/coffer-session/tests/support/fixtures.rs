@@ -10,8 +10,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use coffer_session::{
-    Clock, Expected, IssueRequest, KeyGenError, ManualClock, OsRsaKeyGenerator, RsaBits,
-    RsaKeyGenerator, SessionConfig, SessionService, StoreLimits, StoreStats, Suite,
+    Clock, Expected, IssueRequest, KeyGenError, ManualClock, OsRsaKeyGenerator, RsaBits, RsaKeyGenerator,
+    SessionConfig, SessionService, StoreLimits, StoreStats, Suite,
 };
 use rsa::RsaPrivateKey;
 
