@@ -296,12 +296,29 @@ impl<S: AuditSink> FrontDoor<S> {
         attributes: &Attributes,
         act: impl FnOnce(&Decision) -> Result<(T, Effects), FrontDoorError>,
     ) -> Result<T, FrontDoorError> {
-        let decision = self.authorizer().authorize(actor, operation, target, attributes);
+        self.guard_as(actor, operation, target, target, attributes, act)
+    }
+
+    /// [`FrontDoor::guard`] deciding on `decide_on` but recording the event
+    /// against `record_as` (creating a project is decided on the tenant and
+    /// recorded on the new project).
+    fn guard_as<T>(
+        &self,
+        actor: &Principal,
+        operation: Operation,
+        decide_on: &Target,
+        record_as: &Target,
+        attributes: &Attributes,
+        act: impl FnOnce(&Decision) -> Result<(T, Effects), FrontDoorError>,
+    ) -> Result<T, FrontDoorError> {
+        let decision = self
+            .authorizer()
+            .authorize(actor, operation, decide_on, attributes);
         let mut event = AuditEvent::for_decision(
             Timestamp::now(),
             actor,
             operation,
-            target,
+            record_as,
             attributes,
             &decision,
             Outcome::Succeeded,
@@ -393,10 +410,12 @@ impl<S: AuditSink> FrontDoor<S> {
     ) -> Result<(), FrontDoorError> {
         let tenant = &actor.tenant;
         let decide_on = Target::for_tenant(tenant.clone());
-        self.guard(
+        let record_as = Target::for_project(tenant.clone(), project.clone());
+        self.guard_as(
             actor,
             Operation::CreateProject,
             &decide_on,
+            &record_as,
             &Attributes::default(),
             |_| {
                 let key = ProjectKey::generate(PROJECT_KEY_NAME)?;
@@ -596,35 +615,35 @@ impl<S: AuditSink> FrontDoor<S> {
     ) -> Result<(), FrontDoorError> {
         let project = project_of(target, Operation::ChangePassword)?;
         let tenant = target.tenant();
-        self.guard(
-            actor,
-            Operation::ChangePassword,
-            target,
-            &Attributes::default(),
-            |_| {
-                let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
-                let record = projects
-                    .get_mut(&(tenant.clone(), project.clone()))
-                    .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
-                let options = OpenOptions::new()
-                    .password(old)
-                    .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
-                    .require_context(PROJECT_CONTEXT, project.as_str().as_bytes());
-                // All versions are rewrapped before any is replaced, so a failure
-                // leaves the project as it was.
-                let rewrapped = record
-                    .sealed
-                    .iter()
-                    .map(|sealed| {
-                        let settings = Rewrap::new().password_iterations(self.config.password_iterations)?;
-                        change_password_with(sealed, &options, new, settings)
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                record.sealed = rewrapped;
-                self.cache.forget(tenant, project);
-                Ok(((), Effects::default()))
-            },
-        )
+        // Project keys are sealed with the configured suite; suite rules
+        // (FIPS) judge the change against it.
+        let attributes = Attributes {
+            envelope_suite: envelope_suite(self.config.suite),
+            ..Attributes::default()
+        };
+        self.guard(actor, Operation::ChangePassword, target, &attributes, |_| {
+            let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
+            let record = projects
+                .get_mut(&(tenant.clone(), project.clone()))
+                .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
+            let options = OpenOptions::new()
+                .password(old)
+                .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
+                .require_context(PROJECT_CONTEXT, project.as_str().as_bytes());
+            // All versions are rewrapped before any is replaced, so a failure
+            // leaves the project as it was.
+            let rewrapped = record
+                .sealed
+                .iter()
+                .map(|sealed| {
+                    let settings = Rewrap::new().password_iterations(self.config.password_iterations)?;
+                    change_password_with(sealed, &options, new, settings)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            record.sealed = rewrapped;
+            self.cache.forget(tenant, project);
+            Ok(((), Effects::default()))
+        })
     }
 
     /// Rotates a project key: a new version becomes current for new
