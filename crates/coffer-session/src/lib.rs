@@ -14,6 +14,8 @@
 //! RSA keys come from a [`KeyPool`] filled by background threads; sessions
 //! wait in a [`SessionStore`] (by default the in-memory [`MemoryStore`])
 //! with a TTL, capacity and per-issuer quota.
+//! [`SessionService::redeem_and_unlock`] feeds the redeemed password straight
+//! into the key layer to unlock a password-sealed project key.
 #![forbid(unsafe_code)]
 
 pub use coffer_keys as keys;
@@ -35,6 +37,7 @@ mod secret;
 mod service;
 mod store;
 mod suite;
+mod unlock;
 
 pub use binding::{
     binding_string, check_fields, FieldError, BINDING_PREFIX, MAX_BINDING_LEN, MAX_PURPOSE_LEN,
@@ -54,3 +57,4 @@ pub use secret::SessionSecret;
 pub use service::{ConfigError, SessionConfig, SessionService, SessionServiceBuilder};
 pub use store::{MemoryStore, SessionStore, StoreError, StoreLimits, StoreStats, Taken};
 pub use suite::{RsaBits, Suite, ECDH_MAX_SECRET_LEN};
+pub use unlock::{UnlockError, Unlocked};
