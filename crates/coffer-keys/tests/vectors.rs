@@ -318,7 +318,9 @@ fn known_answer_vectors() {
             std::fs::write(manifest_path(&format!("tests/data/{name}.txt")), text).unwrap();
         }
         let format = std::fs::read_to_string(&doc_path).unwrap();
-        let head = format.find(APPENDIX).map_or(format.as_str(), |at| &format[..at + APPENDIX.len()]);
+        let head = format
+            .find(APPENDIX)
+            .map_or(format.as_str(), |at| &format[..at + APPENDIX.len()]);
         std::fs::write(&doc_path, format!("{head}{}", document(&rendered))).unwrap();
     }
     for (name, text) in &rendered {

@@ -27,7 +27,6 @@ use coffer_session::keys::{
     ProjectKey, Recipient, Rewrap, SealOptions, Sealer, MIN_PBKDF2_ITERATIONS,
 };
 use coffer_session::{ClientMessage, Expected, IssueRequest, Offer, SessionService};
-use zeroize::Zeroizing;
 
 pub use error::FrontDoorError;
 use unlock::{ProjectRecord, UnlockCache, PROJECT_KEY_NAME};
@@ -502,7 +501,7 @@ impl<S: AuditSink> FrontDoor<S> {
         password: &Password,
     ) -> Result<Receipt, FrontDoorError> {
         self.open_document(actor, Operation::Decrypt, target, envelope, out, |_| {
-            Ok(Zeroizing::new(password.expose_secret().to_vec()))
+            Ok(Password::new(password.expose_secret()))
         })
     }
 
@@ -543,7 +542,7 @@ impl<S: AuditSink> FrontDoor<S> {
                 .sessions
                 .redeem(message, &Expected::new(DOWNLOAD_PURPOSE, &binding))
                 .map_err(FrontDoorError::SessionRejected)?;
-            Ok(redeemed.into_secret().into_zeroizing())
+            Ok(Password::from(redeemed.into_secret()))
         })
     }
 
@@ -557,7 +556,7 @@ impl<S: AuditSink> FrontDoor<S> {
         target: &Target,
         mut envelope: R,
         mut out: W,
-        password: impl FnOnce(&Decision) -> Result<Zeroizing<Vec<u8>>, FrontDoorError>,
+        password: impl FnOnce(&Decision) -> Result<Password, FrontDoorError>,
     ) -> Result<Receipt, FrontDoorError> {
         let (project, document) = document_of(target, operation)?;
         let tenant = target.tenant();
@@ -578,7 +577,7 @@ impl<S: AuditSink> FrontDoor<S> {
             let suite = view.suite();
             let version = project_key_version(&view)
                 .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
-            let password = Password::from(password(decision)?);
+            let password = password(decision)?;
             let key = self.unlock(tenant, project, version, &password)?;
             let options = OpenOptions::new()
                 .project_key(&key)
