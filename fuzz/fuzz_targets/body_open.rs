@@ -16,8 +16,11 @@ use libfuzzer_sys::fuzz_target;
 const CHUNK_LOG2: u8 = 10;
 const PLAINTEXT_LEN: usize = 2500;
 
+/// A key used for nothing but the original bodies below (the envelope's
+/// negative test kit uses another): under it, the only authentic chunks
+/// are the original ones, which is what makes the assertions sound.
 fn key() -> ContentKey {
-    ContentKey::new(&[0x4b; 32], &[0x4e; 12])
+    ContentKey::new(&[0x5a; 32], &[0x5e; 12])
 }
 
 fn cipher(suite: Suite) -> ChunkCipher {
