@@ -48,6 +48,9 @@ pub const TENANT_CONTEXT: &str = "coffer.tenant";
 pub const PROJECT_CONTEXT: &str = "coffer.project";
 /// Context key of the document id.
 pub const DOCUMENT_CONTEXT: &str = "coffer.document";
+/// Context key of a document's plaintext size (decimal), committed so that
+/// size rules can be decided on decrypt before the body is read.
+const SIZE_CONTEXT: &str = "coffer.size";
 /// The session purpose of document downloads.
 pub const DOWNLOAD_PURPOSE: &str = "download";
 
@@ -84,6 +87,14 @@ impl Default for FrontDoorConfig {
             limits: ReaderLimits::default(),
         }
     }
+}
+
+/// How a document is being opened: the operation decided and the session
+/// it arrives through, if any.
+#[derive(Debug, Clone, Copy)]
+struct Opening {
+    operation: Operation,
+    session: Option<SessionSpec>,
 }
 
 /// What a finished download or decryption reports.
@@ -218,6 +229,14 @@ fn policy_context(view: &HeaderView<'_>) -> Context {
         .filter(|(k, _)| !k.starts_with(keys::envelope::RESERVED_PREFIX))
         .filter_map(|(k, v)| Some((k, core::str::from_utf8(v).ok()?)));
     Context::from_pairs(pairs).unwrap_or_default()
+}
+
+/// The committed plaintext size of a document the front door sealed.
+fn committed_size(view: &HeaderView<'_>) -> Option<u64> {
+    core::str::from_utf8(view.context_value(SIZE_CONTEXT)?)
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// The project key version wrapping a document, from its header.
@@ -429,7 +448,8 @@ impl<S: AuditSink> FrontDoor<S> {
     /// Encrypts a document into the project of `target` (a document
     /// target) under the project's current key, unlocked with `password`.
     /// `context` entries are committed into the envelope and visible to
-    /// context-scoped policy rules. Returns the envelope.
+    /// context-scoped policy rules; so is the plaintext size, which size
+    /// rules then see on decrypt too. Returns the envelope.
     pub fn encrypt(
         &self,
         actor: &Principal,
@@ -451,7 +471,8 @@ impl<S: AuditSink> FrontDoor<S> {
             let key = self.unlock(tenant, project, version, password)?;
             let mut options = self
                 .seal_options(tenant, project)?
-                .reserved_context(DOCUMENT_CONTEXT, document.as_str().as_bytes())?;
+                .reserved_context(DOCUMENT_CONTEXT, document.as_str().as_bytes())?
+                .reserved_context(SIZE_CONTEXT, plaintext.len().to_string().as_bytes())?;
             for (k, v) in context.iter() {
                 options = options.context(k, v.as_bytes())?;
             }
@@ -482,7 +503,11 @@ impl<S: AuditSink> FrontDoor<S> {
         out: W,
         password: &Password,
     ) -> Result<Receipt, FrontDoorError> {
-        self.open_document(actor, Operation::Decrypt, target, envelope, out, |_| {
+        let opening = Opening {
+            operation: Operation::Decrypt,
+            session: None,
+        };
+        self.open_document(actor, opening, target, envelope, out, |_| {
             Ok(Zeroizing::new(password.expose_secret().to_vec()))
         })
     }
@@ -504,8 +529,14 @@ impl<S: AuditSink> FrontDoor<S> {
 
     /// Redeems a download session (the browser's encrypted project
     /// password), unlocks the project key and streams the document's
-    /// plaintext into `out`. The session is single use and is spent whatever
-    /// happens; it must have been issued for this very document.
+    /// plaintext into `out`. The session must have been issued by this front
+    /// door for this very document. It is single use: once the call is
+    /// allowed it is spent whatever happens next; a denied call leaves it to
+    /// expire.
+    ///
+    /// The call is decided with the session suite this front door issues
+    /// downloads with (so session-suite rules apply to the redeem as to the
+    /// offer) and with the envelope's suite and context.
     ///
     /// Plaintext reaches `out` chunk by chunk, each only after it verifies;
     /// on any error, discard what was written.
@@ -519,11 +550,21 @@ impl<S: AuditSink> FrontDoor<S> {
     ) -> Result<Receipt, FrontDoorError> {
         let (project, document) = document_of(target, Operation::Download)?;
         let binding = download_binding(target.tenant(), project, document);
-        self.open_document(actor, Operation::Download, target, envelope, out, |_| {
+        let opening = Opening {
+            operation: Operation::Download,
+            session: Some(session_spec(self.config.download_suite)),
+        };
+        self.open_document(actor, opening, target, envelope, out, |_| {
             let redeemed = self
                 .sessions
                 .redeem(message, &Expected::new(DOWNLOAD_PURPOSE, &binding))
                 .map_err(FrontDoorError::SessionRejected)?;
+            // The decision assumed this door's download suite; a session of
+            // another suite (issued by other code sharing the service) is
+            // not one of ours.
+            if redeemed.meta().suite != self.config.download_suite {
+                return Err(FrontDoorError::ForeignSession);
+            }
             Ok(redeemed.into_secret().into_zeroizing())
         })
     }
@@ -534,12 +575,13 @@ impl<S: AuditSink> FrontDoor<S> {
     fn open_document<R: Read, W: Write>(
         &self,
         actor: &Principal,
-        operation: Operation,
+        opening: Opening,
         target: &Target,
         mut envelope: R,
         mut out: W,
         password: impl FnOnce(&Decision) -> Result<Zeroizing<Vec<u8>>, FrontDoorError>,
     ) -> Result<Receipt, FrontDoorError> {
+        let Opening { operation, session } = opening;
         let (project, document) = document_of(target, operation)?;
         let tenant = target.tenant();
         let header = read_header(&mut envelope, &self.config.limits).map_err(keys::Error::from);
@@ -550,16 +592,21 @@ impl<S: AuditSink> FrontDoor<S> {
         let attributes = Attributes {
             context: view.as_ref().map(policy_context).unwrap_or_default(),
             envelope_suite: view.as_ref().and_then(|v| envelope_suite(v.suite())),
-            session: None,
-            message_size: None,
+            session,
+            // Read before the header is authenticated, like the suite and
+            // context: all three are committed, so a forged value fails the
+            // open that follows an allowed decision.
+            message_size: view.as_ref().and_then(committed_size),
         };
         self.guard(actor, operation, target, &attributes, |decision| {
+            // The password first: an allowed redeem spends its session even
+            // when the envelope turns out to be unreadable.
+            let password = Password::from(password(decision)?);
             let header = header?;
             let view = HeaderView::parse(&header, &self.config.limits).map_err(keys::Error::from)?;
             let suite = view.suite();
             let version = project_key_version(&view)
                 .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
-            let password = Password::from(password(decision)?);
             let key = self.unlock(tenant, project, version, &password)?;
             let options = OpenOptions::new()
                 .project_key(&key)
