@@ -432,7 +432,13 @@ impl<S: AuditSink> FrontDoor<S> {
                     membership.grant(tenant, project, actor, Role::Owner)?;
                 }
                 let ciphertext = sealed.len() as u64;
-                projects.insert(slot, ProjectRecord { sealed: vec![sealed] });
+                projects.insert(
+                    slot,
+                    ProjectRecord {
+                        sealed: vec![sealed],
+                        generation: 0,
+                    },
+                );
                 Ok((
                     (),
                     Effects {
@@ -668,6 +674,7 @@ impl<S: AuditSink> FrontDoor<S> {
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 record.sealed = rewrapped;
+                record.generation += 1;
                 self.cache.forget(tenant, project);
                 Ok(((), Effects::default()))
             },
@@ -692,23 +699,36 @@ impl<S: AuditSink> FrontDoor<S> {
             target,
             &Attributes::default(),
             |_| {
-                let current =
-                    self.unlock(tenant, project, self.current_version(tenant, project)?, password)?;
-                let next = current.rotate()?;
-                let sealed = self.seal_project(&next, tenant, project, password)?;
-                let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
-                let record = projects
-                    .get_mut(&(tenant.clone(), project.clone()))
-                    .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
-                record.sealed.push(sealed);
-                let version = record.current_version();
-                Ok((
-                    version,
-                    Effects {
-                        key: key_ref(next.id()),
-                        ..Effects::default()
-                    },
-                ))
+                // PBKDF2 runs without the lock, so another rotation or a
+                // password change may land meanwhile; the new version is
+                // only added to the state it was made from, else the work
+                // is redone from the new state (whose password may no
+                // longer be this one). Each retry follows a change that
+                // completed, so this cannot spin forever.
+                loop {
+                    let (version, generation) =
+                        self.with_project(tenant, project, |r| Ok((r.current_version(), r.generation)))?;
+                    let current = self.unlock(tenant, project, version, password)?;
+                    let next = current.rotate()?;
+                    let sealed = self.seal_project(&next, tenant, project, password)?;
+                    let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
+                    let record = projects
+                        .get_mut(&(tenant.clone(), project.clone()))
+                        .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
+                    if record.generation != generation {
+                        continue;
+                    }
+                    record.sealed.push(sealed);
+                    record.generation += 1;
+                    let version = record.current_version();
+                    return Ok((
+                        version,
+                        Effects {
+                            key: key_ref(next.id()),
+                            ..Effects::default()
+                        },
+                    ));
+                }
             },
         )
     }

@@ -840,6 +840,86 @@ fn rotation_keeps_old_documents_and_rewrap_moves_them_to_the_new_version() {
     );
 }
 
+#[test]
+fn concurrent_rotations_each_make_a_usable_version() {
+    let w = world(fast_config());
+    let before = w.encrypt(&w.editor, "before", b"v1").unwrap();
+    let target = w.project_target();
+    let versions: Vec<u32> = std::thread::scope(|scope| {
+        let rotations: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| w.door.rotate_key(&w.owner, &target, &pw(PASSWORD)).unwrap()))
+            .collect();
+        rotations.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut sorted = versions.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [2, 3], "{versions:?}");
+    // The current version opens what it seals, and every version opens.
+    let after = w.encrypt(&w.editor, "after", b"v3").unwrap();
+    let (plain, receipt) = decrypt(&w.door, &w.viewer, &w.doc("after"), &after, PASSWORD).unwrap();
+    assert_eq!((plain.as_slice(), receipt.key_version), (&b"v3"[..], 3));
+    let moved = w
+        .door
+        .rewrap_document(&w.owner, &w.doc("before"), &before, &pw(PASSWORD))
+        .unwrap();
+    assert_eq!(
+        decrypt(&w.door, &w.viewer, &w.doc("before"), &moved, PASSWORD)
+            .unwrap()
+            .1
+            .key_version,
+        3
+    );
+}
+
+#[test]
+fn a_rotation_racing_a_password_change_never_mixes_passwords() {
+    let w = world(fast_config());
+    // Cached, so the rotation unlocks at once and spends its time sealing
+    // the new version, which is when the change is started.
+    let before = w.encrypt(&w.editor, "before", b"v1").unwrap();
+    let target = w.project_target();
+    let new = "a much better passphrase";
+    let rotated = std::thread::scope(|scope| {
+        let rotation = scope.spawn(|| w.door.rotate_key(&w.owner, &target, &pw(PASSWORD)));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        w.door
+            .change_password(&w.owner, &target, &pw(PASSWORD), &pw(new))
+            .unwrap();
+        rotation.join().unwrap()
+    });
+    // Whichever came first, the project ends under the new password only:
+    // either the rotation finished before the change (and was rewrapped by
+    // it) or it failed, its old password no longer being the project's.
+    let current = match rotated {
+        Ok(version) => version,
+        Err(e) => {
+            assert!(matches!(e, FrontDoorError::Keys(keys::Error::Crypto(_))), "{e:?}");
+            1
+        }
+    };
+    let after = w
+        .door
+        .encrypt(&w.editor, &w.doc("after"), b"after", &Context::new(), &pw(new))
+        .unwrap();
+    assert_eq!(
+        decrypt(&w.door, &w.viewer, &w.doc("after"), &after, new)
+            .unwrap()
+            .1
+            .key_version,
+        current
+    );
+    assert_eq!(
+        decrypt(&w.door, &w.viewer, &w.doc("before"), &before, new)
+            .unwrap()
+            .0,
+        b"v1"
+    );
+    assert_crypto(
+        w.door
+            .encrypt(&w.editor, &w.doc("x"), b"x", &Context::new(), &pw(PASSWORD)),
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Audit
 // ---------------------------------------------------------------------------
