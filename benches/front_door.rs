@@ -21,7 +21,7 @@ use coffer::policy::audit::{
     AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, AuditSink, ChainHead,
 };
 use coffer::policy::*;
-use coffer::session::{OnEmpty, PoolConfig, SessionConfig, SessionService};
+use coffer::session::{PoolConfig, SessionConfig, SessionService};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const SIZES: [(usize, &str); 2] = [(1 << 10, "1KiB"), (1 << 20, "1MiB")];
@@ -66,13 +66,13 @@ fn setup() -> Setup {
     let owner = Principal::new(acme.clone(), PrincipalId::new("olga").unwrap());
     let mut members = Membership::new();
     members.grant_tenant(&owner, Role::Owner);
+    // No background RSA generation competing with the measurement.
+    let pool = PoolConfig {
+        workers: 0,
+        ..PoolConfig::default()
+    };
     let sessions = SessionService::new(SessionConfig {
-        pool: PoolConfig {
-            depth_2048: 0,
-            depth_3072: 0,
-            workers: 0,
-            on_empty: OnEmpty::GenerateInline,
-        },
+        pool,
         ..SessionConfig::default()
     })
     .unwrap();
@@ -104,7 +104,25 @@ fn setup() -> Setup {
     }
 }
 
+/// A plaintext of one size, its envelope from each side, an output buffer.
+struct Inputs {
+    plaintext: Vec<u8>,
+    envelope: Vec<u8>,
+    sealed: Vec<u8>,
+    out: Vec<u8>,
+}
+
 impl Setup {
+    fn inputs(&self, size: usize) -> Inputs {
+        let plaintext = vec![0x5a; size];
+        Inputs {
+            envelope: self.door_encrypt(&plaintext),
+            sealed: self.seal(&plaintext),
+            out: Vec::with_capacity(size),
+            plaintext,
+        }
+    }
+
     fn door_encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
         self.door
             .encrypt(
@@ -143,27 +161,28 @@ impl Setup {
 fn encrypt_decrypt(c: &mut Criterion) {
     let s = setup();
     for (size, name) in SIZES {
-        let plaintext = vec![0x5a; size];
-        let envelope = s.door_encrypt(&plaintext);
-        let sealed = s.seal(&plaintext);
-        let mut out = Vec::with_capacity(size);
+        let mut inputs = s.inputs(size);
 
         let mut group = c.benchmark_group("front_door_encrypt");
         group.throughput(Throughput::Bytes(size as u64));
-        group.bench_with_input(BenchmarkId::new("front_door", name), &plaintext, |b, p| {
+        group.bench_with_input(BenchmarkId::new("front_door", name), &inputs.plaintext, |b, p| {
             b.iter(|| s.door_encrypt(black_box(p)));
         });
-        group.bench_with_input(BenchmarkId::new("layer2_seal", name), &plaintext, |b, p| {
-            b.iter(|| s.seal(black_box(p)));
-        });
+        group.bench_with_input(
+            BenchmarkId::new("layer2_seal", name),
+            &inputs.plaintext,
+            |b, p| {
+                b.iter(|| s.seal(black_box(p)));
+            },
+        );
         group.finish();
 
         let mut group = c.benchmark_group("front_door_decrypt");
         group.throughput(Throughput::Bytes(size as u64));
-        group.bench_with_input(BenchmarkId::new("front_door", name), &envelope, |b, e| {
-            b.iter(|| s.door_decrypt(black_box(e), &mut out));
+        group.bench_with_input(BenchmarkId::new("front_door", name), &inputs.envelope, |b, e| {
+            b.iter(|| s.door_decrypt(black_box(e), &mut inputs.out));
         });
-        group.bench_with_input(BenchmarkId::new("layer2_open", name), &sealed, |b, e| {
+        group.bench_with_input(BenchmarkId::new("layer2_open", name), &inputs.sealed, |b, e| {
             b.iter(|| s.open(black_box(e)));
         });
         group.finish();
@@ -184,18 +203,17 @@ fn per_call(n: u32, mut f: impl FnMut()) -> Duration {
 fn overhead_ratios(_: &mut Criterion) {
     let s = setup();
     for (size, name) in SIZES {
-        let plaintext = vec![0x5a; size];
-        let envelope = s.door_encrypt(&plaintext);
-        let sealed = s.seal(&plaintext);
-        let mut out = Vec::with_capacity(size);
+        let mut inputs = s.inputs(size);
         let n = if size > 1 << 16 { 20 } else { 2000 };
         let (mut enc, mut seal_t, mut dec, mut open_t) =
             (Duration::MAX, Duration::MAX, Duration::MAX, Duration::MAX);
         for _ in 0..7 {
-            enc = enc.min(per_call(n, || drop(black_box(s.door_encrypt(&plaintext)))));
-            seal_t = seal_t.min(per_call(n, || drop(black_box(s.seal(&plaintext)))));
-            dec = dec.min(per_call(n, || s.door_decrypt(black_box(&envelope), &mut out)));
-            open_t = open_t.min(per_call(n, || drop(black_box(s.open(&sealed)))));
+            enc = enc.min(per_call(n, || drop(black_box(s.door_encrypt(&inputs.plaintext)))));
+            seal_t = seal_t.min(per_call(n, || drop(black_box(s.seal(&inputs.plaintext)))));
+            dec = dec.min(per_call(n, || {
+                s.door_decrypt(black_box(&inputs.envelope), &mut inputs.out)
+            }));
+            open_t = open_t.min(per_call(n, || drop(black_box(s.open(&inputs.sealed)))));
         }
         let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
         eprintln!(

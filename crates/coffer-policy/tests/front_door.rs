@@ -18,6 +18,7 @@ use coffer_policy::session::keys;
 use coffer_policy::session::keys::envelope::{HeaderView, ReaderLimits, Suite};
 use coffer_policy::session::RejectReason;
 use coffer_policy::*;
+use door::Via::{Decrypt, Download};
 use door::*;
 
 /// The uniform message of every refused session.
@@ -127,11 +128,13 @@ fn make_call(
             )?;
             // Checked by another principal, so the caller's last event
             // stays its encrypt.
-            let (plain, _) = decrypt(&w.door, &w.viewer, &w.doc("new"), &envelope, &state.password).unwrap();
+            let (plain, _) = w
+                .read(Decrypt, &w.viewer, "new", &envelope, &state.password)
+                .unwrap();
             assert_eq!(plain, PLAINTEXT);
         }
         Call::Decrypt => {
-            let (plain, _) = decrypt(&w.door, who, &shared, &state.envelope, &state.password)?;
+            let (plain, _) = open(Decrypt, &w.door, who, &shared, &state.envelope, &state.password)?;
             assert_eq!(plain, PLAINTEXT);
         }
         Call::IssueDownload => {
@@ -247,14 +250,9 @@ fn role_by_operation_through_the_front_door() {
     }
     // The Owner's change of password and rotation really happened.
     assert_eq!(state.changes, 1);
-    let (_, receipt) = decrypt(
-        &w.door,
-        &w.viewer,
-        &w.doc("shared"),
-        &state.envelope,
-        &state.password,
-    )
-    .unwrap();
+    let (_, receipt) = w
+        .read(Decrypt, &w.viewer, "shared", &state.envelope, &state.password)
+        .unwrap();
     assert_eq!(receipt.key_version, 2);
 }
 
@@ -327,18 +325,20 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
     // Rewriting the context to claim the new place does not help: the
     // context is committed, so the header no longer authenticates.
     let forged = replace_once(&envelope, b"report-a", b"report-b");
-    assert_crypto(decrypt(&w.door, &w.owner, &w.doc("report-b"), &forged, PASSWORD));
+    assert_crypto(w.read(Decrypt, &w.owner, "report-b", &forged, PASSWORD));
     assert!(reason_of(&w.last()).starts_with("crypto."));
     // Into another project of the same tenant under that project's key.
     let forged = replace_once(&envelope, b"payroll", b"benefit");
     let benefit = project("benefit");
     w.door.create_project(&w.owner, &benefit, &pw(PASSWORD)).unwrap();
     let target = Target::for_document(w.acme.clone(), benefit, DocumentId::new("report-a").unwrap());
-    assert_crypto(decrypt(&w.door, &w.owner, &target, &forged, PASSWORD));
+    assert_crypto(open(Decrypt, &w.door, &w.owner, &target, &forged, PASSWORD));
     assert_eq!(reason_of(&w.last()), "crypto.WrapCommitment");
 
     // Where it belongs it still opens.
-    let (plain, _) = decrypt(&w.door, &w.viewer, &w.doc("report-a"), &envelope, PASSWORD).unwrap();
+    let (plain, _) = w
+        .read(Decrypt, &w.viewer, "report-a", &envelope, PASSWORD)
+        .unwrap();
     assert_eq!(plain, b"quarterly figures");
 }
 
@@ -393,7 +393,7 @@ fn a_principal_of_another_tenant_never_reaches_the_project() {
         Operation::Encrypt,
     );
     assert_denied(
-        decrypt(&w.door, gus, &target, &envelope, PASSWORD),
+        open(Decrypt, &w.door, gus, &target, &envelope, PASSWORD),
         Operation::Decrypt,
     );
     assert_denied(w.door.issue_download(gus, &target), Operation::Download);
@@ -437,7 +437,7 @@ fn a_principal_of_another_tenant_never_reaches_the_project() {
     );
     assert!(matches!(w.last().event.outcome, Outcome::Failed { .. }));
     assert_denied(
-        decrypt(&w.door, gus, &target, &envelope, PASSWORD),
+        open(Decrypt, &w.door, gus, &target, &envelope, PASSWORD),
         Operation::Decrypt,
     );
 }
@@ -445,6 +445,24 @@ fn a_principal_of_another_tenant_never_reaches_the_project() {
 // ---------------------------------------------------------------------------
 // Download sessions
 // ---------------------------------------------------------------------------
+
+/// A refused redeem: nothing released, the uniform message to the caller,
+/// the precise reason in the error and in the audit trail.
+fn assert_session_refused(
+    w: &World<MemorySink>,
+    (result, out): (Result<Receipt, FrontDoorError>, Vec<u8>),
+    reason: RejectReason,
+    audited: &str,
+) {
+    assert!(out.is_empty());
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, FrontDoorError::SessionRejected(r) if r.reason() == reason),
+        "{error:?}"
+    );
+    assert_eq!(error.to_string(), SESSION_REFUSED);
+    assert_eq!(reason_of(&w.last()), audited);
+}
 
 #[test]
 fn a_download_session_is_single_use_and_bound_to_its_document() {
@@ -467,15 +485,17 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
 
     // The same message again: refused, uniformly to the caller, precisely
     // in the audit trail.
-    let (replay, out) = redeem(&w.door, &w.viewer, &w.doc("d1"), &message, &d1);
-    assert!(out.is_empty());
-    let replay = replay.unwrap_err();
-    assert!(
-        matches!(&replay, FrontDoorError::SessionRejected(r) if r.reason() == RejectReason::AlreadyUsed),
-        "{replay:?}"
-    );
-    assert_eq!(replay.to_string(), SESSION_REFUSED);
-    assert_eq!(reason_of(&w.last()), "session.AlreadyUsed");
+    let replay = redeem(&w.door, &w.viewer, &w.doc("d1"), &message, &d1);
+    assert_session_refused(&w, replay, RejectReason::AlreadyUsed, "session.AlreadyUsed");
+
+    // An offer for d1 redeemed for d2.
+    let offer = w.door.issue_download(&w.viewer, &w.doc("d1")).unwrap();
+    let message = browser_message(&offer, PASSWORD);
+    let moved = redeem(&w.door, &w.viewer, &w.doc("d2"), &message, &d2);
+    assert_session_refused(&w, moved, RejectReason::WrongBinding, "session.WrongBinding");
+    // ... and it was spent by that attempt.
+    let retry = redeem(&w.door, &w.viewer, &w.doc("d1"), &message, &d1);
+    assert_session_refused(&w, retry, RejectReason::AlreadyUsed, "session.AlreadyUsed");
 
     // An offer for d1 redeemed for d2.
     let offer = w.door.issue_download(&w.viewer, &w.doc("d1")).unwrap();
@@ -496,13 +516,11 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
 
     // A wrong password inside a good session: the opaque crypto failure
     // outside, the precise reason in the audit trail.
-    let wrong = download(&w.door, &w.viewer, &w.doc("d2"), &d2, "tr0ub4dor&3");
+    let wrong = w.read(Download, &w.viewer, "d2", &d2, "tr0ub4dor&3");
     assert_crypto(wrong);
     assert_eq!(reason_of(&w.last()), "crypto.WrapCommitment");
     assert_eq!(
-        download(&w.door, &w.viewer, &w.doc("d2"), &d2, PASSWORD)
-            .unwrap()
-            .0,
+        w.read(Download, &w.viewer, "d2", &d2, PASSWORD).unwrap().0,
         b"second document"
     );
 }
@@ -557,7 +575,7 @@ fn decrypt_is_decided_on_the_suite_in_the_envelope() {
     w.door
         .replace_policy(policy(vec![rule("fips", Condition::Fips(FipsProfile::Enabled))]));
     assert_denied(
-        decrypt(&w.door, &w.editor, &w.doc("d"), &envelope, PASSWORD),
+        w.read(Decrypt, &w.editor, "d", &envelope, PASSWORD),
         Operation::Decrypt,
     );
     let last = w.last();
@@ -576,7 +594,7 @@ fn decrypt_is_decided_on_the_suite_in_the_envelope() {
     // The offer itself is fine (both session suites are approved); the
     // redeem meets the envelope's suite and is refused.
     assert_denied(
-        download(&w.door, &w.editor, &w.doc("d"), &envelope, PASSWORD),
+        w.read(Download, &w.editor, "d", &envelope, PASSWORD),
         Operation::Download,
     );
     // New ChaCha documents are refused too.
@@ -587,13 +605,13 @@ fn decrypt_is_decided_on_the_suite_in_the_envelope() {
         Condition::DenyEnvelopeSuites(vec![EnvelopeSuite::ChaCha20Poly1305HkdfSha256]),
     )]));
     assert_denied(
-        decrypt(&w.door, &w.owner, &w.doc("d"), &envelope, PASSWORD),
+        w.read(Decrypt, &w.owner, "d", &envelope, PASSWORD),
         Operation::Decrypt,
     );
 
     // The denials were the policy's: without it the envelope opens.
     w.door.replace_policy(policy(vec![]));
-    let (plain, receipt) = decrypt(&w.door, &w.editor, &w.doc("d"), &envelope, PASSWORD).unwrap();
+    let (plain, receipt) = w.read(Decrypt, &w.editor, "d", &envelope, PASSWORD).unwrap();
     assert_eq!(plain, b"sealed with chacha");
     assert_eq!(receipt.suite, Suite::ChaCha20Poly1305HkdfSha256);
 }
@@ -637,9 +655,7 @@ fn a_session_suite_rule_denies_rsa_2048_offers() {
     );
     let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
     assert_eq!(
-        download(&w.door, &w.viewer, &w.doc("d"), &envelope, PASSWORD)
-            .unwrap()
-            .0,
+        w.read(Download, &w.viewer, "d", &envelope, PASSWORD).unwrap().0,
         b"x"
     );
 }
@@ -673,18 +689,19 @@ fn a_context_scoped_rule_applies_to_requests_with_that_context() {
     assert!(w.last().event.decision.rules.is_empty());
     // On decrypt the context and the size come from the envelope itself.
     assert_denied(
-        decrypt(&w.door, &w.editor, &w.doc("old-big"), &old_big, PASSWORD),
+        w.read(Decrypt, &w.editor, "old-big", &old_big, PASSWORD),
         Operation::Decrypt,
     );
     assert_eq!(w.last().event.sizes.plaintext, Some(100));
     assert_eq!(
-        decrypt(&w.door, &w.editor, &w.doc("old-small"), &old_small, PASSWORD)
+        w.read(Decrypt, &w.editor, "old-small", &old_small, PASSWORD)
             .unwrap()
             .0,
         b"classified"
     );
     assert_eq!(w.last().event.decision.rules[0].status, StatusCode::Satisfied);
-    decrypt(&w.door, &w.editor, &w.doc("old-public"), &old_public, PASSWORD).unwrap();
+    w.read(Decrypt, &w.editor, "old-public", &old_public, PASSWORD)
+        .unwrap();
 
     // A decrypt-only rule for one project's secrets.
     let no_aes_for_secrets = rule(
@@ -696,11 +713,13 @@ fn a_context_scoped_rule_applies_to_requests_with_that_context() {
     w.door.replace_policy(policy(vec![no_aes_for_secrets]));
     encrypt("e", b"still sealable", &secret).unwrap();
     assert_denied(
-        decrypt(&w.door, &w.editor, &w.doc("old-small"), &old_small, PASSWORD),
+        w.read(Decrypt, &w.editor, "old-small", &old_small, PASSWORD),
         Operation::Decrypt,
     );
     assert_eq!(w.last().event.decision.rules[0].rule.as_str(), "no-aes-secrets");
-    let (plain, _) = decrypt(&w.door, &w.editor, &w.doc("old-public"), &old_public, PASSWORD).unwrap();
+    let (plain, _) = w
+        .read(Decrypt, &w.editor, "old-public", &old_public, PASSWORD)
+        .unwrap();
     assert_eq!(plain, big);
 }
 
@@ -718,7 +737,7 @@ fn a_password_change_rewraps_the_project_key_and_leaves_documents_alone() {
     let v2_doc = w.encrypt(&w.editor, "v2", b"after rotation").unwrap();
     let kept = (v1_doc.clone(), v2_doc.clone());
     // The old password is now cached: the change must drop it.
-    decrypt(&w.door, &w.editor, &w.doc("v1"), &v1_doc, PASSWORD).unwrap();
+    w.read(Decrypt, &w.editor, "v1", &v1_doc, PASSWORD).unwrap();
     assert_eq!(w.door.cached_keys(), 2);
 
     let new = "a much better passphrase";
@@ -726,29 +745,27 @@ fn a_password_change_rewraps_the_project_key_and_leaves_documents_alone() {
         w.door
             .change_password(&w.owner, &w.project_target(), &pw("not it"), &pw(new)),
     );
-    decrypt(&w.door, &w.editor, &w.doc("v1"), &v1_doc, PASSWORD).unwrap();
+    w.read(Decrypt, &w.editor, "v1", &v1_doc, PASSWORD).unwrap();
     w.door
         .change_password(&w.owner, &w.project_target(), &pw(PASSWORD), &pw(new))
         .unwrap();
     assert_eq!(w.door.cached_keys(), 0);
 
-    assert_crypto(decrypt(&w.door, &w.editor, &w.doc("v1"), &v1_doc, PASSWORD));
-    assert_crypto(decrypt(&w.door, &w.editor, &w.doc("v2"), &v2_doc, PASSWORD));
-    assert_crypto(download(&w.door, &w.viewer, &w.doc("v1"), &v1_doc, PASSWORD));
-    let (plain, receipt) = decrypt(&w.door, &w.editor, &w.doc("v1"), &v1_doc, new).unwrap();
+    assert_crypto(w.read(Decrypt, &w.editor, "v1", &v1_doc, PASSWORD));
+    assert_crypto(w.read(Decrypt, &w.editor, "v2", &v2_doc, PASSWORD));
+    assert_crypto(w.read(Download, &w.viewer, "v1", &v1_doc, PASSWORD));
+    let (plain, receipt) = w.read(Decrypt, &w.editor, "v1", &v1_doc, new).unwrap();
     assert_eq!(
         (plain.as_slice(), receipt.key_version),
         (&b"before rotation"[..], 1)
     );
-    let (plain, receipt) = decrypt(&w.door, &w.editor, &w.doc("v2"), &v2_doc, new).unwrap();
+    let (plain, receipt) = w.read(Decrypt, &w.editor, "v2", &v2_doc, new).unwrap();
     assert_eq!(
         (plain.as_slice(), receipt.key_version),
         (&b"after rotation"[..], 2)
     );
     assert_eq!(
-        download(&w.door, &w.viewer, &w.doc("v1"), &v1_doc, new)
-            .unwrap()
-            .0,
+        w.read(Download, &w.viewer, "v1", &v1_doc, new).unwrap().0,
         b"before rotation"
     );
     // The very same bytes were opened: no document was rewritten.
@@ -758,10 +775,7 @@ fn a_password_change_rewraps_the_project_key_and_leaves_documents_alone() {
         .door
         .encrypt(&w.editor, &w.doc("v3"), b"new", &Context::new(), &pw(new))
         .unwrap();
-    assert_eq!(
-        decrypt(&w.door, &w.owner, &w.doc("v3"), &fresh, new).unwrap().0,
-        b"new"
-    );
+    assert_eq!(w.read(Decrypt, &w.owner, "v3", &fresh, new).unwrap().0, b"new");
 }
 
 fn body(envelope: &[u8]) -> &[u8] {
@@ -789,14 +803,8 @@ fn rotation_keeps_old_documents_and_rewrap_moves_them_to_the_new_version() {
 
     let new = w.encrypt(&w.editor, "new", b"under version 2").unwrap();
     assert_eq!(w.last().event.key.as_ref().map(|k| k.version), Some(2));
-    assert_eq!(
-        decrypt(&w.door, &w.viewer, &w.doc("new"), &new, PASSWORD)
-            .unwrap()
-            .1
-            .key_version,
-        2
-    );
-    let (plain, receipt) = decrypt(&w.door, &w.viewer, &w.doc("old"), &old, PASSWORD).unwrap();
+    assert_eq!(opened_version(&w.door, &w.doc("new"), &new, PASSWORD), 2);
+    let (plain, receipt) = w.read(Decrypt, &w.viewer, "old", &old, PASSWORD).unwrap();
     assert_eq!(
         (plain.as_slice(), receipt.key_version),
         (&b"under version 1"[..], 1)
@@ -819,7 +827,7 @@ fn rotation_keeps_old_documents_and_rewrap_moves_them_to_the_new_version() {
     assert_eq!(w.last().event.key.as_ref().map(|k| k.version), Some(2));
     assert_ne!(moved, old);
     assert_eq!(body(&moved), body(&old));
-    let (plain, receipt) = decrypt(&w.door, &w.viewer, &w.doc("old"), &moved, PASSWORD).unwrap();
+    let (plain, receipt) = w.read(Decrypt, &w.viewer, "old", &moved, PASSWORD).unwrap();
     assert_eq!(
         (plain.as_slice(), receipt.key_version),
         (&b"under version 1"[..], 2)
@@ -831,13 +839,7 @@ fn rotation_keeps_old_documents_and_rewrap_moves_them_to_the_new_version() {
             .unwrap(),
         3
     );
-    assert_eq!(
-        decrypt(&w.door, &w.viewer, &w.doc("old"), &moved, PASSWORD)
-            .unwrap()
-            .1
-            .key_version,
-        2
-    );
+    assert_eq!(opened_version(&w.door, &w.doc("old"), &moved, PASSWORD), 2);
 }
 
 #[test]
@@ -856,29 +858,23 @@ fn concurrent_rotations_each_make_a_usable_version() {
     assert_eq!(sorted, [2, 3], "{versions:?}");
     // The current version opens what it seals, and every version opens.
     let after = w.encrypt(&w.editor, "after", b"v3").unwrap();
-    let (plain, receipt) = decrypt(&w.door, &w.viewer, &w.doc("after"), &after, PASSWORD).unwrap();
+    let (plain, receipt) = w.read(Decrypt, &w.viewer, "after", &after, PASSWORD).unwrap();
     assert_eq!((plain.as_slice(), receipt.key_version), (&b"v3"[..], 3));
     let moved = w
         .door
         .rewrap_document(&w.owner, &w.doc("before"), &before, &pw(PASSWORD))
         .unwrap();
-    assert_eq!(
-        decrypt(&w.door, &w.viewer, &w.doc("before"), &moved, PASSWORD)
-            .unwrap()
-            .1
-            .key_version,
-        3
-    );
+    assert_eq!(opened_version(&w.door, &w.doc("before"), &moved, PASSWORD), 3);
 }
 
 #[test]
 fn a_rotation_racing_a_password_change_never_mixes_passwords() {
+    let new = "a much better passphrase";
     let w = world(fast_config());
+    let target = w.project_target();
     // Cached, so the rotation unlocks at once and spends its time sealing
     // the new version, which is when the change is started.
     let before = w.encrypt(&w.editor, "before", b"v1").unwrap();
-    let target = w.project_target();
-    let new = "a much better passphrase";
     let rotated = std::thread::scope(|scope| {
         let rotation = scope.spawn(|| w.door.rotate_key(&w.owner, &target, &pw(PASSWORD)));
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -901,17 +897,9 @@ fn a_rotation_racing_a_password_change_never_mixes_passwords() {
         .door
         .encrypt(&w.editor, &w.doc("after"), b"after", &Context::new(), &pw(new))
         .unwrap();
+    assert_eq!(opened_version(&w.door, &w.doc("after"), &after, new), current);
     assert_eq!(
-        decrypt(&w.door, &w.viewer, &w.doc("after"), &after, new)
-            .unwrap()
-            .1
-            .key_version,
-        current
-    );
-    assert_eq!(
-        decrypt(&w.door, &w.viewer, &w.doc("before"), &before, new)
-            .unwrap()
-            .0,
+        w.read(Decrypt, &w.viewer, "before", &before, new).unwrap().0,
         b"v1"
     );
     assert_crypto(
@@ -932,8 +920,8 @@ fn a_tampered_audit_file_fails_verification_at_the_edited_record() {
     assert_eq!(recovery.records, 0);
     let w = world_with(fast_config(), Policy::default(), sink);
     let envelope = w.encrypt(&w.editor, "d", b"payslip").unwrap();
-    decrypt(&w.door, &w.viewer, &w.doc("d"), &envelope, PASSWORD).unwrap();
-    download(&w.door, &w.viewer, &w.doc("d"), &envelope, PASSWORD).unwrap();
+    w.read(Decrypt, &w.viewer, "d", &envelope, PASSWORD).unwrap();
+    w.read(Download, &w.viewer, "d", &envelope, PASSWORD).unwrap();
     assert_denied(w.encrypt(&w.viewer, "e", b"no"), Operation::Encrypt);
 
     let recorded = w.records().len() as u64;
@@ -1022,21 +1010,21 @@ fn the_unlock_cache_serves_only_the_right_password() {
     let envelope = w.encrypt(&w.owner, "d", b"cached").unwrap();
     assert_eq!(w.door.cached_keys(), 1);
     for _ in 0..2 {
-        let (plain, _) = download(&w.door, &w.viewer, &w.doc("d"), &envelope, PASSWORD).unwrap();
+        let (plain, _) = w.read(Download, &w.viewer, "d", &envelope, PASSWORD).unwrap();
         assert_eq!(plain, b"cached");
         assert_eq!(w.door.cached_keys(), 1);
     }
-    assert_crypto(download(
-        &w.door,
+    assert_crypto(w.read(
+        Download,
         &w.viewer,
-        &w.doc("d"),
+        "d",
         &envelope,
         "Correct horse battery staple",
     ));
     assert_eq!(reason_of(&w.last()), "crypto.WrapCommitment");
-    assert_crypto(decrypt(&w.door, &w.viewer, &w.doc("d"), &envelope, ""));
+    assert_crypto(w.read(Decrypt, &w.viewer, "d", &envelope, ""));
     assert_eq!(w.door.cached_keys(), 1);
-    download(&w.door, &w.viewer, &w.doc("d"), &envelope, PASSWORD).unwrap();
+    w.read(Download, &w.viewer, "d", &envelope, PASSWORD).unwrap();
 
     // Without a window nothing is kept.
     let uncached = world(FrontDoorConfig {
@@ -1044,7 +1032,8 @@ fn the_unlock_cache_serves_only_the_right_password() {
         ..fast_config()
     });
     let envelope = uncached.encrypt(&uncached.owner, "d", b"x").unwrap();
-    decrypt(
+    open(
+        Decrypt,
         &uncached.door,
         &uncached.viewer,
         &uncached.doc("d"),

@@ -31,13 +31,13 @@ pub(crate) fn principal(tenant_id: &str, id: &str) -> Principal {
 /// A session service that generates RSA keys only when asked (no
 /// background workers), so tests that never issue RSA offers pay nothing.
 pub(crate) fn sessions() -> SessionService {
+    let pool = PoolConfig {
+        workers: 0,
+        on_empty: OnEmpty::GenerateInline,
+        ..PoolConfig::default()
+    };
     SessionService::new(SessionConfig {
-        pool: PoolConfig {
-            depth_2048: 0,
-            depth_3072: 0,
-            workers: 0,
-            on_empty: OnEmpty::GenerateInline,
-        },
+        pool,
         ..SessionConfig::default()
     })
     .unwrap()
@@ -135,6 +135,18 @@ impl<S: AuditSink> World<S> {
             .encrypt(who, &self.doc(id), plaintext, &Context::new(), &pw(PASSWORD))
     }
 
+    /// Opens document `id` of `payroll` for `who`.
+    pub(crate) fn read(
+        &self,
+        via: Via,
+        who: &Principal,
+        id: &str,
+        envelope: &[u8],
+        password: &str,
+    ) -> Result<(Vec<u8>, Receipt), FrontDoorError> {
+        open(via, &self.door, who, &self.doc(id), envelope, password)
+    }
+
     /// Every audit record so far.
     pub(crate) fn records(&self) -> Vec<AuditRecord> {
         records(&self.door)
@@ -150,17 +162,58 @@ pub(crate) fn records<S: AuditSink>(door: &FrontDoor<S>) -> Vec<AuditRecord> {
     door.with_audit_sink(|sink| AuditSink::records(sink).unwrap())
 }
 
-/// A server-side decrypt into a fresh buffer.
-pub(crate) fn decrypt<S: AuditSink>(
+/// Runs an opening call that writes into `out`, returning its result and
+/// whatever reached the output (for checks that a failure released
+/// nothing).
+fn into_buffer(
+    open: impl FnOnce(&mut Vec<u8>) -> Result<Receipt, FrontDoorError>,
+) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {
+    let mut out = Vec::new();
+    let result = open(&mut out);
+    (result, out)
+}
+
+/// How a document reaches its reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A server-side decrypt with the password.
+    Decrypt,
+    /// A browser download: an offer to the reader, answered by the browser
+    /// with the password, redeemed by the reader.
+    Download,
+}
+
+/// Opens a document for `who` into a fresh buffer.
+pub(crate) fn open<S: AuditSink>(
+    via: Via,
     door: &FrontDoor<S>,
     who: &Principal,
     target: &Target,
     envelope: &[u8],
     password: &str,
 ) -> Result<(Vec<u8>, Receipt), FrontDoorError> {
-    let mut out = Vec::new();
-    let receipt = door.decrypt(who, target, envelope, &mut out, &pw(password))?;
-    Ok((out, receipt))
+    let (result, out) = match via {
+        Via::Decrypt => into_buffer(|out| door.decrypt(who, target, envelope, out, &pw(password))),
+        Via::Download => {
+            let offer = door.issue_download(who, target)?;
+            redeem(door, who, target, &browser_message(&offer, password), envelope)
+        }
+    };
+    result.map(|receipt| (out, receipt))
+}
+
+/// The key version a successful decrypt reports.
+pub(crate) fn opened_version<S: AuditSink>(
+    door: &FrontDoor<S>,
+    target: &Target,
+    envelope: &[u8],
+    password: &str,
+) -> u32 {
+    let reader = principal(target.tenant().as_str(), "vera");
+    open(Via::Decrypt, door, &reader, target, envelope, password)
+        .unwrap()
+        .1
+        .key_version
 }
 
 /// What the browser posts for `offer` carrying `password`.
@@ -168,9 +221,7 @@ pub(crate) fn browser_message(offer: &session::Offer, password: &str) -> ClientM
     client::encrypt(offer, password.as_bytes()).unwrap()
 }
 
-/// Redeems `message` for `target` into a fresh buffer, also returning
-/// whatever reached the output (for checks that a failure released
-/// nothing).
+/// Redeems `message` for `target` into a fresh buffer.
 pub(crate) fn redeem<S: AuditSink>(
     door: &FrontDoor<S>,
     who: &Principal,
@@ -178,21 +229,5 @@ pub(crate) fn redeem<S: AuditSink>(
     message: &ClientMessage,
     envelope: &[u8],
 ) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {
-    let mut out = Vec::new();
-    let result = door.redeem_download(who, target, message, envelope, &mut out);
-    (result, out)
-}
-
-/// A whole browser download: `who` is issued an offer, the browser answers
-/// it with `password`, `who` redeems it.
-pub(crate) fn download<S: AuditSink>(
-    door: &FrontDoor<S>,
-    who: &Principal,
-    target: &Target,
-    envelope: &[u8],
-    password: &str,
-) -> Result<(Vec<u8>, Receipt), FrontDoorError> {
-    let offer = door.issue_download(who, target)?;
-    let (result, out) = redeem(door, who, target, &browser_message(&offer, password), envelope);
-    result.map(|receipt| (out, receipt))
+    into_buffer(|out| door.redeem_download(who, target, message, envelope, out))
 }
