@@ -1,7 +1,9 @@
 //! The front door's cost over the key layer it drives: encrypt and
 //! server-side decrypt of 1 KiB and 1 MiB through `FrontDoor` (authorize,
 //! act, audit) next to `coffer_keys::seal` / `open` with a project key over
-//! the same bytes, in the same run.
+//! the same bytes, in the same run. The decrypt group also runs the
+//! key layer's streaming `Opener`, which the front door drives (it takes any
+//! `Read`), to tell streaming cost from the door's own.
 //!
 //! The unlock cache is on, so PBKDF2 is paid once, not per call (what a
 //! deployment with a cache window sees). The audit sink chains and MACs
@@ -16,7 +18,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use coffer::keys::{open, seal, OpenOptions, Password, ProjectKey, Recipient, SealOptions};
+use coffer::keys::{open, seal, OpenOptions, Opened, Opener, Password, ProjectKey, Recipient, SealOptions};
 use coffer::policy::audit::{
     AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, AuditSink, ChainHead,
 };
@@ -78,7 +80,7 @@ fn setup() -> Setup {
     .unwrap();
     let config = FrontDoorConfig {
         unlock_cache: Some(Duration::from_secs(3600)),
-        download_suite: coffer::session::Suite::EcdhP256,
+        download_suite: session::Suite::EcdhP256,
         ..FrontDoorConfig::default()
     };
     let sink = HeadOnlySink {
@@ -151,10 +153,16 @@ impl Setup {
         .unwrap()
     }
 
-    fn open(&self, sealed: &[u8]) -> Vec<u8> {
-        open(sealed, &OpenOptions::new().project_key(&self.key))
-            .unwrap()
-            .plaintext
+    fn open(&self, sealed: &[u8]) -> Opened {
+        open(sealed, &OpenOptions::new().project_key(&self.key)).unwrap()
+    }
+
+    /// The streaming opener the front door drives, on its own.
+    fn open_streaming(&self, sealed: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        let options = OpenOptions::new().project_key(&self.key);
+        let mut opener = Opener::new(sealed, &options).unwrap();
+        std::io::copy(&mut opener, out).unwrap();
     }
 }
 
@@ -185,6 +193,9 @@ fn encrypt_decrypt(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("layer2_open", name), &inputs.sealed, |b, e| {
             b.iter(|| s.open(black_box(e)));
         });
+        group.bench_with_input(BenchmarkId::new("layer2_opener", name), &inputs.sealed, |b, e| {
+            b.iter(|| s.open_streaming(black_box(e), &mut inputs.out));
+        });
         group.finish();
     }
 }
@@ -205,8 +216,7 @@ fn overhead_ratios(_: &mut Criterion) {
     for (size, name) in SIZES {
         let mut inputs = s.inputs(size);
         let n = if size > 1 << 16 { 20 } else { 2000 };
-        let (mut enc, mut seal_t, mut dec, mut open_t) =
-            (Duration::MAX, Duration::MAX, Duration::MAX, Duration::MAX);
+        let [mut enc, mut seal_t, mut dec, mut open_t, mut stream_t] = [Duration::MAX; 5];
         for _ in 0..7 {
             enc = enc.min(per_call(n, || drop(black_box(s.door_encrypt(&inputs.plaintext)))));
             seal_t = seal_t.min(per_call(n, || drop(black_box(s.seal(&inputs.plaintext)))));
@@ -214,12 +224,17 @@ fn overhead_ratios(_: &mut Criterion) {
                 s.door_decrypt(black_box(&inputs.envelope), &mut inputs.out)
             }));
             open_t = open_t.min(per_call(n, || drop(black_box(s.open(&inputs.sealed)))));
+            stream_t = stream_t.min(per_call(n, || {
+                s.open_streaming(black_box(&inputs.sealed), &mut inputs.out)
+            }));
         }
         let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
         eprintln!(
-            "front door / layer 2, {name}: encrypt {enc:?} / seal {seal_t:?} = {:.3}; decrypt {dec:?} / open {open_t:?} = {:.3}",
+            "front door / layer 2, {name}: encrypt {enc:?} / seal {seal_t:?} = {:.3}; \
+             decrypt {dec:?} / open {open_t:?} = {:.3}; decrypt / streaming opener {stream_t:?} = {:.3}",
             ratio(enc, seal_t),
             ratio(dec, open_t),
+            ratio(dec, stream_t),
         );
     }
 }
