@@ -525,13 +525,59 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
     );
 }
 
-#[test]
-fn an_rsa_2048_download_end_to_end() {
-    let config = FrontDoorConfig {
+/// Download offers in RSA-OAEP-256 with 2048-bit keys, what existing
+/// browser clients speak.
+fn rsa_config() -> FrontDoorConfig {
+    FrontDoorConfig {
         download_suite: session::Suite::RsaOaep2048,
         ..fast_config()
-    };
-    let w = world(config);
+    }
+}
+
+#[test]
+fn an_allowed_redeem_spends_its_session_even_on_an_unreadable_envelope() {
+    let w = world(fast_config());
+    let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
+    let offer = w.door.issue_download(&w.viewer, &w.doc("d")).unwrap();
+    let message = browser_message(&offer, PASSWORD);
+    let (garbage, out) = redeem(&w.door, &w.viewer, &w.doc("d"), &message, b"not an envelope");
+    assert!(
+        matches!(garbage, Err(FrontDoorError::Keys(keys::Error::Format(_)))),
+        "{garbage:?}"
+    );
+    assert!(out.is_empty());
+    assert!(reason_of(&w.last()).starts_with("format."));
+    let again = redeem(&w.door, &w.viewer, &w.doc("d"), &message, &envelope);
+    assert_session_refused(&w, again, RejectReason::AlreadyUsed, "session.AlreadyUsed");
+}
+
+#[test]
+fn a_session_of_another_suite_is_not_a_download_session() {
+    // The door issues RSA-2048 offers; other code sharing its session
+    // service issues an ECDH one with the same purpose and binding.
+    let w = world(rsa_config());
+    let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
+    let request = session::IssueRequest::new(
+        session::Suite::EcdhP256,
+        DOWNLOAD_PURPOSE,
+        "acme/payroll/d",
+        "other",
+    );
+    let message = browser_message(&w.door.sessions().issue(&request).unwrap(), PASSWORD);
+    let (result, out) = redeem(&w.door, &w.viewer, &w.doc("d"), &message, &envelope);
+    assert!(
+        matches!(result, Err(FrontDoorError::ForeignSession)),
+        "{result:?}"
+    );
+    assert!(out.is_empty());
+    let last = w.last();
+    assert_eq!(reason_of(&last), "front-door.ForeignSession");
+    assert_eq!(last.event.session, Some(SessionSpec::rsa_oaep_256(2048)));
+}
+
+#[test]
+fn an_rsa_2048_download_end_to_end() {
+    let w = world(rsa_config());
     let envelope = w.encrypt(&w.owner, "d", b"over rsa").unwrap();
     let offer = w.door.issue_download(&w.editor, &w.doc("d")).unwrap();
     assert_eq!(offer.suite, session::Suite::RsaOaep2048);
@@ -618,10 +664,7 @@ fn decrypt_is_decided_on_the_suite_in_the_envelope() {
 
 #[test]
 fn a_session_suite_rule_denies_rsa_2048_offers() {
-    let config = FrontDoorConfig {
-        download_suite: session::Suite::RsaOaep2048,
-        ..fast_config()
-    };
+    let config = rsa_config();
     let min_3072 = rule(
         "rsa-3072",
         Condition::MinKeyBits {
