@@ -14,11 +14,12 @@
 //! not open there, whoever asks. Project keys are sealed the same way.
 
 mod error;
+mod staged;
 mod unlock;
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockWriteGuard};
 use std::time::Duration;
 
 use coffer_session::keys::envelope::{read_header, HeaderView, KeyType, ReaderLimits, Suite};
@@ -30,6 +31,7 @@ use coffer_session::{ClientMessage, Expected, IssueRequest, Offer, SessionServic
 use zeroize::Zeroizing;
 
 pub use error::FrontDoorError;
+use staged::Staged;
 use unlock::{ProjectRecord, UnlockCache, PROJECT_KEY_NAME};
 
 use crate::audit::{AuditEvent, AuditRecord, AuditSink, ChainHead, KeyRef, Outcome, Timestamp};
@@ -199,6 +201,12 @@ fn key_ref(id: &KeyLayerId) -> Option<KeyRef> {
     })
 }
 
+/// The value of a staged change, which is kept.
+fn kept<T, G>((value, staged): (T, Staged<'_, G>)) -> T {
+    staged.keep();
+    value
+}
+
 fn project_of(target: &Target, operation: Operation) -> Result<&ProjectId, FrontDoorError> {
     target.project().ok_or(FrontDoorError::WrongTarget {
         operation,
@@ -306,7 +314,9 @@ impl<S: AuditSink> FrontDoor<S> {
     }
 
     /// Authorize → act → audit. `act` runs only when allowed; its outcome
-    /// is recorded before anything is returned.
+    /// is recorded before anything is returned. A state change comes back
+    /// [`Staged`], so when the record cannot be written the change is
+    /// undone with the result.
     fn guard<T>(
         &self,
         actor: &Principal,
@@ -655,9 +665,10 @@ impl<S: AuditSink> FrontDoor<S> {
             target,
             &Attributes::default(),
             |_| {
+                let slot = (tenant.clone(), project.clone());
                 let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
                 let record = projects
-                    .get_mut(&(tenant.clone(), project.clone()))
+                    .get_mut(&slot)
                     .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
                 let options = OpenOptions::new()
                     .password(old)
@@ -673,12 +684,20 @@ impl<S: AuditSink> FrontDoor<S> {
                         change_password_with(sealed, &options, new, settings)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                record.sealed = rewrapped;
+                let previous = std::mem::replace(&mut record.sealed, rewrapped);
+                let generation = record.generation;
                 record.generation += 1;
                 self.cache.forget(tenant, project);
-                Ok(((), Effects::default()))
+                let staged = Staged::new(projects, move |projects| {
+                    if let Some(record) = projects.get_mut(&slot) {
+                        record.sealed = previous;
+                        record.generation = generation;
+                    }
+                });
+                Ok((staged, Effects::default()))
             },
         )
+        .map(Staged::keep)
     }
 
     /// Rotates a project key: a new version becomes current for new
@@ -711,9 +730,10 @@ impl<S: AuditSink> FrontDoor<S> {
                     let current = self.unlock(tenant, project, version, password)?;
                     let next = current.rotate()?;
                     let sealed = self.seal_project(&next, tenant, project, password)?;
+                    let slot = (tenant.clone(), project.clone());
                     let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
                     let record = projects
-                        .get_mut(&(tenant.clone(), project.clone()))
+                        .get_mut(&slot)
                         .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
                     if record.generation != generation {
                         continue;
@@ -721,16 +741,24 @@ impl<S: AuditSink> FrontDoor<S> {
                     record.sealed.push(sealed);
                     record.generation += 1;
                     let version = record.current_version();
-                    return Ok((
-                        version,
-                        Effects {
-                            key: key_ref(next.id()),
-                            ..Effects::default()
-                        },
-                    ));
+                    let staged = Staged::new(projects, move |projects| {
+                        if let Some(record) = projects.get_mut(&slot) {
+                            record.sealed.pop();
+                            record.generation = generation;
+                        }
+                    });
+                    let effects = Effects {
+                        key: key_ref(next.id()),
+                        ..Effects::default()
+                    };
+                    return Ok(((version, staged), effects));
                 }
             },
         )
+        .map(|(version, staged)| {
+            staged.keep();
+            version
+        })
     }
 
     /// Moves a document envelope to the project's current key version,
@@ -797,9 +825,13 @@ impl<S: AuditSink> FrontDoor<S> {
                 let previous = authorizer
                     .membership_mut()
                     .grant(target.tenant(), project, member, role)?;
-                Ok((previous, Effects::default()))
+                Ok((
+                    self.stage_membership(authorizer, target, member, previous),
+                    Effects::default(),
+                ))
             },
         )
+        .map(kept)
     }
 
     /// Removes `member` from the project of `target`. Owner only. Returns
@@ -821,9 +853,38 @@ impl<S: AuditSink> FrontDoor<S> {
                 let previous = authorizer
                     .membership_mut()
                     .revoke(target.tenant(), project, member)?;
-                Ok((previous, Effects::default()))
+                Ok((
+                    self.stage_membership(authorizer, target, member, previous),
+                    Effects::default(),
+                ))
             },
         )
+        .map(kept)
+    }
+
+    /// Stages a membership change of `member` in the project of `target`;
+    /// undoing it gives back the role it had before (`previous`).
+    fn stage_membership<'a>(
+        &'a self,
+        authorizer: RwLockWriteGuard<'a, Authorizer>,
+        target: &Target,
+        member: &Principal,
+        previous: Option<Role>,
+    ) -> (Option<Role>, Staged<'a, RwLockWriteGuard<'a, Authorizer>>) {
+        let (target, member) = (target.clone(), member.clone());
+        let staged = Staged::new(authorizer, move |authorizer| {
+            let (tenant, members) = (target.tenant(), authorizer.membership_mut());
+            let Some(project) = target.project() else {
+                return;
+            };
+            // The change just succeeded on this project and member, so
+            // putting the old role back cannot fail.
+            let _ = match previous {
+                Some(role) => members.grant(tenant, project, &member, role),
+                None => members.revoke(tenant, project, &member),
+            };
+        });
+        (previous, staged)
     }
 
     /// The audit records about `target` (a tenant: all of its records; a

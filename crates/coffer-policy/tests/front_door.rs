@@ -1119,14 +1119,19 @@ impl AuditSink for BreakableSink {
     }
 }
 
-#[test]
-fn an_unwritable_audit_trail_stops_every_operation() {
+/// A world auditing into a [`BreakableSink`], and its switch.
+fn breakable_world() -> (World<BreakableSink>, Arc<AtomicBool>) {
     let broken = Arc::new(AtomicBool::new(false));
     let sink = BreakableSink {
         inner: memory_sink(),
         broken: Arc::clone(&broken),
     };
-    let w = world_with(fast_config(), Policy::default(), sink);
+    (world_with(fast_config(), Policy::default(), sink), broken)
+}
+
+#[test]
+fn an_unwritable_audit_trail_stops_every_operation() {
+    let (w, broken) = breakable_world();
     let envelope = w.encrypt(&w.editor, "d", b"recorded").unwrap();
     let count = w.records().len();
 
@@ -1146,12 +1151,58 @@ fn an_unwritable_audit_trail_stops_every_operation() {
         w.encrypt(&w.viewer, "f", b"x"),
         Err(FrontDoorError::Audit(_))
     ));
-    let refused = w.door.rotate_key(&w.owner, &w.project_target(), &pw(PASSWORD));
-    assert!(matches!(refused, Err(FrontDoorError::Audit(_))));
     assert_eq!(w.records().len(), count);
 
     // Once the trail works again, so does the door.
     broken.store(false, Ordering::SeqCst);
     w.encrypt(&w.editor, "e", b"recorded").unwrap();
     assert_eq!(w.records().len(), count + 1);
+}
+
+#[test]
+fn a_change_whose_audit_event_fails_does_not_stand() {
+    let (w, broken) = breakable_world();
+    let envelope = w.encrypt(&w.editor, "d", b"recorded").unwrap();
+    let project = w.project_target();
+    let newcomer = principal("acme", "nina");
+    let new = "a much better passphrase";
+
+    broken.store(true, Ordering::SeqCst);
+    let refusals = [
+        w.door.rotate_key(&w.owner, &project, &pw(PASSWORD)).map(drop),
+        w.door
+            .change_password(&w.owner, &project, &pw(PASSWORD), &pw(new)),
+        w.door
+            .add_member(&w.owner, &project, &newcomer, Role::Editor)
+            .map(drop),
+        w.door.remove_member(&w.owner, &project, &w.viewer).map(drop),
+        w.door
+            .add_member(&w.owner, &project, &w.editor, Role::Viewer)
+            .map(drop),
+    ];
+    for refused in refusals {
+        assert!(matches!(refused, Err(FrontDoorError::Audit(_))), "{refused:?}");
+    }
+    broken.store(false, Ordering::SeqCst);
+
+    // No rotation: new documents still use version 1.
+    w.encrypt(&w.editor, "e", b"x").unwrap();
+    assert_eq!(w.last().event.key.as_ref().map(|k| k.version), Some(1));
+    // No password change.
+    assert_crypto(w.read(Decrypt, &w.viewer, "d", &envelope, new));
+    // No membership change: the newcomer is still out, the Viewer still
+    // reads, the Editor still writes.
+    assert_denied(
+        w.read(Decrypt, &newcomer, "d", &envelope, PASSWORD),
+        Operation::Decrypt,
+    );
+    assert_eq!(w.last().event.decision.access, Some(AccessDenial::NotMember));
+    w.read(Decrypt, &w.viewer, "d", &envelope, PASSWORD).unwrap();
+    w.encrypt(&w.editor, "f", b"x").unwrap();
+    // And each change works once it can be recorded.
+    assert_eq!(w.door.rotate_key(&w.owner, &project, &pw(PASSWORD)).unwrap(), 2);
+    assert_eq!(
+        w.door.remove_member(&w.owner, &project, &w.viewer).unwrap(),
+        Some(Role::Viewer)
+    );
 }
