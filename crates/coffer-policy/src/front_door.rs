@@ -435,30 +435,34 @@ impl<S: AuditSink> FrontDoor<S> {
                 if projects.contains_key(&slot) {
                     return Err(FrontDoorError::ProjectExists(project.to_string()));
                 }
-                {
-                    let mut authorizer = self.authorizer.write().unwrap_or_else(PoisonError::into_inner);
-                    let membership = authorizer.membership_mut();
-                    membership.create_project(tenant, project)?;
-                    membership.grant(tenant, project, actor, Role::Owner)?;
-                }
+                // Membership changes on a copy, swapped in whole, so a
+                // failure leaves it as it was and undoing restores it.
+                let mut authorizer = self.authorizer.write().unwrap_or_else(PoisonError::into_inner);
+                let mut membership = authorizer.membership().clone();
+                membership.create_project(tenant, project)?;
+                membership.grant(tenant, project, actor, Role::Owner)?;
+                let before = std::mem::replace(authorizer.membership_mut(), membership);
                 let ciphertext = sealed.len() as u64;
                 projects.insert(
-                    slot,
+                    slot.clone(),
                     ProjectRecord {
                         sealed: vec![sealed],
                         generation: 0,
                     },
                 );
-                Ok((
-                    (),
-                    Effects {
-                        key: key_ref(key.id()),
-                        ciphertext: Some(ciphertext),
-                        ..Effects::default()
-                    },
-                ))
+                let staged = Staged::new((projects, authorizer), move |(projects, authorizer)| {
+                    projects.remove(&slot);
+                    *authorizer.membership_mut() = before;
+                });
+                let effects = Effects {
+                    key: key_ref(key.id()),
+                    ciphertext: Some(ciphertext),
+                    ..Effects::default()
+                };
+                Ok((staged, effects))
             },
         )
+        .map(Staged::keep)
     }
 
     /// Encrypts a document into the project of `target` (a document

@@ -1180,7 +1180,10 @@ fn a_change_whose_audit_event_fails_does_not_stand() {
             .add_member(&w.owner, &project, &w.editor, Role::Viewer)
             .map(drop),
     ];
-    for refused in refusals {
+    let created = w
+        .door
+        .create_project(&w.owner, &door::project("benefits"), &pw(PASSWORD));
+    for refused in refusals.into_iter().chain([created]) {
         assert!(matches!(refused, Err(FrontDoorError::Audit(_))), "{refused:?}");
     }
     broken.store(false, Ordering::SeqCst);
@@ -1205,4 +1208,12 @@ fn a_change_whose_audit_event_fails_does_not_stand() {
         w.door.remove_member(&w.owner, &project, &w.viewer).unwrap(),
         Some(Role::Viewer)
     );
+    // No project was created, so it can be now.
+    let benefits = Target::for_project(w.acme.clone(), door::project("benefits"));
+    assert_denied(w.door.audit_trail(&w.owner, &benefits), Operation::ReadAudit);
+    assert_eq!(w.last().event.decision.access, Some(AccessDenial::UnknownProject));
+    w.door
+        .create_project(&w.owner, &door::project("benefits"), &pw(PASSWORD))
+        .unwrap();
+    w.door.audit_trail(&w.owner, &benefits).unwrap();
 }
