@@ -6,7 +6,9 @@
 //! audited and returned without acting. An allowed call acts, and its
 //! outcome, success or failure with a reason code, is audited before the
 //! result is returned. If the audit record cannot be written the call fails
-//! ([`FrontDoorError::Audit`]): the front door fails closed.
+//! ([`FrontDoorError::Audit`]): the front door fails closed, and a state
+//! change (project, password, rotation, member) made by the call is undone
+//! under the same lock before anyone can see it.
 //!
 //! Project isolation: documents are sealed with the tenant, project and
 //! document ids as committed `coffer.` context entries, and every open
