@@ -6,7 +6,9 @@
 //! audited and returned without acting. An allowed call acts, and its
 //! outcome, success or failure with a reason code, is audited before the
 //! result is returned. If the audit record cannot be written the call fails
-//! ([`FrontDoorError::Audit`]): the front door fails closed.
+//! ([`FrontDoorError::Audit`]): the front door fails closed, and a state
+//! change (project, password, rotation, member) made by the call is undone
+//! under the same lock before anyone can see it.
 //!
 //! Project isolation: documents are sealed with the tenant, project and
 //! document ids as committed `coffer.` context entries, and every open
@@ -14,11 +16,12 @@
 //! not open there, whoever asks. Project keys are sealed the same way.
 
 mod error;
+mod staged;
 mod unlock;
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockWriteGuard};
 use std::time::Duration;
 
 use coffer_session::keys::envelope::{read_header, HeaderView, KeyType, ReaderLimits, Suite};
@@ -29,6 +32,7 @@ use coffer_session::keys::{
 use coffer_session::{ClientMessage, Expected, IssueRequest, Offer, SessionService};
 
 pub use error::FrontDoorError;
+use staged::Staged;
 use unlock::{ProjectRecord, UnlockCache, PROJECT_KEY_NAME};
 
 use crate::audit::{AuditEvent, AuditRecord, AuditSink, ChainHead, KeyRef, Outcome, Timestamp};
@@ -47,6 +51,9 @@ pub const TENANT_CONTEXT: &str = "coffer.tenant";
 pub const PROJECT_CONTEXT: &str = "coffer.project";
 /// Context key of the document id.
 pub const DOCUMENT_CONTEXT: &str = "coffer.document";
+/// Context key of a document's plaintext size (decimal), committed so that
+/// size rules can be decided on decrypt before the body is read.
+const SIZE_CONTEXT: &str = "coffer.size";
 /// The session purpose of document downloads.
 pub const DOWNLOAD_PURPOSE: &str = "download";
 
@@ -83,6 +90,14 @@ impl Default for FrontDoorConfig {
             limits: ReaderLimits::default(),
         }
     }
+}
+
+/// How a document is being opened: the operation decided and the session
+/// it arrives through, if any.
+#[derive(Debug, Clone, Copy)]
+struct Opening {
+    operation: Operation,
+    session: Option<SessionSpec>,
 }
 
 /// What a finished download or decryption reports.
@@ -187,6 +202,12 @@ fn key_ref(id: &KeyLayerId) -> Option<KeyRef> {
     })
 }
 
+/// The value of a staged change, which is kept.
+fn kept<T, G>((value, staged): (T, Staged<'_, G>)) -> T {
+    staged.keep();
+    value
+}
+
 fn project_of(target: &Target, operation: Operation) -> Result<&ProjectId, FrontDoorError> {
     target.project().ok_or(FrontDoorError::WrongTarget {
         operation,
@@ -217,6 +238,14 @@ fn policy_context(view: &HeaderView<'_>) -> Context {
         .filter(|(k, _)| !k.starts_with(keys::envelope::RESERVED_PREFIX))
         .filter_map(|(k, v)| Some((k, core::str::from_utf8(v).ok()?)));
     Context::from_pairs(pairs).unwrap_or_default()
+}
+
+/// The committed plaintext size of a document the front door sealed.
+fn committed_size(view: &HeaderView<'_>) -> Option<u64> {
+    core::str::from_utf8(view.context_value(SIZE_CONTEXT)?)
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// The project key version wrapping a document, from its header.
@@ -286,7 +315,9 @@ impl<S: AuditSink> FrontDoor<S> {
     }
 
     /// Authorize → act → audit. `act` runs only when allowed; its outcome
-    /// is recorded before anything is returned.
+    /// is recorded before anything is returned. A state change comes back
+    /// [`Staged`], so when the record cannot be written the change is
+    /// undone with the result.
     fn guard<T>(
         &self,
         actor: &Principal,
@@ -424,30 +455,41 @@ impl<S: AuditSink> FrontDoor<S> {
                 if projects.contains_key(&slot) {
                     return Err(FrontDoorError::ProjectExists(project.to_string()));
                 }
-                {
-                    let mut authorizer = self.authorizer.write().unwrap_or_else(PoisonError::into_inner);
-                    let membership = authorizer.membership_mut();
-                    membership.create_project(tenant, project)?;
-                    membership.grant(tenant, project, actor, Role::Owner)?;
-                }
+                // Membership changes on a copy, swapped in whole, so a
+                // failure leaves it as it was and undoing restores it.
+                let mut authorizer = self.authorizer.write().unwrap_or_else(PoisonError::into_inner);
+                let mut membership = authorizer.membership().clone();
+                membership.create_project(tenant, project)?;
+                membership.grant(tenant, project, actor, Role::Owner)?;
+                let before = std::mem::replace(authorizer.membership_mut(), membership);
                 let ciphertext = sealed.len() as u64;
-                projects.insert(slot, ProjectRecord { sealed: vec![sealed] });
-                Ok((
-                    (),
-                    Effects {
-                        key: key_ref(key.id()),
-                        ciphertext: Some(ciphertext),
-                        ..Effects::default()
+                projects.insert(
+                    slot.clone(),
+                    ProjectRecord {
+                        sealed: vec![sealed],
+                        generation: 0,
                     },
-                ))
+                );
+                let staged = Staged::new((projects, authorizer), move |(projects, authorizer)| {
+                    projects.remove(&slot);
+                    *authorizer.membership_mut() = before;
+                });
+                let effects = Effects {
+                    key: key_ref(key.id()),
+                    ciphertext: Some(ciphertext),
+                    ..Effects::default()
+                };
+                Ok((staged, effects))
             },
         )
+        .map(Staged::keep)
     }
 
     /// Encrypts a document into the project of `target` (a document
     /// target) under the project's current key, unlocked with `password`.
     /// `context` entries are committed into the envelope and visible to
-    /// context-scoped policy rules. Returns the envelope.
+    /// context-scoped policy rules; so is the plaintext size, which size
+    /// rules then see on decrypt too. Returns the envelope.
     pub fn encrypt(
         &self,
         actor: &Principal,
@@ -469,7 +511,8 @@ impl<S: AuditSink> FrontDoor<S> {
             let key = self.unlock(tenant, project, version, password)?;
             let mut options = self
                 .seal_options(tenant, project)?
-                .reserved_context(DOCUMENT_CONTEXT, document.as_str().as_bytes())?;
+                .reserved_context(DOCUMENT_CONTEXT, document.as_str().as_bytes())?
+                .reserved_context(SIZE_CONTEXT, plaintext.len().to_string().as_bytes())?;
             for (k, v) in context.iter() {
                 options = options.context(k, v.as_bytes())?;
             }
@@ -500,7 +543,11 @@ impl<S: AuditSink> FrontDoor<S> {
         out: W,
         password: &Password,
     ) -> Result<Receipt, FrontDoorError> {
-        self.open_document(actor, Operation::Decrypt, target, envelope, out, |_| {
+        let opening = Opening {
+            operation: Operation::Decrypt,
+            session: None,
+        };
+        self.open_document(actor, opening, target, envelope, out, |_| {
             Ok(Password::new(password.expose_secret()))
         })
     }
@@ -522,8 +569,14 @@ impl<S: AuditSink> FrontDoor<S> {
 
     /// Redeems a download session (the browser's encrypted project
     /// password), unlocks the project key and streams the document's
-    /// plaintext into `out`. The session is single use and is spent whatever
-    /// happens; it must have been issued for this very document.
+    /// plaintext into `out`. The session must have been issued by this front
+    /// door for this very document. It is single use: once the call is
+    /// allowed it is spent whatever happens next; a denied call leaves it to
+    /// expire.
+    ///
+    /// The call is decided with the session suite this front door issues
+    /// downloads with (so session-suite rules apply to the redeem as to the
+    /// offer) and with the envelope's suite and context.
     ///
     /// Plaintext reaches `out` chunk by chunk, each only after it verifies;
     /// on any error, discard what was written.
@@ -537,11 +590,21 @@ impl<S: AuditSink> FrontDoor<S> {
     ) -> Result<Receipt, FrontDoorError> {
         let (project, document) = document_of(target, Operation::Download)?;
         let binding = download_binding(target.tenant(), project, document);
-        self.open_document(actor, Operation::Download, target, envelope, out, |_| {
+        let opening = Opening {
+            operation: Operation::Download,
+            session: Some(session_spec(self.config.download_suite)),
+        };
+        self.open_document(actor, opening, target, envelope, out, |_| {
             let redeemed = self
                 .sessions
                 .redeem(message, &Expected::new(DOWNLOAD_PURPOSE, &binding))
                 .map_err(FrontDoorError::SessionRejected)?;
+            // The decision assumed this door's download suite; a session of
+            // another suite (issued by other code sharing the service) is
+            // not one of ours.
+            if redeemed.meta().suite != self.config.download_suite {
+                return Err(FrontDoorError::ForeignSession);
+            }
             Ok(Password::from(redeemed.into_secret()))
         })
     }
@@ -552,12 +615,13 @@ impl<S: AuditSink> FrontDoor<S> {
     fn open_document<R: Read, W: Write>(
         &self,
         actor: &Principal,
-        operation: Operation,
+        opening: Opening,
         target: &Target,
         mut envelope: R,
         mut out: W,
         password: impl FnOnce(&Decision) -> Result<Password, FrontDoorError>,
     ) -> Result<Receipt, FrontDoorError> {
+        let Opening { operation, session } = opening;
         let (project, document) = document_of(target, operation)?;
         let tenant = target.tenant();
         let header = read_header(&mut envelope, &self.config.limits).map_err(keys::Error::from);
@@ -568,16 +632,21 @@ impl<S: AuditSink> FrontDoor<S> {
         let attributes = Attributes {
             context: view.as_ref().map(policy_context).unwrap_or_default(),
             envelope_suite: view.as_ref().and_then(|v| envelope_suite(v.suite())),
-            session: None,
-            message_size: None,
+            session,
+            // Read before the header is authenticated, like the suite and
+            // context: all three are committed, so a forged value fails the
+            // open that follows an allowed decision.
+            message_size: view.as_ref().and_then(committed_size),
         };
         self.guard(actor, operation, target, &attributes, |decision| {
+            // The password first: an allowed redeem spends its session even
+            // when the envelope turns out to be unreadable.
+            let password = password(decision)?;
             let header = header?;
             let view = HeaderView::parse(&header, &self.config.limits).map_err(keys::Error::from)?;
             let suite = view.suite();
             let version = project_key_version(&view)
                 .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
-            let password = password(decision)?;
             let key = self.unlock(tenant, project, version, &password)?;
             let options = OpenOptions::new()
                 .project_key(&key)
@@ -621,9 +690,10 @@ impl<S: AuditSink> FrontDoor<S> {
             ..Attributes::default()
         };
         self.guard(actor, Operation::ChangePassword, target, &attributes, |_| {
+            let slot = (tenant.clone(), project.clone());
             let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
             let record = projects
-                .get_mut(&(tenant.clone(), project.clone()))
+                .get_mut(&slot)
                 .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
             let options = OpenOptions::new()
                 .password(old)
@@ -639,10 +709,19 @@ impl<S: AuditSink> FrontDoor<S> {
                     change_password_with(sealed, &options, new, settings)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            record.sealed = rewrapped;
+            let previous = std::mem::replace(&mut record.sealed, rewrapped);
+            let generation = record.generation;
+            record.generation += 1;
             self.cache.forget(tenant, project);
-            Ok(((), Effects::default()))
+            let staged = Staged::new(projects, move |projects| {
+                if let Some(record) = projects.get_mut(&slot) {
+                    record.sealed = previous;
+                    record.generation = generation;
+                }
+            });
+            Ok((staged, Effects::default()))
         })
+        .map(Staged::keep)
     }
 
     /// Rotates a project key: a new version becomes current for new
@@ -663,25 +742,47 @@ impl<S: AuditSink> FrontDoor<S> {
             target,
             &Attributes::default(),
             |_| {
-                let current =
-                    self.unlock(tenant, project, self.current_version(tenant, project)?, password)?;
-                let next = current.rotate()?;
-                let sealed = self.seal_project(&next, tenant, project, password)?;
-                let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
-                let record = projects
-                    .get_mut(&(tenant.clone(), project.clone()))
-                    .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
-                record.sealed.push(sealed);
-                let version = record.current_version();
-                Ok((
-                    version,
-                    Effects {
+                // PBKDF2 runs without the lock, so another rotation or a
+                // password change may land meanwhile; the new version is
+                // only added to the state it was made from, else the work
+                // is redone from the new state (whose password may no
+                // longer be this one). Each retry follows a change that
+                // completed, so this cannot spin forever.
+                loop {
+                    let (version, generation) =
+                        self.with_project(tenant, project, |r| Ok((r.current_version(), r.generation)))?;
+                    let current = self.unlock(tenant, project, version, password)?;
+                    let next = current.rotate()?;
+                    let sealed = self.seal_project(&next, tenant, project, password)?;
+                    let slot = (tenant.clone(), project.clone());
+                    let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
+                    let record = projects
+                        .get_mut(&slot)
+                        .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
+                    if record.generation != generation {
+                        continue;
+                    }
+                    record.sealed.push(sealed);
+                    record.generation += 1;
+                    let version = record.current_version();
+                    let staged = Staged::new(projects, move |projects| {
+                        if let Some(record) = projects.get_mut(&slot) {
+                            record.sealed.pop();
+                            record.generation = generation;
+                        }
+                    });
+                    let effects = Effects {
                         key: key_ref(next.id()),
                         ..Effects::default()
-                    },
-                ))
+                    };
+                    return Ok(((version, staged), effects));
+                }
             },
         )
+        .map(|(version, staged)| {
+            staged.keep();
+            version
+        })
     }
 
     /// Moves a document envelope to the project's current key version,
@@ -748,9 +849,13 @@ impl<S: AuditSink> FrontDoor<S> {
                 let previous = authorizer
                     .membership_mut()
                     .grant(target.tenant(), project, member, role)?;
-                Ok((previous, Effects::default()))
+                Ok((
+                    self.stage_membership(authorizer, target, member, previous),
+                    Effects::default(),
+                ))
             },
         )
+        .map(kept)
     }
 
     /// Removes `member` from the project of `target`. Owner only. Returns
@@ -772,9 +877,38 @@ impl<S: AuditSink> FrontDoor<S> {
                 let previous = authorizer
                     .membership_mut()
                     .revoke(target.tenant(), project, member)?;
-                Ok((previous, Effects::default()))
+                Ok((
+                    self.stage_membership(authorizer, target, member, previous),
+                    Effects::default(),
+                ))
             },
         )
+        .map(kept)
+    }
+
+    /// Stages a membership change of `member` in the project of `target`;
+    /// undoing it gives back the role it had before (`previous`).
+    fn stage_membership<'a>(
+        &'a self,
+        authorizer: RwLockWriteGuard<'a, Authorizer>,
+        target: &Target,
+        member: &Principal,
+        previous: Option<Role>,
+    ) -> (Option<Role>, Staged<'a, RwLockWriteGuard<'a, Authorizer>>) {
+        let (target, member) = (target.clone(), member.clone());
+        let staged = Staged::new(authorizer, move |authorizer| {
+            let (tenant, members) = (target.tenant(), authorizer.membership_mut());
+            let Some(project) = target.project() else {
+                return;
+            };
+            // The change just succeeded on this project and member, so
+            // putting the old role back cannot fail.
+            let _ = match previous {
+                Some(role) => members.grant(tenant, project, &member, role),
+                None => members.revoke(tenant, project, &member),
+            };
+        });
+        (previous, staged)
     }
 
     /// The audit records about `target` (a tenant: all of its records; a

@@ -40,6 +40,11 @@ pub enum FrontDoorError {
     /// audited.
     #[error("{0}")]
     SessionRejected(coffer_session::Rejection),
+    /// A redeemed session was not issued by this front door for downloads
+    /// (it is of another session suite than the door issues); its secret
+    /// was discarded.
+    #[error("the session was not issued for downloads by this front door")]
+    ForeignSession,
     /// The target is of the wrong kind for the operation (for example a
     /// project target where a document is needed).
     #[error("operation `{operation}` needs a {needs} target")]

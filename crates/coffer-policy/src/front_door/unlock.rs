@@ -19,6 +19,9 @@ pub(crate) const PROJECT_KEY_NAME: &str = "project";
 #[derive(Debug, Default)]
 pub(crate) struct ProjectRecord {
     pub(crate) sealed: Vec<Vec<u8>>,
+    /// Counts changes to `sealed` (rotations and password changes), so a
+    /// change prepared without the lock can tell whether it still applies.
+    pub(crate) generation: u64,
 }
 
 impl ProjectRecord {

@@ -1,0 +1,247 @@
+//! The front door's cost over the key layer it drives: encrypt and
+//! server-side decrypt of 1 KiB and 1 MiB through `FrontDoor` (authorize,
+//! act, audit) next to `coffer_keys::seal` / `open` with a project key over
+//! the same bytes, in the same run. The decrypt group also runs the
+//! key layer's streaming `Opener`, which the front door drives (it takes any
+//! `Read`), to tell streaming cost from the door's own.
+//!
+//! The unlock cache is on, so PBKDF2 is paid once, not per call (what a
+//! deployment with a cache window sees). The audit sink chains and MACs
+//! every event like the real sinks but keeps only the head, so memory does
+//! not grow with the iteration count and storage is not what is measured.
+//! After the criterion groups, the overhead ratio (front door / layer 2)
+//! per size and direction is measured with interleaved batches and printed
+//! to stderr.
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use coffer::keys::{open, seal, OpenOptions, Opened, Opener, Password, ProjectKey, Recipient, SealOptions};
+use coffer::policy::audit::{
+    AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, AuditSink, ChainHead,
+};
+use coffer::policy::*;
+use coffer::session::{PoolConfig, SessionConfig, SessionService};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+const SIZES: [(usize, &str); 2] = [(1 << 10, "1KiB"), (1 << 20, "1MiB")];
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Seals and chains every event, keeps only the head.
+#[derive(Debug)]
+struct HeadOnlySink {
+    chain: AuditChain,
+}
+
+impl AuditSink for HeadOnlySink {
+    fn append(&mut self, event: AuditEvent) -> Result<ChainHead, AuditError> {
+        let record = self.chain.seal(event);
+        self.chain.commit(&record);
+        Ok(self.chain.head())
+    }
+
+    fn head(&self) -> ChainHead {
+        self.chain.head()
+    }
+
+    fn records(&self) -> Result<Vec<AuditRecord>, AuditError> {
+        Ok(Vec::new())
+    }
+
+    fn verify(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError> {
+        Ok(self.chain.verifier(checkpoint).finish()?)
+    }
+}
+
+struct Setup {
+    door: FrontDoor<HeadOnlySink>,
+    owner: Principal,
+    target: Target,
+    password: Password,
+    key: ProjectKey,
+}
+
+fn setup() -> Setup {
+    let acme = TenantId::new("acme").unwrap();
+    let owner = Principal::new(acme.clone(), PrincipalId::new("olga").unwrap());
+    let mut members = Membership::new();
+    members.grant_tenant(&owner, Role::Owner);
+    // No background RSA generation competing with the measurement.
+    let pool = PoolConfig {
+        workers: 0,
+        ..PoolConfig::default()
+    };
+    let sessions = SessionService::new(SessionConfig {
+        pool,
+        ..SessionConfig::default()
+    })
+    .unwrap();
+    let config = FrontDoorConfig {
+        unlock_cache: Some(Duration::from_secs(3600)),
+        download_suite: session::Suite::EcdhP256,
+        ..FrontDoorConfig::default()
+    };
+    let sink = HeadOnlySink {
+        chain: AuditChain::new(AuditKey::from_bytes([1; 32])),
+    };
+    let door = FrontDoor::new(
+        config,
+        Authorizer::new(members, Policy::default().compile()),
+        sessions,
+        sink,
+    )
+    .unwrap();
+    let payroll = ProjectId::new("payroll").unwrap();
+    let password = Password::new(PASSWORD);
+    door.create_project(&owner, &payroll, &password).unwrap();
+    let target = Target::for_document(acme, payroll, DocumentId::new("payslip").unwrap());
+    Setup {
+        door,
+        owner,
+        target,
+        password,
+        key: ProjectKey::generate("project").unwrap(),
+    }
+}
+
+/// A plaintext of one size, its envelope from each side, an output buffer.
+struct Inputs {
+    plaintext: Vec<u8>,
+    envelope: Vec<u8>,
+    sealed: Vec<u8>,
+    out: Vec<u8>,
+}
+
+impl Setup {
+    fn inputs(&self, size: usize) -> Inputs {
+        let plaintext = vec![0x5a; size];
+        Inputs {
+            envelope: self.door_encrypt(&plaintext),
+            sealed: self.seal(&plaintext),
+            out: Vec::with_capacity(size),
+            plaintext,
+        }
+    }
+
+    fn door_encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
+        self.door
+            .encrypt(
+                &self.owner,
+                &self.target,
+                plaintext,
+                &Context::new(),
+                &self.password,
+            )
+            .unwrap()
+    }
+
+    fn door_decrypt(&self, envelope: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        self.door
+            .decrypt(&self.owner, &self.target, envelope, &mut *out, &self.password)
+            .unwrap();
+    }
+
+    fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
+        seal(
+            plaintext,
+            &[Recipient::project_key(&self.key)],
+            &SealOptions::new(),
+        )
+        .unwrap()
+    }
+
+    fn open(&self, sealed: &[u8]) -> Opened {
+        open(sealed, &OpenOptions::new().project_key(&self.key)).unwrap()
+    }
+
+    /// The streaming opener the front door drives, on its own.
+    fn open_streaming(&self, sealed: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        let options = OpenOptions::new().project_key(&self.key);
+        let mut opener = Opener::new(sealed, &options).unwrap();
+        std::io::copy(&mut opener, out).unwrap();
+    }
+}
+
+fn encrypt_decrypt(c: &mut Criterion) {
+    let s = setup();
+    for (size, name) in SIZES {
+        let mut inputs = s.inputs(size);
+
+        let mut group = c.benchmark_group("front_door_encrypt");
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(BenchmarkId::new("front_door", name), &inputs.plaintext, |b, p| {
+            b.iter(|| s.door_encrypt(black_box(p)));
+        });
+        group.bench_with_input(
+            BenchmarkId::new("layer2_seal", name),
+            &inputs.plaintext,
+            |b, p| {
+                b.iter(|| s.seal(black_box(p)));
+            },
+        );
+        group.finish();
+
+        let mut group = c.benchmark_group("front_door_decrypt");
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(BenchmarkId::new("front_door", name), &inputs.envelope, |b, e| {
+            b.iter(|| s.door_decrypt(black_box(e), &mut inputs.out));
+        });
+        group.bench_with_input(BenchmarkId::new("layer2_open", name), &inputs.sealed, |b, e| {
+            b.iter(|| s.open(black_box(e)));
+        });
+        group.bench_with_input(BenchmarkId::new("layer2_opener", name), &inputs.sealed, |b, e| {
+            b.iter(|| s.open_streaming(black_box(e), &mut inputs.out));
+        });
+        group.finish();
+    }
+}
+
+/// Mean time per call of `f` over a batch of `n`.
+fn per_call(n: u32, mut f: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    start.elapsed() / n
+}
+
+/// The overhead ratios in one run: batches of the two sides alternate, and
+/// the best batch of each side counts (least disturbed by other load).
+fn overhead_ratios(_: &mut Criterion) {
+    let s = setup();
+    for (size, name) in SIZES {
+        let mut inputs = s.inputs(size);
+        let n = if size > 1 << 16 { 20 } else { 2000 };
+        let [mut enc, mut seal_t, mut dec, mut open_t, mut stream_t] = [Duration::MAX; 5];
+        for _ in 0..7 {
+            enc = enc.min(per_call(n, || drop(black_box(s.door_encrypt(&inputs.plaintext)))));
+            seal_t = seal_t.min(per_call(n, || drop(black_box(s.seal(&inputs.plaintext)))));
+            dec = dec.min(per_call(n, || {
+                s.door_decrypt(black_box(&inputs.envelope), &mut inputs.out)
+            }));
+            open_t = open_t.min(per_call(n, || drop(black_box(s.open(&inputs.sealed)))));
+            stream_t = stream_t.min(per_call(n, || {
+                s.open_streaming(black_box(&inputs.sealed), &mut inputs.out)
+            }));
+        }
+        let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+        eprintln!(
+            "front door / layer 2, {name}: encrypt {enc:?} / seal {seal_t:?} = {:.3}; \
+             decrypt {dec:?} / open {open_t:?} = {:.3}; decrypt / streaming opener {stream_t:?} = {:.3}",
+            ratio(enc, seal_t),
+            ratio(dec, open_t),
+            ratio(dec, stream_t),
+        );
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    targets = encrypt_decrypt, overhead_ratios
+}
+criterion_main!(benches);
