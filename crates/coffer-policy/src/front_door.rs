@@ -170,7 +170,7 @@ fn reason_code(error: &FrontDoorError) -> ReasonCode {
         FrontDoorError::Keys(keys::Error::Crypto(failure)) => format!("crypto.{:?}", failure.reason()),
         FrontDoorError::Keys(keys::Error::Format(e)) => format!("format.{}", variant_name(&format!("{e:?}"))),
         FrontDoorError::Keys(other) => format!("keys.{}", variant_name(&format!("{other:?}"))),
-        FrontDoorError::SessionRejected(rejection) => format!("session.{:?}", rejection.reason()),
+        FrontDoorError::SessionRejected(rejection) => format!("session.{}", rejection.reason().code()),
         other => format!("front-door.{}", variant_name(&format!("{other:?}"))),
     };
     ReasonCode::sanitized(&code)

@@ -486,16 +486,16 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
     // The same message again: refused, uniformly to the caller, precisely
     // in the audit trail.
     let replay = redeem(&w.door, &w.viewer, &w.doc("d1"), &message, &d1);
-    assert_session_refused(&w, replay, RejectReason::AlreadyUsed, "session.AlreadyUsed");
+    assert_session_refused(&w, replay, RejectReason::AlreadyUsed, "session.already_used");
 
     // An offer for d1 redeemed for d2.
     let offer = w.door.issue_download(&w.viewer, &w.doc("d1")).unwrap();
     let message = browser_message(&offer, PASSWORD);
     let moved = redeem(&w.door, &w.viewer, &w.doc("d2"), &message, &d2);
-    assert_session_refused(&w, moved, RejectReason::WrongBinding, "session.WrongBinding");
+    assert_session_refused(&w, moved, RejectReason::WrongBinding, "session.wrong_binding");
     // ... and it was spent by that attempt.
     let retry = redeem(&w.door, &w.viewer, &w.doc("d1"), &message, &d1);
-    assert_session_refused(&w, retry, RejectReason::AlreadyUsed, "session.AlreadyUsed");
+    assert_session_refused(&w, retry, RejectReason::AlreadyUsed, "session.already_used");
 
     // An offer for d1 redeemed for d2.
     let offer = w.door.issue_download(&w.viewer, &w.doc("d1")).unwrap();
@@ -508,11 +508,11 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
         "{moved:?}"
     );
     assert_eq!(moved.to_string(), SESSION_REFUSED);
-    assert_eq!(reason_of(&w.last()), "session.WrongBinding");
+    assert_eq!(reason_of(&w.last()), "session.wrong_binding");
     // ... and it was spent by that attempt.
     let (retry, _) = redeem(&w.door, &w.viewer, &w.doc("d1"), &message, &d1);
     assert!(matches!(retry, Err(FrontDoorError::SessionRejected(_))));
-    assert_eq!(reason_of(&w.last()), "session.AlreadyUsed");
+    assert_eq!(reason_of(&w.last()), "session.already_used");
 
     // A wrong password inside a good session: the opaque crypto failure
     // outside, the precise reason in the audit trail.
@@ -548,7 +548,7 @@ fn an_allowed_redeem_spends_its_session_even_on_an_unreadable_envelope() {
     assert!(out.is_empty());
     assert!(reason_of(&w.last()).starts_with("format."));
     let again = redeem(&w.door, &w.viewer, &w.doc("d"), &message, &envelope);
-    assert_session_refused(&w, again, RejectReason::AlreadyUsed, "session.AlreadyUsed");
+    assert_session_refused(&w, again, RejectReason::AlreadyUsed, "session.already_used");
 }
 
 #[test]
