@@ -40,6 +40,7 @@ use crate::authorizer::Authorizer;
 use crate::context::Context;
 use crate::decision::Decision;
 use crate::id::{DocumentId, KeyId, Principal, ProjectId, ReasonCode, TenantId};
+use crate::membership::{Membership, MembershipError};
 use crate::request::Attributes;
 use crate::role::{Operation, Role};
 use crate::suite::{EnvelopeSuite, SessionSpec};
@@ -306,12 +307,12 @@ impl<S: AuditSink> FrontDoor<S> {
         self.authorizer.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn sink(&self) -> std::sync::MutexGuard<'_, S> {
+        self.audit.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn append(&self, event: AuditEvent) -> Result<ChainHead, FrontDoorError> {
-        Ok(self
-            .audit
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .append(event)?)
+        Ok(self.sink().append(event)?)
     }
 
     /// Authorize → act → audit. `act` runs only when allowed; its outcome
@@ -838,24 +839,13 @@ impl<S: AuditSink> FrontDoor<S> {
         member: &Principal,
         role: Role,
     ) -> Result<Option<Role>, FrontDoorError> {
-        let project = project_of(target, Operation::AddMember)?;
-        self.guard(
+        self.change_member(
             actor,
-            Operation::AddMember,
             target,
-            &Attributes::default(),
-            |_| {
-                let mut authorizer = self.authorizer.write().unwrap_or_else(PoisonError::into_inner);
-                let previous = authorizer
-                    .membership_mut()
-                    .grant(target.tenant(), project, member, role)?;
-                Ok((
-                    self.stage_membership(authorizer, target, member, previous),
-                    Effects::default(),
-                ))
-            },
+            Operation::AddMember,
+            member,
+            |members, tenant, project| members.grant(tenant, project, member, role),
         )
-        .map(kept)
     }
 
     /// Removes `member` from the project of `target`. Owner only. Returns
@@ -866,23 +856,34 @@ impl<S: AuditSink> FrontDoor<S> {
         target: &Target,
         member: &Principal,
     ) -> Result<Option<Role>, FrontDoorError> {
-        let project = project_of(target, Operation::RemoveMember)?;
-        self.guard(
+        self.change_member(
             actor,
-            Operation::RemoveMember,
             target,
-            &Attributes::default(),
-            |_| {
-                let mut authorizer = self.authorizer.write().unwrap_or_else(PoisonError::into_inner);
-                let previous = authorizer
-                    .membership_mut()
-                    .revoke(target.tenant(), project, member)?;
-                Ok((
-                    self.stage_membership(authorizer, target, member, previous),
-                    Effects::default(),
-                ))
-            },
+            Operation::RemoveMember,
+            member,
+            |members, tenant, project| members.revoke(tenant, project, member),
         )
+    }
+
+    /// A guarded, staged membership change of `member` in the project of
+    /// `target`; `change` returns the role the member had before.
+    fn change_member(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        operation: Operation,
+        member: &Principal,
+        change: impl FnOnce(&mut Membership, &TenantId, &ProjectId) -> Result<Option<Role>, MembershipError>,
+    ) -> Result<Option<Role>, FrontDoorError> {
+        let project = project_of(target, operation)?;
+        self.guard(actor, operation, target, &Attributes::default(), |_| {
+            let mut authorizer = self.authorizer.write().unwrap_or_else(PoisonError::into_inner);
+            let previous = change(authorizer.membership_mut(), target.tenant(), project)?;
+            Ok((
+                self.stage_membership(authorizer, target, member, previous),
+                Effects::default(),
+            ))
+        })
         .map(kept)
     }
 
@@ -924,11 +925,7 @@ impl<S: AuditSink> FrontDoor<S> {
             target,
             &Attributes::default(),
             |_| {
-                let records = self
-                    .audit
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .records()?;
+                let records = self.sink().records()?;
                 let about = records
                     .into_iter()
                     .filter(|r| {
@@ -959,11 +956,7 @@ impl<S: AuditSink> FrontDoor<S> {
             target,
             &Attributes::default(),
             |_| {
-                let head = self
-                    .audit
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .verify(checkpoint)?;
+                let head = self.sink().verify(checkpoint)?;
                 Ok((head, Effects::default()))
             },
         )
@@ -982,6 +975,6 @@ impl<S: AuditSink> FrontDoor<S> {
 
     /// Runs `f` with the audit sink (for operators: heads, exports, tests).
     pub fn with_audit_sink<T>(&self, f: impl FnOnce(&mut S) -> T) -> T {
-        f(&mut self.audit.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&mut self.sink())
     }
 }
