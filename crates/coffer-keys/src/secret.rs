@@ -157,7 +157,9 @@ impl Eq for Password {}
 /// `zeroize::optimization_barrier`, an empty `asm!` block that takes the
 /// slice's address. The compiler must assume the assembly reads every byte
 /// of the slice, so it cannot drop the zeroing stores as dead before the
-/// free. Same library, same guarantee, without the per-byte volatile loop.
+/// free. Same library, same guarantee, without the per-byte volatile loop
+/// (and on targets without stable `asm!`, zeroize's slice impls fall back
+/// to volatile stores, so the wipe is never weaker than before).
 pub(crate) fn wipe(mut bytes: Vec<u8>) {
     wipe_in_place(&mut bytes);
 }
