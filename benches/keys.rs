@@ -321,8 +321,9 @@ criterion_group! {
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
-    // `cargo test --benches` and `--list` only check that the benches run.
-    if !std::env::args().any(|a| a == "--test" || a == "--list") {
+    // Only `cargo bench` passes `--bench`; `cargo test --benches` and
+    // `--list` just check that the benches run.
+    if std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--list") {
         interleaved_ratios();
     }
 }
