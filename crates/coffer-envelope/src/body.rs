@@ -57,15 +57,21 @@ pub fn seal_body(cipher: &ChunkCipher, chunk_log2: u8, plaintext: &[u8]) -> Resu
 pub fn open_body(cipher: &ChunkCipher, chunk_log2: u8, body: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let layout = BodyLayout::from_body_len(chunk_log2, body.len() as u64)?;
     let pt_len = usize::try_from(layout.plaintext_len()).map_err(|_| Error::Crypto)?;
-    let mut out = Zeroizing::new(Vec::with_capacity(pt_len + CHUNK_TAG_LEN));
-    let chunk_len = (1usize << chunk_log2) + CHUNK_TAG_LEN;
-    for (index, chunk) in (0u64..).zip(body.chunks(chunk_len)) {
-        let start = out.len();
-        out.extend_from_slice(chunk);
-        cipher.open_chunk(index, layout.is_final(index), &mut out[start..])?;
-        let pt_end = out.len() - CHUNK_TAG_LEN;
-        out.truncate(pt_end);
+    // One copy of the whole body (as a raw AEAD user clones a ciphertext),
+    // then each chunk is opened from where it lies into its place in the
+    // plaintext, which trails the body by one tag per chunk before it.
+    // Copying and opening 64 KiB at a time instead was measurably slower on
+    // large bodies.
+    let mut out = Zeroizing::new(body.to_vec());
+    let chunk_size = 1usize << chunk_log2;
+    let chunk_len = chunk_size + CHUNK_TAG_LEN;
+    for index in 0..layout.chunk_count() {
+        let k = usize::try_from(index).map_err(|_| Error::Crypto)?;
+        let (pt_at, shift) = (k * chunk_size, k * CHUNK_TAG_LEN);
+        let end = (pt_at + shift + chunk_len).min(out.len());
+        cipher.open_chunk_shifted(index, layout.is_final(index), &mut out[pt_at..end], shift)?;
     }
+    out.truncate(pt_len);
     Ok(out)
 }
 

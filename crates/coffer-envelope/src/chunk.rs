@@ -109,6 +109,27 @@ impl ChunkCipher {
             .open_in_place(nonce, aad, chunk)
             .map_err(|_| Error::Crypto)
     }
+
+    /// Decrypts chunk `index`, held in `buf[shift..]` as `ciphertext ‖ tag`,
+    /// writing the plaintext to the start of `buf`, which it returns: a body
+    /// copied whole is opened chunk by chunk with its plaintext packed
+    /// together, without a second copy. Any failure is [`Error::Crypto`].
+    pub(crate) fn open_chunk_shifted<'b>(
+        &self,
+        index: u64,
+        is_final: bool,
+        buf: &'b mut [u8],
+        shift: usize,
+    ) -> Result<&'b mut [u8]> {
+        if index >= MAX_CHUNKS || buf.len().saturating_sub(shift) < CHUNK_TAG_LEN {
+            return Err(Error::Crypto);
+        }
+        let nonce = aead::Nonce::assume_unique_for_key(chunk_nonce(&self.nonce_base, index));
+        let aad = aead::Aad::from(chunk_aad(index, is_final));
+        self.key
+            .open_within(nonce, aad, buf, shift..)
+            .map_err(|_| Error::Crypto)
+    }
 }
 
 /// Where each chunk of a body lies, for a known plaintext or body length.

@@ -18,7 +18,7 @@ pub(crate) use unlock::{unlock, Unlocked};
 
 use crate::keyring::Keyring;
 use crate::project::ProjectKey;
-use crate::secret::Password;
+use crate::secret::{wipe, Password};
 use crate::wrap::{IterationBounds, KeyWrapper};
 use crate::Error;
 
@@ -174,13 +174,22 @@ impl Opened {
     }
 
     /// Takes the plaintext, still zeroizing.
-    pub fn into_plaintext(self) -> Zeroizing<Vec<u8>> {
-        self.plaintext
+    pub fn into_plaintext(mut self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(core::mem::take(&mut *self.plaintext))
     }
 
     /// The message's public facts.
     pub fn info(&self) -> &MessageInfo {
         &self.info
+    }
+}
+
+impl Drop for Opened {
+    /// Wipes the plaintext with whole-slice stores rather than through
+    /// `Zeroizing<Vec<u8>>`, whose wipe writes one volatile byte at a time
+    /// (about as slow as decrypting); see [`wipe`].
+    fn drop(&mut self) {
+        wipe(core::mem::take(&mut *self.plaintext));
     }
 }
 
