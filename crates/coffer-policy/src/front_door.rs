@@ -142,7 +142,7 @@ pub struct Receipt {
 pub struct FrontDoor<S: AuditSink> {
     config: FrontDoorConfig,
     authorizer: RwLock<Authorizer>,
-    projects: RwLock<HashMap<(TenantId, ProjectId), ProjectRecord>>,
+    projects: RwLock<Projects>,
     sessions: SessionService,
     audit: Mutex<S>,
     cache: UnlockCache,
@@ -247,6 +247,48 @@ fn committed_size(view: &HeaderView<'_>) -> Option<u64> {
         .ok()?
         .parse()
         .ok()
+}
+
+/// What the front door decides on from a document's header, read once
+/// before the decision (pure parsing; the open that follows authenticates
+/// it all).
+#[derive(Debug)]
+struct HeaderFacts {
+    suite: Suite,
+    version: Option<u32>,
+    context: Context,
+    size: Option<u64>,
+}
+
+impl HeaderFacts {
+    fn of(view: &HeaderView<'_>) -> Self {
+        HeaderFacts {
+            suite: view.suite(),
+            version: project_key_version(view),
+            context: policy_context(view),
+            size: committed_size(view),
+        }
+    }
+}
+
+type Projects = HashMap<(TenantId, ProjectId), ProjectRecord>;
+
+fn unknown_project(slot: &(TenantId, ProjectId)) -> FrontDoorError {
+    FrontDoorError::UnknownProject(slot.1.to_string())
+}
+
+fn record_in<'p>(
+    projects: &'p Projects,
+    slot: &(TenantId, ProjectId),
+) -> Result<&'p ProjectRecord, FrontDoorError> {
+    projects.get(slot).ok_or_else(|| unknown_project(slot))
+}
+
+fn record_mut<'p>(
+    projects: &'p mut Projects,
+    slot: &(TenantId, ProjectId),
+) -> Result<&'p mut ProjectRecord, FrontDoorError> {
+    projects.get_mut(slot).ok_or_else(|| unknown_project(slot))
 }
 
 /// The project key version wrapping a document, from its header.
@@ -401,6 +443,23 @@ impl<S: AuditSink> FrontDoor<S> {
         )?)
     }
 
+    /// How a document of this project is opened: with `key`, the reader
+    /// limits, and the isolation context required.
+    fn document_options<'k>(
+        &self,
+        key: &'k ProjectKey,
+        tenant: &TenantId,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> OpenOptions<'k> {
+        OpenOptions::new()
+            .project_key(key)
+            .limits(self.config.limits.clone())
+            .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
+            .require_context(PROJECT_CONTEXT, project.as_str().as_bytes())
+            .require_context(DOCUMENT_CONTEXT, document.as_str().as_bytes())
+    }
+
     /// Runs `f` on a project's record.
     fn with_project<T>(
         &self,
@@ -409,10 +468,7 @@ impl<S: AuditSink> FrontDoor<S> {
         f: impl FnOnce(&ProjectRecord) -> Result<T, FrontDoorError>,
     ) -> Result<T, FrontDoorError> {
         let projects = self.projects.read().unwrap_or_else(PoisonError::into_inner);
-        let record = projects
-            .get(&(tenant.clone(), project.clone()))
-            .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
-        f(record)
+        f(record_in(&projects, &(tenant.clone(), project.clone()))?)
     }
 
     fn unlock(
@@ -422,6 +478,9 @@ impl<S: AuditSink> FrontDoor<S> {
         version: u32,
         password: &Password,
     ) -> Result<Arc<ProjectKey>, FrontDoorError> {
+        // The read lock is held through PBKDF2 on purpose: a password change
+        // takes the write lock to rewrap and forget cached keys, so no
+        // unlock with the old password can finish, and be cached, after it.
         self.with_project(tenant, project, |record| {
             self.cache.unlock(tenant, project, record, version, password)
         })
@@ -625,36 +684,31 @@ impl<S: AuditSink> FrontDoor<S> {
         let Opening { operation, session } = opening;
         let (project, document) = document_of(target, operation)?;
         let tenant = target.tenant();
-        let header = read_header(&mut envelope, &self.config.limits).map_err(keys::Error::from);
-        let view = header
-            .as_ref()
-            .ok()
-            .and_then(|h| HeaderView::parse(h, &self.config.limits).ok());
+        let header = read_header(&mut envelope, &self.config.limits)
+            .and_then(|bytes| {
+                let facts = HeaderFacts::of(&HeaderView::parse(&bytes, &self.config.limits)?);
+                Ok((bytes, facts))
+            })
+            .map_err(keys::Error::from);
+        let facts = header.as_ref().ok().map(|(_, facts)| facts);
         let attributes = Attributes {
-            context: view.as_ref().map(policy_context).unwrap_or_default(),
-            envelope_suite: view.as_ref().and_then(|v| envelope_suite(v.suite())),
+            context: facts.map(|f| f.context.clone()).unwrap_or_default(),
+            envelope_suite: facts.and_then(|f| envelope_suite(f.suite)),
             session,
             // Read before the header is authenticated, like the suite and
             // context: all three are committed, so a forged value fails the
             // open that follows an allowed decision.
-            message_size: view.as_ref().and_then(committed_size),
+            message_size: facts.and_then(|f| f.size),
         };
         self.guard(actor, operation, target, &attributes, |decision| {
             // The password first: an allowed redeem spends its session even
             // when the envelope turns out to be unreadable.
             let password = password(decision)?;
-            let header = header?;
-            let view = HeaderView::parse(&header, &self.config.limits).map_err(keys::Error::from)?;
-            let suite = view.suite();
-            let version = project_key_version(&view)
-                .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
+            let (header, HeaderFacts { suite, version, .. }) = header?;
+            let version =
+                version.ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
             let key = self.unlock(tenant, project, version, &password)?;
-            let options = OpenOptions::new()
-                .project_key(&key)
-                .limits(self.config.limits.clone())
-                .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
-                .require_context(PROJECT_CONTEXT, project.as_str().as_bytes())
-                .require_context(DOCUMENT_CONTEXT, document.as_str().as_bytes());
+            let options = self.document_options(&key, tenant, project, document);
             let mut opener = Opener::new(Cursor::new(&header[..]).chain(envelope), &options)?;
             let plaintext_len = std::io::copy(&mut opener, &mut out)
                 .map_err(|e| keys::Error::from(keys::envelope::Error::from_io(e)))?;
@@ -693,9 +747,7 @@ impl<S: AuditSink> FrontDoor<S> {
         self.guard(actor, Operation::ChangePassword, target, &attributes, |_| {
             let slot = (tenant.clone(), project.clone());
             let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
-            let record = projects
-                .get_mut(&slot)
-                .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
+            let record = record_mut(&mut projects, &slot)?;
             let options = OpenOptions::new()
                 .password(old)
                 .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
@@ -757,9 +809,7 @@ impl<S: AuditSink> FrontDoor<S> {
                     let sealed = self.seal_project(&next, tenant, project, password)?;
                     let slot = (tenant.clone(), project.clone());
                     let mut projects = self.projects.write().unwrap_or_else(PoisonError::into_inner);
-                    let record = projects
-                        .get_mut(&slot)
-                        .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))?;
+                    let record = record_mut(&mut projects, &slot)?;
                     if record.generation != generation {
                         continue;
                     }
@@ -780,10 +830,7 @@ impl<S: AuditSink> FrontDoor<S> {
                 }
             },
         )
-        .map(|(version, staged)| {
-            staged.keep();
-            version
-        })
+        .map(kept)
     }
 
     /// Moves a document envelope to the project's current key version,
@@ -810,12 +857,7 @@ impl<S: AuditSink> FrontDoor<S> {
                     .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
                 let old = self.unlock(tenant, project, version, password)?;
                 let new = self.unlock(tenant, project, self.current_version(tenant, project)?, password)?;
-                let options = OpenOptions::new()
-                    .project_key(&old)
-                    .limits(self.config.limits.clone())
-                    .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
-                    .require_context(PROJECT_CONTEXT, project.as_str().as_bytes())
-                    .require_context(DOCUMENT_CONTEXT, document.as_str().as_bytes());
+                let options = self.document_options(&old, tenant, project, document);
                 let change = Rewrap::new()
                     .remove_key(old.id())
                     .add_recipient(Recipient::project_key(&new));
