@@ -5,7 +5,7 @@ use ring::aead;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{Error, Result};
-use crate::limits::{MAX_CHUNK_LOG2, MIN_CHUNK_LOG2};
+use crate::limits::check_chunk_log2;
 use crate::suite::Suite;
 
 /// Length of each chunk's authentication tag.
@@ -156,9 +156,7 @@ impl BodyLayout {
     /// The layout of a `plaintext_len`-byte plaintext; fails with
     /// [`Error::MessageTooLong`] past 2^32 chunks.
     pub fn for_plaintext(chunk_log2: u8, plaintext_len: u64) -> Result<Self> {
-        if !(MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&chunk_log2) {
-            return Err(Error::ChunkLog2OutOfRange(chunk_log2));
-        }
+        check_chunk_log2(chunk_log2)?;
         let layout = BodyLayout {
             chunk_log2,
             plaintext_len,
@@ -173,9 +171,7 @@ impl BodyLayout {
     /// plaintext produces (a last chunk shorter than a tag, or a missing
     /// final chunk) is [`Error::Crypto`], like any other damaged body.
     pub fn from_body_len(chunk_log2: u8, body_len: u64) -> Result<Self> {
-        if !(MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&chunk_log2) {
-            return Err(Error::ChunkLog2OutOfRange(chunk_log2));
-        }
+        check_chunk_log2(chunk_log2)?;
         let full = (1u64 << chunk_log2) + CHUNK_TAG_LEN as u64;
         let rem = body_len % full;
         if rem < CHUNK_TAG_LEN as u64 {
