@@ -81,13 +81,21 @@ impl ChunkCipher {
         })
     }
 
+    /// The nonce and associated data of chunk `index`, for sealing and
+    /// opening alike.
+    fn nonce_and_aad(&self, index: u64, is_final: bool) -> (aead::Nonce, aead::Aad<[u8; 9]>) {
+        (
+            aead::Nonce::assume_unique_for_key(chunk_nonce(&self.nonce_base, index)),
+            aead::Aad::from(chunk_aad(index, is_final)),
+        )
+    }
+
     /// Encrypts chunk `index` in place and returns its tag.
     pub fn seal_chunk(&self, index: u64, is_final: bool, chunk: &mut [u8]) -> Result<[u8; CHUNK_TAG_LEN]> {
         if index >= MAX_CHUNKS {
             return Err(Error::MessageTooLong);
         }
-        let nonce = aead::Nonce::assume_unique_for_key(chunk_nonce(&self.nonce_base, index));
-        let aad = aead::Aad::from(chunk_aad(index, is_final));
+        let (nonce, aad) = self.nonce_and_aad(index, is_final);
         let tag = self
             .key
             .seal_in_place_separate_tag(nonce, aad, chunk)
@@ -100,14 +108,7 @@ impl ChunkCipher {
     /// Decrypts chunk `index` (`ciphertext ‖ tag`) in place and returns the
     /// plaintext part. Any failure is [`Error::Crypto`].
     pub fn open_chunk<'b>(&self, index: u64, is_final: bool, chunk: &'b mut [u8]) -> Result<&'b mut [u8]> {
-        if index >= MAX_CHUNKS || chunk.len() < CHUNK_TAG_LEN {
-            return Err(Error::Crypto);
-        }
-        let nonce = aead::Nonce::assume_unique_for_key(chunk_nonce(&self.nonce_base, index));
-        let aad = aead::Aad::from(chunk_aad(index, is_final));
-        self.key
-            .open_in_place(nonce, aad, chunk)
-            .map_err(|_| Error::Crypto)
+        self.open_chunk_shifted(index, is_final, chunk, 0)
     }
 
     /// Decrypts chunk `index`, held in `buf[shift..]` as `ciphertext ‖ tag`,
@@ -124,8 +125,7 @@ impl ChunkCipher {
         if index >= MAX_CHUNKS || buf.len().saturating_sub(shift) < CHUNK_TAG_LEN {
             return Err(Error::Crypto);
         }
-        let nonce = aead::Nonce::assume_unique_for_key(chunk_nonce(&self.nonce_base, index));
-        let aad = aead::Aad::from(chunk_aad(index, is_final));
+        let (nonce, aad) = self.nonce_and_aad(index, is_final);
         self.key
             .open_within(nonce, aad, buf, shift..)
             .map_err(|_| Error::Crypto)

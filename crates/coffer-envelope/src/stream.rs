@@ -184,10 +184,8 @@ impl<R: Read> BodyOpener<R> {
         }
         let got = core::mem::take(&mut self.filled);
         let is_final = got < full;
-        if is_final && got < CHUNK_TAG_LEN {
-            // Covers a missing final chunk (got == 0) too.
-            return Err(Error::Crypto);
-        }
+        // A final chunk shorter than a tag, or none at all (the input ended
+        // after a full chunk), is refused by `open_chunk` as `Crypto`.
         let pt_len = self
             .cipher
             .open_chunk(self.index, is_final, &mut self.buf[..got])?
