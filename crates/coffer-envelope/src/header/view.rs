@@ -18,7 +18,7 @@ use crate::wrapped_key::{WrappedKey, WrappedKeys};
 #[derive(Debug, Clone)]
 pub struct HeaderView<'a> {
     bytes: &'a [u8],
-    pub(crate) fixed: Fixed,
+    fixed: Fixed,
     context: Range<usize>,
     keys: Range<usize>,
 }
