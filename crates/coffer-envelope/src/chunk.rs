@@ -5,7 +5,7 @@ use ring::aead;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{Error, Result};
-use crate::limits::{MAX_CHUNK_LOG2, MIN_CHUNK_LOG2};
+use crate::limits::check_chunk_log2;
 use crate::suite::Suite;
 
 /// Length of each chunk's authentication tag.
@@ -81,13 +81,21 @@ impl ChunkCipher {
         })
     }
 
+    /// The nonce and associated data of chunk `index`, for sealing and
+    /// opening alike.
+    fn nonce_and_aad(&self, index: u64, is_final: bool) -> (aead::Nonce, aead::Aad<[u8; 9]>) {
+        (
+            aead::Nonce::assume_unique_for_key(chunk_nonce(&self.nonce_base, index)),
+            aead::Aad::from(chunk_aad(index, is_final)),
+        )
+    }
+
     /// Encrypts chunk `index` in place and returns its tag.
     pub fn seal_chunk(&self, index: u64, is_final: bool, chunk: &mut [u8]) -> Result<[u8; CHUNK_TAG_LEN]> {
         if index >= MAX_CHUNKS {
             return Err(Error::MessageTooLong);
         }
-        let nonce = aead::Nonce::assume_unique_for_key(chunk_nonce(&self.nonce_base, index));
-        let aad = aead::Aad::from(chunk_aad(index, is_final));
+        let (nonce, aad) = self.nonce_and_aad(index, is_final);
         let tag = self
             .key
             .seal_in_place_separate_tag(nonce, aad, chunk)
@@ -100,14 +108,7 @@ impl ChunkCipher {
     /// Decrypts chunk `index` (`ciphertext ‖ tag`) in place and returns the
     /// plaintext part. Any failure is [`Error::Crypto`].
     pub fn open_chunk<'b>(&self, index: u64, is_final: bool, chunk: &'b mut [u8]) -> Result<&'b mut [u8]> {
-        if index >= MAX_CHUNKS || chunk.len() < CHUNK_TAG_LEN {
-            return Err(Error::Crypto);
-        }
-        let nonce = aead::Nonce::assume_unique_for_key(chunk_nonce(&self.nonce_base, index));
-        let aad = aead::Aad::from(chunk_aad(index, is_final));
-        self.key
-            .open_in_place(nonce, aad, chunk)
-            .map_err(|_| Error::Crypto)
+        self.open_chunk_shifted(index, is_final, chunk, 0)
     }
 
     /// Decrypts chunk `index`, held in `buf[shift..]` as `ciphertext ‖ tag`,
@@ -124,8 +125,7 @@ impl ChunkCipher {
         if index >= MAX_CHUNKS || buf.len().saturating_sub(shift) < CHUNK_TAG_LEN {
             return Err(Error::Crypto);
         }
-        let nonce = aead::Nonce::assume_unique_for_key(chunk_nonce(&self.nonce_base, index));
-        let aad = aead::Aad::from(chunk_aad(index, is_final));
+        let (nonce, aad) = self.nonce_and_aad(index, is_final);
         self.key
             .open_within(nonce, aad, buf, shift..)
             .map_err(|_| Error::Crypto)
@@ -156,9 +156,7 @@ impl BodyLayout {
     /// The layout of a `plaintext_len`-byte plaintext; fails with
     /// [`Error::MessageTooLong`] past 2^32 chunks.
     pub fn for_plaintext(chunk_log2: u8, plaintext_len: u64) -> Result<Self> {
-        if !(MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&chunk_log2) {
-            return Err(Error::ChunkLog2OutOfRange(chunk_log2));
-        }
+        check_chunk_log2(chunk_log2)?;
         let layout = BodyLayout {
             chunk_log2,
             plaintext_len,
@@ -173,9 +171,7 @@ impl BodyLayout {
     /// plaintext produces (a last chunk shorter than a tag, or a missing
     /// final chunk) is [`Error::Crypto`], like any other damaged body.
     pub fn from_body_len(chunk_log2: u8, body_len: u64) -> Result<Self> {
-        if !(MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&chunk_log2) {
-            return Err(Error::ChunkLog2OutOfRange(chunk_log2));
-        }
+        check_chunk_log2(chunk_log2)?;
         let full = (1u64 << chunk_log2) + CHUNK_TAG_LEN as u64;
         let rem = body_len % full;
         if rem < CHUNK_TAG_LEN as u64 {

@@ -9,7 +9,7 @@ pub use view::HeaderView;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::limits::{MAX_CHUNK_LOG2, MIN_CHUNK_LOG2};
+use crate::limits::check_chunk_log2;
 use crate::suite::{Flags, Suite};
 use crate::wrapped_key::WrappedKey;
 
@@ -96,9 +96,7 @@ impl Core {
 
     #[allow(clippy::cast_possible_truncation)] // `Context` keeps its length within u16
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
-        if !(MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&self.chunk_log2) {
-            return Err(Error::ChunkLog2OutOfRange(self.chunk_log2));
-        }
+        check_chunk_log2(self.chunk_log2)?;
         out.extend_from_slice(&MAGIC);
         out.push(VERSION);
         out.push(self.flags.bits());

@@ -1,5 +1,6 @@
 //! Reader limits: the bounds a reader applies before it allocates.
 
+use crate::error::{Error, Result};
 use crate::suite::Suite;
 
 /// The smallest chunk size exponent the format allows (1 KiB chunks).
@@ -8,6 +9,16 @@ pub const MIN_CHUNK_LOG2: u8 = 10;
 pub const MAX_CHUNK_LOG2: u8 = 24;
 /// The chunk size exponent writers use unless told otherwise (64 KiB).
 pub const DEFAULT_CHUNK_LOG2: u8 = 16;
+
+/// Checks a chunk size exponent against the range the format allows (a
+/// reader's own, tighter bound is [`ReaderLimits::max_chunk_log2`]).
+pub(crate) fn check_chunk_log2(chunk_log2: u8) -> Result<()> {
+    if (MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&chunk_log2) {
+        Ok(())
+    } else {
+        Err(Error::ChunkLog2OutOfRange(chunk_log2))
+    }
+}
 
 /// Bounds a reader enforces on untrusted headers, each checked before the
 /// bytes it governs are read or allocated.

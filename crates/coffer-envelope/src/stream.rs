@@ -6,14 +6,7 @@ use zeroize::Zeroizing;
 
 use crate::chunk::{ChunkCipher, CHUNK_TAG_LEN, MAX_CHUNKS};
 use crate::error::{Error, Result};
-use crate::limits::{MAX_CHUNK_LOG2, MIN_CHUNK_LOG2};
-
-fn check_chunk_log2(chunk_log2: u8) -> Result<usize> {
-    if !(MIN_CHUNK_LOG2..=MAX_CHUNK_LOG2).contains(&chunk_log2) {
-        return Err(Error::ChunkLog2OutOfRange(chunk_log2));
-    }
-    Ok(1usize << chunk_log2)
-}
+use crate::limits::check_chunk_log2;
 
 /// Seals a body as it is written, holding at most one chunk in memory.
 ///
@@ -52,7 +45,8 @@ pub struct BodySealer<W: Write> {
 impl<W: Write> BodySealer<W> {
     /// A sealer writing chunks of `2^chunk_log2` plaintext bytes to `inner`.
     pub fn new(inner: W, cipher: ChunkCipher, chunk_log2: u8) -> Result<Self> {
-        let chunk_size = check_chunk_log2(chunk_log2)?;
+        check_chunk_log2(chunk_log2)?;
+        let chunk_size = 1usize << chunk_log2;
         Ok(BodySealer {
             inner,
             cipher,
@@ -152,7 +146,8 @@ enum State {
 impl<R: Read> BodyOpener<R> {
     /// An opener reading a body of `2^chunk_log2`-byte chunks from `inner`.
     pub fn new(inner: R, cipher: ChunkCipher, chunk_log2: u8) -> Result<Self> {
-        let chunk_size = check_chunk_log2(chunk_log2)?;
+        check_chunk_log2(chunk_log2)?;
+        let chunk_size = 1usize << chunk_log2;
         Ok(BodyOpener {
             inner,
             cipher,
@@ -189,10 +184,8 @@ impl<R: Read> BodyOpener<R> {
         }
         let got = core::mem::take(&mut self.filled);
         let is_final = got < full;
-        if is_final && got < CHUNK_TAG_LEN {
-            // Covers a missing final chunk (got == 0) too.
-            return Err(Error::Crypto);
-        }
+        // A final chunk shorter than a tag, or none at all (the input ended
+        // after a full chunk), is refused by `open_chunk` as `Crypto`.
         let pt_len = self
             .cipher
             .open_chunk(self.index, is_final, &mut self.buf[..got])?

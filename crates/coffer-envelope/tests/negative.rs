@@ -6,8 +6,9 @@
 //! format specification's worked example, and bodies sealed under a fixed
 //! content key). `kit_files_match_generator` fails when the files on disk
 //! differ from what this file generates; the ignored `regenerate_kit`
-//! rewrites them when `COFFER_REGENERATE_KIT=1` is set. `every_case_fails_with_its_expected_error` reads only the
-//! files, so the kit also serves other implementations of the format.
+//! rewrites them when `COFFER_REGENERATE_KIT=1` is set.
+//! `every_case_fails_with_its_expected_error` reads only the files, so the
+//! kit also serves other implementations of the format.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -6,7 +6,7 @@ use crate::context::{Context, ContextEntries};
 use crate::cursor::Cursor;
 use crate::error::{Error, Field, Result};
 use crate::header::{Commitment, Core, Header, HeaderTag, MessageId, COMMITMENT_LEN, TAG_LEN};
-use crate::limits::ReaderLimits;
+use crate::limits::{check_chunk_log2, ReaderLimits};
 use crate::suite::{Flags, Suite};
 use crate::wrapped_key::{WrappedKey, WrappedKeys};
 
@@ -18,7 +18,7 @@ use crate::wrapped_key::{WrappedKey, WrappedKeys};
 #[derive(Debug, Clone)]
 pub struct HeaderView<'a> {
     bytes: &'a [u8],
-    pub(crate) fixed: Fixed,
+    fixed: Fixed,
     context: Range<usize>,
     keys: Range<usize>,
 }
@@ -52,9 +52,7 @@ impl Fixed {
             return Err(Error::SuiteNotAllowed(suite));
         }
         let chunk_log2 = c.u8(Field::ChunkLog2)?;
-        if !(crate::MIN_CHUNK_LOG2..=crate::MAX_CHUNK_LOG2).contains(&chunk_log2) {
-            return Err(Error::ChunkLog2OutOfRange(chunk_log2));
-        }
+        check_chunk_log2(chunk_log2)?;
         check_limit(Field::ChunkLog2, chunk_log2.into(), limits.max_chunk_log2.into())?;
         let reserved = c.u8(Field::Reserved)?;
         if reserved != 0 {
