@@ -2,7 +2,7 @@
 //! native clients, tests and benchmarks.
 
 use ring::aead::Aad;
-use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, ECDH_P256};
+use ring::agreement::{EphemeralPrivateKey, ECDH_P256};
 use ring::rand::SystemRandom;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::rand_core::OsRng;
@@ -11,7 +11,7 @@ use spki::SubjectPublicKeyInfoRef;
 use zeroize::Zeroizing;
 
 use crate::codec;
-use crate::ecdh;
+use crate::ecdh::{self, AgreeError};
 use crate::offer::Offer;
 use crate::redeem::ClientMessage;
 
@@ -37,8 +37,7 @@ pub enum ClientError {
 /// # Errors
 /// [`ClientError`].
 pub fn encrypt(offer: &Offer, secret: &[u8]) -> Result<ClientMessage, ClientError> {
-    let spki =
-        codec::decode_lenient(&offer.spki, offer.spki.len()).map_err(|_| ClientError::MalformedOffer)?;
+    let spki = offer.spki_der().ok_or(ClientError::MalformedOffer)?;
     let ciphertext = match offer.suite.rsa_bits() {
         Some(_) => encrypt_rsa(offer, &spki, secret)?,
         None => encrypt_ecdh(offer, &spki, secret)?,
@@ -75,14 +74,11 @@ fn encrypt_ecdh(offer: &Offer, spki: &[u8], secret: &[u8]) -> Result<Vec<u8>, Cl
     let client_point = private
         .compute_public_key()
         .map_err(|_| ClientError::Encryption)?;
-    let okm = agreement::agree_ephemeral(
-        private,
-        &UnparsedPublicKey::new(&ECDH_P256, server_point),
-        |shared| ecdh::derive(shared, &offer.key_id, info),
-    )
-    .map_err(|_| ClientError::MalformedOffer)?
-    .map_err(|_| ClientError::Encryption)?;
-    let (key, nonce) = ecdh::aead_parts(&okm).map_err(|_| ClientError::Encryption)?;
+    let (key, nonce) =
+        ecdh::agree(private, server_point, &offer.key_id, info).map_err(|error| match error {
+            AgreeError::Peer => ClientError::MalformedOffer,
+            AgreeError::Derive => ClientError::Encryption,
+        })?;
     let mut sealed = Zeroizing::new(secret.to_vec());
     key.seal_in_place_append_tag(nonce, Aad::empty(), &mut *sealed)
         .map_err(|_| ClientError::Encryption)?;

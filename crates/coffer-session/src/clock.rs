@@ -1,7 +1,7 @@
 //! Time, injectable so expiry can be tested without sleeping.
 
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 /// A source of wall-clock time (offers carry absolute expiry times that a
@@ -49,19 +49,23 @@ impl ManualClock {
     /// # Panics
     /// If the result is not representable as a `SystemTime`.
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *now += by;
+        *self.lock() += by;
     }
 
     /// Sets the clock to `to` (backwards too).
     pub fn set(&self, to: SystemTime) {
-        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = to;
+        *self.lock() = to;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SystemTime> {
+        // A SystemTime cannot be left half-written by a panic.
+        self.now.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self.lock()
     }
 }
 

@@ -74,7 +74,7 @@ pub(crate) fn public_forms(point: &[u8]) -> Result<(Vec<u8>, Jwk), spki::der::Er
 }
 
 /// The key and nonce both sides derive.
-pub(crate) fn derive(
+fn derive(
     shared: &[u8],
     key_id: &KeyId,
     info: &str,
@@ -88,10 +88,38 @@ pub(crate) fn derive(
 }
 
 /// The AES-256-GCM key and nonce from derived bytes.
-pub(crate) fn aead_parts(okm: &[u8; OKM_LEN]) -> Result<(LessSafeKey, Nonce), ring::error::Unspecified> {
+fn aead_parts(okm: &[u8; OKM_LEN]) -> Result<(LessSafeKey, Nonce), ring::error::Unspecified> {
     let (key, nonce) = okm.split_at(32);
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key)?);
     Ok((key, Nonce::try_assume_unique_for_key(nonce)?))
+}
+
+/// Why [`agree`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AgreeError {
+    /// The peer's point is not on the curve.
+    Peer,
+    /// Key derivation failed.
+    Derive,
+}
+
+/// The AES-256-GCM key and nonce that `private` and the peer's uncompressed
+/// point agree on for `key_id` and `info`: the one derivation both the
+/// server and the client run.
+pub(crate) fn agree(
+    private: EphemeralPrivateKey,
+    peer_point: &[u8],
+    key_id: &KeyId,
+    info: &str,
+) -> Result<(LessSafeKey, Nonce), AgreeError> {
+    let okm = agreement::agree_ephemeral(
+        private,
+        &UnparsedPublicKey::new(&ECDH_P256, peer_point),
+        |shared| derive(shared, key_id, info),
+    )
+    .map_err(|_| AgreeError::Peer)?
+    .map_err(|_| AgreeError::Derive)?;
+    aead_parts(&okm).map_err(|_| AgreeError::Derive)
 }
 
 /// Opens a client message (see the module docs) with the server's
@@ -110,14 +138,7 @@ pub fn open(
         return Err(DecryptError);
     }
     let (client_public, sealed) = message.split_at(PUBLIC_KEY_LEN);
-    let okm = agreement::agree_ephemeral(
-        private,
-        &UnparsedPublicKey::new(&ECDH_P256, client_public),
-        |shared| derive(shared, key_id, info),
-    )
-    .map_err(|_| DecryptError)?
-    .map_err(|_| DecryptError)?;
-    let (key, nonce) = aead_parts(&okm).map_err(|_| DecryptError)?;
+    let (key, nonce) = agree(private, client_public, key_id, info).map_err(|_| DecryptError)?;
     let mut buffer = Zeroizing::new(sealed.to_vec());
     let plaintext_len = key
         .open_in_place(nonce, Aad::empty(), buffer.as_mut_slice())

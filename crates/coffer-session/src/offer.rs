@@ -73,7 +73,7 @@ impl Offer {
     ///
     /// Returns `None` when the SPKI text is not base64.
     pub fn signed_bytes(&self) -> Option<Vec<u8>> {
-        let spki = crate::codec::decode_lenient(&self.spki, self.spki.len()).ok()?;
+        let spki = self.spki_der()?;
         let mut out = Vec::with_capacity(256 + spki.len() + self.spki.len() * 2);
         out.extend_from_slice(SIGNED_DOMAIN);
         out.push(self.version);
@@ -98,6 +98,12 @@ impl Offer {
         }
         out.extend_from_slice(&(self.max_secret_len as u64).to_be_bytes());
         Some(out)
+    }
+
+    /// The SPKI DER bytes, or `None` when the text is not base64 (either
+    /// alphabet, padding optional).
+    pub(crate) fn spki_der(&self) -> Option<Vec<u8>> {
+        crate::codec::decode_lenient(&self.spki, self.spki.len()).ok()
     }
 }
 

@@ -45,7 +45,7 @@ pub(crate) enum EphemeralKey {
 /// Only this crate can make or open one; a [`crate::SessionStore`] holds
 /// them and hands them back.
 pub struct PendingSession {
-    pub(crate) key: EphemeralKey,
+    key: EphemeralKey,
     meta: SessionMeta,
 }
 

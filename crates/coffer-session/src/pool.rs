@@ -1,6 +1,6 @@
 //! RSA keys generated ahead of time in background threads.
 //!
-//! RSA-2048 generation takes ~0.2 s (with a long tail), far too slow to do
+//! RSA-2048 generation takes about 0.3 s (with a long tail), far too slow to do
 //! while a browser waits, so worker threads keep a queue of fresh keys per
 //! modulus size topped up to a configured depth. Taking a key is a queue pop.
 

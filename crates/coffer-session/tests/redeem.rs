@@ -11,8 +11,8 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use coffer_session::{
-    client, ClientMessage, Expected, InstanceTag, IssueError, IssueRequest, KeyId, OfferSigner, RejectReason,
-    SessionConfig, SessionService, SignatureError, StoreError, StoreLimits, Suite,
+    client, ClientMessage, Clock, Expected, InstanceTag, IssueError, IssueRequest, KeyId, OfferSigner,
+    RejectReason, SessionConfig, SessionService, SignatureError, StoreError, StoreLimits, Suite,
 };
 use fixtures::{expected, manual_clock, request, service_with, service_with_limits, BINDING, PURPOSE};
 
@@ -217,8 +217,6 @@ fn offers_state_their_expiry() {
     assert_eq!(offer.expires_at, now + 300);
 }
 
-use coffer_session::Clock;
-
 #[test]
 fn capacity_is_enforced_and_freed_by_redeem_and_expiry() {
     let clock = manual_clock();
@@ -257,13 +255,11 @@ fn quota_is_per_issuer_and_checked_before_taking_a_pooled_key() {
         ..StoreLimits::default()
     };
     let generator = Arc::new(fixtures::CachedKeys::default());
-    let mut config = SessionConfig {
+    let config = SessionConfig {
         store: limits,
         ..SessionConfig::default()
     };
-    config.pool.workers = 0;
-    let service = SessionService::builder(config)
-        .clock(clock)
+    let service = fixtures::builder(config, clock)
         .key_generator(generator.clone())
         .build()
         .unwrap();
@@ -395,21 +391,18 @@ fn key_ids_are_checked_before_the_store() {
         .starts_with(&InstanceTag::from_number(7).unwrap().prefix()));
     let message = client::encrypt(&offer, b"pw").unwrap();
 
-    let mut other_instance = *offer.key_id.as_bytes();
-    other_instance[2] = 8;
-    let misrouted = ClientMessage {
-        key_id: KeyId::from_bytes(other_instance).to_string(),
-        ..message.clone()
+    // The message under the offer's key id with byte `index` xored by `flip`.
+    let renamed = |index: usize, flip: u8| {
+        let mut key_id = *offer.key_id.as_bytes();
+        key_id[index] ^= flip;
+        ClientMessage {
+            key_id: KeyId::from_bytes(key_id).to_string(),
+            ..message.clone()
+        }
     };
-    assert_eq!(reason(&service, &misrouted), RejectReason::WrongInstance);
-
-    let mut unknown = *offer.key_id.as_bytes();
-    unknown[15] ^= 1;
-    let unknown = ClientMessage {
-        key_id: KeyId::from_bytes(unknown).to_string(),
-        ..message.clone()
-    };
-    assert_eq!(reason(&service, &unknown), RejectReason::UnknownKey);
+    // Instance tag 7 becomes 8.
+    assert_eq!(reason(&service, &renamed(2, 7 ^ 8)), RejectReason::WrongInstance);
+    assert_eq!(reason(&service, &renamed(15, 1)), RejectReason::UnknownKey);
 
     let malformed = ClientMessage {
         key_id: format!("{}=", offer.key_id),
@@ -494,11 +487,7 @@ fn signed_offers_verify_and_tampering_is_caught() {
     let pkcs8 = OfferSigner::generate_pkcs8().unwrap();
     let signer = OfferSigner::from_pkcs8(&pkcs8).unwrap();
     let public = signer.public_key();
-    let mut config = SessionConfig::default();
-    config.pool.workers = 0;
-    let service = SessionService::builder(config)
-        .clock(manual_clock())
-        .key_generator(Arc::new(fixtures::CachedKeys::default()))
+    let service = fixtures::builder(SessionConfig::default(), manual_clock())
         .signer(signer)
         .build()
         .unwrap();

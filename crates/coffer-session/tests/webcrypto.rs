@@ -265,14 +265,11 @@ fn web_crypto_verifies_signed_offers() {
     let pinned = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.public_key());
     let other = OfferSigner::from_pkcs8(&OfferSigner::generate_pkcs8().unwrap()).unwrap();
     let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(other.public_key());
-    let mut config = SessionConfig {
+    let config = SessionConfig {
         allow_unlabeled_rsa: true,
         ..SessionConfig::default()
     };
-    config.pool.workers = 0;
-    let service = SessionService::builder(config)
-        .clock(manual_clock())
-        .key_generator(std::sync::Arc::new(fixtures::CachedKeys::default()))
+    let service = fixtures::builder(config, manual_clock())
         .signer(signer)
         .build()
         .unwrap();

@@ -1,7 +1,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 //! Shared test fixtures: a clock, the standard request, and services whose
 //! RSA keys are generated once per test binary and handed out as clones, so
-//! tests do not pay ~0.2 s of key generation per session. Every session
+//! tests do not pay ~0.3 s of key generation per session. Every session
 //! still has its own key id and the single-use logic is unchanged; only the
 //! "never the same key twice" promise of a real generator is waived.
 
@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use coffer_session::{
     Clock, Expected, IssueRequest, KeyGenError, ManualClock, OsRsaKeyGenerator, RsaBits, RsaKeyGenerator,
-    SessionConfig, SessionService, StoreLimits, StoreStats, Suite,
+    SessionConfig, SessionService, SessionServiceBuilder, StoreLimits, StoreStats, Suite,
 };
 use rsa::RsaPrivateKey;
 
@@ -51,14 +51,18 @@ pub(crate) fn manual_clock() -> Arc<ManualClock> {
     ))
 }
 
-/// A service with cached RSA keys generated inline (no pool threads).
-pub(crate) fn service_with(mut config: SessionConfig, clock: Arc<dyn Clock>) -> SessionService {
+/// A builder with `clock` and cached RSA keys generated inline (no pool
+/// threads), for tests that add a signer or their own generator.
+pub(crate) fn builder(mut config: SessionConfig, clock: Arc<dyn Clock>) -> SessionServiceBuilder {
     config.pool.workers = 0;
     SessionService::builder(config)
         .clock(clock)
         .key_generator(Arc::new(CachedKeys::default()))
-        .build()
-        .expect("service")
+}
+
+/// A service with cached RSA keys generated inline (no pool threads).
+pub(crate) fn service_with(config: SessionConfig, clock: Arc<dyn Clock>) -> SessionService {
+    builder(config, clock).build().expect("service")
 }
 
 /// Moves `clock` past every expiry and tombstone retention, sweeps, and
