@@ -143,7 +143,17 @@ pub fn rewrap_header(
     change: &Rewrap<'_>,
 ) -> Result<Vec<u8>, Error> {
     let view = HeaderView::parse(header, options.reader_limits())?;
-    let unlocked = unlock(&view, options)?;
+    rewrap_view(&view, options, change)
+}
+
+/// [`rewrap_header`] on an already parsed header, so [`rewrap`] parses the
+/// envelope's header once.
+fn rewrap_view(
+    view: &HeaderView<'_>,
+    options: &OpenOptions<'_>,
+    change: &Rewrap<'_>,
+) -> Result<Vec<u8>, Error> {
+    let unlocked = unlock(view, options)?;
     let old = view.to_header()?;
     let mut keys = Vec::with_capacity(old.keys.len() + change.add.len());
     let mut matched = vec![false; change.remove.len()];
@@ -199,7 +209,7 @@ pub fn rewrap_header(
 pub fn rewrap(sealed: &[u8], options: &OpenOptions<'_>, change: &Rewrap<'_>) -> Result<Vec<u8>, Error> {
     let view = HeaderView::parse_prefix(sealed, options.reader_limits())?;
     let body = &sealed[view.len()..];
-    let mut out = rewrap_header(view.as_bytes(), options, change)?;
+    let mut out = rewrap_view(&view, options, change)?;
     out.reserve_exact(body.len());
     out.extend_from_slice(body);
     Ok(out)

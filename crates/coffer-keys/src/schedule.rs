@@ -9,6 +9,7 @@
 //!       = HKDF-Expand(PRK, "coffer/v1 derive" ‖ 00 ‖ suite ‖ th, 108)
 //! ```
 
+use coffer_envelope::{ChunkCipher, ContentKey, Suite};
 use zeroize::Zeroizing;
 
 use crate::primitive::{ct_eq, hkdf_sha256, hmac_sha256, sha256};
@@ -99,6 +100,12 @@ impl MessageKeys {
     /// The body encryption key and nonce base.
     pub(crate) fn content_key_parts(&self) -> (&[u8; 32], &[u8; 12]) {
         (&self.content_key, &self.nonce_base)
+    }
+
+    /// The body cipher for `suite`.
+    pub(crate) fn chunk_cipher(&self, suite: Suite) -> Result<ChunkCipher, Error> {
+        let (key, nonce_base) = self.content_key_parts();
+        Ok(ChunkCipher::new(suite, &ContentKey::new(key, nonce_base))?)
     }
 }
 

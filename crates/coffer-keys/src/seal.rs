@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use coffer_envelope::{
-    seal_body_into, BodySealer, ChunkCipher, Commitment, ContentKey, Context, Core, Flags, Header, HeaderTag,
-    MessageId, Suite, DEFAULT_CHUNK_LOG2, RESERVED_PREFIX,
+    seal_body_into, BodySealer, ChunkCipher, Commitment, Context, Core, Flags, Header, HeaderTag, MessageId,
+    Suite, DEFAULT_CHUNK_LOG2, RESERVED_PREFIX,
 };
 
 use crate::recipient::{check_recipient_count, MessageBinding, Recipient, WrapSettings};
@@ -180,14 +180,6 @@ pub(crate) fn finish_header(header: Header, keys: &MessageKeys) -> Result<Vec<u8
     let tag = keys.header_tag(&bytes);
     bytes.extend_from_slice(&tag);
     Ok(bytes)
-}
-
-impl MessageKeys {
-    /// The body cipher for `suite`.
-    pub(crate) fn chunk_cipher(&self, suite: Suite) -> Result<ChunkCipher, Error> {
-        let (key, nonce_base) = self.content_key_parts();
-        Ok(ChunkCipher::new(suite, &ContentKey::new(key, nonce_base))?)
-    }
 }
 
 /// Seals `plaintext` for `recipients` into one envelope (header and body).

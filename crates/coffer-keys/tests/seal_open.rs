@@ -177,6 +177,24 @@ fn streaming_matches_one_shot_and_range_reads_any_slice() {
 }
 
 #[test]
+fn seal_into_appends_what_seal_returns_and_keeps_the_buffer_on_error() {
+    let ring = keyring();
+    let recipients = [Recipient::keyring(&ring, "docs").unwrap()];
+    let plaintext = pattern(3000);
+    // DEK, message id and wrap salt: the same random bytes give the same envelope.
+    let options = || SealOptions::new().chunk_log2(10).scripted_randomness(pattern(80));
+    let sealed = seal(&plaintext, &recipients, &options()).unwrap();
+    let mut buffer = b"kept".to_vec();
+    coffer_keys::seal_into(&plaintext, &recipients, &options(), &mut buffer).unwrap();
+    assert_eq!(&buffer[..4], b"kept");
+    assert_eq!(&buffer[4..], &sealed[..]);
+
+    let err = coffer_keys::seal_into(&plaintext, &[], &options(), &mut buffer);
+    assert!(matches!(err, Err(Error::RecipientCount(0))));
+    assert_eq!(&buffer[4..], &sealed[..]);
+}
+
+#[test]
 fn range_open_decrypts_only_the_chunks_it_needs() {
     let ring = keyring();
     let plaintext = pattern(4 * 1024);

@@ -83,7 +83,7 @@ impl fmt::Display for KeyId {
     }
 }
 
-pub(crate) fn valid_name(name: &str) -> bool {
+fn valid_name(name: &str) -> bool {
     (1..=MAX_KEY_NAME_LEN).contains(&name.len())
         && name
             .bytes()
