@@ -1,6 +1,8 @@
 //! Where audit records go.
 
-use super::chain::{AuditChain, AuditRecord, ChainHead};
+use ring::rand::SystemRandom;
+
+use super::chain::{AuditChain, AuditRecord, ChainHead, ChainId};
 use super::event::AuditEvent;
 use super::key::AuditKey;
 use super::AuditError;
@@ -29,11 +31,13 @@ pub trait AuditSink {
 
     /// Verifies every stored record under the sink's key, and against
     /// `checkpoint` (a head kept elsewhere) when given, returning the head
-    /// of what was verified. Fails at the first bad record.
+    /// of what was verified. Fails at the first bad record, with
+    /// [`super::VerifyFailure::WrongChain`] when the log or the checkpoint
+    /// belongs to another chain.
     fn verify(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError>;
 }
 
-/// Verifies `records` with `chain`'s key against an optional checkpoint.
+/// Verifies `records` of `chain` against an optional checkpoint.
 pub(crate) fn verify_records(
     chain: &AuditChain,
     records: &[AuditRecord],
@@ -54,12 +58,23 @@ pub struct MemorySink {
 }
 
 impl MemorySink {
-    /// An empty sink chaining under `key`.
-    pub fn new(key: AuditKey) -> Self {
-        Self {
-            chain: AuditChain::new(key),
+    /// An empty sink starting a new chain (with a random [`ChainId`])
+    /// under `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Random`] when the system's randomness fails.
+    pub fn new(key: AuditKey) -> Result<Self, AuditError> {
+        let chain = ChainId::generate(&SystemRandom::new())?;
+        Ok(Self {
+            chain: AuditChain::new(key, chain),
             records: Vec::new(),
-        }
+        })
+    }
+
+    /// The chain's identity.
+    pub fn chain_id(&self) -> ChainId {
+        self.chain.chain_id()
     }
 
     /// The records so far.
