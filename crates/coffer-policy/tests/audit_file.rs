@@ -1,5 +1,6 @@
 //! The JSON-lines file sink: durable appends, create versus open, restart,
-//! chain identity, repair of a torn final line.
+//! chain identity, repair of the final line and verification against the
+//! sink's own head.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "support/events.rs"]
@@ -15,6 +16,15 @@ use events::{event, key, other_key};
 fn append_raw(path: &Path, bytes: &[u8]) {
     let mut f = OpenOptions::new().append(true).open(path).unwrap();
     f.write_all(bytes).unwrap();
+}
+
+fn cut_to(path: &Path, len: u64) {
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
 }
 
 /// Creates the file, appends events `0..n` one by one, closes it.
@@ -229,6 +239,61 @@ fn a_file_without_its_header_does_not_open() {
         FileSink::open(&path, key()),
         Err(AuditError::Corrupt { line: 1, .. })
     ));
+}
+
+// ---------------------------------------------------------------------------
+// A sink verifies against the head it holds.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn truncating_the_file_while_the_sink_runs_fails_verify_without_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let mut sink = FileSink::create(&path, key()).unwrap();
+    let header_len = fs::metadata(&path).unwrap().len();
+    sink.append(event(0)).unwrap();
+    let one_len = fs::metadata(&path).unwrap().len();
+    sink.append(event(1)).unwrap();
+    sink.append(event(2)).unwrap();
+    assert_eq!(sink.verify(None).unwrap(), sink.head());
+
+    // The last two records cut away: a valid prefix, but not the head.
+    cut_to(&path, one_len);
+    assert_eq!(verify(&key(), &sink.records().unwrap(), None).unwrap().count, 1);
+    assert_eq!(
+        verify_failure(sink.verify(None)),
+        VerifyFailure::Truncated { expected: 3 }
+    );
+    // Every record cut away.
+    cut_to(&path, header_len);
+    assert_eq!(
+        verify_failure(sink.verify(None)),
+        VerifyFailure::Truncated { expected: 3 }
+    );
+    // The whole file deleted.
+    fs::remove_file(&path).unwrap();
+    assert!(matches!(sink.verify(None), Err(AuditError::NotFound { .. })));
+}
+
+#[test]
+fn records_appended_behind_the_sinks_back_fail_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let mut sink = FileSink::create(&path, key()).unwrap();
+    sink.append(event(0)).unwrap();
+    // A second writer with the key continuing the same chain.
+    let mut fork = AuditChain::new(key(), sink.chain_id());
+    let first = fork.seal(event(0));
+    fork.commit(&first);
+    let extra = fork.seal(event(1));
+    append_raw(
+        &path,
+        format!("{}\n", serde_json::to_string(&extra).unwrap()).as_bytes(),
+    );
+    assert_eq!(
+        verify_failure(sink.verify(None)),
+        VerifyFailure::Extended { expected: 1 }
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -258,6 +258,12 @@ pub enum VerifyFailure {
         /// The chain id found in the log.
         found: ChainId,
     },
+    /// The log holds records past the head the sink itself holds: records
+    /// this sink did not write (a second writer).
+    Extended {
+        /// Records the sink's head says exist.
+        expected: u64,
+    },
     /// Nothing names the chain: no records and no head to verify against.
     NoChain,
 }
@@ -289,6 +295,9 @@ impl std::fmt::Display for VerifyFailure {
             VerifyFailure::WrongChain { expected, found } => {
                 write!(f, "log belongs to chain {found}, not to chain {expected}")
             }
+            VerifyFailure::Extended { expected } => {
+                write!(f, "log holds more records than the {expected} the head says")
+            }
             VerifyFailure::NoChain => f.write_str("no records and no head name a chain"),
         }
     }
@@ -300,13 +309,16 @@ struct Mark {
     head: ChainHead,
     /// The record at the head's position was seen (or the head is empty).
     seen: bool,
+    /// The log must end exactly at the head (the sink's own head).
+    exact: bool,
 }
 
 impl Mark {
-    fn new(head: ChainHead) -> Self {
+    fn new(head: ChainHead, exact: bool) -> Self {
         Self {
             head,
             seen: head.count == 0,
+            exact,
         }
     }
 }
@@ -333,7 +345,7 @@ impl<'k> ChainVerifier<'k> {
             chain: None,
             next_seq: 0,
             prev: [0; 32],
-            marks: checkpoint.map(Mark::new).into_iter().collect(),
+            marks: checkpoint.map(|h| Mark::new(h, false)).into_iter().collect(),
         }
     }
 
@@ -346,6 +358,14 @@ impl<'k> ChainVerifier<'k> {
             prev: chain.0,
             ..Self::new(key, checkpoint)
         }
+    }
+
+    /// Also requires the log to end exactly at `head` (a sink's own head):
+    /// fewer records is [`VerifyFailure::Truncated`], more is
+    /// [`VerifyFailure::Extended`].
+    pub(crate) fn ending_at(mut self, head: ChainHead) -> Self {
+        self.marks.push(Mark::new(head, true));
+        self
     }
 
     fn fail(&self, failure: VerifyFailure) -> VerifyError {
@@ -404,6 +424,11 @@ impl<'k> ChainVerifier<'k> {
         }
         let count = record.seq.saturating_add(1);
         for mark in &self.marks {
+            if mark.exact && count > mark.head.count {
+                return Err(self.fail(VerifyFailure::Extended {
+                    expected: mark.head.count,
+                }));
+            }
             if mark.head.count == count && mark.head.hash != hash {
                 return Err(self.fail(VerifyFailure::HeadMismatch));
             }

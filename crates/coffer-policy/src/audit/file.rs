@@ -411,8 +411,9 @@ impl AuditSink for FileSink {
 
     /// Reads the file at the sink's path again and verifies it: its header
     /// must name this sink's chain (else [`VerifyFailure::WrongChain`]: the
-    /// file was replaced), and its records must reach `checkpoint` when
-    /// given.
+    /// file was replaced), and its records must end exactly at the sink's
+    /// head (else [`VerifyFailure::Truncated`] or
+    /// [`VerifyFailure::Extended`]), and reach `checkpoint` when given.
     fn verify(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError> {
         let (header, records) = read_log(&self.path)?;
         let found = header.chain(self.chain.key(), &self.path)?;
