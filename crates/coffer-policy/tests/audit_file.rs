@@ -76,6 +76,7 @@ fn reopening_continues_the_chain() {
     let (mut sink, recovery) = FileSink::open(&path, key()).unwrap();
     assert_eq!(recovery.records, 2);
     assert_eq!(recovery.head, first_head);
+    assert!(!recovery.restored_newline);
     assert_eq!(sink.head(), first_head);
     assert_eq!(sink.chain_id(), first_head.chain);
     let head = sink.append(event(2)).unwrap();
@@ -297,11 +298,40 @@ fn records_appended_behind_the_sinks_back_fail_verify() {
 }
 
 // ---------------------------------------------------------------------------
-// Repair of a torn final line.
+// Repair never deletes an acknowledged record.
 // ---------------------------------------------------------------------------
 
 #[test]
-fn torn_final_line_is_cut_away_and_reported() {
+fn a_record_missing_only_its_final_newline_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let head = write_events(&path, 2);
+    let original = fs::read(&path).unwrap();
+    cut_to(&path, original.len() as u64 - 1);
+    let (mut sink, recovery) = FileSink::open(&path, key()).unwrap();
+    assert_eq!(recovery.records, 2);
+    assert_eq!(recovery.head, head);
+    assert!(recovery.restored_newline);
+    assert_eq!(recovery.torn_tail, None);
+    assert_eq!(fs::read(&path).unwrap(), original);
+    let next = sink.append(event(2)).unwrap();
+    drop(sink);
+    let (_, again) = FileSink::open(&path, key()).unwrap();
+    assert_eq!(again.head, next);
+    assert!(!again.restored_newline);
+    // The same for the header of an empty log.
+    let empty = dir.path().join("empty.jsonl");
+    let created = write_events(&empty, 0);
+    let original = fs::read(&empty).unwrap();
+    cut_to(&empty, original.len() as u64 - 1);
+    let (_, recovery) = FileSink::open(&empty, key()).unwrap();
+    assert!(recovery.restored_newline);
+    assert_eq!(recovery.head, created);
+    assert_eq!(fs::read(&empty).unwrap(), original);
+}
+
+#[test]
+fn a_torn_final_line_moves_to_a_side_file_and_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
     let head = write_events(&path, 2);
@@ -312,18 +342,23 @@ fn torn_final_line_is_cut_away_and_reported() {
         chain.commit(&record);
     }
     let line = serde_json::to_vec(&chain.seal(event(2))).unwrap();
-    append_raw(&path, &line[..line.len() / 2]);
+    let half = &line[..line.len() / 2];
+    append_raw(&path, half);
     let (mut sink, recovery) = FileSink::open(&path, key()).unwrap();
+    let side = dir.path().join("audit.jsonl.torn-1");
     assert_eq!(
         recovery.torn_tail,
         Some(TornTail {
             offset: good_len,
-            len: (line.len() / 2) as u64
+            len: half.len() as u64,
+            side_file: side.clone(),
         })
     );
+    assert!(!recovery.restored_newline);
     assert_eq!(recovery.records, 2);
     assert_eq!(recovery.head, head);
     assert_eq!(fs::metadata(&path).unwrap().len(), good_len);
+    assert_eq!(fs::read(&side).unwrap(), half);
     // The chain continues cleanly after the repair.
     let new_head = sink.append(event(2)).unwrap();
     drop(sink);
@@ -335,19 +370,33 @@ fn torn_final_line_is_cut_away_and_reported() {
 }
 
 #[test]
-fn complete_record_without_newline_is_treated_as_unacknowledged() {
+fn garbage_tails_land_byte_for_byte_in_new_side_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
     let head = write_events(&path, 1);
-    let len = fs::metadata(&path).unwrap().len();
-    let mut chain = AuditChain::new(key(), head.chain);
-    let first = chain.seal(event(0));
-    chain.commit(&first);
-    let second = serde_json::to_vec(&chain.seal(event(1))).unwrap();
-    append_raw(&path, &second);
-    let (_, recovery) = FileSink::open(&path, key()).unwrap();
-    assert_eq!(recovery.records, 1);
-    assert_eq!(recovery.torn_tail.map(|t| t.offset), Some(len));
+    let good = fs::read(&path).unwrap();
+    let garbage: &[u8] = b"\x00\xffnot a record {\"seq\": \r";
+    append_raw(&path, garbage);
+    let (sink, first) = FileSink::open(&path, key()).unwrap();
+    drop(sink);
+    let first = first.torn_tail.unwrap();
+    assert_eq!(first.side_file, dir.path().join("audit.jsonl.torn-1"));
+    assert_eq!(fs::read(&first.side_file).unwrap(), garbage);
+    assert_eq!(fs::read(&path).unwrap(), good);
+
+    // A complete, correctly MACed record without its newline that is not
+    // the chain's next (a copy of record 0) does not verify: it is moved
+    // too, to a new side file; the first one is not overwritten.
+    let copy = FileSink::read_records(&path).unwrap().remove(0);
+    let copy = serde_json::to_vec(&copy).unwrap();
+    append_raw(&path, &copy);
+    let (_, second) = FileSink::open(&path, key()).unwrap();
+    let second = second.torn_tail.unwrap();
+    assert_eq!(second.side_file, dir.path().join("audit.jsonl.torn-2"));
+    assert_eq!(fs::read(&second.side_file).unwrap(), copy);
+    assert_eq!(fs::read(&first.side_file).unwrap(), garbage);
+    assert_eq!(fs::read(&path).unwrap(), good);
+    assert_eq!(FileSink::open(&path, key()).unwrap().1.head, head);
 }
 
 #[test]
@@ -381,6 +430,8 @@ fn damaged_complete_lines_are_errors_and_left_alone() {
     lines.remove(2);
     fs::write(&path, lines.join("\n") + "\n").unwrap();
     assert!(matches!(FileSink::open(&path, key()), Err(AuditError::Verify(_))));
+    // Nothing was moved aside.
+    assert!(!dir.path().join("audit.jsonl.torn-1").exists());
 }
 
 #[test]

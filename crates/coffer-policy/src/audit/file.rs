@@ -67,24 +67,33 @@ impl Header {
     }
 }
 
-/// An incomplete final line found when opening, and cut away.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An incomplete final line found when opening: moved to a side file and
+/// cut away.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TornTail {
     /// Byte offset where the torn line started (the file's new length).
     pub offset: u64,
     /// Bytes removed.
     pub len: u64,
+    /// The file next to the log that now holds exactly the removed bytes
+    /// (`<log file name>.torn-<n>`, a new file, never an existing one).
+    pub side_file: PathBuf,
 }
 
-/// What [`FileSink::open`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What [`FileSink::open`] found and repaired.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovery {
     /// Verified records in the file.
     pub records: u64,
     /// The head the chain continues from.
     pub head: ChainHead,
-    /// A torn final line (a write interrupted by a crash, never
-    /// acknowledged) that was truncated away: a warning to report.
+    /// The last line (a record that verifies as the chain's next, or the
+    /// header of an empty log) had lost its final newline, which was
+    /// written back; the record is kept.
+    pub restored_newline: bool,
+    /// A final line without its newline that does not verify as the next
+    /// record (a write interrupted by a crash, never acknowledged): moved
+    /// to a side file and cut away. A warning to report.
     pub torn_tail: Option<TornTail>,
 }
 
@@ -98,9 +107,9 @@ pub struct Recovery {
 ///
 /// Each append writes whole lines and syncs the file before returning, so
 /// an acknowledged record survives a crash. Opening reads and verifies the
-/// whole chain, cuts away a torn final line (reporting it in [`Recovery`])
-/// and continues the chain where it ended. A complete line that does not
-/// verify is an error, never repaired: only the unacknowledged tail is.
+/// whole chain, repairs its final line (see [`Recovery`]) and continues
+/// the chain where it ended. A complete line that does not verify is an
+/// error, never repaired, and no byte is ever discarded.
 ///
 /// One process must own the file at a time.
 #[derive(Debug)]
@@ -207,6 +216,27 @@ fn open_existing(path: &Path, options: &OpenOptions) -> Result<File, AuditError>
     })
 }
 
+/// Writes `bytes` to a new side file `<log file name>.torn-<n>` next to
+/// the log (the first `n` from 1 not taken) and makes it durable.
+fn save_side_file(path: &Path, bytes: &[u8]) -> Result<PathBuf, AuditError> {
+    let name = path.file_name().unwrap_or(path.as_os_str()).to_os_string();
+    for n in 1u64.. {
+        let mut side_name = name.clone();
+        side_name.push(format!(".torn-{n}"));
+        let side = parent(path).join(side_name);
+        let mut file = match OpenOptions::new().write(true).create_new(true).open(&side) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.into()),
+        };
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        sync_parent(&side)?;
+        return Ok(side);
+    }
+    Err(AuditError::Io(io::Error::other("no free side file name")))
+}
+
 impl FileSink {
     /// Starts a new chain, with a fresh random [`ChainId`], in a new file
     /// at `path`. The file and its directory are synced
@@ -253,52 +283,77 @@ impl FileSink {
         })
     }
 
-    /// Opens the existing audit file at `path`, verifies it under `key`,
-    /// repairs a torn final line and continues its chain.
+    /// Opens the existing audit file at `path`, verifies it under
+    /// `key`, repairs its final line and continues its chain.
+    ///
+    /// A final line without its newline is kept (and the newline written
+    /// back) when it verifies as the chain's next record; otherwise its
+    /// bytes are moved to a new side file and cut away. Both are reported
+    /// in [`Recovery`].
     ///
     /// # Errors
     ///
     /// [`AuditError::NotFound`] when there is no file (start a new chain
-    /// with [`FileSink::create`]); [`AuditError::ForeignHeader`] when the
-    /// file's header does not verify under `key`; [`AuditError::Corrupt`],
+    /// with [`FileSink::create`]); [`AuditError::ForeignHeader`] when the file's
+    /// header does not verify under `key`; [`AuditError::Corrupt`],
     /// [`AuditError::LineTooLong`] or [`AuditError::Verify`] for a complete
     /// line that is not the next valid record (the file is left as it is);
     /// [`AuditError::Io`] when reading or repairing fails.
     pub fn open(path: impl AsRef<Path>, key: AuditKey) -> Result<(Self, Recovery), AuditError> {
         let path = path.as_ref().to_path_buf();
-        let file = open_existing(&path, OpenOptions::new().read(true).append(true))?;
-        let (head, len, torn_tail) = {
+        let mut file = open_existing(&path, OpenOptions::new().read(true).append(true))?;
+        let (head, len, missing_newline, torn) = {
             let mut reader = LogReader::new(&file);
             let (header, torn_header) = reader.header()?;
-            if torn_header.is_some() {
-                return Err(AuditError::Corrupt {
-                    line: 1,
-                    reason: "header without its newline".to_owned(),
-                });
-            }
             let chain = header.chain(&key, &path)?;
             let mut verifier = ChainVerifier::for_chain(&key, chain, None);
+            let mut missing_newline = torn_header.is_some();
+            let mut len = torn_header.unwrap_or(reader.offset);
             let mut torn = None;
-            loop {
-                match reader.next_line()? {
-                    Line::End => break,
-                    Line::Complete(line) => {
-                        verifier.push(&parse(&line, reader.line_no)?)?;
+            if !missing_newline {
+                loop {
+                    match reader.next_line()? {
+                        Line::End => break,
+                        Line::Complete(line) => {
+                            verifier.push(&parse(&line, reader.line_no)?)?;
+                        }
+                        Line::Torn(bytes) => {
+                            let record = serde_json::from_slice::<AuditRecord>(&bytes).ok();
+                            if record.is_some_and(|r| verifier.push(&r).is_ok()) {
+                                missing_newline = true;
+                                len = reader.offset.saturating_add(len64(&bytes));
+                            } else {
+                                torn = Some((reader.offset, bytes));
+                            }
+                            break;
+                        }
                     }
-                    Line::Torn(bytes) => {
-                        torn = Some(TornTail {
-                            offset: reader.offset,
-                            len: len64(&bytes),
-                        });
-                        break;
-                    }
+                    len = reader.offset;
                 }
             }
-            (verifier.finish()?, reader.offset, torn)
+            (verifier.finish()?, len, missing_newline, torn)
         };
-        if torn_tail.is_some() {
-            file.set_len(len)?;
-            file.sync_all()?;
+        let mut len = len;
+        let torn_tail = match torn {
+            Some((offset, bytes)) => {
+                // The bytes are durable in the side file before they leave
+                // the log.
+                let side_file = save_side_file(&path, &bytes)?;
+                file.set_len(offset)?;
+                file.sync_all()?;
+                len = offset;
+                Some(TornTail {
+                    offset,
+                    len: len64(&bytes),
+                    side_file,
+                })
+            }
+            None => None,
+        };
+        if missing_newline {
+            file.write_all(b"\n")?;
+            file.sync_data()?;
+            len = len.saturating_add(1);
         }
         let sink = Self {
             file,
@@ -310,6 +365,7 @@ impl FileSink {
         let recovery = Recovery {
             records: head.count,
             head,
+            restored_newline: missing_newline,
             torn_tail,
         };
         Ok((sink, recovery))
