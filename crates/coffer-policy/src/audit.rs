@@ -42,6 +42,13 @@ pub enum AuditError {
         /// The path given.
         path: PathBuf,
     },
+    /// Another sink, in this process or another, holds the file's lock:
+    /// only one writer may continue a chain.
+    #[error("audit file `{}` is locked by another writer", .path.display())]
+    Locked {
+        /// The path given.
+        path: PathBuf,
+    },
     /// The file's header does not verify under the key given: the file was
     /// written under another audit key, or its header was edited.
     #[error("audit file `{}` header does not verify under this audit key", .path.display())]

@@ -1,6 +1,6 @@
 //! An append-only JSON-lines audit file that survives restarts and crashes.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -111,7 +111,9 @@ pub struct Recovery {
 /// the chain where it ended. A complete line that does not verify is an
 /// error, never repaired, and no byte is ever discarded.
 ///
-/// One process must own the file at a time.
+/// A sink holds an exclusive lock on its file ([`File::try_lock`]) until
+/// dropped: a second sink on the same file, in this process or another,
+/// fails with [`AuditError::Locked`] instead of forking the chain.
 #[derive(Debug)]
 pub struct FileSink {
     file: File,
@@ -216,6 +218,15 @@ fn open_existing(path: &Path, options: &OpenOptions) -> Result<File, AuditError>
     })
 }
 
+fn lock(file: &File, path: &Path) -> Result<(), AuditError> {
+    file.try_lock().map_err(|e| match e {
+        TryLockError::WouldBlock => AuditError::Locked {
+            path: path.to_path_buf(),
+        },
+        TryLockError::Error(e) => AuditError::Io(e),
+    })
+}
+
 /// Writes `bytes` to a new side file `<log file name>.torn-<n>` next to
 /// the log (the first `n` from 1 not taken) and makes it durable.
 fn save_side_file(path: &Path, bytes: &[u8]) -> Result<PathBuf, AuditError> {
@@ -239,13 +250,14 @@ fn save_side_file(path: &Path, bytes: &[u8]) -> Result<PathBuf, AuditError> {
 
 impl FileSink {
     /// Starts a new chain, with a fresh random [`ChainId`], in a new file
-    /// at `path`. The file and its directory are synced
+    /// at `path`, and locks it. The file and its directory are synced
     /// before this returns.
     ///
     /// # Errors
     ///
     /// [`AuditError::AlreadyExists`] when anything is at `path` (continue
-    /// an existing log with [`FileSink::open`]);
+    /// an existing log with [`FileSink::open`]); [`AuditError::Locked`]
+    /// when another sink locked the new file first;
     /// [`AuditError::Random`] when the system's randomness fails;
     /// [`AuditError::Io`] when the file cannot be written.
     pub fn create(path: impl AsRef<Path>, key: AuditKey) -> Result<Self, AuditError> {
@@ -263,6 +275,7 @@ impl FileSink {
                 io::ErrorKind::AlreadyExists => AuditError::AlreadyExists { path: path.clone() },
                 _ => AuditError::Io(e),
             })?;
+        lock(&file, &path)?;
         let written = file
             .write_all(&line)
             .and_then(|()| file.sync_all())
@@ -283,7 +296,7 @@ impl FileSink {
         })
     }
 
-    /// Opens the existing audit file at `path`, verifies it under
+    /// Opens the existing audit file at `path`, locks it, verifies it under
     /// `key`, repairs its final line and continues its chain.
     ///
     /// A final line without its newline is kept (and the newline written
@@ -294,7 +307,8 @@ impl FileSink {
     /// # Errors
     ///
     /// [`AuditError::NotFound`] when there is no file (start a new chain
-    /// with [`FileSink::create`]); [`AuditError::ForeignHeader`] when the file's
+    /// with [`FileSink::create`]); [`AuditError::Locked`] when another sink
+    /// holds the file; [`AuditError::ForeignHeader`] when the file's
     /// header does not verify under `key`; [`AuditError::Corrupt`],
     /// [`AuditError::LineTooLong`] or [`AuditError::Verify`] for a complete
     /// line that is not the next valid record (the file is left as it is);
@@ -302,6 +316,7 @@ impl FileSink {
     pub fn open(path: impl AsRef<Path>, key: AuditKey) -> Result<(Self, Recovery), AuditError> {
         let path = path.as_ref().to_path_buf();
         let mut file = open_existing(&path, OpenOptions::new().read(true).append(true))?;
+        lock(&file, &path)?;
         let (head, len, missing_newline, torn) = {
             let mut reader = LogReader::new(&file);
             let (header, torn_header) = reader.header()?;
