@@ -1,6 +1,7 @@
 //! The JSON-lines file sink: durable appends, create versus open, restart,
 //! chain identity, repair of the final line, verification against the
-//! sink's own head, and one writer per file.
+//! sink's own head, and one writer per file (across processes:
+//! `audit_lock.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "support/events.rs"]
@@ -8,8 +9,7 @@ mod events;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use coffer_policy::audit::*;
 use events::{event, key, other_key};
@@ -479,57 +479,4 @@ fn a_second_sink_on_the_same_file_in_this_process_is_refused() {
     ));
     drop(second);
     assert!(FileSink::open(&path, key()).is_ok());
-}
-
-/// Set in a child process to the path it must try to open.
-const CHILD_PATH: &str = "COFFER_AUDIT_LOCK_CHILD_PATH";
-
-/// Runs this test binary again, only `child_tries_to_open`, which tries to
-/// open `path`; returns what the child reported.
-fn child_open(path: &Path) -> String {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_tries_to_open",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_PATH, path)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    stdout
-        .lines()
-        .find_map(|l| l.split_once("child: ").map(|(_, report)| report))
-        .unwrap_or_else(|| panic!("the child reported nothing: {stdout}"))
-        .to_owned()
-}
-
-/// The child's side of `a_second_process_is_refused_the_lock`; does nothing
-/// unless run as its child.
-#[test]
-fn child_tries_to_open() {
-    let Some(path) = std::env::var_os(CHILD_PATH).map(PathBuf::from) else {
-        return;
-    };
-    match FileSink::open(&path, key()) {
-        Ok(_) => println!("child: opened"),
-        Err(AuditError::Locked { path: p }) if p == path => println!("child: locked"),
-        Err(e) => println!("child: error {e}"),
-    }
-}
-
-#[test]
-fn a_second_process_is_refused_the_lock_until_the_first_sink_drops() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("audit.jsonl");
-    let mut sink = FileSink::create(&path, key()).unwrap();
-    sink.append(event(0)).unwrap();
-    assert_eq!(child_open(&path), "locked");
-    let head = sink.append(event(1)).unwrap();
-    drop(sink);
-    assert_eq!(child_open(&path), "opened");
-    let (_, recovery) = FileSink::open(&path, key()).unwrap();
-    assert_eq!(recovery.head, head);
 }
