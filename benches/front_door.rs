@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use coffer::keys::{open, seal, OpenOptions, Opened, Opener, Password, ProjectKey, Recipient, SealOptions};
 use coffer::policy::audit::{
-    AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, AuditSink, ChainHead,
+    AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, AuditSink, ChainHead, ChainId,
 };
 use coffer::policy::*;
 use coffer::session::{PoolConfig, SessionConfig, SessionService};
@@ -84,7 +84,10 @@ fn setup() -> Setup {
         ..FrontDoorConfig::default()
     };
     let sink = HeadOnlySink {
-        chain: AuditChain::new(AuditKey::from_bytes([1; 32])),
+        chain: AuditChain::new(
+            AuditKey::from_bytes([1; 32]),
+            ChainId::generate(&ring::rand::SystemRandom::new()).unwrap(),
+        ),
     };
     let door = FrontDoor::new(
         config,

@@ -119,7 +119,7 @@ fn audit(c: &mut Criterion) {
     let (authz, ed) = editor(50);
     let ev = event(&authz, &ed, &req);
 
-    let mut memory = MemorySink::new(AuditKey::from_bytes([1; 32]));
+    let mut memory = MemorySink::new(AuditKey::from_bytes([1; 32])).unwrap();
     c.bench_function("audit/append/memory", |b| {
         b.iter_batched(
             || ev.clone(),
@@ -130,7 +130,7 @@ fn audit(c: &mut Criterion) {
 
     let dir = std::env::temp_dir().join(format!("coffer-policy-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (mut file, _) = FileSink::open(dir.join("audit.jsonl"), AuditKey::from_bytes([1; 32])).unwrap();
+    let mut file = FileSink::create(dir.join("audit.jsonl"), AuditKey::from_bytes([1; 32])).unwrap();
     let mut group = c.benchmark_group("audit/append/file");
     group.sample_size(20);
     group.bench_function("fsync-each", |b| {

@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let audit_dir = std::env::temp_dir().join(format!("coffer-quickstart-{}", std::process::id()));
     fs::create_dir_all(&audit_dir)?;
     let audit_path = audit_dir.join("audit.jsonl");
-    let (sink, _) = FileSink::open(&audit_path, AuditKey::generate(&ring::rand::SystemRandom::new())?)?;
+    let sink = FileSink::create(&audit_path, AuditKey::generate(&ring::rand::SystemRandom::new())?)?;
 
     let door = FrontDoor::new(
         FrontDoorConfig::default(),

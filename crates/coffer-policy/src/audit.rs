@@ -11,11 +11,15 @@ mod hex32;
 mod key;
 mod sink;
 
-pub use chain::{verify, AuditChain, AuditRecord, ChainHead, ChainVerifier, VerifyError, VerifyFailure};
+pub use chain::{
+    verify, AuditChain, AuditRecord, ChainHead, ChainId, ChainVerifier, VerifyError, VerifyFailure,
+};
 pub use event::{AuditEvent, DecisionRecord, KeyRef, Outcome, RuleRecord, Sizes, StatusCode, Timestamp};
 pub use file::{FileSink, Recovery, TornTail, MAX_RECORD_BYTES};
 pub use key::AuditKey;
 pub use sink::{AuditSink, MemorySink};
+
+use std::path::PathBuf;
 
 /// A failure writing or reading the audit trail.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +27,35 @@ pub enum AuditError {
     /// The file could not be read, written or synced.
     #[error("audit i/o failed: {0}")]
     Io(#[from] std::io::Error),
+    /// [`FileSink::create`] found a file at the path: it never starts a new
+    /// chain over an existing one ([`FileSink::open`] continues it).
+    #[error("audit file `{}` already exists", .path.display())]
+    AlreadyExists {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// [`FileSink::open`] found no file at the path: a log that should be
+    /// there was deleted or moved (or a new one was meant, which is
+    /// [`FileSink::create`]).
+    #[error("audit file `{}` does not exist", .path.display())]
+    NotFound {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// Another sink, in this process or another, holds the file's lock:
+    /// only one writer may continue a chain.
+    #[error("audit file `{}` is locked by another writer", .path.display())]
+    Locked {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The file's header does not verify under the key given: the file was
+    /// written under another audit key, or its header was edited.
+    #[error("audit file `{}` header does not verify under this audit key", .path.display())]
+    ForeignHeader {
+        /// The path given.
+        path: PathBuf,
+    },
     /// A complete line of the audit file is not a record.
     #[error("audit file line {line} is not a valid record: {reason}")]
     Corrupt {

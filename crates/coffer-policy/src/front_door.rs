@@ -133,7 +133,7 @@ pub struct Receipt {
 ///     FrontDoorConfig::default(),
 ///     Authorizer::new(membership, Policy::new(Enforcement::Enforce, vec![])?.compile()),
 ///     SessionService::new(SessionConfig::default())?,
-///     MemorySink::new(AuditKey::from_bytes([7; 32])),
+///     MemorySink::new(AuditKey::from_bytes([7; 32]))?,
 /// )?;
 /// let project = ProjectId::new("payroll")?;
 /// door.create_project(&alice, &project, &Password::new("correct horse battery staple"))?;

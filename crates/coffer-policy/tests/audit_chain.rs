@@ -1,5 +1,5 @@
-//! The audit chain detects edits, deletions, insertions, reordering and
-//! (with a head kept elsewhere) truncation.
+//! The audit chain detects edits, deletions, insertions, reordering, (with
+//! a head kept elsewhere) truncation, and logs of another chain.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/events.rs"]
@@ -10,7 +10,7 @@ use coffer_policy::*;
 use events::{event, key, other_key};
 
 fn chain(n: u64) -> (Vec<AuditRecord>, ChainHead) {
-    let mut sink = MemorySink::new(key());
+    let mut sink = MemorySink::new(key()).unwrap();
     let mut head = sink.head();
     for i in 0..n {
         head = sink.append(event(i)).unwrap();
@@ -29,7 +29,8 @@ fn intact_chain_verifies_to_its_head() {
     assert_eq!(head.count, 6);
     assert_eq!(verify(&key(), &records, None).unwrap(), head);
     assert_eq!(verify(&key(), &records, Some(head)).unwrap(), head);
-    assert_eq!(records[0].prev, [0; 32]);
+    // The genesis value is the chain's id.
+    assert_eq!(&records[0].prev, head.chain.as_bytes());
     for pair in records.windows(2) {
         assert_eq!(pair[1].prev, pair[0].hash());
     }
@@ -113,7 +114,7 @@ fn insertion_is_found() {
     dup.insert(3, records[2].clone());
     assert_eq!(fails_at(&dup, None), (3, VerifyFailure::Sequence { expected: 3 }));
     // A well-formed record sealed under another key, linked correctly.
-    let forger = AuditChain::new(other_key());
+    let forger = AuditChain::new(other_key(), ChainId::from_bytes([1; 32]));
     let mut forged = forger.seal(event(99));
     forged.seq = 3;
     forged.prev = records[2].hash();
@@ -147,16 +148,19 @@ fn truncation_is_found_with_a_head_kept_elsewhere() {
         (0, VerifyFailure::Truncated { expected: 5 })
     );
     // An older head is a checkpoint that a longer log still satisfies.
-    let (_, head3) = chain(3);
+    let head3 = verify(&key(), &records[..3], None).unwrap();
+    assert_eq!(head3.count, 3);
     assert_eq!(verify(&key(), &records, Some(head3)).unwrap(), head);
-    // Truncate and append different records: the checkpoint no longer matches.
-    let mut rewritten = records[..2].to_vec();
-    let mut sink = MemorySink::new(key());
-    for r in &records[..2] {
-        sink.append(r.event.clone()).unwrap();
+    // Truncate and append different records (a key holder forking the
+    // chain): the checkpoint no longer matches.
+    let mut fork = AuditChain::new(key(), head.chain);
+    let mut rewritten = Vec::new();
+    for event in [records[0].event.clone(), records[1].event.clone(), event(77)] {
+        let record = fork.seal(event);
+        fork.commit(&record);
+        rewritten.push(record);
     }
-    sink.append(event(77)).unwrap();
-    rewritten.push(sink.records()[2].clone());
+    assert_eq!(rewritten[..2], records[..2]);
     assert_eq!(
         fails_at(&rewritten, Some(head3)),
         (2, VerifyFailure::HeadMismatch)
@@ -170,7 +174,7 @@ fn forged_or_foreign_heads_are_refused() {
     forged.count = 2;
     assert_eq!(fails_at(&records, Some(forged)).1, VerifyFailure::ForgedHead);
     assert_eq!(fails_at(&[], Some(forged)).1, VerifyFailure::ForgedHead);
-    let mut foreign = MemorySink::new(other_key());
+    let mut foreign = MemorySink::new(other_key()).unwrap();
     foreign.append(event(0)).unwrap();
     assert_eq!(
         fails_at(&records, Some(foreign.head())).1,
@@ -211,6 +215,118 @@ fn json_form_does_not_change_what_is_hashed() {
 #[test]
 fn audit_key_never_prints() {
     assert_eq!(format!("{:?}", key()), "AuditKey(..)");
-    let sink = MemorySink::new(key());
+    let sink = MemorySink::new(key()).unwrap();
     assert!(!format!("{sink:?}").contains("66, 66"));
+}
+
+/// A sink under the same key holding the same events as `chain(n)`.
+fn twin(n: u64) -> MemorySink {
+    let mut sink = MemorySink::new(key()).unwrap();
+    for i in 0..n {
+        sink.append(event(i)).unwrap();
+    }
+    sink
+}
+
+#[test]
+fn new_chains_have_distinct_random_ids_bound_into_genesis_and_head() {
+    let (a, b) = (twin(0), twin(0));
+    assert_ne!(a.chain_id(), b.chain_id());
+    assert_eq!(a.head().chain, a.chain_id());
+    assert_eq!(&a.head().hash, a.chain_id().as_bytes());
+    let (one, two) = (twin(1), twin(1));
+    // The same events make different records in different chains.
+    assert_ne!(one.records()[0].hash(), two.records()[0].hash());
+    assert_eq!(&one.records()[0].prev, one.chain_id().as_bytes());
+    // The id prints as hex and round-trips through the head's JSON.
+    let head = one.head();
+    let json = serde_json::to_value(head).unwrap();
+    assert_eq!(json["chain"], one.chain_id().to_string());
+    assert_eq!(one.chain_id().to_string().len(), 64);
+    assert_eq!(serde_json::from_value::<ChainHead>(json).unwrap(), head);
+}
+
+#[test]
+fn a_log_of_another_chain_under_the_same_key_fails_against_the_first_checkpoint() {
+    let (records, head) = chain(4);
+    let other = twin(4);
+    // Same key, same events, each log valid on its own.
+    assert_eq!(verify(&key(), other.records(), None).unwrap(), other.head());
+    let err = verify(&key(), other.records(), Some(head)).unwrap_err();
+    assert_eq!(err.position, 0);
+    assert_eq!(
+        err.failure,
+        VerifyFailure::WrongChain {
+            expected: head.chain,
+            found: other.chain_id()
+        }
+    );
+    assert!(err.to_string().contains(&format!(
+        "log belongs to chain {}, not to chain {}",
+        other.chain_id(),
+        head.chain
+    )));
+    // An older checkpoint, an empty one, and an empty log: still refused.
+    let (_, early) = chain(0);
+    assert!(matches!(
+        fails_at(other.records(), Some(early)).1,
+        VerifyFailure::WrongChain { .. }
+    ));
+    assert!(matches!(
+        fails_at(&other.records()[..1], Some(head)).1,
+        VerifyFailure::WrongChain { .. }
+    ));
+    // The chain id is under the head's MAC.
+    let mut relabelled = head;
+    relabelled.chain = other.chain_id();
+    assert_eq!(
+        fails_at(other.records(), Some(relabelled)).1,
+        VerifyFailure::ForgedHead
+    );
+    assert_eq!(verify(&key(), &records, Some(head)).unwrap(), head);
+}
+
+#[test]
+fn a_memory_sink_refuses_a_checkpoint_of_another_chain() {
+    let (mine, other) = (twin(3), twin(3));
+    assert_eq!(mine.verify(Some(mine.head())).unwrap(), mine.head());
+    match mine.verify(Some(other.head())) {
+        Err(AuditError::Verify(e)) => assert_eq!(
+            e.failure,
+            VerifyFailure::WrongChain {
+                expected: other.chain_id(),
+                found: mine.chain_id()
+            }
+        ),
+        other => panic!("expected a wrong-chain error, got {other:?}"),
+    }
+    // Also with nothing appended yet.
+    assert!(matches!(
+        twin(0).verify(Some(twin(0).head())),
+        Err(AuditError::Verify(VerifyError {
+            failure: VerifyFailure::WrongChain { .. },
+            ..
+        }))
+    ));
+    // A checkpoint ahead of the sink (from a fork under the same chain id)
+    // is a truncation.
+    let mut fork = AuditChain::new(key(), mine.chain_id());
+    for r in mine.records() {
+        fork.commit(r);
+    }
+    fork.commit(&fork.seal(event(9)));
+    assert!(matches!(
+        mine.verify(Some(fork.head())),
+        Err(AuditError::Verify(VerifyError {
+            failure: VerifyFailure::Truncated { expected: 4 },
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn an_empty_log_without_a_checkpoint_names_no_chain() {
+    assert_eq!(fails_at(&[], None), (0, VerifyFailure::NoChain));
+    let (_, empty) = chain(0);
+    assert_eq!(verify(&key(), &[], Some(empty)).unwrap(), empty);
 }

@@ -959,8 +959,8 @@ fn a_rotation_racing_a_password_change_never_mixes_passwords() {
 fn a_tampered_audit_file_fails_verification_at_the_edited_record() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
-    let (sink, recovery) = FileSink::open(&path, AuditKey::from_bytes([5; 32])).unwrap();
-    assert_eq!(recovery.records, 0);
+    let sink = FileSink::create(&path, AuditKey::from_bytes([5; 32])).unwrap();
+    assert_eq!(sink.head().count, 0);
     let w = world_with(fast_config(), Policy::default(), sink);
     let envelope = w.encrypt(&w.editor, "d", b"payslip").unwrap();
     w.read(Decrypt, &w.viewer, "d", &envelope, PASSWORD).unwrap();
@@ -978,8 +978,10 @@ fn a_tampered_audit_file_fails_verification_at_the_edited_record() {
         .verify_audit(&w.owner, &w.project_target(), Some(head))
         .unwrap();
 
-    // Make a denied attempt look like a success in the file.
+    // Make a denied attempt look like a success in the file (after its
+    // header line).
     let text = std::fs::read_to_string(&path).unwrap();
+    let (header, text) = text.split_once('\n').unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let position = lines
         .iter()
@@ -988,7 +990,7 @@ fn a_tampered_audit_file_fails_verification_at_the_edited_record() {
     let mut record: AuditRecord = serde_json::from_str(&lines[position]).unwrap();
     record.event.outcome = Outcome::Succeeded;
     lines[position] = serde_json::to_string(&record).unwrap();
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    std::fs::write(&path, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
 
     let broken = w.door.verify_audit(&w.auditor, &w.project_target(), None);
     let expected = VerifyError {

@@ -1,19 +1,64 @@
 //! The hash chain: records, heads, sealing and verification.
 
 use ring::digest;
+use ring::rand::SecureRandom;
 use serde::{Deserialize, Serialize};
 
 use super::encode::encode_event;
 use super::event::AuditEvent;
 use super::hex32;
 use super::key::AuditKey;
+use super::AuditError;
 
 const RECORD_DOMAIN: &[u8] = b"coffer-audit/v1 record\x00";
 const MAC_DOMAIN: &[u8] = b"coffer-audit/v1 mac\x00";
 const HEAD_DOMAIN: &[u8] = b"coffer-audit/v1 head\x00";
 
-/// The `prev` of the first record.
-const GENESIS: [u8; 32] = [0; 32];
+/// A chain's identity: 32 random bytes chosen when the chain is created.
+///
+/// It is the first record's `prev` (the genesis value) and part of every
+/// [`ChainHead`], so a log of another chain, even one written under the
+/// same key, never verifies against this chain's heads, and an empty log
+/// put in place of a deleted one is not taken for its continuation.
+/// Printed and serialized as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChainId(#[serde(with = "hex32")] [u8; 32]);
+
+impl ChainId {
+    /// A fresh random id for a new chain.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Random`] when `rng` fails.
+    pub fn generate(rng: &dyn SecureRandom) -> Result<Self, AuditError> {
+        let mut bytes = [0u8; 32];
+        rng.fill(&mut bytes).map_err(|_| AuditError::Random)?;
+        Ok(Self(bytes))
+    }
+
+    /// The id with these bytes (an id read back from storage).
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The id's bytes.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ChainId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for ChainId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChainId({self})")
+    }
+}
 
 /// One link of the chain: sequence number, previous record's hash, the
 /// event and a MAC over this record's hash.
@@ -22,7 +67,7 @@ const GENESIS: [u8; 32] = [0; 32];
 pub struct AuditRecord {
     /// 0 for the first record, then consecutive.
     pub seq: u64,
-    /// Hash of the previous record (32 zero bytes for the first).
+    /// Hash of the previous record; for the first record, the chain's id.
     #[serde(with = "hex32")]
     pub prev: [u8; 32],
     /// The event.
@@ -50,29 +95,46 @@ fn record_hash(seq: u64, prev: &[u8; 32], event: &AuditEvent) -> [u8; 32] {
     out
 }
 
-/// A MACed statement of the chain's length and last hash. Kept apart from
-/// the log (another system, a ticket, a printout), it detects truncation.
+/// A MACed statement of a chain's identity, length and last hash. Kept
+/// apart from the log (another system, a ticket, a printout), it detects
+/// truncation and a log of another chain put in its place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainHead {
+    /// The chain this head belongs to.
+    pub chain: ChainId,
     /// Number of records (the next record's seq).
     pub count: u64,
-    /// Hash of record `count - 1` (zeros when empty).
+    /// Hash of record `count - 1`; the chain id when empty (in both cases
+    /// the `prev` of the next record).
     #[serde(with = "hex32")]
     pub hash: [u8; 32],
-    /// `HMAC(audit key, "coffer-audit/v1 head" ‖ 00 ‖ u64 count ‖ hash)`.
+    /// `HMAC(audit key, "coffer-audit/v1 head" ‖ 00 ‖ chain ‖ u64 count ‖ hash)`.
     #[serde(with = "hex32")]
     pub mac: [u8; 32],
 }
 
 impl ChainHead {
-    fn new(key: &AuditKey, count: u64, hash: [u8; 32]) -> Self {
-        let mac = key.mac(&[HEAD_DOMAIN, &count.to_be_bytes(), &hash]);
-        Self { count, hash, mac }
+    fn new(key: &AuditKey, chain: ChainId, count: u64, hash: [u8; 32]) -> Self {
+        let mac = key.mac(&[HEAD_DOMAIN, chain.as_bytes(), &count.to_be_bytes(), &hash]);
+        Self {
+            chain,
+            count,
+            hash,
+            mac,
+        }
     }
 
     fn is_authentic(&self, key: &AuditKey) -> bool {
-        key.verify(&[HEAD_DOMAIN, &self.count.to_be_bytes(), &self.hash], &self.mac)
+        key.verify(
+            &[
+                HEAD_DOMAIN,
+                self.chain.as_bytes(),
+                &self.count.to_be_bytes(),
+                &self.hash,
+            ],
+            &self.mac,
+        )
     }
 }
 
@@ -81,17 +143,20 @@ impl ChainHead {
 #[derive(Debug)]
 pub struct AuditChain {
     key: AuditKey,
+    chain: ChainId,
     next_seq: u64,
     prev: [u8; 32],
 }
 
 impl AuditChain {
-    /// An empty chain.
-    pub fn new(key: AuditKey) -> Self {
+    /// An empty chain with identity `chain` (a fresh
+    /// [`ChainId::generate`] for a new chain).
+    pub fn new(key: AuditKey, chain: ChainId) -> Self {
         Self {
             key,
+            chain,
             next_seq: 0,
-            prev: GENESIS,
+            prev: chain.0,
         }
     }
 
@@ -99,9 +164,19 @@ impl AuditChain {
     pub(crate) fn resume(key: AuditKey, head: &ChainHead) -> Self {
         Self {
             key,
+            chain: head.chain,
             next_seq: head.count,
             prev: head.hash,
         }
+    }
+
+    /// The chain's identity.
+    pub fn chain_id(&self) -> ChainId {
+        self.chain
+    }
+
+    pub(crate) fn key(&self) -> &AuditKey {
+        &self.key
     }
 
     /// The record `event` becomes when appended next; the chain does not
@@ -143,12 +218,13 @@ impl AuditChain {
 
     /// The current head, MACed.
     pub fn head(&self) -> ChainHead {
-        ChainHead::new(&self.key, self.next_seq, self.prev)
+        ChainHead::new(&self.key, self.chain, self.next_seq, self.prev)
     }
 
-    /// A verifier under the same key (for re-checking what was written).
+    /// A verifier under the same key for this chain (for re-checking what
+    /// was written), optionally against a checkpoint.
     pub fn verifier(&self, checkpoint: Option<ChainHead>) -> ChainVerifier<'_> {
-        ChainVerifier::new(&self.key, checkpoint)
+        ChainVerifier::for_chain(&self.key, self.chain, checkpoint)
     }
 }
 
@@ -173,6 +249,23 @@ pub enum VerifyFailure {
     },
     /// The record at the head's position has another hash.
     HeadMismatch,
+    /// The log belongs to another chain: its first record (or, for a file,
+    /// its header) names another chain id than the head or the sink
+    /// expects. A log swapped for another, even under the same key.
+    WrongChain {
+        /// The chain id expected (the head's, or the sink's own).
+        expected: ChainId,
+        /// The chain id found in the log.
+        found: ChainId,
+    },
+    /// The log holds records past the head the sink itself holds: records
+    /// this sink did not write (a second writer).
+    Extended {
+        /// Records the sink's head says exist.
+        expected: u64,
+    },
+    /// Nothing names the chain: no records and no head to verify against.
+    NoChain,
 }
 
 /// The first bad record found, and why.
@@ -199,6 +292,33 @@ impl std::fmt::Display for VerifyFailure {
                 write!(f, "log truncated, the head says {expected} records")
             }
             VerifyFailure::HeadMismatch => f.write_str("record does not match the head"),
+            VerifyFailure::WrongChain { expected, found } => {
+                write!(f, "log belongs to chain {found}, not to chain {expected}")
+            }
+            VerifyFailure::Extended { expected } => {
+                write!(f, "log holds more records than the {expected} the head says")
+            }
+            VerifyFailure::NoChain => f.write_str("no records and no head name a chain"),
+        }
+    }
+}
+
+/// A head the verifier checks the log against.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    head: ChainHead,
+    /// The record at the head's position was seen (or the head is empty).
+    seen: bool,
+    /// The log must end exactly at the head (the sink's own head).
+    exact: bool,
+}
+
+impl Mark {
+    fn new(head: ChainHead, exact: bool) -> Self {
+        Self {
+            head,
+            seen: head.count == 0,
+            exact,
         }
     }
 }
@@ -207,23 +327,45 @@ impl std::fmt::Display for VerifyFailure {
 #[derive(Debug)]
 pub struct ChainVerifier<'k> {
     key: &'k AuditKey,
+    /// The chain the log belongs to: known up front (a sink's own chain) or
+    /// learnt from the first record.
+    chain: Option<ChainId>,
     next_seq: u64,
     prev: [u8; 32],
-    checkpoint: Option<ChainHead>,
-    checkpoint_seen: bool,
+    marks: Vec<Mark>,
 }
 
 impl<'k> ChainVerifier<'k> {
     /// A verifier expecting a chain from seq 0, optionally against a head
-    /// kept elsewhere.
+    /// kept elsewhere. The chain id is the checkpoint's, else the first
+    /// record's.
     pub fn new(key: &'k AuditKey, checkpoint: Option<ChainHead>) -> Self {
         Self {
             key,
+            chain: None,
             next_seq: 0,
-            prev: GENESIS,
-            checkpoint,
-            checkpoint_seen: checkpoint.is_some_and(|h| h.count == 0),
+            prev: [0; 32],
+            marks: checkpoint.map(|h| Mark::new(h, false)).into_iter().collect(),
         }
+    }
+
+    /// A verifier for a log known to belong to `chain` (for example from a
+    /// file's header), optionally against a head kept elsewhere: a
+    /// checkpoint of another chain fails with [`VerifyFailure::WrongChain`].
+    pub fn for_chain(key: &'k AuditKey, chain: ChainId, checkpoint: Option<ChainHead>) -> Self {
+        Self {
+            chain: Some(chain),
+            prev: chain.0,
+            ..Self::new(key, checkpoint)
+        }
+    }
+
+    /// Also requires the log to end exactly at `head` (a sink's own head):
+    /// fewer records is [`VerifyFailure::Truncated`], more is
+    /// [`VerifyFailure::Extended`].
+    pub(crate) fn ending_at(mut self, head: ChainHead) -> Self {
+        self.marks.push(Mark::new(head, true));
+        self
     }
 
     fn fail(&self, failure: VerifyFailure) -> VerifyError {
@@ -233,54 +375,97 @@ impl<'k> ChainVerifier<'k> {
         }
     }
 
-    /// Checks the next record.
-    pub fn push(&mut self, record: &AuditRecord) -> Result<(), VerifyError> {
-        if let Some(head) = &self.checkpoint {
-            if self.next_seq == 0 && !head.is_authentic(self.key) {
+    /// Every head is authentic and, when the log's chain is known, of that
+    /// chain.
+    fn check_heads(&self) -> Result<(), VerifyError> {
+        for mark in &self.marks {
+            if !mark.head.is_authentic(self.key) {
                 return Err(self.fail(VerifyFailure::ForgedHead));
             }
+            if let Some(chain) = self.chain {
+                if mark.head.chain != chain {
+                    return Err(self.fail(VerifyFailure::WrongChain {
+                        expected: mark.head.chain,
+                        found: chain,
+                    }));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the next record.
+    pub fn push(&mut self, record: &AuditRecord) -> Result<(), VerifyError> {
+        if self.next_seq == 0 {
+            self.check_heads()?;
         }
         if record.seq != self.next_seq {
             return Err(self.fail(VerifyFailure::Sequence {
                 expected: self.next_seq,
             }));
         }
-        if record.prev != self.prev {
+        if self.next_seq == 0 {
+            // The genesis value: the first record's prev is the chain id.
+            let expected = self.chain.or(self.marks.first().map(|m| m.head.chain));
+            if let Some(expected) = expected {
+                if record.prev != expected.0 {
+                    return Err(self.fail(VerifyFailure::WrongChain {
+                        expected,
+                        found: ChainId(record.prev),
+                    }));
+                }
+            }
+        } else if record.prev != self.prev {
             return Err(self.fail(VerifyFailure::BrokenLink));
         }
         let hash = record.hash();
         if !self.key.verify(&[MAC_DOMAIN, &hash], &record.mac) {
             return Err(self.fail(VerifyFailure::BadMac));
         }
-        if let Some(head) = &self.checkpoint {
-            if head.count == record.seq.saturating_add(1) {
-                if head.hash != hash {
-                    return Err(self.fail(VerifyFailure::HeadMismatch));
-                }
-                self.checkpoint_seen = true;
+        let count = record.seq.saturating_add(1);
+        for mark in &self.marks {
+            if mark.exact && count > mark.head.count {
+                return Err(self.fail(VerifyFailure::Extended {
+                    expected: mark.head.count,
+                }));
+            }
+            if mark.head.count == count && mark.head.hash != hash {
+                return Err(self.fail(VerifyFailure::HeadMismatch));
             }
         }
+        for mark in &mut self.marks {
+            mark.seen |= mark.head.count == count;
+        }
+        if self.next_seq == 0 {
+            self.chain = Some(ChainId(record.prev));
+        }
         self.prev = hash;
-        self.next_seq = self.next_seq.saturating_add(1);
+        self.next_seq = count;
         Ok(())
     }
 
     /// Ends verification; returns the verified current head.
     pub fn finish(self) -> Result<ChainHead, VerifyError> {
-        if let Some(head) = &self.checkpoint {
-            if !head.is_authentic(self.key) {
-                return Err(self.fail(VerifyFailure::ForgedHead));
-            }
-            if !self.checkpoint_seen {
-                return Err(self.fail(VerifyFailure::Truncated { expected: head.count }));
-            }
+        self.check_heads()?;
+        if let Some(mark) = self.marks.iter().find(|m| !m.seen) {
+            return Err(self.fail(VerifyFailure::Truncated {
+                expected: mark.head.count,
+            }));
         }
-        Ok(ChainHead::new(self.key, self.next_seq, self.prev))
+        let Some(chain) = self.chain.or(self.marks.first().map(|m| m.head.chain)) else {
+            return Err(self.fail(VerifyFailure::NoChain));
+        };
+        let hash = if self.next_seq == 0 { chain.0 } else { self.prev };
+        Ok(ChainHead::new(self.key, chain, self.next_seq, hash))
     }
 }
 
 /// Verifies a whole chain, optionally against a head kept elsewhere, and
 /// returns its current head. The error names the first bad record.
+///
+/// Without a checkpoint the chain is the one the first record names, and
+/// an empty list fails with [`VerifyFailure::NoChain`]. With one, a log of
+/// another chain fails with [`VerifyFailure::WrongChain`].
 ///
 /// ```
 /// use coffer_policy::audit::*;
@@ -294,7 +479,7 @@ impl<'k> ChainVerifier<'k> {
 /// #   decision: DecisionRecord { policy: [0; 32], verdict: Verdict::Deny, access: None, rules: vec![] },
 /// #   outcome: Outcome::Denied, sizes: Sizes::default() } }
 /// let key = AuditKey::from_bytes([7; 32]);
-/// let mut sink = MemorySink::new(AuditKey::from_bytes([7; 32]));
+/// let mut sink = MemorySink::new(AuditKey::from_bytes([7; 32]))?;
 /// sink.append(event())?;
 /// let head = sink.append(event())?;
 /// assert_eq!(verify(&key, sink.records(), Some(head))?.count, 2);

@@ -1,6 +1,8 @@
 //! Where audit records go.
 
-use super::chain::{AuditChain, AuditRecord, ChainHead};
+use ring::rand::SystemRandom;
+
+use super::chain::{AuditChain, AuditRecord, ChainHead, ChainId};
 use super::event::AuditEvent;
 use super::key::AuditKey;
 use super::AuditError;
@@ -27,19 +29,25 @@ pub trait AuditSink {
     /// Every stored record, oldest first, as stored (not yet verified).
     fn records(&self) -> Result<Vec<AuditRecord>, AuditError>;
 
-    /// Verifies every stored record under the sink's key, and against
-    /// `checkpoint` (a head kept elsewhere) when given, returning the head
-    /// of what was verified. Fails at the first bad record.
+    /// Verifies every stored record under the sink's key against the head
+    /// the sink itself holds (so records removed or replaced since they
+    /// were appended are found, not only edits), and against `checkpoint`
+    /// (a head kept elsewhere) when given; returns the head of what was
+    /// verified. Fails at the first bad record, with
+    /// [`super::VerifyFailure::Truncated`] when stored records are missing
+    /// and [`super::VerifyFailure::WrongChain`] when the log or the
+    /// checkpoint belongs to another chain.
     fn verify(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError>;
 }
 
-/// Verifies `records` with `chain`'s key against an optional checkpoint.
+/// Verifies `records` of `chain` against `chain`'s own head (they must end
+/// exactly there) and an optional checkpoint.
 pub(crate) fn verify_records(
     chain: &AuditChain,
     records: &[AuditRecord],
     checkpoint: Option<ChainHead>,
 ) -> Result<ChainHead, AuditError> {
-    let mut verifier = chain.verifier(checkpoint);
+    let mut verifier = chain.verifier(checkpoint).ending_at(chain.head());
     for record in records {
         verifier.push(record)?;
     }
@@ -54,12 +62,23 @@ pub struct MemorySink {
 }
 
 impl MemorySink {
-    /// An empty sink chaining under `key`.
-    pub fn new(key: AuditKey) -> Self {
-        Self {
-            chain: AuditChain::new(key),
+    /// An empty sink starting a new chain (with a random [`ChainId`])
+    /// under `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Random`] when the system's randomness fails.
+    pub fn new(key: AuditKey) -> Result<Self, AuditError> {
+        let chain = ChainId::generate(&SystemRandom::new())?;
+        Ok(Self {
+            chain: AuditChain::new(key, chain),
             records: Vec::new(),
-        }
+        })
+    }
+
+    /// The chain's identity.
+    pub fn chain_id(&self) -> ChainId {
+        self.chain.chain_id()
     }
 
     /// The records so far.
@@ -86,5 +105,78 @@ impl AuditSink for MemorySink {
 
     fn verify(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError> {
         verify_records(&self.chain, &self.records, checkpoint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use crate::audit::{AuditEvent, DecisionRecord, Outcome, Sizes, Timestamp, VerifyError, VerifyFailure};
+    use crate::{Operation, Principal, PrincipalId, TenantId, Verdict};
+
+    fn event(n: u64) -> AuditEvent {
+        let tenant = TenantId::new("t").unwrap();
+        AuditEvent {
+            time: Timestamp::from_unix_millis(n),
+            tenant: tenant.clone(),
+            principal: Principal::new(tenant, PrincipalId::new("p").unwrap()),
+            role: None,
+            operation: Operation::ReadAudit,
+            project: None,
+            document: None,
+            envelope_suite: None,
+            session: None,
+            key: None,
+            decision: DecisionRecord {
+                policy: [0; 32],
+                verdict: Verdict::Deny,
+                access: None,
+                rules: vec![],
+            },
+            outcome: Outcome::Denied,
+            sizes: Sizes::default(),
+        }
+    }
+
+    fn failure(sink: &MemorySink) -> VerifyFailure {
+        match sink.verify(None) {
+            Err(AuditError::Verify(VerifyError { failure, .. })) => failure,
+            other => panic!("expected a verify error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn memory_sink_verify_without_checkpoint_catches_removed_records() {
+        let mut sink = MemorySink::new(AuditKey::from_bytes([3; 32])).unwrap();
+        for n in 0..4 {
+            sink.append(event(n)).unwrap();
+        }
+        assert_eq!(sink.verify(None).unwrap().count, 4);
+        let all = sink.records.clone();
+        // The last records removed: still a valid prefix, but not the head.
+        sink.records.truncate(2);
+        assert_eq!(failure(&sink), VerifyFailure::Truncated { expected: 4 });
+        // Everything removed.
+        sink.records.clear();
+        assert_eq!(failure(&sink), VerifyFailure::Truncated { expected: 4 });
+        // The last record replaced by a copy of one from another sink's
+        // chain under the same key.
+        let mut other = MemorySink::new(AuditKey::from_bytes([3; 32])).unwrap();
+        for n in 0..4 {
+            other.append(event(n)).unwrap();
+        }
+        sink.records.clone_from(&other.records);
+        assert!(matches!(failure(&sink), VerifyFailure::WrongChain { .. }));
+        // Records this sink did not write, appended after its own.
+        sink.records.clone_from(&all);
+        let mut chain = AuditChain::resume(AuditKey::from_bytes([3; 32]), &sink.head());
+        let extra = chain.seal(event(9));
+        chain.commit(&extra);
+        sink.records.push(extra);
+        assert_eq!(failure(&sink), VerifyFailure::Extended { expected: 4 });
+        sink.records.clone_from(&all);
+        assert_eq!(sink.verify(None).unwrap(), sink.head());
     }
 }

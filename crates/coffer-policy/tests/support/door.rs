@@ -54,7 +54,7 @@ pub(crate) fn fast_config() -> FrontDoorConfig {
 }
 
 pub(crate) fn memory_sink() -> MemorySink {
-    MemorySink::new(AuditKey::from_bytes([9; 32]))
+    MemorySink::new(AuditKey::from_bytes([9; 32])).unwrap()
 }
 
 /// The populated tenant `acme` (and the Owner of tenant `globex`).

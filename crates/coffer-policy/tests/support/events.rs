@@ -27,7 +27,7 @@ pub(crate) fn event(n: u64) -> AuditEvent {
     m.grant(&acme, &p, &ed, Role::Editor).unwrap();
     let authz = Authorizer::new(m, policy().compile());
     let target = Target::for_document(acme, p, DocumentId::new(format!("doc-{n}")).unwrap());
-    let suite = if n % 2 == 0 {
+    let suite = if n.is_multiple_of(2) {
         EnvelopeSuite::Aes256GcmHkdfSha256
     } else {
         EnvelopeSuite::ChaCha20Poly1305HkdfSha256
