@@ -188,6 +188,28 @@ pub(crate) fn verdict_of(effects: impl Iterator<Item = Effect>) -> Verdict {
     verdict
 }
 
+named_enum!(
+    /// Why a request was denied before its rules could judge it: the
+    /// request itself cannot be evaluated, and the front door fails closed.
+    RequestDenial, "request denial" {
+        /// The envelope's context cannot be turned into policy context (more
+        /// than [`crate::MAX_CONTEXT_ENTRIES`] entries, or an entry that is
+        /// not UTF-8), so context-scoped rules could not be applied.
+        UnreadableContext = "unreadable_context",
+    }
+);
+
+impl RequestDenial {
+    /// The denial in words.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            RequestDenial::UnreadableContext => {
+                "the envelope's context cannot be evaluated by policy (too many entries or not UTF-8)"
+            }
+        }
+    }
+}
+
 /// A full decision: the membership check and the algorithm rules.
 ///
 /// The front door enforces [`Decision::is_allowed`] and records the whole
@@ -196,11 +218,28 @@ pub(crate) fn verdict_of(effects: impl Iterator<Item = Effect>) -> Verdict {
 pub struct Decision {
     access: Access,
     policy: PolicyDecision,
+    request: Option<RequestDenial>,
 }
 
 impl Decision {
     pub(crate) fn new(access: Access, policy: PolicyDecision) -> Self {
-        Self { access, policy }
+        Self {
+            access,
+            policy,
+            request: None,
+        }
+    }
+
+    /// The same decision, denied because the request cannot be evaluated.
+    #[must_use]
+    pub(crate) fn deny_request(mut self, denial: RequestDenial) -> Self {
+        self.request = Some(denial);
+        self
+    }
+
+    /// Why the request itself was refused, if it was.
+    pub fn request_denial(&self) -> Option<RequestDenial> {
+        self.request
     }
 
     /// The membership check.
@@ -213,9 +252,10 @@ impl Decision {
         &self.policy
     }
 
-    /// Deny if membership refused or any rule denies.
+    /// Deny if membership refused, the request cannot be evaluated, or any
+    /// rule denies.
     pub fn verdict(&self) -> Verdict {
-        if self.access.is_granted() {
+        if self.access.is_granted() && self.request.is_none() {
             self.policy.verdict()
         } else {
             Verdict::Deny
@@ -239,7 +279,11 @@ impl Decision {
                 format!("access: denied: {}", denial.reason())
             }
         };
+        let request = self
+            .request
+            .map(|denial| format!("request: denied: {}", denial.reason()));
         std::iter::once(access)
+            .chain(request)
             .chain(self.policy.explain().iter().map(ToString::to_string))
             .chain(std::iter::once(format!("verdict: {}", self.verdict())))
             .collect()

@@ -51,11 +51,11 @@ mod target;
 
 pub use authorizer::Authorizer;
 pub use context::{Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LEN, MAX_CONTEXT_VALUE_LEN};
-pub use decision::{Decision, Effect, Explanation, PolicyDecision, RuleResult, Verdict};
+pub use decision::{Decision, Effect, Explanation, PolicyDecision, RequestDenial, RuleResult, Verdict};
 pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
 pub use front_door::{
-    FrontDoor, FrontDoorConfig, FrontDoorError, Receipt, DOCUMENT_CONTEXT, DOWNLOAD_PURPOSE, PROJECT_CONTEXT,
-    TENANT_CONTEXT,
+    FrontDoor, FrontDoorConfig, FrontDoorError, PolicyReport, Receipt, TrailReport, UnknownScope,
+    DOCUMENT_CONTEXT, DOWNLOAD_PURPOSE, PROJECT_CONTEXT, TENANT_CONTEXT,
 };
 pub use id::{
     DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId, MAX_ID_LEN,

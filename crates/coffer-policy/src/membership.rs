@@ -151,6 +151,13 @@ impl Membership {
         Ok(())
     }
 
+    /// Whether `tenant` is known: it has a project or a tenant-level role.
+    pub fn has_tenant(&self, tenant: &TenantId) -> bool {
+        self.tenants
+            .get(tenant)
+            .is_some_and(|t| !t.projects.is_empty() || !t.tenant_roles.is_empty())
+    }
+
     /// Whether `project` exists in `tenant`.
     pub fn has_project(&self, tenant: &TenantId, project: &ProjectId) -> bool {
         self.tenants

@@ -190,12 +190,16 @@ impl Condition {
 
     /// The operations the condition can be evaluated on, which are also
     /// the operations a rule applies to when it lists none.
+    ///
+    /// Envelope conditions apply to downloads too: a download releases the
+    /// plaintext of an envelope, so it is decided on the suite and size
+    /// found in that envelope like a decryption.
     pub const fn operations(&self) -> &'static [Operation] {
         use Operation as Op;
         match self {
             Condition::AllowEnvelopeSuites(_)
             | Condition::DenyEnvelopeSuites(_)
-            | Condition::MaxMessageSize(_) => &[Op::Encrypt, Op::Decrypt],
+            | Condition::MaxMessageSize(_) => &[Op::Encrypt, Op::Decrypt, Op::Download],
             Condition::AllowSessionSuites(_)
             | Condition::DenySessionSuites(_)
             | Condition::MinKeyBits { .. } => &[Op::Download, Op::ChangePassword],
@@ -325,6 +329,24 @@ impl Rule {
         self.operations
             .as_deref()
             .unwrap_or_else(|| self.condition.operations())
+    }
+
+    /// Whether the rule applies to `operation`. A download is a decryption:
+    /// a rule that applies to [`Operation::Decrypt`] applies to
+    /// [`Operation::Download`] as well, so a rule that stops opening a
+    /// document also stops downloading it.
+    ///
+    /// ```
+    /// use coffer_policy::*;
+    /// let rule = Rule::new(RuleId::new("small")?, Condition::MaxMessageSize(1024))
+    ///     .on(vec![Operation::Decrypt]);
+    /// assert!(rule.applies_on(Operation::Download));
+    /// assert!(!rule.applies_on(Operation::Encrypt));
+    /// # Ok::<(), coffer_policy::IdError>(())
+    /// ```
+    pub fn applies_on(&self, operation: Operation) -> bool {
+        let ops = self.applies_to();
+        ops.contains(&operation) || (operation == Operation::Download && ops.contains(&Operation::Decrypt))
     }
 
     /// The severity a violation of this rule has.

@@ -148,7 +148,9 @@ fn reference(policy: &Policy, req: &Request) -> (Vec<(usize, Effect)>, Verdict) 
             .operations
             .clone()
             .unwrap_or_else(|| rule.condition.operations().to_vec());
-        if !ops.contains(&req.operation) {
+        // A download is a decryption: rules on decrypt decide it too.
+        let decrypt_side = req.operation == Operation::Download && ops.contains(&Operation::Decrypt);
+        if !ops.contains(&req.operation) && !decrypt_side {
             continue;
         }
         if let Some(roles) = &rule.roles {

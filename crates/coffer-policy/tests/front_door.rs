@@ -28,6 +28,7 @@ fn reason_of(record: &AuditRecord) -> &str {
     match &record.event.outcome {
         Outcome::Failed { reason } => reason.as_str(),
         Outcome::Succeeded => "succeeded",
+        Outcome::Started => "started",
         Outcome::Denied => "denied",
     }
 }
@@ -138,13 +139,17 @@ fn make_call(
             assert_eq!(plain, PLAINTEXT);
         }
         Call::IssueDownload => {
-            let offer = w.door.issue_download(who, &shared)?;
+            let offer = w.door.issue_download(who, &shared, &state.envelope[..])?;
             assert_eq!(offer.purpose, DOWNLOAD_PURPOSE);
         }
         Call::RedeemDownload => {
-            // Issued to the Owner, redeemed by `who`: the redeem is decided
-            // on its own.
-            let offer = w.door.issue_download(&w.owner, &shared).unwrap();
+            // Issued to `who`, or, where `who` may not ask for one, to the
+            // Owner: the redeem is decided on its own.
+            let offer = w
+                .door
+                .issue_download(who, &shared, &state.envelope[..])
+                .or_else(|_| w.door.issue_download(&w.owner, &shared, &state.envelope[..]))
+                .unwrap();
             let message = browser_message(&offer, &state.password);
             let (result, out) = redeem(&w.door, who, &shared, &message, &state.envelope);
             match result {
@@ -186,9 +191,14 @@ fn make_call(
             assert!(!trail.is_empty());
         }
         Call::VerifyAudit => {
-            let head = w.door.verify_audit(who, &project, None)?;
-            // Every record but the verification's own event.
-            assert_eq!(head.count + 1, w.records().len() as u64);
+            let report = w.door.verify_audit(who, &project)?;
+            // Every record about the project but the verification's own event.
+            let about = w
+                .records()
+                .iter()
+                .filter(|r| r.event.project.as_ref() == Some(&w.payroll))
+                .count();
+            assert_eq!(report.records + 1, about as u64);
         }
     }
     Ok(())
@@ -374,7 +384,7 @@ fn viewers_do_not_encrypt_and_auditors_do_not_decrypt() {
     assert_denied(denied, Operation::Decrypt);
     assert!(out.is_empty());
     assert_denied(
-        w.door.issue_download(&w.auditor, &w.doc("memo")),
+        w.door.issue_download(&w.auditor, &w.doc("memo"), &envelope[..]),
         Operation::Download,
     );
     assert_eq!(w.last().event.role, Some(Role::Auditor));
@@ -396,7 +406,10 @@ fn a_principal_of_another_tenant_never_reaches_the_project() {
         open(Decrypt, &w.door, gus, &target, &envelope, PASSWORD),
         Operation::Decrypt,
     );
-    assert_denied(w.door.issue_download(gus, &target), Operation::Download);
+    assert_denied(
+        w.door.issue_download(gus, &target, &envelope[..]),
+        Operation::Download,
+    );
     assert_denied(
         w.door
             .change_password(gus, &project, &pw(PASSWORD), &pw("mine now")),
@@ -470,7 +483,7 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
     let d1 = w.encrypt(&w.owner, "d1", b"first document").unwrap();
     let d2 = w.encrypt(&w.owner, "d2", b"second document").unwrap();
 
-    let offer = w.door.issue_download(&w.viewer, &w.doc("d1")).unwrap();
+    let offer = w.door.issue_download(&w.viewer, &w.doc("d1"), &d1[..]).unwrap();
     let message = browser_message(&offer, PASSWORD);
     let (first, out) = redeem(&w.door, &w.viewer, &w.doc("d1"), &message, &d1);
     let receipt = first.unwrap();
@@ -489,7 +502,7 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
     assert_session_refused(&w, replay, RejectReason::AlreadyUsed, "session.already_used");
 
     // An offer for d1 redeemed for d2.
-    let offer = w.door.issue_download(&w.viewer, &w.doc("d1")).unwrap();
+    let offer = w.door.issue_download(&w.viewer, &w.doc("d1"), &d1[..]).unwrap();
     let message = browser_message(&offer, PASSWORD);
     let moved = redeem(&w.door, &w.viewer, &w.doc("d2"), &message, &d2);
     assert_session_refused(&w, moved, RejectReason::WrongBinding, "session.wrong_binding");
@@ -498,7 +511,7 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
     assert_session_refused(&w, retry, RejectReason::AlreadyUsed, "session.already_used");
 
     // An offer for d1 redeemed for d2.
-    let offer = w.door.issue_download(&w.viewer, &w.doc("d1")).unwrap();
+    let offer = w.door.issue_download(&w.viewer, &w.doc("d1"), &d1[..]).unwrap();
     let message = browser_message(&offer, PASSWORD);
     let (moved, out) = redeem(&w.door, &w.viewer, &w.doc("d2"), &message, &d2);
     assert!(out.is_empty());
@@ -538,7 +551,10 @@ fn rsa_config() -> FrontDoorConfig {
 fn an_allowed_redeem_spends_its_session_even_on_an_unreadable_envelope() {
     let w = world(fast_config());
     let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
-    let offer = w.door.issue_download(&w.viewer, &w.doc("d")).unwrap();
+    let offer = w
+        .door
+        .issue_download(&w.viewer, &w.doc("d"), &envelope[..])
+        .unwrap();
     let message = browser_message(&offer, PASSWORD);
     let (garbage, out) = redeem(&w.door, &w.viewer, &w.doc("d"), &message, b"not an envelope");
     assert!(
@@ -554,15 +570,16 @@ fn an_allowed_redeem_spends_its_session_even_on_an_unreadable_envelope() {
 #[test]
 fn a_session_of_another_suite_is_not_a_download_session() {
     // The door issues RSA-2048 offers; other code sharing its session
-    // service issues an ECDH one with the same purpose and binding.
+    // service issues an ECDH one with the same purpose, binding and issuer.
     let w = world(rsa_config());
     let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
-    let request = session::IssueRequest::new(
-        session::Suite::EcdhP256,
-        DOWNLOAD_PURPOSE,
-        "acme/payroll/d",
-        "other",
-    );
+    let ours = w
+        .door
+        .issue_download(&w.viewer, &w.doc("d"), &envelope[..])
+        .unwrap();
+    let issuer = format!("{}/{}", w.viewer.tenant.as_str(), w.viewer.id.as_str());
+    let request =
+        session::IssueRequest::new(session::Suite::EcdhP256, DOWNLOAD_PURPOSE, ours.binding, issuer);
     let message = browser_message(&w.door.sessions().issue(&request).unwrap(), PASSWORD);
     let (result, out) = redeem(&w.door, &w.viewer, &w.doc("d"), &message, &envelope);
     assert!(
@@ -579,7 +596,10 @@ fn a_session_of_another_suite_is_not_a_download_session() {
 fn an_rsa_2048_download_end_to_end() {
     let w = world(rsa_config());
     let envelope = w.encrypt(&w.owner, "d", b"over rsa").unwrap();
-    let offer = w.door.issue_download(&w.editor, &w.doc("d")).unwrap();
+    let offer = w
+        .door
+        .issue_download(&w.editor, &w.doc("d"), &envelope[..])
+        .unwrap();
     assert_eq!(offer.suite, session::Suite::RsaOaep2048);
     assert_eq!(w.last().event.session, Some(SessionSpec::rsa_oaep_256(2048)));
     let (result, out) = redeem(
@@ -618,8 +638,10 @@ fn decrypt_is_decided_on_the_suite_in_the_envelope() {
         Some(EnvelopeSuite::ChaCha20Poly1305HkdfSha256)
     );
 
-    w.door
-        .replace_policy(policy(vec![rule("fips", Condition::Fips(FipsProfile::Enabled))]));
+    assert!(w
+        .door
+        .replace_policy(policy(vec![rule("fips", Condition::Fips(FipsProfile::Enabled))]))
+        .is_clean());
     assert_denied(
         w.read(Decrypt, &w.editor, "d", &envelope, PASSWORD),
         Operation::Decrypt,
@@ -646,17 +668,20 @@ fn decrypt_is_decided_on_the_suite_in_the_envelope() {
     // New ChaCha documents are refused too.
     assert_denied(w.encrypt(&w.editor, "d2", b"more"), Operation::Encrypt);
 
-    w.door.replace_policy(policy(vec![rule(
-        "no-chacha",
-        Condition::DenyEnvelopeSuites(vec![EnvelopeSuite::ChaCha20Poly1305HkdfSha256]),
-    )]));
+    assert!(w
+        .door
+        .replace_policy(policy(vec![rule(
+            "no-chacha",
+            Condition::DenyEnvelopeSuites(vec![EnvelopeSuite::ChaCha20Poly1305HkdfSha256]),
+        )]))
+        .is_clean());
     assert_denied(
         w.read(Decrypt, &w.owner, "d", &envelope, PASSWORD),
         Operation::Decrypt,
     );
 
     // The denials were the policy's: without it the envelope opens.
-    w.door.replace_policy(policy(vec![]));
+    assert!(w.door.replace_policy(policy(vec![])).is_clean());
     let (plain, receipt) = w.read(Decrypt, &w.editor, "d", &envelope, PASSWORD).unwrap();
     assert_eq!(plain, b"sealed with chacha");
     assert_eq!(receipt.suite, Suite::ChaCha20Poly1305HkdfSha256);
@@ -677,8 +702,11 @@ fn a_session_suite_rule_denies_rsa_2048_offers() {
         Policy::new(Enforcement::Enforce, vec![min_3072]).unwrap(),
         memory_sink(),
     );
-    w.encrypt(&w.owner, "d", b"x").unwrap();
-    assert_denied(w.door.issue_download(&w.owner, &w.doc("d")), Operation::Download);
+    let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
+    assert_denied(
+        w.door.issue_download(&w.owner, &w.doc("d"), &envelope[..]),
+        Operation::Download,
+    );
     let last = w.last();
     assert_eq!(last.event.session, Some(SessionSpec::rsa_oaep_256(2048)));
     assert_eq!(last.event.decision.rules.len(), 1);
@@ -720,7 +748,7 @@ fn a_context_scoped_rule_applies_to_requests_with_that_context() {
     // Secrets at most 16 bytes, on encrypt and (by default) decrypt.
     let small_secrets = rule("small-secrets", Condition::MaxMessageSize(16))
         .in_scope(Scope::tenant(w.acme.clone()).with_context("class", "secret"));
-    w.door.replace_policy(policy(vec![small_secrets]));
+    assert!(w.door.replace_policy(policy(vec![small_secrets])).is_clean());
     assert_denied(encrypt("a", &big, &secret), Operation::Encrypt);
     let denied = w.last();
     assert_eq!(denied.event.decision.rules.len(), 1);
@@ -753,7 +781,7 @@ fn a_context_scoped_rule_applies_to_requests_with_that_context() {
     )
     .in_scope(Scope::project(w.acme.clone(), w.payroll.clone()).with_context("class", "secret"))
     .on(vec![Operation::Decrypt]);
-    w.door.replace_policy(policy(vec![no_aes_for_secrets]));
+    assert!(w.door.replace_policy(policy(vec![no_aes_for_secrets])).is_clean());
     encrypt("e", b"still sealable", &secret).unwrap();
     assert_denied(
         w.read(Decrypt, &w.editor, "old-small", &old_small, PASSWORD),
@@ -968,15 +996,12 @@ fn a_tampered_audit_file_fails_verification_at_the_edited_record() {
     assert_denied(w.encrypt(&w.viewer, "e", b"no"), Operation::Encrypt);
 
     let recorded = w.records().len() as u64;
-    let head = w
-        .door
-        .verify_audit(&w.auditor, &w.project_target(), None)
-        .unwrap();
+    let head = w.door.verify_chain(None).unwrap();
     assert_eq!(head.count, recorded);
-    // Against a checkpoint taken now, after more events.
-    w.door
-        .verify_audit(&w.owner, &w.project_target(), Some(head))
-        .unwrap();
+    w.door.verify_audit(&w.auditor, &w.project_target()).unwrap();
+    // Against a checkpoint taken before more events.
+    w.door.verify_audit(&w.owner, &w.project_target()).unwrap();
+    w.door.verify_chain(Some(head)).unwrap();
 
     // Make a denied attempt look like a success in the file (after its
     // header line).
@@ -992,13 +1017,17 @@ fn a_tampered_audit_file_fails_verification_at_the_edited_record() {
     lines[position] = serde_json::to_string(&record).unwrap();
     std::fs::write(&path, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
 
-    let broken = w.door.verify_audit(&w.auditor, &w.project_target(), None);
+    // Principals learn that the trail is broken, not where (the position
+    // would tell them the length of everyone's trail).
+    let refused = w.door.verify_audit(&w.auditor, &w.project_target());
+    assert!(matches!(refused, Err(FrontDoorError::TrailBroken)), "{refused:?}");
+    let broken = w.door.verify_chain(None);
     let expected = VerifyError {
         position: position as u64,
         failure: VerifyFailure::BadMac,
     };
     assert!(
-        matches!(&broken, Err(FrontDoorError::Audit(AuditError::Verify(e))) if *e == expected),
+        matches!(&broken, Err(AuditError::Verify(e)) if *e == expected),
         "{broken:?}"
     );
     assert!(broken

@@ -476,7 +476,7 @@ impl<'k> ChainVerifier<'k> {
 /// #   principal: Principal::new(TenantId::new("t").unwrap(), PrincipalId::new("p").unwrap()),
 /// #   role: None, operation: Operation::ReadAudit, project: None, document: None,
 /// #   envelope_suite: None, session: None, key: None,
-/// #   decision: DecisionRecord { policy: [0; 32], verdict: Verdict::Deny, access: None, rules: vec![] },
+/// #   decision: DecisionRecord { policy: [0; 32], verdict: Verdict::Deny, access: None, request: None, rules: vec![] },
 /// #   outcome: Outcome::Denied, sizes: Sizes::default() } }
 /// let key = AuditKey::from_bytes([7; 32]);
 /// let mut sink = MemorySink::new(AuditKey::from_bytes([7; 32]))?;

@@ -30,6 +30,7 @@ pub(super) fn encode_event(e: &AuditEvent) -> Vec<u8> {
     w.fixed(&d.policy);
     w.str(d.verdict.name());
     w.opt(d.access, |w, a| w.str(a.name()));
+    w.opt(d.request, |w, r| w.str(r.name()));
     w.list(&d.rules, |w, r| {
         w.str(r.rule.as_str());
         w.str(r.severity.name());
@@ -39,6 +40,7 @@ pub(super) fn encode_event(e: &AuditEvent) -> Vec<u8> {
     });
     match &e.outcome {
         Outcome::Succeeded => w.str("succeeded"),
+        Outcome::Started => w.str("started"),
         Outcome::Denied => w.str("denied"),
         Outcome::Failed { reason } => {
             w.str("failed");

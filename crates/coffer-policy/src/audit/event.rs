@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::decision::{Decision, Effect, Verdict};
+use crate::decision::{Decision, Effect, RequestDenial, Verdict};
 use crate::id::{DocumentId, KeyId, Principal, ProjectId, ReasonCode, RuleId, TenantId};
 use crate::membership::{Access, AccessDenial};
 use crate::name::named_enum;
@@ -94,6 +94,9 @@ pub struct DecisionRecord {
     pub verdict: Verdict,
     /// Why membership refused, if it did.
     pub access: Option<AccessDenial>,
+    /// Why the request itself was refused before the rules, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestDenial>,
     /// Every applicable rule.
     pub rules: Vec<RuleRecord>,
 }
@@ -107,6 +110,7 @@ impl From<&Decision> for DecisionRecord {
                 Access::Granted(_) => None,
                 Access::Denied { denial, .. } => Some(denial),
             },
+            request: d.request_denial(),
             rules: d
                 .policy()
                 .results()
@@ -132,6 +136,12 @@ impl From<&Decision> for DecisionRecord {
 pub enum Outcome {
     /// Allowed and done.
     Succeeded,
+    /// Allowed, and about to release plaintext: written before the first
+    /// plaintext byte leaves, so no read goes unrecorded. A later record of
+    /// the same call gives its final outcome; a `started` record with no
+    /// such record after it is a read that was cut short (a crash, or the
+    /// final record could not be written).
+    Started,
     /// Refused by the decision; nothing was done.
     Denied,
     /// Allowed but failed while acting.

@@ -64,6 +64,13 @@ pub enum FrontDoorError {
     /// Membership could not be changed.
     #[error(transparent)]
     Membership(#[from] MembershipError),
+    /// The audit chain does not verify (a record was edited, removed,
+    /// inserted or reordered, or the log was truncated or replaced). Where
+    /// the break is stays with the operator
+    /// ([`FrontDoor::verify_chain`](crate::FrontDoor::verify_chain)): its
+    /// position would tell a principal how long the whole chain is.
+    #[error("the audit trail does not verify")]
+    TrailBroken,
     /// The audit trail could not be written or read. The front door fails
     /// closed: a result whose event was not recorded is not returned.
     #[error("audit trail unavailable: {0}")]

@@ -16,11 +16,9 @@ struct ByOperation([Vec<u32>; OPERATION_COUNT]);
 
 impl ByOperation {
     fn add(&mut self, rule: &Rule, position: u32) {
-        for op in rule.applies_to() {
-            if let Some(list) = self.0.get_mut(op.index()) {
-                // Positions arrive in increasing order, so a repeated
-                // operation in the rule's list shows up as the last entry.
-                if list.last() != Some(&position) {
+        for &op in Operation::ALL {
+            if rule.applies_on(op) {
+                if let Some(list) = self.0.get_mut(op.index()) {
                     list.push(position);
                 }
             }

@@ -75,18 +75,22 @@ pub(crate) fn world(config: FrontDoorConfig) -> World<MemorySink> {
 }
 
 pub(crate) fn world_with<S: AuditSink>(config: FrontDoorConfig, policy: Policy, sink: S) -> World<S> {
+    world_in(config, policy, sink, sessions())
+}
+
+/// [`world_with`] issuing sessions from `sessions`.
+pub(crate) fn world_in<S: AuditSink>(
+    config: FrontDoorConfig,
+    policy: Policy,
+    sink: S,
+    sessions: SessionService,
+) -> World<S> {
     let owner = principal("acme", "olga");
     let globex_owner = principal("globex", "gus");
     let mut members = Membership::new();
     members.grant_tenant(&owner, Role::Owner);
     members.grant_tenant(&globex_owner, Role::Owner);
-    let door = FrontDoor::new(
-        config,
-        Authorizer::new(members, policy.compile()),
-        sessions(),
-        sink,
-    )
-    .unwrap();
+    let door = FrontDoor::new(config, Authorizer::new(members, policy.compile()), sessions, sink).unwrap();
     let payroll = project("payroll");
     door.create_project(&owner, &payroll, &pw(PASSWORD)).unwrap();
     let w = World {
@@ -195,7 +199,7 @@ pub(crate) fn open<S: AuditSink>(
     let (result, out) = match via {
         Via::Decrypt => into_buffer(|out| door.decrypt(who, target, envelope, out, &pw(password))),
         Via::Download => {
-            let offer = door.issue_download(who, target)?;
+            let offer = door.issue_download(who, target, envelope)?;
             redeem(door, who, target, &browser_message(&offer, password), envelope)
         }
     };

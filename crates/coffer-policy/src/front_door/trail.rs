@@ -1,0 +1,77 @@
+//! The audit trail as principals see it: the records about their target,
+//! and whether the chain verifies, without a word about anyone else.
+
+use super::guard::{Ask, Effects};
+use super::{FrontDoor, FrontDoorError};
+use crate::audit::{AuditError, AuditRecord, AuditSink};
+use crate::id::Principal;
+use crate::role::Operation;
+use crate::target::Target;
+
+/// What verifying the audit trail tells a principal: the whole chain
+/// verifies (against the sink's own head), and how many of its records
+/// concern the target. The chain's head is not included: its count and
+/// hash reveal other projects' and tenants' activity (operators read it
+/// with [`FrontDoor::verify_chain`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrailReport {
+    /// The tenant or project verified.
+    pub target: Target,
+    /// Records about the target (a tenant: all of its records; a project:
+    /// that project's).
+    pub records: u64,
+}
+
+/// Whether `record` is about `target`.
+fn is_about(record: &AuditRecord, target: &Target) -> bool {
+    &record.event.tenant == target.tenant()
+        && target
+            .project()
+            .is_none_or(|p| record.event.project.as_ref() == Some(p))
+}
+
+/// A broken chain is one opaque error for principals: the position of the
+/// first bad record would tell them the chain's length.
+fn scoped(error: AuditError) -> FrontDoorError {
+    match error {
+        AuditError::Verify(_) | AuditError::Corrupt { .. } | AuditError::LineTooLong { .. } => {
+            FrontDoorError::TrailBroken
+        }
+        other => FrontDoorError::Audit(other),
+    }
+}
+
+impl<S: AuditSink> FrontDoor<S> {
+    /// The audit records about `target` (a tenant: all of its records; a
+    /// project: that project's). Owners and Auditors.
+    pub fn audit_trail(
+        &self,
+        actor: &Principal,
+        target: &Target,
+    ) -> Result<Vec<AuditRecord>, FrontDoorError> {
+        self.guard(Ask::new(actor, Operation::ReadAudit, target), |_| {
+            let records = self.sink().records()?;
+            let about = records.into_iter().filter(|r| is_about(r, target)).collect();
+            Ok((about, Effects::default()))
+        })
+    }
+
+    /// Verifies the whole audit chain, every record and against the sink's
+    /// own head, and reports on the records about `target`. Owners and
+    /// Auditors. A chain that does not verify is
+    /// [`FrontDoorError::TrailBroken`], whoever asks: the operator locates
+    /// the break with [`FrontDoor::verify_chain`].
+    pub fn verify_audit(&self, actor: &Principal, target: &Target) -> Result<TrailReport, FrontDoorError> {
+        self.guard(Ask::new(actor, Operation::VerifyAudit, target), |_| {
+            let sink = self.sink();
+            sink.verify(None).map_err(scoped)?;
+            let records = sink.records()?.iter().filter(|r| is_about(r, target)).count() as u64;
+            let report = TrailReport {
+                target: target.clone(),
+                records,
+            };
+            Ok((report, Effects::default()))
+        })
+    }
+}

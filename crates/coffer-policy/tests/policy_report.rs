@@ -1,0 +1,72 @@
+//! A policy installed into a front door is checked against the tenants and
+//! projects that exist.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/door.rs"]
+#[allow(dead_code)] // each test file uses part of the shared world
+mod door;
+
+use coffer_policy::*;
+use door::*;
+
+fn scoped(id: &str, tenant: &str, project: Option<&str>) -> Rule {
+    let scope = match project {
+        Some(p) => Scope::project(TenantId::new(tenant).unwrap(), ProjectId::new(p).unwrap()),
+        None => Scope::tenant(TenantId::new(tenant).unwrap()),
+    };
+    Rule::new(RuleId::new(id).unwrap(), Condition::MaxMessageSize(1 << 20)).in_scope(scope)
+}
+
+#[test]
+fn rules_scoped_to_what_does_not_exist_are_reported() {
+    let w = world(fast_config());
+    let policy = Policy::new(
+        Enforcement::Enforce,
+        vec![
+            scoped("payroll-ok", "acme", Some("payroll")),
+            scoped("typo", "acme", Some("payrol")),
+            scoped("acme-ok", "acme", None),
+            scoped("no-such-tenant", "acme-corp", None),
+        ],
+    )
+    .unwrap();
+    let report = w.door.replace_policy(policy.compile());
+    assert!(!report.is_clean());
+    let named: Vec<(&str, &str, Option<&str>)> = report
+        .unknown_scopes
+        .iter()
+        .map(|u| {
+            (
+                u.rule.as_str(),
+                u.tenant.as_str(),
+                u.project.as_ref().map(ProjectId::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("typo", "acme", Some("payrol")),
+            ("no-such-tenant", "acme-corp", None)
+        ]
+    );
+    assert_eq!(w.door.policy_report(), report);
+    assert_eq!(
+        report.unknown_scopes[0].to_string(),
+        "rule `typo` is scoped to project `payrol` of tenant `acme`, which does not exist"
+    );
+
+    // A policy installed at construction is checked too.
+    let w = world_with(
+        fast_config(),
+        Policy::new(Enforcement::Enforce, vec![scoped("typo", "acme", Some("payrol"))]).unwrap(),
+        memory_sink(),
+    );
+    assert_eq!(w.door.policy_report().unknown_scopes.len(), 1);
+    // Once the project exists, reinstalling the policy reports nothing.
+    w.door
+        .create_project(&w.owner, &ProjectId::new("payrol").unwrap(), &pw(PASSWORD))
+        .unwrap();
+    let again = Policy::new(Enforcement::Enforce, vec![scoped("typo", "acme", Some("payrol"))]).unwrap();
+    assert!(w.door.replace_policy(again.compile()).is_clean());
+}
