@@ -133,6 +133,7 @@ mod tests {
                 policy: [0; 32],
                 verdict: Verdict::Deny,
                 access: None,
+                request: None,
                 rules: vec![],
             },
             outcome: Outcome::Denied,
