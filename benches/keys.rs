@@ -161,6 +161,50 @@ fn stream_open(c: &mut Criterion) {
     group.finish();
 }
 
+/// Streaming and one-shot open interleaved in rounds of batches, printing
+/// the streaming/one-shot time ratio of the median batches: on a shared
+/// machine this is the figure to trust, as both sides see the same load.
+#[allow(clippy::print_stdout)] // the ratio table is this report
+fn interleaved_stream_ratios() {
+    const ROUNDS: usize = 21;
+    const ITERS: u32 = 1000;
+    let ring = keyring();
+    let recipients = [Recipient::keyring(&ring, "bench").unwrap()];
+    let open_options = OpenOptions::new().keyring(&ring);
+    println!("\nstreaming/one-shot open time, median of {ROUNDS} interleaved batches of {ITERS}");
+    println!(
+        "{:>6} {:>12} {:>12} {:>8}",
+        "size", "one-shot", "streaming", "ratio"
+    );
+    let mut out = vec![0u8; 8 << 10];
+    for (size, label) in [(64, "64B"), (1 << 10, "1KiB")] {
+        let sealed = seal(&vec![0x5A; size], &recipients, &SealOptions::new()).unwrap();
+        let mut one_shot = Vec::with_capacity(ROUNDS);
+        let mut streaming = Vec::with_capacity(ROUNDS);
+        for _ in 0..ROUNDS {
+            let start = Instant::now();
+            for _ in 0..ITERS {
+                black_box(open(black_box(&sealed), &open_options).unwrap().plaintext().len());
+            }
+            one_shot.push(start.elapsed() / ITERS);
+            let start = Instant::now();
+            for _ in 0..ITERS {
+                let mut opener = Opener::new(black_box(&sealed[..]), &open_options).unwrap();
+                while opener.read(&mut out).unwrap() != 0 {}
+                black_box(&out);
+            }
+            streaming.push(start.elapsed() / ITERS);
+        }
+        one_shot.sort();
+        streaming.sort();
+        let (a, b) = (one_shot[ROUNDS / 2], streaming[ROUNDS / 2]);
+        println!(
+            "{label:>6} {a:>12.2?} {b:>12.2?} {:>8.3}",
+            b.as_secs_f64() / a.as_secs_f64()
+        );
+    }
+}
+
 struct Len(usize);
 
 impl hkdf::KeyType for Len {
@@ -353,14 +397,23 @@ fn main() {
     // Only `cargo bench` passes `--bench`; `cargo test --benches` and
     // `--list` just check that the benches run, and a filter asks for some
     // criterion benches only.
-    if std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--list") && !has_filter() {
+    let bench = std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--list");
+    let filter = filter();
+    if bench
+        && filter
+            .as_deref()
+            .is_none_or(|f| "stream_open".contains(f) || f.contains("stream_open"))
+    {
+        interleaved_stream_ratios();
+    }
+    if bench && filter.is_none() {
         interleaved_ratios();
     }
 }
 
-/// Whether the command line names a criterion filter (a positional argument
+/// The criterion filter on the command line, if any (a positional argument
 /// that is not the value of an option).
-fn has_filter() -> bool {
+fn filter() -> Option<String> {
     const WITH_VALUE: [&str; 16] = [
         "--warm-up-time",
         "--measurement-time",
@@ -384,8 +437,8 @@ fn has_filter() -> bool {
         if WITH_VALUE.contains(&arg.as_str()) {
             args.next();
         } else if !arg.starts_with('-') {
-            return true;
+            return Some(arg);
         }
     }
-    false
+    None
 }
