@@ -365,3 +365,68 @@ fn password_partitioning_ciphertext_is_stopped_by_the_wrap_commitment() {
     // Guess A unwraps a garbage DEK, which the key commitment refuses.
     assert_eq!(reason(open(&forged, &with(&pw_a))), CryptoReason::Commitment);
 }
+
+#[test]
+fn crypto_failures_read_the_same_in_debug_and_display() {
+    let ring = keyring();
+    let sealed = seal(
+        b"one opaque error",
+        &[Recipient::keyring(&ring, "a").unwrap()],
+        &SealOptions::new(),
+    )
+    .unwrap();
+    let (header, body) = split(&sealed);
+    let with_header = |edit: &dyn Fn(&mut Header)| {
+        let mut header = header.clone();
+        edit(&mut header);
+        join(&header, &body)
+    };
+    let mut bad_body = sealed.clone();
+    *bad_body.last_mut().unwrap() ^= 1;
+    let failures = [
+        open(&bad_body, &OpenOptions::new().keyring(&ring)),
+        open(&sealed, &OpenOptions::new().keyring(&keyring_of(&[("a", 0x00)]))),
+        open(
+            &with_header(&|h| h.tag.0[0] ^= 1),
+            &OpenOptions::new().keyring(&ring),
+        ),
+        open(
+            &with_header(&|h| h.commitment.0[0] ^= 1),
+            &OpenOptions::new().keyring(&ring),
+        ),
+    ]
+    .map(|result| match result {
+        Err(err @ Error::Crypto(_)) => err,
+        other => panic!("expected a cryptographic failure, got {other:?}"),
+    });
+    let reasons: Vec<_> = failures
+        .iter()
+        .map(|e| match e {
+            Error::Crypto(failure) => failure.reason(),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            CryptoReason::Body,
+            CryptoReason::WrapCommitment,
+            CryptoReason::HeaderTag,
+            CryptoReason::Commitment
+        ]
+    );
+    for err in &failures {
+        assert_eq!(format!("{err:?}"), "Crypto(CryptoFailure)");
+        assert_eq!(format!("{err:#?}"), format!("{:#?}", failures[0]));
+        assert_eq!(err.to_string(), "cryptographic failure");
+        assert_eq!(err.code(), "crypto");
+    }
+    // The reason is there for the audit trail, through the accessor only.
+    let codes: Vec<_> = reasons.iter().map(|r| r.code()).collect();
+    assert_eq!(codes, ["body", "wrap-commitment", "header-tag", "commitment"]);
+
+    // A streaming open reads the same.
+    let mut opener = coffer_keys::Opener::new(&bad_body[..], &OpenOptions::new().keyring(&ring)).unwrap();
+    let streamed = std::io::Read::read_to_end(&mut opener, &mut Vec::new()).unwrap_err();
+    assert_eq!(streamed.to_string(), "cryptographic failure");
+}
