@@ -633,6 +633,38 @@ fn rewrap_refuses_a_key_section_its_reader_refuses() {
 }
 
 #[test]
+fn opened_plaintext_never_prints() {
+    let ring = keyring();
+    let secret = b"TOPSECRET plaintext";
+    let sealed = seal(
+        secret,
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new().chunk_log2(10),
+    )
+    .unwrap();
+    let options = OpenOptions::new().keyring(&ring);
+    let opened = open(&sealed, &options).unwrap();
+    let mut opener = Opener::new(&sealed[..], &options).unwrap();
+    let mut first = [0u8; 4];
+    opener.read_exact(&mut first).unwrap();
+    let taken = open(&sealed, &options).unwrap().into_plaintext();
+    let texts = [
+        format!("{opened:?}"),
+        format!("{opened:#?}"),
+        format!("{opener:?}"),
+        format!("{taken:?}"),
+    ];
+    // As text, and as the decimal list a derived Debug of bytes prints.
+    let decimal: String = secret.iter().map(|b| format!("{b},")).collect();
+    for text in &texts {
+        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(!text.contains("TOPSECRET"), "{text}");
+        assert!(!squeezed.contains(&decimal[..16]), "{text}");
+    }
+    assert!(texts[0].contains("Zeroizing"), "{}", texts[0]);
+}
+
+#[test]
 fn error_codes_are_stable() {
     let ring = keyring();
     let sealed = seal(
