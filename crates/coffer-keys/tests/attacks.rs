@@ -366,6 +366,80 @@ fn password_partitioning_ciphertext_is_stopped_by_the_wrap_commitment() {
     assert_eq!(reason(open(&forged, &with(&pw_a))), CryptoReason::Commitment);
 }
 
+/// A password-only message with a scripted DEK and message id (so two seals
+/// share a core), `iterations` PBKDF2 rounds.
+fn password_message(passwords: &[&Password], dek: u8, message_id: [u8; 32], iterations: u32) -> Vec<u8> {
+    let mut script = vec![dek; 32];
+    script.extend_from_slice(&message_id);
+    for i in 0..passwords.len() {
+        script.extend_from_slice(&[0x60 + i as u8; 32]);
+    }
+    let recipients: Vec<_> = passwords.iter().map(|pw| Recipient::password(pw)).collect();
+    let options = SealOptions::new()
+        .insecure_password_iterations(iterations)
+        .scripted_randomness(script);
+    seal(format!("dek {dek}").as_bytes(), &recipients, &options).unwrap()
+}
+
+#[test]
+fn several_password_records_are_tried_in_record_order() {
+    const ITERATIONS: u32 = 1_000;
+    let (pw_a, pw_b, pw_x) = (
+        Password::new("alpha"),
+        Password::new("bravo"),
+        Password::new("x-ray"),
+    );
+    fn with<'a>(passwords: &[&'a Password]) -> OpenOptions<'a> {
+        passwords.iter().fold(
+            OpenOptions::new().insecure_min_pbkdf2_iterations(ITERATIONS),
+            |options, pw| options.password(pw),
+        )
+    }
+    let message_id = [0x4D; 32];
+    let sealed = password_message(&[&pw_a, &pw_b], 1, message_id, ITERATIONS);
+
+    // A wrap-commitment mismatch moves on: `bravo` fails record 1's wc and
+    // opens record 2; with two passwords the candidates are tried record by
+    // record, each password in the order given.
+    assert_eq!(open(&sealed, &with(&[&pw_b])).unwrap().plaintext(), b"dek 1");
+    assert_eq!(
+        open(&sealed, &with(&[&pw_b, &pw_x])).unwrap().plaintext(),
+        b"dek 1"
+    );
+    // At most three attempts: x-ray on record 1, bravo on record 1, x-ray on
+    // record 2, and the budget is spent before bravo reaches record 2.
+    assert_eq!(
+        reason(open(&sealed, &with(&[&pw_x, &pw_b]))),
+        CryptoReason::WrapCommitment
+    );
+    // No password matches any record: opaque, after the attempts.
+    assert_eq!(
+        reason(open(&sealed, &with(&[&pw_x]))),
+        CryptoReason::WrapCommitment
+    );
+
+    // A failure after a matching wc is fatal, even if a later record would
+    // open: record 1 is `bravo` wrapping another DEK (same core, message id
+    // and kid, so its wc matches), record 2 is `bravo` wrapping the real one,
+    // and the header tag is valid under the real DEK.
+    let other = password_message(&[&pw_b], 2, message_id, ITERATIONS);
+    let (mut header, body) = split(&sealed);
+    header.keys = vec![split(&other).0.keys[0].clone(), header.keys[1].clone()];
+    let core = header.core.to_bytes().unwrap();
+    let k_hdr = &schedule(&[1; 32], 1, &message_id, &transcript(&core, None))[76..];
+    header.tag = HeaderTag(hmac_sha256(k_hdr, &header.signed_bytes().unwrap()));
+    let forged = join(&header, &body);
+    assert_eq!(reason(open(&forged, &with(&[&pw_b]))), CryptoReason::Commitment);
+    // The second record alone does open: only the rule stopped it.
+    let mut alone = header.clone();
+    alone.keys.remove(0);
+    alone.tag = HeaderTag(hmac_sha256(k_hdr, &alone.signed_bytes().unwrap()));
+    assert_eq!(
+        open(&join(&alone, &body), &with(&[&pw_b])).unwrap().plaintext(),
+        b"dek 1"
+    );
+}
+
 #[test]
 fn crypto_failures_read_the_same_in_debug_and_display() {
     let ring = keyring();

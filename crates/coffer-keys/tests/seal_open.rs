@@ -420,6 +420,37 @@ fn external_wrapper_outage_is_specific_and_rejection_is_opaque() {
 }
 
 #[test]
+fn an_unreachable_wrapper_is_reported_whatever_else_failed() {
+    let kms = ToyKms {
+        kid: b"kms:1".to_vec(),
+        secret: 9,
+        available: true,
+    };
+    let password = Password::new("pw");
+    let sealed = seal(
+        b"x",
+        &[Recipient::external(&kms), Recipient::password(&password)],
+        &fast_seal(),
+    )
+    .unwrap();
+    let down = ToyKms {
+        kid: b"kms:1".to_vec(),
+        secret: 9,
+        available: false,
+    };
+    // The wrapper is down, then the password record's count is below the
+    // reader's floor (default options): the outage is what is reported.
+    let options = OpenOptions::new().key_wrapper(&down).password(&password);
+    let err = open(&sealed, &options).unwrap_err();
+    assert!(matches!(err, Error::KeyWrapper { .. }), "{err:?}");
+    // And after a failed attempt too (a wrong password, attempted).
+    let wrong = Password::new("wrong");
+    let options = fast_open().key_wrapper(&down).password(&wrong);
+    let err = open(&sealed, &options).unwrap_err();
+    assert!(matches!(err, Error::KeyWrapper { .. }), "{err:?}");
+}
+
+#[test]
 fn recipient_count_is_bounded() {
     let ring = keyring();
     assert!(matches!(
@@ -662,6 +693,28 @@ fn opened_plaintext_never_prints() {
         assert!(!squeezed.contains(&decimal[..16]), "{text}");
     }
     assert!(texts[0].contains("Zeroizing"), "{}", texts[0]);
+}
+
+#[test]
+fn empty_external_aad_is_not_no_aad() {
+    let ring = keyring();
+    let docs = || [Recipient::keyring(&ring, "docs").unwrap()];
+    let base = OpenOptions::new().keyring(&ring);
+    let empty = seal(b"x", &docs(), &SealOptions::new().external_aad(b"")).unwrap();
+    let none = seal(b"x", &docs(), &SealOptions::new()).unwrap();
+    // The flag tells them apart before any cryptography.
+    assert_eq!(empty[5], 0x01);
+    assert_eq!(none[5], 0x00);
+    assert!(matches!(open(&empty, &base), Err(Error::ExternalAadRequired)));
+    assert_eq!(
+        open(&empty, &base.clone().external_aad(b"")).unwrap().plaintext(),
+        b"x"
+    );
+    assert!(matches!(
+        open(&none, &base.clone().external_aad(b"")),
+        Err(Error::ExternalAadUnexpected)
+    ));
+    assert_eq!(open(&none, &base).unwrap().plaintext(), b"x");
 }
 
 #[test]
