@@ -33,7 +33,7 @@ pub enum CliError {
     #[error("{}", keys_message(.0))]
     Keys(#[from] KeysError),
     /// A format error found while inspecting a header.
-    #[error("not a valid coffer envelope: {0}")]
+    #[error("{}", format_message(.0))]
     Envelope(envelope::Error),
     /// A file could not be read or written.
     #[error("cannot {action} `{path}`: {}", io_message(.source))]
@@ -173,8 +173,16 @@ fn keys_message(err: &KeysError) -> String {
     match err {
         KeysError::Crypto(_) => "cryptographic failure".to_owned(),
         KeysError::Io(io) => format!("i/o error: {}", io_message(io)),
-        KeysError::Format(format) => format!("not a valid coffer envelope: {format}"),
+        KeysError::Format(format) => format_message(format),
         other => other.to_string(),
+    }
+}
+
+/// The message for a format error, saying it is about the envelope.
+fn format_message(err: &envelope::Error) -> String {
+    match err {
+        envelope::Error::BadMagic => err.to_string(),
+        other => format!("not a valid coffer envelope: {other}"),
     }
 }
 

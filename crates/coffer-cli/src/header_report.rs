@@ -109,7 +109,12 @@ impl HeaderReport {
         if self.context.is_empty() {
             let _ = writeln!(out, "  context      (none)");
         } else {
-            let _ = writeln!(out, "  context      {} entries", self.context.len());
+            let plural = if self.context.len() == 1 {
+                "entry"
+            } else {
+                "entries"
+            };
+            let _ = writeln!(out, "  context      {} {plural}", self.context.len());
             for entry in &self.context {
                 let shown = match &entry.value {
                     Some(text) => format!("{text:?}"),

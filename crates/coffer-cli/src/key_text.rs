@@ -216,7 +216,38 @@ pub fn parse_key_file(text: &str) -> Result<LocalKey, KeyTextError> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn any_key_round_trips_through_its_text(
+            name in "[A-Za-z0-9._-]{1,53}",
+            version in 1u32..,
+            material in any::<[u8; 32]>(),
+            lower in any::<bool>(),
+        ) {
+            let key = LocalKey::new(KeyId::new(&name, version).unwrap(), KeyEncryptionKey::from_bytes(material));
+            let text = key.to_text();
+            prop_assert!(text.starts_with(KEY_PREFIX));
+            let input = if lower { text.to_ascii_lowercase() } else { text.to_string() };
+            let parsed = LocalKey::parse(&input).unwrap();
+            prop_assert_eq!(parsed.id(), key.id());
+            prop_assert_eq!(parsed.kek().expose_secret(), &material);
+            // One text per key.
+            let again = parsed.to_text();
+            prop_assert_eq!(again.as_str(), text.as_str());
+            let file = parse_key_file(&render_key_file(&key)).unwrap();
+            prop_assert_eq!(file.id(), key.id());
+        }
+
+        #[test]
+        fn parsing_any_text_never_panics(text in "\\PC{0,200}") {
+            let _ = LocalKey::parse(&text);
+            let _ = parse_key_file(&text);
+        }
+    }
 
     fn key(name: &str, version: u32, byte: u8) -> LocalKey {
         LocalKey::new(
