@@ -683,3 +683,53 @@ fn completions_are_generated_for_each_shell() {
             .stdout(predicate::str::contains("keygen").and(predicate::str::contains("rewrap")));
     }
 }
+
+#[test]
+fn a_failed_rewrap_leaves_the_file_untouched() {
+    let dir = dir_with_key("alice");
+    coffer(dir.path())
+        .args(["keygen", "--name", "mallory", "-o", "mallory.key"])
+        .assert()
+        .success();
+    fs::write(dir.path().join("plain.txt"), b"for alice").unwrap();
+    coffer(dir.path())
+        .args(["seal", "-k", "alice.key", "plain.txt", "-o", "doc.cfr"])
+        .assert()
+        .success();
+    let before = fs::read(dir.path().join("doc.cfr")).unwrap();
+    coffer(dir.path())
+        .args([
+            "rewrap",
+            "-k",
+            "mallory.key",
+            "--add-key",
+            "mallory.key",
+            "--in-place",
+            "doc.cfr",
+        ])
+        .assert()
+        .code(2);
+    coffer(dir.path())
+        .args([
+            "rewrap",
+            "-k",
+            "alice.key",
+            "--remove-key",
+            "alice:1",
+            "--in-place",
+            "doc.cfr",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("recipient count"));
+    coffer(dir.path())
+        .args(["rewrap", "-k", "alice.key", "--in-place", "doc.cfr"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing to change"));
+    assert_eq!(fs::read(dir.path().join("doc.cfr")).unwrap(), before);
+    assert_eq!(
+        leftovers(dir.path(), &["alice.key", "mallory.key", "plain.txt", "doc.cfr"]),
+        Vec::<String>::new()
+    );
+}
