@@ -10,7 +10,7 @@ pub(crate) const MAX_CHUNK_LOG2: u8 = 20;
 /// An algorithm suite, as named on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum SuiteArg {
-    /// AES-256-GCM chunks, HKDF-SHA256 key schedule (the default).
+    /// AES-256-GCM chunks, HKDF-SHA256 key schedule.
     #[value(name = "aes-256-gcm")]
     Aes256Gcm,
     /// ChaCha20-Poly1305 chunks, HKDF-SHA256 key schedule.
