@@ -12,8 +12,9 @@ use coffer::session::{
     PoolConfig, RsaBits, RsaKeyGenerator, SessionConfig, SessionService, StoreLimits, Suite,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use rsa::rand_core::OsRng;
-use rsa::{Oaep, RsaPrivateKey};
+use getrandom::SysRng;
+use rsa::sha2::Sha256;
+use rsa::{Oaep, PrivateKey};
 
 const PURPOSE: &str = "unlock-project";
 const BINDING: &str = "project-7";
@@ -23,15 +24,15 @@ const BATCH: u64 = 1024;
 /// Clones one pre-generated key, so the pool refills instantly and issue is
 /// measured with a warm pool, never waiting on key generation.
 #[derive(Debug)]
-struct ClonedKey(RsaPrivateKey);
+struct ClonedKey(PrivateKey);
 
 impl RsaKeyGenerator for ClonedKey {
-    fn generate(&self, _bits: RsaBits) -> Result<RsaPrivateKey, KeyGenError> {
+    fn generate(&self, _bits: RsaBits) -> Result<PrivateKey, KeyGenError> {
         Ok(self.0.clone())
     }
 }
 
-fn service(clock: Arc<ManualClock>, key: &RsaPrivateKey) -> SessionService {
+fn service(clock: Arc<ManualClock>, key: &PrivateKey) -> SessionService {
     let config = SessionConfig {
         store: StoreLimits {
             per_issuer: 1 << 20,
@@ -75,7 +76,7 @@ fn time_issues(service: &SessionService, clock: &ManualClock, suite: Suite, iter
 }
 
 fn benches(c: &mut Criterion) {
-    let key = RsaPrivateKey::new(&mut OsRng, 2048).unwrap();
+    let key = PrivateKey::new(&mut SysRng, 2048).unwrap();
     let clock = Arc::new(ManualClock::new(SystemTime::now()));
     let service = service(clock.clone(), &key);
     let expected = Expected::new(PURPOSE, BINDING);
@@ -107,8 +108,8 @@ fn benches(c: &mut Criterion) {
     let ciphertext = key
         .to_public_key()
         .encrypt(
-            &mut OsRng,
-            Oaep::new_with_label::<sha2::Sha256, _>(label),
+            &mut SysRng,
+            Oaep::<Sha256>::new_with_label(label.as_bytes()),
             b"correct horse battery staple",
         )
         .unwrap();
@@ -116,8 +117,8 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             black_box(
                 key.decrypt_blinded(
-                    &mut OsRng,
-                    Oaep::new_with_label::<sha2::Sha256, _>(label),
+                    &mut SysRng,
+                    Oaep::<Sha256>::new_with_label(label.as_bytes()),
                     &ciphertext,
                 )
                 .unwrap(),
@@ -152,7 +153,7 @@ fn benches(c: &mut Criterion) {
         })
     });
     keygen.bench_function("raw rsa 2048 keygen", |b| {
-        b.iter(|| black_box(RsaPrivateKey::new(&mut OsRng, 2048).unwrap()))
+        b.iter(|| black_box(PrivateKey::new(&mut SysRng, 2048).unwrap()))
     });
     keygen.finish();
 }

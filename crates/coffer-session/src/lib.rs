@@ -19,6 +19,8 @@
 #![forbid(unsafe_code)]
 
 pub use coffer_keys as keys;
+/// The `rsa` crate this layer uses (for [`RsaKeyGenerator`] implementations).
+pub use rsa;
 
 mod binding;
 pub mod client;

@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::SystemTime;
 
 use ring::agreement::EphemeralPrivateKey;
-use rsa::RsaPrivateKey;
+use rsa::PrivateKey;
 
 use crate::key_id::KeyId;
 use crate::suite::Suite;
@@ -33,10 +33,10 @@ pub struct SessionMeta {
 }
 
 /// The private half of a session key. Both variants are destroyed when
-/// dropped (`RsaPrivateKey` zeroizes itself; ring's ephemeral key can only
+/// dropped (`rsa::PrivateKey` zeroizes itself; ring's ephemeral key can only
 /// be used once, by value).
 pub(crate) enum EphemeralKey {
-    Rsa(Box<RsaPrivateKey>),
+    Rsa(Box<PrivateKey>),
     Ecdh(EphemeralPrivateKey),
 }
 

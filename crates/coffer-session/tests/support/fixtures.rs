@@ -13,12 +13,12 @@ use coffer_session::{
     Clock, Expected, IssueRequest, KeyGenError, ManualClock, OsRsaKeyGenerator, RsaBits, RsaKeyGenerator,
     SessionConfig, SessionService, SessionServiceBuilder, StoreLimits, StoreStats, Suite,
 };
-use rsa::RsaPrivateKey;
+use rsa::PrivateKey;
 
-static KEYS_2048: OnceLock<Vec<RsaPrivateKey>> = OnceLock::new();
-static KEYS_3072: OnceLock<Vec<RsaPrivateKey>> = OnceLock::new();
+static KEYS_2048: OnceLock<Vec<PrivateKey>> = OnceLock::new();
+static KEYS_3072: OnceLock<Vec<PrivateKey>> = OnceLock::new();
 
-fn keys(bits: RsaBits) -> &'static [RsaPrivateKey] {
+fn keys(bits: RsaBits) -> &'static [PrivateKey] {
     let (cell, count) = match bits {
         RsaBits::B2048 => (&KEYS_2048, 2),
         RsaBits::B3072 => (&KEYS_3072, 1),
@@ -37,7 +37,7 @@ pub(crate) struct CachedKeys {
 }
 
 impl RsaKeyGenerator for CachedKeys {
-    fn generate(&self, bits: RsaBits) -> Result<RsaPrivateKey, KeyGenError> {
+    fn generate(&self, bits: RsaBits) -> Result<PrivateKey, KeyGenError> {
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
         let keys = keys(bits);
         Ok(keys[n % keys.len()].clone())
