@@ -1,7 +1,7 @@
 //! Issuing offers.
 
 use crate::binding::{binding_string, check_fields, FieldError};
-use crate::clock::unix_seconds;
+use crate::clock::floor_to_second;
 use crate::key_id::KeyId;
 use crate::offer::{Offer, SignatureError, OFFER_VERSION};
 use crate::pending::{EphemeralKey, PendingSession, SessionMeta};
@@ -89,7 +89,8 @@ pub enum IssueError {
     /// The offer could not be signed.
     #[error(transparent)]
     Signature(#[from] SignatureError),
-    /// The clock reads a time so late that the expiry cannot be represented.
+    /// The clock reads a time before the Unix epoch or so late that the
+    /// expiry cannot be represented.
     #[error("the clock is out of range")]
     Clock,
     /// The system RNG, key generation or key encoding failed.
@@ -140,7 +141,13 @@ impl SessionService {
             }
         };
         let label = bound.then(|| binding_string(&key_id, purpose, binding));
-        let expires_at = now.checked_add(self.config.ttl).ok_or(IssueError::Clock)?;
+        // The offer states whole seconds; the session expires exactly at the
+        // stated second (the TTL is rounded down by less than a second), so a
+        // client comparing its clock with `expires_at` and the server agree.
+        let (expires_at, expires_at_secs) = now
+            .checked_add(self.config.ttl)
+            .and_then(floor_to_second)
+            .ok_or(IssueError::Clock)?;
         let max_secret_len = self.config.max_secret_len.min(suite.capacity());
         let mut offer = Offer {
             version: OFFER_VERSION,
@@ -148,7 +155,7 @@ impl SessionService {
             suite: *suite,
             spki: codec::encode_std(&spki),
             jwk,
-            expires_at: unix_seconds(expires_at),
+            expires_at: expires_at_secs,
             purpose: purpose.clone(),
             binding: binding.clone(),
             label: label.clone(),

@@ -205,6 +205,42 @@ fn expiry_is_exact_and_remembered_then_forgotten() {
 }
 
 #[test]
+fn the_advertised_expiry_is_the_enforced_one() {
+    let clock = manual_clock();
+    // Issue in the middle of a second: the offer states whole seconds.
+    clock.advance(Duration::from_millis(700));
+    let service = service_with(SessionConfig::default(), clock.clone());
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        clock.set(fixtures::start() + Duration::from_millis(700));
+        let early = service.issue(&request(suite)).unwrap();
+        let late = service.issue(&request(suite)).unwrap();
+        assert_eq!(early.expires_at, late.expires_at);
+        let advertised = std::time::UNIX_EPOCH + Duration::from_secs(early.expires_at);
+        assert!(advertised <= fixtures::start() + Duration::from_millis(700) + service.config().ttl);
+
+        clock.set(advertised - Duration::from_millis(1));
+        let message = client::encrypt(&early, b"pw").unwrap();
+        assert!(
+            service.redeem(&message, &expected()).is_ok(),
+            "{suite}: one millisecond before the advertised expiry redeems"
+        );
+        clock.set(advertised + Duration::from_millis(1));
+        let message = client::encrypt(&late, b"pw").unwrap();
+        assert_eq!(
+            reason(&service, &message),
+            RejectReason::Expired,
+            "{suite}: one millisecond after the advertised expiry is refused"
+        );
+    }
+    // At the advertised second itself the session has expired too.
+    clock.set(fixtures::start() + Duration::from_millis(700));
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    clock.set(std::time::UNIX_EPOCH + Duration::from_secs(offer.expires_at));
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    assert_eq!(reason(&service, &message), RejectReason::Expired);
+}
+
+#[test]
 fn offers_state_their_expiry() {
     let clock = manual_clock();
     let service = service_with(SessionConfig::default(), clock.clone());

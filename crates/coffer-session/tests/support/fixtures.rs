@@ -44,11 +44,14 @@ impl RsaKeyGenerator for CachedKeys {
     }
 }
 
-/// A clock at a fixed, recent time.
+/// Where [`manual_clock`] starts: a fixed, recent, whole second.
+pub(crate) fn start() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000)
+}
+
+/// A clock at [`start`].
 pub(crate) fn manual_clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000),
-    ))
+    Arc::new(ManualClock::new(start()))
 }
 
 /// A builder with `clock` and cached RSA keys generated inline (no pool
