@@ -413,6 +413,58 @@ fn malformed_and_oversized_ciphertexts_are_refused() {
     assert_eq!(reason(&service, &message), RejectReason::EmptySecret);
 }
 
+/// `text` broken into lines of `width` characters, each ended by `eol`, as
+/// `openssl base64` writes it (64 columns, `\n`).
+fn wrapped(text: &str, width: usize, eol: &str) -> String {
+    text.as_bytes()
+        .chunks(width)
+        .map(|line| std::str::from_utf8(line).unwrap().to_owned() + eol)
+        .collect()
+}
+
+#[test]
+fn line_wrapped_base64_redeems_for_every_suite() {
+    let service = service();
+    for suite in Suite::ALL {
+        for (width, eol) in [(64, "\n"), (64, "\r\n"), (76, "\r\n"), (1, " ")] {
+            let offer = service.issue(&request(suite)).unwrap();
+            let mut message = client::encrypt(&offer, b"correct horse battery staple").unwrap();
+            message.encrypted_password = wrapped(&message.encrypted_password, width, eol);
+            // Through the JSON a client posts, where the line breaks are escapes.
+            let posted =
+                ClientMessage::from_json(serde_json::to_string(&message).unwrap().as_bytes()).unwrap();
+            let redeemed = service.redeem(&posted, &expected());
+            assert!(
+                redeemed.unwrap().secret().ct_eq(b"correct horse battery staple"),
+                "{suite}, {width} columns, {eol:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn whitespace_does_not_lift_the_length_bounds() {
+    let service = service();
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        // A long run of whitespace around a real ciphertext is refused unread.
+        let offer = service.issue(&request(suite)).unwrap();
+        let mut message = client::encrypt(&offer, b"pw").unwrap();
+        message.encrypted_password = format!("{}{}", message.encrypted_password, " ".repeat(10_000));
+        assert_eq!(reason(&service, &message), RejectReason::TooLong, "{suite}");
+        // One byte too many is still too long once the line breaks are gone.
+        let offer = service.issue(&request(suite)).unwrap();
+        let too_many = match suite.rsa_bits() {
+            Some(bits) => bits.modulus_len() + 1,
+            None => 65 + 190 + 16 + 4,
+        };
+        let message = ClientMessage {
+            key_id: offer.key_id.to_string(),
+            encrypted_password: wrapped(&STANDARD.encode(vec![1_u8; too_many]), 64, "\r\n"),
+        };
+        assert_eq!(reason(&service, &message), RejectReason::TooLong, "{suite}");
+    }
+}
+
 #[test]
 fn key_ids_are_checked_before_the_store() {
     let config = SessionConfig {
