@@ -13,6 +13,8 @@ use crate::{codec, ecdh, oaep};
 
 /// Longest accepted issuer name, in bytes.
 pub const MAX_ISSUER_LEN: usize = 256;
+/// Longest accepted tenant name, in bytes.
+pub const MAX_TENANT_LEN: usize = 256;
 
 /// Whether a session binds its ciphertext with the binding string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +43,10 @@ pub struct IssueRequest {
     pub issuer: String,
     /// Label mode (default [`LabelMode::Bound`]).
     pub label: LabelMode,
+    /// The issuer's tenant, counted against [`crate::StoreLimits::per_tenant`]
+    /// (1 to 256 bytes); `None` (the default) counts only against the
+    /// store's capacity and the per-issuer quota.
+    pub tenant: Option<String>,
 }
 
 impl IssueRequest {
@@ -57,7 +63,16 @@ impl IssueRequest {
             binding: binding.into(),
             issuer: issuer.into(),
             label: LabelMode::Bound,
+            tenant: None,
         }
+    }
+
+    /// The same request on behalf of `tenant`: the session counts against
+    /// that tenant's share of the store ([`crate::StoreLimits::per_tenant`]).
+    #[must_use]
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
     }
 
     /// The same request in unlabeled RSA compatibility mode.
@@ -77,10 +92,14 @@ pub enum IssueError {
     /// The issuer is empty or longer than [`MAX_ISSUER_LEN`].
     #[error("the issuer must be 1 to {MAX_ISSUER_LEN} bytes, not {0}")]
     Issuer(usize),
+    /// The tenant is empty or longer than [`MAX_TENANT_LEN`].
+    #[error("the tenant must be 1 to {MAX_TENANT_LEN} bytes, not {0}")]
+    Tenant(usize),
     /// Unlabeled mode was asked for but is disabled, or the suite is ECDH.
     #[error("unlabeled sessions are not allowed for suite `{0}`")]
     UnlabeledNotAllowed(Suite),
-    /// The store is full or the issuer is over quota.
+    /// The store or the tenant's share of it is full, or the issuer is over
+    /// quota.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// No RSA key could be had.
@@ -114,10 +133,16 @@ impl SessionService {
             binding,
             issuer,
             label,
+            tenant,
         } = request;
         check_fields(purpose, binding)?;
         if issuer.is_empty() || issuer.len() > MAX_ISSUER_LEN {
             return Err(IssueError::Issuer(issuer.len()));
+        }
+        if let Some(tenant) = tenant {
+            if tenant.is_empty() || tenant.len() > MAX_TENANT_LEN {
+                return Err(IssueError::Tenant(tenant.len()));
+            }
         }
         let bound = match (label, suite.rsa_bits()) {
             (LabelMode::Bound, _) => true,
@@ -126,7 +151,7 @@ impl SessionService {
         };
         let now = self.clock.now();
         // Checked before a pooled key is spent on a request that cannot be stored.
-        self.store.admit(issuer, now)?;
+        self.store.admit(issuer, tenant.as_deref(), now)?;
         let key_id = KeyId::generate(self.config.instance, &self.rng).map_err(|_| IssueError::Key)?;
         let (key, spki, jwk) = match suite.rsa_bits() {
             Some(bits) => {
@@ -171,6 +196,7 @@ impl SessionService {
             purpose: purpose.clone(),
             binding: binding.clone(),
             issuer: issuer.clone(),
+            tenant: tenant.clone(),
             issued_at: now,
             expires_at,
             label,

@@ -20,8 +20,13 @@ pub struct SessionMeta {
     pub purpose: String,
     /// The binding (for example a document id).
     pub binding: String,
-    /// Who asked for the session (the unit of the per-issuer quota).
+    /// Who asked for the session (the unit of the per-issuer quota, and the
+    /// only principal that may redeem it when [`crate::Expected::issuer`]
+    /// is given).
     pub issuer: String,
+    /// The issuer's tenant, when the request named one (the unit of the
+    /// per-tenant capacity).
+    pub tenant: Option<String>,
     /// When it was issued.
     pub issued_at: SystemTime,
     /// When it stops being redeemable.

@@ -324,6 +324,147 @@ fn quota_is_per_issuer_and_checked_before_taking_a_pooled_key() {
 }
 
 #[test]
+fn a_session_redeems_only_for_its_issuer_and_survives_others() {
+    let service = service();
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        let offer = service.issue(&request(suite)).unwrap();
+        let message = client::encrypt(&offer, b"owner's password").unwrap();
+        let bob = expected().issuer("bob");
+        for _ in 0..3 {
+            let rejection = service.redeem(&message, &bob).unwrap_err();
+            assert_eq!(rejection.reason(), RejectReason::WrongIssuer, "{suite}");
+            assert_eq!(rejection.reason().code(), "wrong_issuer");
+            assert!(!rejection.reason().consumed_key());
+            assert_eq!(rejection.to_string(), "the session could not be redeemed");
+        }
+        assert_eq!(service.stats().live, 1, "{suite}: the session is still live");
+        let redeemed = service.redeem(&message, &expected().issuer("alice")).unwrap();
+        assert!(redeemed.secret().ct_eq(b"owner's password"), "{suite}");
+        assert_eq!(redeemed.meta().issuer, "alice");
+        assert_eq!(
+            service.redeem(&message, &bob).unwrap_err().reason(),
+            RejectReason::AlreadyUsed,
+            "{suite}"
+        );
+    }
+    // Issuer names may repeat across tenants: the tenant can be expected too.
+    let offer = service.issue(&request(Suite::EcdhP256).tenant("acme")).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    for wrong in [
+        expected().issuer("alice").tenant("globex"),
+        expected().tenant("globex"),
+    ] {
+        assert_eq!(
+            service.redeem(&message, &wrong).unwrap_err().reason(),
+            RejectReason::WrongIssuer
+        );
+    }
+    let redeemed = service
+        .redeem(&message, &expected().issuer("alice").tenant("acme"))
+        .unwrap();
+    assert_eq!(redeemed.meta().tenant.as_deref(), Some("acme"));
+    // A session issued without a tenant does not match an expected tenant.
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    assert_eq!(
+        service
+            .redeem(&message, &expected().tenant("acme"))
+            .unwrap_err()
+            .reason(),
+        RejectReason::WrongIssuer
+    );
+    assert!(service.redeem(&message, &expected().issuer("alice")).is_ok());
+    // Without an expected issuer anyone holding the message may redeem, as before.
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    assert_eq!(expected().issuer, None);
+    assert!(service.redeem(&message, &expected()).is_ok());
+}
+
+#[test]
+fn one_tenant_cannot_fill_the_store_for_the_others() {
+    let limits = StoreLimits {
+        capacity: 20,
+        per_issuer: 2,
+        per_tenant: 6,
+        ..StoreLimits::default()
+    };
+    let generator = Arc::new(fixtures::CachedKeys::default());
+    let config = SessionConfig {
+        store: limits,
+        ..SessionConfig::default()
+    };
+    let service = fixtures::builder(config, manual_clock())
+        .key_generator(generator.clone())
+        .build()
+        .unwrap();
+    let from =
+        |tenant: &str, issuer: &str, suite| IssueRequest::new(suite, PURPOSE, BINDING, issuer).tenant(tenant);
+    // Many issuers of one tenant, each within its own quota, fill the
+    // tenant's share and no more.
+    let mut acme = Vec::new();
+    for principal in 0..3 {
+        for _ in 0..2 {
+            acme.push(
+                service
+                    .issue(&from("acme", &format!("acme-{principal}"), Suite::EcdhP256))
+                    .unwrap(),
+            );
+        }
+    }
+    let calls = generator.calls.load(std::sync::atomic::Ordering::Relaxed);
+    for principal in 3..10 {
+        for suite in [Suite::EcdhP256, Suite::RsaOaep2048] {
+            assert_eq!(
+                service
+                    .issue(&from("acme", &format!("acme-{principal}"), suite))
+                    .unwrap_err(),
+                IssueError::Store(StoreError::TenantFull {
+                    tenant: "acme".into(),
+                    capacity: 6
+                })
+            );
+        }
+    }
+    assert_eq!(
+        generator.calls.load(std::sync::atomic::Ordering::Relaxed),
+        calls,
+        "no pooled key spent on a refusal"
+    );
+    // Another tenant, and requests without a tenant, still get sessions.
+    let globex = service
+        .issue(&from("globex", "acme-0", Suite::RsaOaep2048))
+        .unwrap();
+    service
+        .issue(&IssueRequest::new(Suite::EcdhP256, PURPOSE, BINDING, "carol"))
+        .unwrap();
+    let message = client::encrypt(&globex, b"pw").unwrap();
+    let redeemed = service.redeem(&message, &expected()).unwrap();
+    assert_eq!(redeemed.meta().tenant.as_deref(), Some("globex"));
+    // Redeeming frees the tenant's share.
+    let message = client::encrypt(&acme[0], b"pw").unwrap();
+    assert_eq!(
+        service
+            .redeem(&message, &expected())
+            .unwrap()
+            .meta()
+            .tenant
+            .as_deref(),
+        Some("acme")
+    );
+    service.issue(&from("acme", "acme-9", Suite::EcdhP256)).unwrap();
+    assert!(service.issue(&from("acme", "acme-9", Suite::EcdhP256)).is_err());
+    // The per-issuer quota counts an issuer within its tenant.
+    service.issue(&from("globex", "acme-0", Suite::EcdhP256)).unwrap();
+    service.issue(&from("globex", "acme-0", Suite::EcdhP256)).unwrap();
+    assert!(matches!(
+        service.issue(&from("globex", "acme-0", Suite::EcdhP256)),
+        Err(IssueError::Store(StoreError::QuotaExceeded { .. }))
+    ));
+    assert_eq!(StoreLimits::default().per_tenant, 1_000);
+}
+
+#[test]
 fn secrets_are_limited_to_the_suite_and_the_configuration() {
     let service = service();
     // RSA-2048 carries exactly 190 bytes.
@@ -523,6 +664,10 @@ fn issue_requests_are_validated() {
     assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Issuer(0));
     let bad = IssueRequest::new(Suite::EcdhP256, PURPOSE, BINDING, "a".repeat(257));
     assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Issuer(257));
+    let bad = request(Suite::EcdhP256).tenant("");
+    assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Tenant(0));
+    let bad = request(Suite::EcdhP256).tenant("t".repeat(257));
+    assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Tenant(257));
     let zero_ttl = SessionConfig {
         ttl: Duration::ZERO,
         ..SessionConfig::default()
