@@ -23,17 +23,18 @@ use coffer::policy::{
 use coffer::session::keys::Password;
 use coffer::session::{ClientMessage, Offer, SessionConfig, SessionService};
 use rsa::pkcs8::DecodePublicKey;
-use rsa::{Oaep, RsaPublicKey};
+use rsa::sha2::Sha256;
+use rsa::{Oaep, PublicKey};
 
 /// What a browser does with an offer: import the SPKI public key, encrypt
 /// the password with RSA-OAEP (SHA-256) under the offer's label, post the
 /// key id and ciphertext.
 fn browser_encrypts(offer: &Offer, password: &str) -> Result<ClientMessage, Box<dyn Error>> {
     let spki = base64::engine::general_purpose::STANDARD.decode(&offer.spki)?;
-    let public = RsaPublicKey::from_public_key_der(&spki)?;
-    let label = offer.label.clone().ok_or("offer has no label")?;
-    let padding = Oaep::new_with_label::<sha2::Sha256, _>(label);
-    let ciphertext = public.encrypt(&mut rsa::rand_core::OsRng, padding, password.as_bytes())?;
+    let public = PublicKey::from_public_key_der(&spki)?;
+    let label = offer.label.as_deref().ok_or("offer has no label")?;
+    let padding = Oaep::<Sha256>::new_with_label(label.as_bytes());
+    let ciphertext = public.encrypt(&mut getrandom::SysRng, padding, password.as_bytes())?;
     Ok(ClientMessage {
         key_id: offer.key_id.to_string(),
         encrypted_password: base64::engine::general_purpose::STANDARD.encode(ciphertext),

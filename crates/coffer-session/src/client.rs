@@ -1,12 +1,13 @@
 //! The client side in Rust: what the browser's Web Crypto code does, for
 //! native clients, tests and benchmarks.
 
+use getrandom::SysRng;
 use ring::aead::Aad;
 use ring::agreement::{EphemeralPrivateKey, ECDH_P256};
 use ring::rand::SystemRandom;
 use rsa::pkcs8::DecodePublicKey;
-use rsa::rand_core::OsRng;
-use rsa::{Oaep, RsaPublicKey};
+use rsa::sha2::Sha256;
+use rsa::{Oaep, PublicKey};
 use spki::SubjectPublicKeyInfoRef;
 use zeroize::Zeroizing;
 
@@ -49,16 +50,16 @@ pub fn encrypt(offer: &Offer, secret: &[u8]) -> Result<ClientMessage, ClientErro
 }
 
 fn encrypt_rsa(offer: &Offer, spki: &[u8], secret: &[u8]) -> Result<Vec<u8>, ClientError> {
-    let public = RsaPublicKey::from_public_key_der(spki).map_err(|_| ClientError::MalformedOffer)?;
+    let public = PublicKey::from_public_key_der(spki).map_err(|_| ClientError::MalformedOffer)?;
     if secret.len() > offer.suite.capacity() {
         return Err(ClientError::SecretTooLong);
     }
     let padding = match &offer.label {
-        Some(label) => Oaep::new_with_label::<sha2::Sha256, _>(label),
-        None => Oaep::new::<sha2::Sha256>(),
+        Some(label) => Oaep::<Sha256>::new_with_label(label.as_bytes()),
+        None => Oaep::<Sha256>::new(),
     };
     public
-        .encrypt(&mut OsRng, padding, secret)
+        .encrypt(&mut SysRng, padding, secret)
         .map_err(|_| ClientError::Encryption)
 }
 

@@ -69,8 +69,10 @@ impl Clock for ManualClock {
     }
 }
 
-/// Seconds since the Unix epoch, rounded down; 0 before the epoch.
-pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
+/// `time` rounded down to a whole second since the Unix epoch, as that
+/// time and as the second; `None` before the epoch.
+pub(crate) fn floor_to_second(time: SystemTime) -> Option<(SystemTime, u64)> {
+    let seconds = time.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs();
+    let floored = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))?;
+    Some((floored, seconds))
 }

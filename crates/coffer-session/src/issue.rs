@@ -1,7 +1,7 @@
 //! Issuing offers.
 
 use crate::binding::{binding_string, check_fields, FieldError};
-use crate::clock::unix_seconds;
+use crate::clock::floor_to_second;
 use crate::key_id::KeyId;
 use crate::offer::{Offer, SignatureError, OFFER_VERSION};
 use crate::pending::{EphemeralKey, PendingSession, SessionMeta};
@@ -13,6 +13,8 @@ use crate::{codec, ecdh, oaep};
 
 /// Longest accepted issuer name, in bytes.
 pub const MAX_ISSUER_LEN: usize = 256;
+/// Longest accepted tenant name, in bytes.
+pub const MAX_TENANT_LEN: usize = 256;
 
 /// Whether a session binds its ciphertext with the binding string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +43,10 @@ pub struct IssueRequest {
     pub issuer: String,
     /// Label mode (default [`LabelMode::Bound`]).
     pub label: LabelMode,
+    /// The issuer's tenant, counted against [`crate::StoreLimits::per_tenant`]
+    /// (1 to 256 bytes); `None` (the default) counts only against the
+    /// store's capacity and the per-issuer quota.
+    pub tenant: Option<String>,
 }
 
 impl IssueRequest {
@@ -57,7 +63,16 @@ impl IssueRequest {
             binding: binding.into(),
             issuer: issuer.into(),
             label: LabelMode::Bound,
+            tenant: None,
         }
+    }
+
+    /// The same request on behalf of `tenant`: the session counts against
+    /// that tenant's share of the store ([`crate::StoreLimits::per_tenant`]).
+    #[must_use]
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
     }
 
     /// The same request in unlabeled RSA compatibility mode.
@@ -77,10 +92,14 @@ pub enum IssueError {
     /// The issuer is empty or longer than [`MAX_ISSUER_LEN`].
     #[error("the issuer must be 1 to {MAX_ISSUER_LEN} bytes, not {0}")]
     Issuer(usize),
+    /// The tenant is empty or longer than [`MAX_TENANT_LEN`].
+    #[error("the tenant must be 1 to {MAX_TENANT_LEN} bytes, not {0}")]
+    Tenant(usize),
     /// Unlabeled mode was asked for but is disabled, or the suite is ECDH.
     #[error("unlabeled sessions are not allowed for suite `{0}`")]
     UnlabeledNotAllowed(Suite),
-    /// The store is full or the issuer is over quota.
+    /// The store or the tenant's share of it is full, or the issuer is over
+    /// quota.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// No RSA key could be had.
@@ -89,7 +108,8 @@ pub enum IssueError {
     /// The offer could not be signed.
     #[error(transparent)]
     Signature(#[from] SignatureError),
-    /// The clock reads a time so late that the expiry cannot be represented.
+    /// The clock reads a time before the Unix epoch or so late that the
+    /// expiry cannot be represented.
     #[error("the clock is out of range")]
     Clock,
     /// The system RNG, key generation or key encoding failed.
@@ -113,10 +133,16 @@ impl SessionService {
             binding,
             issuer,
             label,
+            tenant,
         } = request;
         check_fields(purpose, binding)?;
         if issuer.is_empty() || issuer.len() > MAX_ISSUER_LEN {
             return Err(IssueError::Issuer(issuer.len()));
+        }
+        if let Some(tenant) = tenant {
+            if tenant.is_empty() || tenant.len() > MAX_TENANT_LEN {
+                return Err(IssueError::Tenant(tenant.len()));
+            }
         }
         let bound = match (label, suite.rsa_bits()) {
             (LabelMode::Bound, _) => true,
@@ -125,7 +151,7 @@ impl SessionService {
         };
         let now = self.clock.now();
         // Checked before a pooled key is spent on a request that cannot be stored.
-        self.store.admit(issuer, now)?;
+        self.store.admit(issuer, tenant.as_deref(), now)?;
         let key_id = KeyId::generate(self.config.instance, &self.rng).map_err(|_| IssueError::Key)?;
         let (key, spki, jwk) = match suite.rsa_bits() {
             Some(bits) => {
@@ -140,7 +166,13 @@ impl SessionService {
             }
         };
         let label = bound.then(|| binding_string(&key_id, purpose, binding));
-        let expires_at = now.checked_add(self.config.ttl).ok_or(IssueError::Clock)?;
+        // The offer states whole seconds; the session expires exactly at the
+        // stated second (the TTL is rounded down by less than a second), so a
+        // client comparing its clock with `expires_at` and the server agree.
+        let (expires_at, expires_at_secs) = now
+            .checked_add(self.config.ttl)
+            .and_then(floor_to_second)
+            .ok_or(IssueError::Clock)?;
         let max_secret_len = self.config.max_secret_len.min(suite.capacity());
         let mut offer = Offer {
             version: OFFER_VERSION,
@@ -148,7 +180,7 @@ impl SessionService {
             suite: *suite,
             spki: codec::encode_std(&spki),
             jwk,
-            expires_at: unix_seconds(expires_at),
+            expires_at: expires_at_secs,
             purpose: purpose.clone(),
             binding: binding.clone(),
             label: label.clone(),
@@ -164,6 +196,7 @@ impl SessionService {
             purpose: purpose.clone(),
             binding: binding.clone(),
             issuer: issuer.clone(),
+            tenant: tenant.clone(),
             issued_at: now,
             expires_at,
             label,

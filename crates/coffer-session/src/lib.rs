@@ -13,12 +13,14 @@
 //!
 //! RSA keys come from a [`KeyPool`] filled by background threads; sessions
 //! wait in a [`SessionStore`] (by default the in-memory [`MemoryStore`])
-//! with a TTL, capacity and per-issuer quota.
+//! with a TTL, capacity, per-tenant capacity and per-issuer quota.
 //! [`SessionService::redeem_and_unlock`] feeds the redeemed password straight
 //! into the key layer to unlock a password-sealed project key.
 #![forbid(unsafe_code)]
 
 pub use coffer_keys as keys;
+/// The `rsa` crate this layer uses (for [`RsaKeyGenerator`] implementations).
+pub use rsa;
 
 mod binding;
 pub mod client;
@@ -43,7 +45,7 @@ pub use binding::{
     binding_string, check_fields, FieldError, BINDING_PREFIX, MAX_BINDING_LEN, MAX_PURPOSE_LEN,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use issue::{IssueError, IssueRequest, LabelMode, MAX_ISSUER_LEN};
+pub use issue::{IssueError, IssueRequest, LabelMode, MAX_ISSUER_LEN, MAX_TENANT_LEN};
 pub use key_id::{InstanceTag, KeyId, KeyIdError, INSTANCE_TAG_LEN, KEY_ID_LEN};
 pub use oaep::DecryptError;
 pub use offer::{Jwk, Offer, OfferSigner, SignatureError, OFFER_VERSION};

@@ -1,9 +1,10 @@
 //! RSA-OAEP-SHA256 decryption with a single-use key.
 
+use getrandom::SysRng;
 use rsa::pkcs8::EncodePublicKey;
-use rsa::rand_core::OsRng;
+use rsa::sha2::Sha256;
 use rsa::traits::PublicKeyParts;
-use rsa::{Oaep, RsaPrivateKey};
+use rsa::{Oaep, PrivateKey};
 use zeroize::Zeroizing;
 
 use crate::codec;
@@ -28,7 +29,7 @@ pub struct DecryptError;
 /// [`DecryptError`] for any failure, including a ciphertext that is not
 /// exactly the modulus length.
 pub fn decrypt(
-    key: RsaPrivateKey,
+    key: PrivateKey,
     label: Option<&str>,
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
@@ -36,22 +37,23 @@ pub fn decrypt(
         return Err(DecryptError);
     }
     let padding = match label {
-        Some(label) => Oaep::new_with_label::<sha2::Sha256, _>(label),
-        None => Oaep::new::<sha2::Sha256>(),
+        Some(label) => Oaep::<Sha256>::new_with_label(label.as_bytes()),
+        None => Oaep::<Sha256>::new(),
     };
+    // Blinded with fresh randomness from the operating system.
     let plaintext = key
-        .decrypt_blinded(&mut OsRng, padding, ciphertext)
+        .decrypt_blinded(&mut SysRng, padding, ciphertext)
         .map_err(|_| DecryptError)?;
     Ok(Zeroizing::new(plaintext))
 }
 
 /// The public half of `key` as SPKI DER and as a Web Crypto JWK.
-pub(crate) fn public_forms(key: &RsaPrivateKey) -> Result<(Vec<u8>, Jwk), spki::Error> {
+pub(crate) fn public_forms(key: &PrivateKey) -> Result<(Vec<u8>, Jwk), spki::Error> {
     let public = key.to_public_key();
     let spki = public.to_public_key_der()?.into_vec();
     let jwk = Jwk::rsa_oaep_256(
-        codec::encode_url(&public.n().to_bytes_be()),
-        codec::encode_url(&public.e().to_bytes_be()),
+        codec::encode_url(&public.n_bytes()),
+        codec::encode_url(&public.e_bytes()),
     );
     Ok((spki, jwk))
 }

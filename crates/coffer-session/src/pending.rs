@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::SystemTime;
 
 use ring::agreement::EphemeralPrivateKey;
-use rsa::RsaPrivateKey;
+use rsa::PrivateKey;
 
 use crate::key_id::KeyId;
 use crate::suite::Suite;
@@ -20,8 +20,13 @@ pub struct SessionMeta {
     pub purpose: String,
     /// The binding (for example a document id).
     pub binding: String,
-    /// Who asked for the session (the unit of the per-issuer quota).
+    /// Who asked for the session (the unit of the per-issuer quota, and the
+    /// only principal that may redeem it when [`crate::Expected::issuer`]
+    /// is given).
     pub issuer: String,
+    /// The issuer's tenant, when the request named one (the unit of the
+    /// per-tenant capacity).
+    pub tenant: Option<String>,
     /// When it was issued.
     pub issued_at: SystemTime,
     /// When it stops being redeemable.
@@ -33,10 +38,10 @@ pub struct SessionMeta {
 }
 
 /// The private half of a session key. Both variants are destroyed when
-/// dropped (`RsaPrivateKey` zeroizes itself; ring's ephemeral key can only
+/// dropped (`rsa::PrivateKey` zeroizes itself; ring's ephemeral key can only
 /// be used once, by value).
 pub(crate) enum EphemeralKey {
-    Rsa(Box<RsaPrivateKey>),
+    Rsa(Box<PrivateKey>),
     Ecdh(EphemeralPrivateKey),
 }
 

@@ -10,8 +10,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rsa::rand_core::OsRng;
-use rsa::RsaPrivateKey;
+use getrandom::SysRng;
+use rsa::PrivateKey;
 
 use crate::suite::RsaBits;
 
@@ -26,7 +26,7 @@ pub trait RsaKeyGenerator: Send + Sync + fmt::Debug + 'static {
     ///
     /// # Errors
     /// [`KeyGenError`] when generation fails.
-    fn generate(&self, bits: RsaBits) -> Result<RsaPrivateKey, KeyGenError>;
+    fn generate(&self, bits: RsaBits) -> Result<PrivateKey, KeyGenError>;
 }
 
 /// RSA key generation failed.
@@ -40,8 +40,8 @@ pub struct KeyGenError;
 pub struct OsRsaKeyGenerator;
 
 impl RsaKeyGenerator for OsRsaKeyGenerator {
-    fn generate(&self, bits: RsaBits) -> Result<RsaPrivateKey, KeyGenError> {
-        RsaPrivateKey::new(&mut OsRng, bits.bits()).map_err(|_| KeyGenError)
+    fn generate(&self, bits: RsaBits) -> Result<PrivateKey, KeyGenError> {
+        PrivateKey::new(&mut SysRng, bits.bits()).map_err(|_| KeyGenError)
     }
 }
 
@@ -114,8 +114,8 @@ pub struct PoolStats {
 
 #[derive(Default)]
 struct Queues {
-    ready_2048: VecDeque<RsaPrivateKey>,
-    ready_3072: VecDeque<RsaPrivateKey>,
+    ready_2048: VecDeque<PrivateKey>,
+    ready_3072: VecDeque<PrivateKey>,
     in_progress_2048: usize,
     in_progress_3072: usize,
     generated: u64,
@@ -124,7 +124,7 @@ struct Queues {
 }
 
 impl Queues {
-    fn ready(&mut self, bits: RsaBits) -> &mut VecDeque<RsaPrivateKey> {
+    fn ready(&mut self, bits: RsaBits) -> &mut VecDeque<PrivateKey> {
         match bits {
             RsaBits::B2048 => &mut self.ready_2048,
             RsaBits::B3072 => &mut self.ready_3072,
@@ -263,7 +263,7 @@ impl KeyPool {
     /// # Errors
     /// [`PoolError::Busy`], [`PoolError::Generation`] or
     /// [`PoolError::ShutDown`].
-    pub fn take(&self, bits: RsaBits) -> Result<RsaPrivateKey, PoolError> {
+    pub fn take(&self, bits: RsaBits) -> Result<PrivateKey, PoolError> {
         let mut queues = self.shared.lock();
         if queues.shut_down {
             return Err(PoolError::ShutDown);
@@ -319,13 +319,13 @@ impl KeyPool {
         let drained = {
             let mut queues = self.shared.lock();
             queues.shut_down = true;
-            let mut drained: Vec<RsaPrivateKey> = queues.ready_2048.drain(..).collect();
+            let mut drained: Vec<PrivateKey> = queues.ready_2048.drain(..).collect();
             drained.extend(queues.ready_3072.drain(..));
             drained
         };
         self.shared.wanted.notify_all();
         self.shared.arrived.notify_all();
-        // RsaPrivateKey is ZeroizeOnDrop: dropping is zeroizing.
+        // PrivateKey is ZeroizeOnDrop: dropping is zeroizing.
         drop(drained);
         let workers: Vec<JoinHandle<()>> = self.lock_workers().drain(..).collect();
         for worker in workers {

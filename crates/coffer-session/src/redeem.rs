@@ -47,19 +47,72 @@ impl ClientMessage {
 
 /// What the server expects the session to be for: the purpose and binding
 /// of the request being served (for example the project the user is
-/// unlocking), compared with those the key was issued for.
+/// unlocking), compared with those the key was issued for, and optionally
+/// who must be redeeming it.
+///
+/// ```
+/// use coffer_session::Expected;
+///
+/// let expected = Expected::new("unlock-project", "project-7")
+///     .issuer("alice")
+///     .tenant("acme");
+/// assert_eq!(expected.issuer, Some("alice"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expected<'a> {
     /// The expected purpose.
     pub purpose: &'a str,
     /// The expected binding.
     pub binding: &'a str,
+    /// The principal redeeming, when the caller knows it: the session must
+    /// have been issued to this issuer ([`crate::IssueRequest::issuer`]).
+    /// `None` (the default) skips the check.
+    pub issuer: Option<&'a str>,
+    /// The redeeming principal's tenant, when issuer names are only unique
+    /// within a tenant: the session must have been issued for this tenant
+    /// ([`crate::IssueRequest::tenant`]). `None` (the default) skips the
+    /// check.
+    pub tenant: Option<&'a str>,
 }
 
 impl<'a> Expected<'a> {
-    /// Expect `purpose` and `binding`.
+    /// Expect `purpose` and `binding`, from any issuer.
     pub const fn new(purpose: &'a str, binding: &'a str) -> Self {
-        Self { purpose, binding }
+        Self {
+            purpose,
+            binding,
+            issuer: None,
+            tenant: None,
+        }
+    }
+
+    /// Also expect the session to have been issued to `issuer`. A redeem by
+    /// anyone else is refused with [`RejectReason::WrongIssuer`] and leaves
+    /// the session live for its issuer.
+    #[must_use]
+    pub const fn issuer(mut self, issuer: &'a str) -> Self {
+        self.issuer = Some(issuer);
+        self
+    }
+
+    /// Also expect the session to have been issued for `tenant`; refused
+    /// like a wrong issuer ([`RejectReason::WrongIssuer`], session left
+    /// live) otherwise, including for a session issued without a tenant.
+    #[must_use]
+    pub const fn tenant(mut self, tenant: &'a str) -> Self {
+        self.tenant = Some(tenant);
+        self
+    }
+
+    /// Whether the session described by `meta` belongs to the expected
+    /// issuer and tenant (true for whatever is not expected). A
+    /// [`crate::SessionStore`] calls this in [`crate::SessionStore::take`]
+    /// before removing the session.
+    pub fn owns(&self, meta: &SessionMeta) -> bool {
+        self.issuer.is_none_or(|issuer| meta.issuer == issuer)
+            && self
+                .tenant
+                .is_none_or(|tenant| meta.tenant.as_deref() == Some(tenant))
     }
 }
 
@@ -115,9 +168,15 @@ impl SessionService {
     /// its private key is destroyed when this returns. Every refusal
     /// displays the same message; [`Rejection::reason`] says why.
     ///
+    /// When [`Expected::issuer`] (or [`Expected::tenant`]) is set and the
+    /// session was issued to someone else, the refusal ([`RejectReason::WrongIssuer`]) happens
+    /// before the session leaves the store: it stays redeemable by its
+    /// issuer, and nothing is decrypted.
+    ///
     /// # Errors
     /// [`Rejection`] for an unknown, used, expired, misrouted or mismatched
-    /// key, a malformed or oversized ciphertext, or a failed decryption.
+    /// key, a redeem by another principal, a malformed or oversized
+    /// ciphertext, or a failed decryption.
     pub fn redeem(&self, message: &ClientMessage, expected: &Expected<'_>) -> Result<Redeemed, Rejection> {
         let key_id =
             KeyId::parse(&message.key_id).map_err(|_| Rejection::new(RejectReason::MalformedKeyId, None))?;
@@ -126,8 +185,11 @@ impl SessionService {
             return Err(reject(RejectReason::WrongInstance));
         }
         let now = self.clock.now();
-        let session = match self.store.take(&key_id, now) {
+        // The issuer is checked inside the store, before the session is
+        // removed: someone else's redeem neither decrypts nor burns it.
+        let session = match self.store.take(&key_id, expected, now) {
             Taken::Live(session) => session,
+            Taken::WrongIssuer => return Err(reject(RejectReason::WrongIssuer)),
             Taken::Used => return Err(reject(RejectReason::AlreadyUsed)),
             Taken::Expired => return Err(reject(RejectReason::Expired)),
             Taken::Unknown => return Err(reject(RejectReason::UnknownKey)),

@@ -17,6 +17,10 @@ pub enum RejectReason {
     WrongInstance,
     /// No such key: never issued here, or forgotten since.
     UnknownKey,
+    /// The session was issued to another principal than the one redeeming
+    /// ([`crate::Expected::issuer`]). The session is left untouched for its
+    /// issuer.
+    WrongIssuer,
     /// The key was already redeemed (a replay).
     AlreadyUsed,
     /// The key expired before this redeem (it is destroyed now).
@@ -43,6 +47,7 @@ impl RejectReason {
             Self::MalformedKeyId => "malformed_key_id",
             Self::WrongInstance => "wrong_instance",
             Self::UnknownKey => "unknown_key",
+            Self::WrongIssuer => "wrong_issuer",
             Self::AlreadyUsed => "already_used",
             Self::Expired => "expired",
             Self::WrongPurpose => "wrong_purpose",
@@ -55,7 +60,8 @@ impl RejectReason {
     }
 
     /// Whether the key named in the request was destroyed by this attempt
-    /// (everything after the key was found is single use).
+    /// (everything after the key was taken from the store is single use; a
+    /// [`RejectReason::WrongIssuer`] refusal leaves it live).
     pub const fn consumed_key(self) -> bool {
         matches!(
             self,

@@ -60,6 +60,81 @@ fn many_threads_redeeming_one_key_get_exactly_one_success() {
 }
 
 #[test]
+fn racing_redeems_by_other_issuers_neither_burn_nor_double_spend() {
+    let service = service_with(SessionConfig::default(), manual_clock());
+    for round in 0..16 {
+        let suite = if round % 4 == 0 {
+            Suite::RsaOaep2048
+        } else {
+            Suite::EcdhP256
+        };
+        let offer = service.issue(&request(suite)).unwrap();
+        let message = client::encrypt(&offer, b"pw").unwrap();
+        // Only other principals race first: nobody gets it, nothing is burned.
+        let barrier = Barrier::new(THREADS);
+        let outcomes: Vec<_> = thread::scope(|scope| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|i| {
+                    let (barrier, service, message) = (&barrier, &service, &message);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        let thief = format!("thief-{i}");
+                        service.redeem(message, &expected().issuer(&thief)).map(|_| ())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+        });
+        assert!(
+            outcomes
+                .iter()
+                .all(|outcome| outcome.as_ref().unwrap_err().reason() == RejectReason::WrongIssuer),
+            "round {round}: {outcomes:?}"
+        );
+        // Then the owner races the others: exactly one success, the owner's.
+        let barrier = Barrier::new(THREADS);
+        let outcomes: Vec<_> = thread::scope(|scope| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|i| {
+                    let (barrier, service, message) = (&barrier, &service, &message);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        let issuer = if i % 2 == 0 {
+                            "alice".to_owned()
+                        } else {
+                            format!("thief-{i}")
+                        };
+                        (
+                            i,
+                            service.redeem(message, &expected().issuer(&issuer)).map(|_| ()),
+                        )
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+        });
+        let winners: Vec<usize> = outcomes
+            .iter()
+            .filter(|(_, outcome)| outcome.is_ok())
+            .map(|(i, _)| *i)
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round} ({suite}): {outcomes:?}");
+        assert_eq!(winners[0] % 2, 0, "only the issuer can win");
+        for (i, outcome) in &outcomes {
+            if let Err(rejection) = outcome {
+                let allowed: &[RejectReason] = if i % 2 == 0 {
+                    &[RejectReason::AlreadyUsed]
+                } else {
+                    &[RejectReason::WrongIssuer, RejectReason::AlreadyUsed]
+                };
+                assert!(allowed.contains(&rejection.reason()), "{i}: {rejection:?}");
+            }
+        }
+    }
+    assert_eq!(service.stats().live, 0);
+}
+
+#[test]
 fn stress_issue_and_redeem_across_threads_leaks_nothing() {
     const PER_THREAD: usize = 600;
     let clock = manual_clock();

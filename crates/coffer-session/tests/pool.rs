@@ -14,7 +14,7 @@ use coffer_session::{
 };
 use fixtures::{request, CachedKeys};
 use rsa::traits::PublicKeyParts;
-use rsa::RsaPrivateKey;
+use rsa::PrivateKey;
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -100,7 +100,7 @@ struct Failing {
 }
 
 impl RsaKeyGenerator for Failing {
-    fn generate(&self, _bits: RsaBits) -> Result<RsaPrivateKey, KeyGenError> {
+    fn generate(&self, _bits: RsaBits) -> Result<PrivateKey, KeyGenError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         Err(KeyGenError)
     }

@@ -205,6 +205,42 @@ fn expiry_is_exact_and_remembered_then_forgotten() {
 }
 
 #[test]
+fn the_advertised_expiry_is_the_enforced_one() {
+    let clock = manual_clock();
+    // Issue in the middle of a second: the offer states whole seconds.
+    clock.advance(Duration::from_millis(700));
+    let service = service_with(SessionConfig::default(), clock.clone());
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        clock.set(fixtures::start() + Duration::from_millis(700));
+        let early = service.issue(&request(suite)).unwrap();
+        let late = service.issue(&request(suite)).unwrap();
+        assert_eq!(early.expires_at, late.expires_at);
+        let advertised = std::time::UNIX_EPOCH + Duration::from_secs(early.expires_at);
+        assert!(advertised <= fixtures::start() + Duration::from_millis(700) + service.config().ttl);
+
+        clock.set(advertised - Duration::from_millis(1));
+        let message = client::encrypt(&early, b"pw").unwrap();
+        assert!(
+            service.redeem(&message, &expected()).is_ok(),
+            "{suite}: one millisecond before the advertised expiry redeems"
+        );
+        clock.set(advertised + Duration::from_millis(1));
+        let message = client::encrypt(&late, b"pw").unwrap();
+        assert_eq!(
+            reason(&service, &message),
+            RejectReason::Expired,
+            "{suite}: one millisecond after the advertised expiry is refused"
+        );
+    }
+    // At the advertised second itself the session has expired too.
+    clock.set(fixtures::start() + Duration::from_millis(700));
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    clock.set(std::time::UNIX_EPOCH + Duration::from_secs(offer.expires_at));
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    assert_eq!(reason(&service, &message), RejectReason::Expired);
+}
+
+#[test]
 fn offers_state_their_expiry() {
     let clock = manual_clock();
     let service = service_with(SessionConfig::default(), clock.clone());
@@ -285,6 +321,147 @@ fn quota_is_per_issuer_and_checked_before_taking_a_pooled_key() {
         ..alice
     };
     service.issue(&bob).unwrap();
+}
+
+#[test]
+fn a_session_redeems_only_for_its_issuer_and_survives_others() {
+    let service = service();
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        let offer = service.issue(&request(suite)).unwrap();
+        let message = client::encrypt(&offer, b"owner's password").unwrap();
+        let bob = expected().issuer("bob");
+        for _ in 0..3 {
+            let rejection = service.redeem(&message, &bob).unwrap_err();
+            assert_eq!(rejection.reason(), RejectReason::WrongIssuer, "{suite}");
+            assert_eq!(rejection.reason().code(), "wrong_issuer");
+            assert!(!rejection.reason().consumed_key());
+            assert_eq!(rejection.to_string(), "the session could not be redeemed");
+        }
+        assert_eq!(service.stats().live, 1, "{suite}: the session is still live");
+        let redeemed = service.redeem(&message, &expected().issuer("alice")).unwrap();
+        assert!(redeemed.secret().ct_eq(b"owner's password"), "{suite}");
+        assert_eq!(redeemed.meta().issuer, "alice");
+        assert_eq!(
+            service.redeem(&message, &bob).unwrap_err().reason(),
+            RejectReason::AlreadyUsed,
+            "{suite}"
+        );
+    }
+    // Issuer names may repeat across tenants: the tenant can be expected too.
+    let offer = service.issue(&request(Suite::EcdhP256).tenant("acme")).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    for wrong in [
+        expected().issuer("alice").tenant("globex"),
+        expected().tenant("globex"),
+    ] {
+        assert_eq!(
+            service.redeem(&message, &wrong).unwrap_err().reason(),
+            RejectReason::WrongIssuer
+        );
+    }
+    let redeemed = service
+        .redeem(&message, &expected().issuer("alice").tenant("acme"))
+        .unwrap();
+    assert_eq!(redeemed.meta().tenant.as_deref(), Some("acme"));
+    // A session issued without a tenant does not match an expected tenant.
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    assert_eq!(
+        service
+            .redeem(&message, &expected().tenant("acme"))
+            .unwrap_err()
+            .reason(),
+        RejectReason::WrongIssuer
+    );
+    assert!(service.redeem(&message, &expected().issuer("alice")).is_ok());
+    // Without an expected issuer anyone holding the message may redeem, as before.
+    let offer = service.issue(&request(Suite::EcdhP256)).unwrap();
+    let message = client::encrypt(&offer, b"pw").unwrap();
+    assert_eq!(expected().issuer, None);
+    assert!(service.redeem(&message, &expected()).is_ok());
+}
+
+#[test]
+fn one_tenant_cannot_fill_the_store_for_the_others() {
+    let limits = StoreLimits {
+        capacity: 20,
+        per_issuer: 2,
+        per_tenant: 6,
+        ..StoreLimits::default()
+    };
+    let generator = Arc::new(fixtures::CachedKeys::default());
+    let config = SessionConfig {
+        store: limits,
+        ..SessionConfig::default()
+    };
+    let service = fixtures::builder(config, manual_clock())
+        .key_generator(generator.clone())
+        .build()
+        .unwrap();
+    let from =
+        |tenant: &str, issuer: &str, suite| IssueRequest::new(suite, PURPOSE, BINDING, issuer).tenant(tenant);
+    // Many issuers of one tenant, each within its own quota, fill the
+    // tenant's share and no more.
+    let mut acme = Vec::new();
+    for principal in 0..3 {
+        for _ in 0..2 {
+            acme.push(
+                service
+                    .issue(&from("acme", &format!("acme-{principal}"), Suite::EcdhP256))
+                    .unwrap(),
+            );
+        }
+    }
+    let calls = generator.calls.load(std::sync::atomic::Ordering::Relaxed);
+    for principal in 3..10 {
+        for suite in [Suite::EcdhP256, Suite::RsaOaep2048] {
+            assert_eq!(
+                service
+                    .issue(&from("acme", &format!("acme-{principal}"), suite))
+                    .unwrap_err(),
+                IssueError::Store(StoreError::TenantFull {
+                    tenant: "acme".into(),
+                    capacity: 6
+                })
+            );
+        }
+    }
+    assert_eq!(
+        generator.calls.load(std::sync::atomic::Ordering::Relaxed),
+        calls,
+        "no pooled key spent on a refusal"
+    );
+    // Another tenant, and requests without a tenant, still get sessions.
+    let globex = service
+        .issue(&from("globex", "acme-0", Suite::RsaOaep2048))
+        .unwrap();
+    service
+        .issue(&IssueRequest::new(Suite::EcdhP256, PURPOSE, BINDING, "carol"))
+        .unwrap();
+    let message = client::encrypt(&globex, b"pw").unwrap();
+    let redeemed = service.redeem(&message, &expected()).unwrap();
+    assert_eq!(redeemed.meta().tenant.as_deref(), Some("globex"));
+    // Redeeming frees the tenant's share.
+    let message = client::encrypt(&acme[0], b"pw").unwrap();
+    assert_eq!(
+        service
+            .redeem(&message, &expected())
+            .unwrap()
+            .meta()
+            .tenant
+            .as_deref(),
+        Some("acme")
+    );
+    service.issue(&from("acme", "acme-9", Suite::EcdhP256)).unwrap();
+    assert!(service.issue(&from("acme", "acme-9", Suite::EcdhP256)).is_err());
+    // The per-issuer quota counts an issuer within its tenant.
+    service.issue(&from("globex", "acme-0", Suite::EcdhP256)).unwrap();
+    service.issue(&from("globex", "acme-0", Suite::EcdhP256)).unwrap();
+    assert!(matches!(
+        service.issue(&from("globex", "acme-0", Suite::EcdhP256)),
+        Err(IssueError::Store(StoreError::QuotaExceeded { .. }))
+    ));
+    assert_eq!(StoreLimits::default().per_tenant, 1_000);
 }
 
 #[test]
@@ -377,6 +554,58 @@ fn malformed_and_oversized_ciphertexts_are_refused() {
     assert_eq!(reason(&service, &message), RejectReason::EmptySecret);
 }
 
+/// `text` broken into lines of `width` characters, each ended by `eol`, as
+/// `openssl base64` writes it (64 columns, `\n`).
+fn wrapped(text: &str, width: usize, eol: &str) -> String {
+    text.as_bytes()
+        .chunks(width)
+        .map(|line| std::str::from_utf8(line).unwrap().to_owned() + eol)
+        .collect()
+}
+
+#[test]
+fn line_wrapped_base64_redeems_for_every_suite() {
+    let service = service();
+    for suite in Suite::ALL {
+        for (width, eol) in [(64, "\n"), (64, "\r\n"), (76, "\r\n"), (1, " ")] {
+            let offer = service.issue(&request(suite)).unwrap();
+            let mut message = client::encrypt(&offer, b"correct horse battery staple").unwrap();
+            message.encrypted_password = wrapped(&message.encrypted_password, width, eol);
+            // Through the JSON a client posts, where the line breaks are escapes.
+            let posted =
+                ClientMessage::from_json(serde_json::to_string(&message).unwrap().as_bytes()).unwrap();
+            let redeemed = service.redeem(&posted, &expected());
+            assert!(
+                redeemed.unwrap().secret().ct_eq(b"correct horse battery staple"),
+                "{suite}, {width} columns, {eol:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn whitespace_does_not_lift_the_length_bounds() {
+    let service = service();
+    for suite in [Suite::RsaOaep2048, Suite::EcdhP256] {
+        // A long run of whitespace around a real ciphertext is refused unread.
+        let offer = service.issue(&request(suite)).unwrap();
+        let mut message = client::encrypt(&offer, b"pw").unwrap();
+        message.encrypted_password = format!("{}{}", message.encrypted_password, " ".repeat(10_000));
+        assert_eq!(reason(&service, &message), RejectReason::TooLong, "{suite}");
+        // One byte too many is still too long once the line breaks are gone.
+        let offer = service.issue(&request(suite)).unwrap();
+        let too_many = match suite.rsa_bits() {
+            Some(bits) => bits.modulus_len() + 1,
+            None => 65 + 190 + 16 + 4,
+        };
+        let message = ClientMessage {
+            key_id: offer.key_id.to_string(),
+            encrypted_password: wrapped(&STANDARD.encode(vec![1_u8; too_many]), 64, "\r\n"),
+        };
+        assert_eq!(reason(&service, &message), RejectReason::TooLong, "{suite}");
+    }
+}
+
 #[test]
 fn key_ids_are_checked_before_the_store() {
     let config = SessionConfig {
@@ -435,6 +664,10 @@ fn issue_requests_are_validated() {
     assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Issuer(0));
     let bad = IssueRequest::new(Suite::EcdhP256, PURPOSE, BINDING, "a".repeat(257));
     assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Issuer(257));
+    let bad = request(Suite::EcdhP256).tenant("");
+    assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Tenant(0));
+    let bad = request(Suite::EcdhP256).tenant("t".repeat(257));
+    assert_eq!(service.issue(&bad).unwrap_err(), IssueError::Tenant(257));
     let zero_ttl = SessionConfig {
         ttl: Duration::ZERO,
         ..SessionConfig::default()
@@ -451,13 +684,13 @@ fn offers_carry_matching_spki_and_jwk() {
     let service = service();
     let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let offer = service.issue(&request(Suite::RsaOaep2048)).unwrap();
-    let public = rsa::RsaPublicKey::from_public_key_der(&STANDARD.decode(&offer.spki).unwrap()).unwrap();
+    let public = rsa::PublicKey::from_public_key_der(&STANDARD.decode(&offer.spki).unwrap()).unwrap();
     assert_eq!(public.size(), 256);
     assert_eq!(offer.jwk.alg.as_deref(), Some("RSA-OAEP-256"));
     assert_eq!(offer.jwk.e.as_deref(), Some("AQAB"));
     assert_eq!(
         url.decode(offer.jwk.n.as_ref().unwrap()).unwrap(),
-        public.n().to_bytes_be()
+        &*public.n_bytes()
     );
     assert_eq!(
         offer.label.as_deref(),

