@@ -118,7 +118,9 @@ impl<S: AuditSink> FrontDoor<S> {
         self.open_document(actor, opening, target, envelope, out, || {
             let binding = download_binding(target, actor)?;
             let issuer = issuer(actor);
-            let expected = Expected::new(DOWNLOAD_PURPOSE, &binding).issuer(&issuer);
+            let expected = Expected::new(DOWNLOAD_PURPOSE, &binding)
+                .issuer(&issuer)
+                .tenant(target.tenant().as_str());
             let redeemed = self
                 .sessions
                 .redeem(message, &expected)
