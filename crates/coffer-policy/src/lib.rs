@@ -46,6 +46,7 @@ mod request;
 mod role;
 mod rule;
 mod simulate;
+pub mod store;
 mod suite;
 mod target;
 
@@ -60,7 +61,7 @@ pub use front_door::{
 pub use id::{
     DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId, MAX_ID_LEN,
 };
-pub use membership::{Access, AccessDenial, Membership, MembershipError};
+pub use membership::{Access, AccessDenial, Membership, MembershipError, ProjectMembers};
 pub use name::UnknownName;
 pub use policy::{CompiledPolicy, Policy, PolicyError, RuleError, MAX_RULES};
 pub use request::{Attributes, Request};
