@@ -29,7 +29,7 @@
 #![forbid(unsafe_code)]
 
 pub use coffer_policy as policy;
-pub use coffer_store as store;
 pub use coffer_policy::session;
 pub use coffer_policy::session::keys;
 pub use coffer_policy::session::keys::envelope;
+pub use coffer_store as store;
