@@ -300,7 +300,7 @@ fn two_front_doors_on_one_file_see_each_others_changes_at_once() {
 fn a_tampered_record_is_found_and_the_front_door_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let (olga, vera) = (principal("olga"), principal("vera"));
-    let head = {
+    let (head, position) = {
         let door = door(dir.path());
         door.create_project(&olga, &id(ProjectId::new, "payroll"), &Password::new(FIRST))
             .unwrap();
@@ -325,7 +325,7 @@ fn a_tampered_record_is_found_and_the_front_door_refuses_to_start() {
             )
             .unwrap();
         assert_eq!(edited, 1);
-        let position: u64 = conn
+        let position: i64 = conn
             .query_row(
                 r#"SELECT seq FROM audit_records WHERE record LIKE '%"operation":"encrypt"%'"#,
                 [],
@@ -346,13 +346,14 @@ fn a_tampered_record_is_found_and_the_front_door_refuses_to_start() {
         assert_eq!(last.event.operation, Operation::VerifyAudit);
         assert!(matches!(last.event.outcome, Outcome::Failed { .. }));
         door.sessions().shutdown();
-        head
+        (head, position)
     };
     let refused = FrontDoor::open(config(), store(dir.path()), sessions());
     match refused {
         Err(FrontDoorError::BrokenChain(e)) => {
             assert_eq!(e.failure, VerifyFailure::BadMac);
             assert!(e.position < head.count);
+            assert_eq!(i64::try_from(e.position).unwrap(), position);
         }
         other => panic!("a broken chain must not start, got {other:?}"),
     }
