@@ -8,8 +8,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use std::io::Read;
+
 use coffer::keys::{
-    open, rewrap_header, seal, seal_into, Keyring, OpenOptions, Password, Recipient, Rewrap, SealOptions,
+    open, rewrap_header, seal, seal_into, Keyring, OpenOptions, Opener, Password, Recipient, Rewrap,
+    SealOptions,
 };
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -122,6 +125,92 @@ fn seal_open(c: &mut Criterion) {
         );
     }
     group.finish();
+}
+
+/// Streaming open next to one-shot open of the same small messages, in the
+/// same run: both include dropping what they return (the one-shot plaintext
+/// and the opener's chunk buffer are wiped on drop), and the streaming side
+/// reads into a caller buffer as a real reader would.
+fn stream_open(c: &mut Criterion) {
+    let ring = keyring();
+    let recipients = [Recipient::keyring(&ring, "bench").unwrap()];
+    let options = SealOptions::new();
+    let open_options = OpenOptions::new().keyring(&ring);
+    let mut group = c.benchmark_group("stream_open");
+    for (size, label) in [(64, "64B"), (1 << 10, "1KiB")] {
+        let sealed = seal(&vec![0x5A; size], &recipients, &options).unwrap();
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(BenchmarkId::new("one_shot", label), &sealed, |b, sealed| {
+            b.iter(|| open(black_box(sealed), &open_options).unwrap().plaintext().len());
+        });
+        let mut out = vec![0u8; 8 << 10];
+        group.bench_with_input(BenchmarkId::new("streaming", label), &sealed, |b, sealed| {
+            b.iter(|| {
+                let mut opener = Opener::new(black_box(&sealed[..]), &open_options).unwrap();
+                let mut total = 0;
+                loop {
+                    let n = opener.read(&mut out).unwrap();
+                    if n == 0 {
+                        break total;
+                    }
+                    total += n;
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
+/// Streaming and one-shot open interleaved in many short rounds (a batch of
+/// each per round), printing the median batch time of each side and the
+/// median of the per-round streaming/one-shot ratios: on a shared machine
+/// this is the figure to trust, as both sides of each ratio see the same
+/// load.
+#[allow(clippy::print_stdout)] // the ratio table is this report
+fn interleaved_stream_ratios() {
+    const ROUNDS: usize = 401;
+    const ITERS: u32 = 50;
+    let ring = keyring();
+    let recipients = [Recipient::keyring(&ring, "bench").unwrap()];
+    let open_options = OpenOptions::new().keyring(&ring);
+    println!("\nstreaming/one-shot open, {ROUNDS} interleaved rounds of {ITERS} each");
+    println!(
+        "{:>6} {:>12} {:>12} {:>14}",
+        "size", "one-shot", "streaming", "median ratio"
+    );
+    let mut out = vec![0u8; 8 << 10];
+    for (size, label) in [(64, "64B"), (1 << 10, "1KiB")] {
+        let sealed = seal(&vec![0x5A; size], &recipients, &SealOptions::new()).unwrap();
+        let mut one_shot = Vec::with_capacity(ROUNDS);
+        let mut streaming = Vec::with_capacity(ROUNDS);
+        let mut ratios = Vec::with_capacity(ROUNDS);
+        for _ in 0..ROUNDS {
+            let start = Instant::now();
+            for _ in 0..ITERS {
+                black_box(open(black_box(&sealed), &open_options).unwrap().plaintext().len());
+            }
+            let a = start.elapsed() / ITERS;
+            let start = Instant::now();
+            for _ in 0..ITERS {
+                let mut opener = Opener::new(black_box(&sealed[..]), &open_options).unwrap();
+                while opener.read(&mut out).unwrap() != 0 {}
+                black_box(&out);
+            }
+            let b = start.elapsed() / ITERS;
+            one_shot.push(a);
+            streaming.push(b);
+            ratios.push(b.as_secs_f64() / a.as_secs_f64());
+        }
+        one_shot.sort();
+        streaming.sort();
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "{label:>6} {:>12.2?} {:>12.2?} {:>14.3}",
+            one_shot[ROUNDS / 2],
+            streaming[ROUNDS / 2],
+            ratios[ROUNDS / 2]
+        );
+    }
 }
 
 struct Len(usize);
@@ -307,15 +396,57 @@ fn interleaved_ratios() {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = seal_open, fixed_cost, rewrap_cost, password_unwrap
+    targets = seal_open, stream_open, fixed_cost, rewrap_cost, password_unwrap
 }
 
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     // Only `cargo bench` passes `--bench`; `cargo test --benches` and
-    // `--list` just check that the benches run.
-    if std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--list") {
+    // `--list` just check that the benches run, and a filter asks for some
+    // criterion benches only.
+    let bench = std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--list");
+    let filter = filter();
+    if bench
+        && filter
+            .as_deref()
+            .is_none_or(|f| "stream_open".contains(f) || f.contains("stream_open"))
+    {
+        interleaved_stream_ratios();
+    }
+    if bench && filter.is_none() {
         interleaved_ratios();
     }
+}
+
+/// The criterion filter on the command line, if any (a positional argument
+/// that is not the value of an option).
+fn filter() -> Option<String> {
+    const WITH_VALUE: [&str; 16] = [
+        "--warm-up-time",
+        "--measurement-time",
+        "--sample-size",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--save-baseline",
+        "--baseline",
+        "--baseline-lenient",
+        "--load-baseline",
+        "--profile-time",
+        "--color",
+        "--plotting-backend",
+        "--output-format",
+        "--format",
+    ];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if WITH_VALUE.contains(&arg.as_str()) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            return Some(arg);
+        }
+    }
+    None
 }

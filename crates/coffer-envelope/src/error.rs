@@ -62,6 +62,31 @@ impl fmt::Display for Field {
     }
 }
 
+impl Field {
+    /// A stable, machine-readable name for the field: its name in the
+    /// specification, lower case, with `-` between words (`chunk-log2`,
+    /// `context-len`, `keys-len`, `key-count`, `wrapped-key`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            Field::Magic => "magic",
+            Field::Version => "version",
+            Field::Flags => "flags",
+            Field::Suite => "suite",
+            Field::ChunkLog2 => "chunk-log2",
+            Field::Reserved => "reserved",
+            Field::ContextLen => "context-len",
+            Field::MessageId => "message-id",
+            Field::Context => "context",
+            Field::Commitment => "commitment",
+            Field::KeysLen => "keys-len",
+            Field::KeySection => "key-section",
+            Field::KeyCount => "key-count",
+            Field::WrappedKey => "wrapped-key",
+            Field::HeaderTag => "header-tag",
+        }
+    }
+}
+
 /// Everything that can go wrong reading or writing an envelope.
 ///
 /// Format and limit errors are specific and name the field, because they are
@@ -69,6 +94,8 @@ impl fmt::Display for Field {
 /// authentication failure of the body is the single opaque [`Error::Crypto`]:
 /// a truncated, extended, reordered or modified body cannot be told apart, so
 /// a caller cannot be used as an oracle.
+///
+/// [`Error::code`] gives a stable machine-readable code for each error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -181,7 +208,7 @@ pub enum Error {
     /// Authentication failed. This is the only cryptographic error: it covers
     /// a wrong key, any modified byte, truncation, extension, reordering and
     /// a missing or repeated final chunk.
-    #[error("decryption failed")]
+    #[error("cryptographic failure")]
     Crypto,
     /// The underlying reader or writer failed.
     #[error("i/o error: {0}")]
@@ -189,6 +216,63 @@ pub enum Error {
 }
 
 impl Error {
+    /// A stable, machine-readable code for this error: lower-case words
+    /// joined by `-`, with `.` between levels. Codes are part of the API:
+    /// they never change meaning and are not reused, so callers and audit
+    /// trails may store and match them (unlike `Debug` or `Display` text).
+    ///
+    /// Errors in the bytes of a header are `format.<name>` (for example
+    /// `format.bad-magic`, `format.context-order`); a field above the
+    /// reader's limit is `format.limit.<field>` (`format.limit.chunk-log2`,
+    /// `format.limit.context-len`, `format.limit.keys-len`,
+    /// `format.limit.key-count`), and a suite outside the reader's
+    /// allow-list `format.limit.suite`. Errors of writers and of random
+    /// access are `format.<name>` too (`format.context-too-large`,
+    /// `format.too-many-wrapped-keys`, `format.message-too-long`,
+    /// `format.chunk-index`, `format.sealer-broken`). The two others are
+    /// `crypto` and `io`.
+    ///
+    /// ```
+    /// use coffer_envelope::{HeaderView, ReaderLimits};
+    /// let err = HeaderView::parse(b"\x89CFR\x02", &ReaderLimits::default()).unwrap_err();
+    /// assert_eq!(err.code(), "format.unsupported-version");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadMagic => "format.bad-magic",
+            Error::UnsupportedVersion(_) => "format.unsupported-version",
+            Error::UnknownFlags(_) => "format.unknown-flags",
+            Error::UnknownSuite(_) => "format.unknown-suite",
+            Error::SuiteNotAllowed(_) => "format.limit.suite",
+            Error::ChunkLog2OutOfRange(_) => "format.chunk-log2-out-of-range",
+            Error::ReservedNotZero(_) => "format.reserved-not-zero",
+            Error::Truncated { .. } => "format.truncated",
+            Error::LimitExceeded { field, .. } => match field {
+                Field::ChunkLog2 => "format.limit.chunk-log2",
+                Field::ContextLen => "format.limit.context-len",
+                Field::KeysLen => "format.limit.keys-len",
+                Field::KeyCount => "format.limit.key-count",
+                _ => "format.limit",
+            },
+            Error::LengthMismatch { .. } => "format.length-mismatch",
+            Error::ContextKeyLength(_) => "format.context-key-length",
+            Error::ContextKeyNotUtf8 => "format.context-key-not-utf8",
+            Error::ContextValueLength { .. } => "format.context-value-length",
+            Error::ContextOrder(_) => "format.context-order",
+            Error::ContextTooLarge(_) => "format.context-too-large",
+            Error::NoWrappedKeys => "format.no-wrapped-keys",
+            Error::TooManyWrappedKeys(_) => "format.too-many-wrapped-keys",
+            Error::KidLength(_) => "format.kid-length",
+            Error::WrappedKeyBodyLength { .. } => "format.wrapped-key-body-length",
+            Error::TrailingBytes(_) => "format.trailing-bytes",
+            Error::MessageTooLong => "format.message-too-long",
+            Error::ChunkIndex { .. } => "format.chunk-index",
+            Error::SealerBroken => "format.sealer-broken",
+            Error::Crypto => "crypto",
+            Error::Io(_) => "io",
+        }
+    }
+
     /// Converts into an [`std::io::Error`] for `Read`/`Write` adapters,
     /// keeping this error as the source.
     pub fn into_io(self) -> std::io::Error {

@@ -23,6 +23,7 @@ mod error;
 mod header;
 mod io;
 mod limits;
+mod secret_buf;
 mod stream;
 mod suite;
 mod wrapped_key;

@@ -2,11 +2,14 @@
 
 use std::io::{self, Read, Write};
 
-use zeroize::Zeroizing;
-
 use crate::chunk::{ChunkCipher, CHUNK_TAG_LEN, MAX_CHUNKS};
 use crate::error::{Error, Result};
 use crate::limits::check_chunk_log2;
+use crate::secret_buf::SecretBuf;
+
+/// The first read of a [`BodyOpener`] chunk buffer: what a short body
+/// initializes (and wipes); longer chunks double it up to the chunk size.
+const FIRST_READ: usize = 4096;
 
 /// Seals a body as it is written, holding at most one chunk in memory.
 ///
@@ -34,7 +37,9 @@ pub struct BodySealer<W: Write> {
     inner: W,
     cipher: ChunkCipher,
     chunk_size: usize,
-    buf: Zeroizing<Vec<u8>>,
+    /// One chunk of plaintext, then its ciphertext and tag; wiped as a
+    /// slice on drop.
+    buf: SecretBuf,
     index: u64,
     /// Set while a chunk is being written and left set if that fails: the
     /// inner writer may hold part of a chunk, so the body cannot be
@@ -51,7 +56,7 @@ impl<W: Write> BodySealer<W> {
             inner,
             cipher,
             chunk_size,
-            buf: Zeroizing::new(Vec::with_capacity(chunk_size + CHUNK_TAG_LEN)),
+            buf: SecretBuf::with_capacity(chunk_size + CHUNK_TAG_LEN),
             index: 0,
             broken: false,
         })
@@ -66,9 +71,11 @@ impl<W: Write> BodySealer<W> {
             return Err(Error::MessageTooLong);
         }
         self.broken = true;
-        let tag = self.cipher.seal_chunk(self.index, is_final, &mut self.buf)?;
+        let tag = self
+            .cipher
+            .seal_chunk(self.index, is_final, self.buf.as_mut_slice())?;
         self.buf.extend_from_slice(&tag);
-        self.inner.write_all(&self.buf)?;
+        self.inner.write_all(self.buf.as_slice())?;
         self.buf.clear();
         self.index += 1;
         self.broken = false;
@@ -125,8 +132,11 @@ impl<W: Write> Write for BodySealer<W> {
 pub struct BodyOpener<R: Read> {
     inner: R,
     cipher: ChunkCipher,
-    /// One whole chunk (ciphertext and tag), allocated once.
-    buf: Zeroizing<Vec<u8>>,
+    /// Room for one whole chunk (ciphertext and tag), allocated once and
+    /// initialized only as far as chunks have reached, so a short body
+    /// touches and wipes a few kilobytes, not a whole chunk; wiped as a
+    /// slice on drop.
+    buf: SecretBuf,
     /// Verified plaintext not yet handed out: `buf[start..end]`.
     start: usize,
     end: usize,
@@ -151,7 +161,7 @@ impl<R: Read> BodyOpener<R> {
         Ok(BodyOpener {
             inner,
             cipher,
-            buf: Zeroizing::new(vec![0u8; chunk_size + CHUNK_TAG_LEN]),
+            buf: SecretBuf::with_capacity(chunk_size + CHUNK_TAG_LEN),
             start: 0,
             end: 0,
             filled: 0,
@@ -172,9 +182,13 @@ impl<R: Read> BodyOpener<R> {
     /// chunk, and it can only be short because the input ended, so nothing
     /// can trail it.
     fn next_chunk(&mut self) -> Result<()> {
-        let full = self.buf.len();
+        let full = self.buf.capacity();
         while self.filled < full {
-            match self.inner.read(&mut self.buf[self.filled..]) {
+            if self.filled == self.buf.initialized() {
+                let more = (2 * self.filled).max(FIRST_READ).min(full);
+                self.buf.initialize(more);
+            }
+            match self.inner.read(&mut self.buf.initialized_mut()[self.filled..]) {
                 Ok(0) => break,
                 Ok(n) => self.filled += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -184,11 +198,12 @@ impl<R: Read> BodyOpener<R> {
         }
         let got = core::mem::take(&mut self.filled);
         let is_final = got < full;
+        self.buf.set_len(got);
         // A final chunk shorter than a tag, or none at all (the input ended
         // after a full chunk), is refused by `open_chunk` as `Crypto`.
         let pt_len = self
             .cipher
-            .open_chunk(self.index, is_final, &mut self.buf[..got])?
+            .open_chunk(self.index, is_final, self.buf.as_mut_slice())?
             .len();
         self.start = 0;
         self.end = pt_len;
@@ -225,8 +240,68 @@ impl<R: Read> Read for BodyOpener<R> {
             }
         }
         let n = out.len().min(self.end - self.start);
-        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        out[..n].copy_from_slice(&self.buf.as_slice()[self.start..self.start + n]);
         self.start += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::ContentKey;
+    use crate::suite::Suite;
+
+    fn cipher() -> ChunkCipher {
+        match ChunkCipher::new(Suite::Aes256GcmHkdfSha256, &ContentKey::new(&[3; 32], &[4; 12])) {
+            Ok(cipher) => cipher,
+            Err(e) => unreachable!("{e}"),
+        }
+    }
+
+    fn read_all(opener: &mut BodyOpener<&[u8]>) -> Vec<u8> {
+        let mut out = Vec::new();
+        assert!(opener.read_to_end(&mut out).is_ok());
+        out
+    }
+
+    #[test]
+    fn a_short_body_touches_only_what_it_uses() {
+        let body = crate::body::seal_body(&cipher(), 16, &[7; 64]).unwrap_or_default();
+        let Ok(mut opener) = BodyOpener::new(&body[..], cipher(), 16) else {
+            unreachable!()
+        };
+        assert_eq!(read_all(&mut opener), vec![7; 64]);
+        assert!(opener.is_done());
+        // Before, the whole 64 KiB chunk buffer was zero-filled up front
+        // and wiped byte by byte on drop.
+        assert_eq!(opener.buf.capacity(), (1 << 16) + CHUNK_TAG_LEN);
+        assert_eq!(opener.buf.initialized(), FIRST_READ);
+    }
+
+    #[test]
+    fn the_buffer_grows_to_whole_chunks_and_stays_within_them() {
+        let plaintext: Vec<u8> = (0..5000u32).map(|i| i.to_le_bytes()[0]).collect();
+        let body = crate::body::seal_body(&cipher(), 10, &plaintext).unwrap_or_default();
+        let Ok(mut opener) = BodyOpener::new(&body[..], cipher(), 10) else {
+            unreachable!()
+        };
+        assert_eq!(read_all(&mut opener), plaintext);
+        assert_eq!(opener.buf.initialized(), 1024 + CHUNK_TAG_LEN);
+    }
+
+    #[test]
+    fn debug_prints_no_buffer_bytes() {
+        let body = crate::body::seal_body(&cipher(), 10, &[0xAB; 100]).unwrap_or_default();
+        let Ok(mut opener) = BodyOpener::new(&body[..], cipher(), 10) else {
+            unreachable!()
+        };
+        let mut first = [0u8; 10];
+        assert!(opener.read(&mut first).is_ok());
+        let mut sealer = BodySealer::new(Vec::new(), cipher(), 10).unwrap_or_else(|_| unreachable!());
+        assert!(sealer.write_all(&[0xAB; 100]).is_ok());
+        let text = format!("{opener:?} {sealer:?}");
+        assert!(text.contains("SecretBuf { len: "), "{text}");
+        assert!(!text.contains("171"), "{text}");
     }
 }

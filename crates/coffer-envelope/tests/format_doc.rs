@@ -50,7 +50,7 @@ fn worked_example_matches_the_implementation() {
     assert_eq!(
         keys,
         [
-            (KeyType::LOCAL, &b"project/1"[..]),
+            (KeyType::LOCAL, &b"project:1"[..]),
             (KeyType::EXTERNAL, &b"kms"[..])
         ]
     );

@@ -517,13 +517,13 @@ fn header_cases() -> Vec<(&'static str, Target, Vec<u8>, String)> {
         (
             "local-body-95-bytes",
             H,
-            base.with(|r| r.records[0] = record(1, b"project/1", &[0x40; 95])),
+            base.with(|r| r.records[0] = record(1, b"project:1", &[0x40; 95])),
             s("WrappedKeyBodyLength { key_type: 1, len: 95, expected: \"96\" }"),
         ),
         (
             "local-body-97-bytes",
             H,
-            base.with(|r| r.records[0] = record(1, b"project/1", &[0x40; 97])),
+            base.with(|r| r.records[0] = record(1, b"project:1", &[0x40; 97])),
             s("WrappedKeyBodyLength { key_type: 1, len: 97, expected: \"96\" }"),
         ),
         (

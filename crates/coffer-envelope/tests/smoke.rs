@@ -19,7 +19,7 @@ fn sample_header() -> Header {
         },
         commitment: Commitment([4; 32]),
         keys: vec![
-            WrappedKey::new(KeyType::LOCAL, b"project/1".to_vec(), vec![5; 96]).unwrap(),
+            WrappedKey::new(KeyType::LOCAL, b"project:1".to_vec(), vec![5; 96]).unwrap(),
             WrappedKey::new(KeyType(0x7f), vec![], vec![6; 3]).unwrap(),
         ],
         tag: HeaderTag([7; 32]),
@@ -106,4 +106,26 @@ fn truncated_body_fails_opaquely() {
     .read_to_end(&mut out)
     .unwrap_err();
     assert!(matches!(Error::from_io(err), Error::Crypto));
+}
+
+#[test]
+fn error_codes_are_stable() {
+    let limits = ReaderLimits::default();
+    let code = |bytes: &[u8]| HeaderView::parse(bytes, &limits).unwrap_err().code();
+    assert_eq!(code(b"\x89CFQ"), "format.bad-magic");
+    assert_eq!(code(b"\x89CFR\x02"), "format.unsupported-version");
+    assert_eq!(code(b"\x89CFR\x01"), "format.truncated");
+    assert_eq!(code(b"\x89CFR\x01\x00\x00\x01\x15"), "format.limit.chunk-log2");
+    let limit = |field| Error::LimitExceeded {
+        field,
+        value: 1,
+        limit: 0,
+    };
+    assert_eq!(limit(Field::ContextLen).code(), "format.limit.context-len");
+    assert_eq!(limit(Field::KeysLen).code(), "format.limit.keys-len");
+    assert_eq!(limit(Field::KeyCount).code(), "format.limit.key-count");
+    assert_eq!(Error::ContextOrder("a".into()).code(), "format.context-order");
+    assert_eq!(Error::Crypto.code(), "crypto");
+    assert_eq!(Error::Crypto.to_string(), "cryptographic failure");
+    assert_eq!(Field::ChunkLog2.code(), "chunk-log2");
 }

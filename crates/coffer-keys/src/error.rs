@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use coffer_envelope::{Field, Suite};
+
 use crate::keyring::KeyState;
 
 /// What went wrong while sealing, opening, rewrapping or managing keys.
@@ -9,7 +11,11 @@ use crate::keyring::KeyState;
 /// Format, limit, missing-key and expectation errors are specific so callers
 /// can react to them; every cryptographic failure is the one opaque
 /// [`Error::Crypto`], so an attacker who sees the error learns nothing about
-/// which check failed.
+/// which check failed: its `Display` ("cryptographic failure") and `Debug`
+/// (`Crypto(CryptoFailure)`) are the same whatever the reason, which only
+/// [`CryptoFailure::reason`] tells, for the audit trail.
+///
+/// [`Error::code`] gives a stable machine-readable code for each error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -40,7 +46,9 @@ pub enum Error {
         /// `encrypt` or `decrypt`.
         operation: &'static str,
     },
-    /// The key's version is below its name's minimum decryption version.
+    /// The key's version is below its name's minimum decryption version:
+    /// it may not decrypt, and a keyring refuses to make it (or rotate into
+    /// it as) the Active version, which would seal messages it cannot open.
     #[error("key `{id}` is below the minimum decryption version {minimum}")]
     BelowMinimumVersion {
         /// The key, as `name:version`.
@@ -119,6 +127,25 @@ pub enum Error {
     /// out).
     #[error("random generator failed")]
     Random,
+    /// Sealing would write a message that the reader it is meant for
+    /// refuses: a field above that reader's limit (see
+    /// [`SealOptions::reader_limits`](crate::SealOptions::reader_limits),
+    /// by default [`ReaderLimits::default`](coffer_envelope::ReaderLimits)).
+    #[error("{field} would be `{value}`, above the reader limit of {limit}")]
+    ExceedsReaderLimit {
+        /// The header field over the limit (`ChunkLog2`, `ContextLen`,
+        /// `KeysLen` or `KeyCount`).
+        field: Field,
+        /// The value the message would have.
+        value: u64,
+        /// The reader's limit.
+        limit: u64,
+    },
+    /// Sealing with a suite that the reader the message is meant for does
+    /// not allow (see
+    /// [`SealOptions::reader_limits`](crate::SealOptions::reader_limits)).
+    #[error("suite `{0}` is not allowed by the reader limits")]
+    SuiteNotReadable(Suite),
     /// Reading or writing a stream failed.
     #[error("i/o error")]
     Io(#[from] std::io::Error),
@@ -127,6 +154,63 @@ pub enum Error {
 impl Error {
     pub(crate) fn crypto(reason: CryptoReason) -> Self {
         Self::Crypto(CryptoFailure { reason })
+    }
+
+    /// A stable, machine-readable code for this error: lower-case words
+    /// joined by `-`, with `.` between levels. Codes are part of the API:
+    /// they never change meaning and are not reused, so audit trails and
+    /// callers may store and match them (unlike `Debug` or `Display` text).
+    ///
+    /// - a format error ([`Error::Format`]) has the format layer's code,
+    ///   `format.…` ([`coffer_envelope::Error::code`]);
+    /// - a cryptographic failure ([`Error::Crypto`]) is `crypto`, whatever
+    ///   the reason (the reason's own code, [`CryptoReason::code`], is for
+    ///   the audit trail only);
+    /// - a seal over the intended reader's limits
+    ///   ([`Error::ExceedsReaderLimit`], [`Error::SuiteNotReadable`]) is
+    ///   `exceeds-reader-limit.<field>` (`chunk-log2`, `context-len`,
+    ///   `keys-len`, `key-count`, `suite`);
+    /// - every other variant is its name in kebab case, such as
+    ///   `no-matching-key` or `below-minimum-version`.
+    ///
+    /// ```
+    /// use coffer_keys::{open, Error, OpenOptions};
+    /// let err = open(b"not an envelope", &OpenOptions::new()).unwrap_err();
+    /// assert_eq!(err.code(), "format.bad-magic");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Format(err) => err.code(),
+            Self::Crypto(_) => "crypto",
+            Self::NoMatchingKey => "no-matching-key",
+            Self::UnknownKey(_) => "unknown-key",
+            Self::KeyNotUsable { .. } => "key-not-usable",
+            Self::BelowMinimumVersion { .. } => "below-minimum-version",
+            Self::KeyringRule(_) => "keyring-rule",
+            Self::InvalidKeyId(_) => "invalid-key-id",
+            Self::ReservedContextKey(_) => "reserved-context-key",
+            Self::MissingContext(_) => "missing-context",
+            Self::ContextMismatch(_) => "context-mismatch",
+            Self::ExternalAadRequired => "external-aad-required",
+            Self::ExternalAadUnexpected => "external-aad-unexpected",
+            Self::Iterations { .. } => "iterations",
+            Self::EmptyPassword => "empty-password",
+            Self::RecipientCount(_) => "recipient-count",
+            Self::RecipientNotFound(_) => "recipient-not-found",
+            Self::KeyWrapper { .. } => "key-wrapper",
+            Self::Range { .. } => "range",
+            Self::NotAProjectKey => "not-a-project-key",
+            Self::Random => "random",
+            Self::ExceedsReaderLimit { field, .. } => match field {
+                Field::ChunkLog2 => "exceeds-reader-limit.chunk-log2",
+                Field::ContextLen => "exceeds-reader-limit.context-len",
+                Field::KeysLen => "exceeds-reader-limit.keys-len",
+                Field::KeyCount => "exceeds-reader-limit.key-count",
+                _ => "exceeds-reader-limit",
+            },
+            Self::SuiteNotReadable(_) => "exceeds-reader-limit.suite",
+            Self::Io(_) => "io",
+        }
     }
 }
 
@@ -142,10 +226,11 @@ impl From<coffer_envelope::Error> for Error {
 
 /// The detail behind an opaque [`Error::Crypto`].
 ///
-/// Its `Display` says only "cryptographic failure"; [`CryptoFailure::reason`]
-/// is for the audit trail and must not be shown to whoever supplied the
+/// Its `Display` says only "cryptographic failure" and its `Debug` only
+/// `CryptoFailure`, whatever the reason, so logging an error never tells
+/// which check failed; [`CryptoFailure::reason`] is the explicit way to get
+/// it, for the audit trail, and must not be shown to whoever supplied the
 /// message.
-#[derive(Debug)]
 pub struct CryptoFailure {
     reason: CryptoReason,
 }
@@ -154,6 +239,12 @@ impl CryptoFailure {
     /// Which check failed, for the audit trail only.
     pub fn reason(&self) -> CryptoReason {
         self.reason
+    }
+}
+
+impl fmt::Debug for CryptoFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CryptoFailure")
     }
 }
 
@@ -183,4 +274,22 @@ pub enum CryptoReason {
     /// A body chunk failed authentication, or the body is truncated or
     /// extended.
     Body,
+}
+
+impl CryptoReason {
+    /// A stable, machine-readable code for the reason (see
+    /// [`Error::code`]): `derivation`, `wrap-commitment`, `wrapped-key`,
+    /// `external-rejected`, `commitment`, `header-tag` or `body`. For the
+    /// audit trail only.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Derivation => "derivation",
+            Self::WrapCommitment => "wrap-commitment",
+            Self::WrappedKey => "wrapped-key",
+            Self::ExternalRejected => "external-rejected",
+            Self::Commitment => "commitment",
+            Self::HeaderTag => "header-tag",
+            Self::Body => "body",
+        }
+    }
 }

@@ -63,6 +63,18 @@ impl Family {
         }
     }
 
+    /// Refuses to make `version` the Active one when it is below the
+    /// minimum decryption version: it would seal messages it cannot open.
+    fn check_activation(&self, id: &KeyId) -> Result<(), Error> {
+        if id.version() < self.min_decrypt_version {
+            return Err(Error::BelowMinimumVersion {
+                id: id.to_string(),
+                minimum: self.min_decrypt_version,
+            });
+        }
+        Ok(())
+    }
+
     fn active_version(&self) -> Option<u32> {
         self.versions
             .iter()
@@ -78,7 +90,10 @@ impl Family {
 /// [`KeyState::DecryptOnly`]. Decryption uses Active or DecryptOnly versions
 /// at or above the name's minimum decryption version. A name keeps an Active
 /// version once it has one: to retire it, rotate or activate another version
-/// first.
+/// first. The Active version is never below the minimum decryption version:
+/// activating, inserting as Active or rotating into a lower version is
+/// refused with [`Error::BelowMinimumVersion`], so a keyring never seals a
+/// message it cannot open.
 ///
 /// ```
 /// use coffer_keys::{KeyState, Keyring};
@@ -123,14 +138,17 @@ impl Keyring {
     }
 
     /// Adds an existing key version (for example when loading a stored
-    /// keyring). Refuses a duplicate version or a second Active version; a
-    /// Destroyed version keeps no material.
+    /// keyring). Refuses a duplicate version, a second Active version and an
+    /// Active version below the name's minimum decryption version
+    /// ([`Error::BelowMinimumVersion`]); a Destroyed version keeps no
+    /// material.
     pub fn insert(&mut self, id: KeyId, kek: KeyEncryptionKey, state: KeyState) -> Result<(), Error> {
         let family = self.families.entry(id.name().to_owned()).or_default();
         if family.versions.contains_key(&id.version()) {
             return Err(Error::KeyringRule(format!("`{id}` already exists")));
         }
         if state == KeyState::Active {
+            family.check_activation(&id)?;
             if let Some(active) = family.active_version() {
                 return Err(Error::KeyringRule(format!(
                     "`{}` is already active",
@@ -144,7 +162,10 @@ impl Keyring {
     }
 
     /// Adds a fresh random version after the highest one, makes it Active and
-    /// demotes the previous Active version to DecryptOnly.
+    /// demotes the previous Active version to DecryptOnly. Refused with
+    /// [`Error::BelowMinimumVersion`] if that version would be below the
+    /// name's minimum decryption version (possible only when no version was
+    /// Active when the minimum was raised).
     pub fn rotate(&mut self, name: &str) -> Result<KeyId, Error> {
         self.rotate_with(name, KeyEncryptionKey::generate()?)
     }
@@ -159,6 +180,7 @@ impl Keyring {
             .map_or(Some(1), |v| v.checked_add(1))
             .ok_or_else(|| Error::KeyringRule(format!("`{name}` has no versions left")))?;
         let id = KeyId::new(name, next)?;
+        family.check_activation(&id)?;
         family.demote_active();
         family.versions.insert(
             next,
@@ -173,8 +195,10 @@ impl Keyring {
     /// Changes a version's state.
     ///
     /// Making a version Active demotes the current Active one to
-    /// DecryptOnly. Refused: leaving a name without its Active version, and
-    /// any change away from Destroyed. Destroying erases the key material.
+    /// DecryptOnly. Refused: leaving a name without its Active version, any
+    /// change away from Destroyed, and making Active a version below the
+    /// name's minimum decryption version ([`Error::BelowMinimumVersion`]).
+    /// Destroying erases the key material.
     pub fn set_state(&mut self, id: &KeyId, state: KeyState) -> Result<(), Error> {
         let family = self.family_mut(id.name())?;
         let current = family.version(id)?.state;
@@ -190,6 +214,7 @@ impl Keyring {
             )));
         }
         if state == KeyState::Active {
+            family.check_activation(id)?;
             family.demote_active();
         }
         if let Some(version) = family.versions.get_mut(&id.version()) {
@@ -245,13 +270,16 @@ impl Keyring {
         self.families.keys().map(String::as_str)
     }
 
-    /// The Active key of `name`, for encrypting.
+    /// The Active key of `name`, for encrypting. (The keyring's rules keep
+    /// it at or above the minimum decryption version; checked again here so
+    /// no path can seal under a key that cannot open the message.)
     pub(crate) fn encryption_key(&self, name: &str) -> Result<(KeyId, &KeyEncryptionKey), Error> {
         let family = self.family(name)?;
         let version = family
             .active_version()
             .ok_or_else(|| Error::KeyringRule(format!("`{name}` has no active version")))?;
         let id = KeyId::new(name, version)?;
+        family.check_activation(&id)?;
         let kek = family
             .versions
             .get(&version)
@@ -371,6 +399,48 @@ mod tests {
             ring.decryption_key(&KeyId::new("a", 9).unwrap()),
             Err(Error::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn no_version_below_the_minimum_becomes_active() {
+        // Through set_state: v1 is DecryptOnly, the minimum is 2.
+        let mut ring = Keyring::new();
+        let v1 = ring.create("a").unwrap();
+        let v2 = ring.rotate("a").unwrap();
+        ring.set_min_decrypt_version("a", 2).unwrap();
+        assert!(matches!(
+            ring.set_state(&v1, KeyState::Active),
+            Err(Error::BelowMinimumVersion { minimum: 2, ref id }) if id == "a:1"
+        ));
+        assert_eq!(ring.active_id("a"), Some(v2.clone()));
+        assert_eq!(ring.state(&v1), Some(KeyState::DecryptOnly));
+        assert_eq!(ring.encryption_key("a").unwrap().0, v2);
+
+        // Through insert: a loaded name with no Active version and a
+        // raised minimum.
+        let mut ring = Keyring::new();
+        let b1 = KeyId::new("b", 1).unwrap();
+        ring.insert(b1.clone(), kek(1), KeyState::DecryptOnly).unwrap();
+        ring.set_min_decrypt_version("b", 5).unwrap();
+        assert!(matches!(
+            ring.insert(KeyId::new("b", 2).unwrap(), kek(2), KeyState::Active),
+            Err(Error::BelowMinimumVersion { minimum: 5, .. })
+        ));
+        assert!(matches!(
+            ring.set_state(&b1, KeyState::Active),
+            Err(Error::BelowMinimumVersion { minimum: 5, .. })
+        ));
+        // Through rotation: the next version, 2, is below 5.
+        assert!(matches!(
+            ring.rotate_with("b", kek(3)),
+            Err(Error::BelowMinimumVersion { minimum: 5, .. })
+        ));
+        assert_eq!(ring.versions("b"), vec![(1, KeyState::DecryptOnly)]);
+        assert!(ring.active_id("b").is_none());
+        // At the minimum it is allowed.
+        ring.insert(KeyId::new("b", 5).unwrap(), kek(5), KeyState::Active)
+            .unwrap();
+        assert_eq!(ring.encryption_key("b").unwrap().0.version(), 5);
     }
 
     #[test]

@@ -283,7 +283,7 @@ pub fn open_range<R: Read + Seek>(
     })?;
     let mut plaintext = Zeroizing::new(Vec::with_capacity(wanted));
     for index in layout.chunks_for(range.clone()) {
-        let chunk = read_chunk(reader, body_start, &layout, &cipher, index)?;
+        let mut chunk = read_chunk(reader, body_start, &layout, &cipher, index)?;
         let chunk_range = layout.chunk_plaintext_range(index);
         let from = range.start.max(chunk_range.start) - chunk_range.start;
         let to = range.end.min(chunk_range.end) - chunk_range.start;
@@ -291,6 +291,8 @@ pub fn open_range<R: Read + Seek>(
         if let (Ok(from), Ok(to)) = (from, to) {
             plaintext.extend_from_slice(chunk.get(from..to).unwrap_or_default());
         }
+        // Wiped as a slice now rather than byte by byte by `Zeroizing`.
+        wipe(core::mem::take(&mut *chunk));
     }
     Ok(Opened {
         plaintext,

@@ -14,7 +14,7 @@ use crate::keyring::{KeyId, Keyring};
 use crate::open::{unlock, OpenOptions};
 use crate::recipient::{check_recipient_count, MessageBinding, Recipient, WrapSettings};
 use crate::rng::Randomness;
-use crate::seal::finish_header;
+use crate::seal::{check_key_count, check_keys_len, finish_header};
 use crate::Error;
 
 /// A change to a message's recipients.
@@ -136,7 +136,9 @@ impl<'a> Rewrap<'a> {
 /// The header is fully verified first (a key in `options` must unlock it,
 /// its commitment and tag must check), then the key section and tag are
 /// rewritten; core and commitment stay byte-for-byte, so the body that
-/// followed the old header follows the new one unchanged.
+/// followed the old header follows the new one unchanged. A new key section
+/// that the reader limits of `options` would refuse (too many records or
+/// bytes) is refused with [`Error::ExceedsReaderLimit`].
 pub fn rewrap_header(
     header: &[u8],
     options: &OpenOptions<'_>,
@@ -173,6 +175,8 @@ fn rewrap_view(
         return Err(Error::RecipientNotFound(selector.describe()));
     }
     check_recipient_count(keys.len() + change.add.len())?;
+    // The new header must still open under the limits it was read with.
+    check_key_count(options.reader_limits(), keys.len() + change.add.len())?;
     let message_id = *view.message_id().as_bytes();
     let binding = MessageBinding {
         suite: view.suite(),
@@ -188,6 +192,7 @@ fn rewrap_view(
             .settings
             .wrap_all(&change.add, &unlocked.dek, &binding, &pool)?,
     );
+    check_keys_len(options.reader_limits(), &keys)?;
     let new_header = finish_header(
         Header {
             core: old.core,

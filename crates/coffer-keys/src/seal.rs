@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use coffer_envelope::{
-    seal_body_into, BodySealer, ChunkCipher, Commitment, Context, Core, Flags, Header, HeaderTag, MessageId,
-    Suite, DEFAULT_CHUNK_LOG2, RESERVED_PREFIX,
+    seal_body_into, BodySealer, ChunkCipher, Commitment, Context, Core, Field, Flags, Header, HeaderTag,
+    MessageId, ReaderLimits, Suite, WrappedKey, DEFAULT_CHUNK_LOG2, RESERVED_PREFIX,
 };
 
 use crate::recipient::{check_recipient_count, MessageBinding, Recipient, WrapSettings};
@@ -13,8 +13,16 @@ use crate::schedule::{transcript_hash, MessageKeys};
 use crate::secret::DataKey;
 use crate::Error;
 
-/// How to seal: suite, chunk size, context entries, external AAD and the
-/// PBKDF2 cost of password recipients.
+/// How to seal: suite, chunk size, context entries, external AAD, the
+/// PBKDF2 cost of password recipients, and the reader limits the message is
+/// meant for.
+///
+/// Sealing refuses to write a message that the intended reader would refuse
+/// ([`Error::ExceedsReaderLimit`], [`Error::SuiteNotReadable`]): by default
+/// that reader is [`ReaderLimits::default`], what [`open`](crate::open)
+/// uses unless told otherwise, so a default seal always opens with a default
+/// open. To write for a reader configured with higher limits, say so with
+/// [`SealOptions::reader_limits`].
 ///
 /// ```
 /// use coffer_keys::{envelope::Suite, SealOptions};
@@ -29,6 +37,7 @@ pub struct SealOptions {
     chunk_log2: u8,
     context: Context,
     external_aad: Option<Vec<u8>>,
+    reader_limits: ReaderLimits,
     pub(crate) wrap: WrapSettings,
 }
 
@@ -39,6 +48,7 @@ impl Default for SealOptions {
             chunk_log2: DEFAULT_CHUNK_LOG2,
             context: Context::new(),
             external_aad: None,
+            reader_limits: ReaderLimits::default(),
             wrap: WrapSettings::default(),
         }
     }
@@ -46,7 +56,7 @@ impl Default for SealOptions {
 
 impl SealOptions {
     /// AES-256-GCM, 64 KiB chunks, no context, no external AAD, 600 000
-    /// PBKDF2 iterations.
+    /// PBKDF2 iterations, for a reader with the default limits.
     pub fn new() -> Self {
         Self::default()
     }
@@ -57,8 +67,9 @@ impl SealOptions {
         self
     }
 
-    /// The chunk size as a power of two (10..=24; readers accept up to 20 by
-    /// default). Checked when sealing.
+    /// The chunk size as a power of two (10..=24). Checked when sealing,
+    /// also against the intended reader's limit (20 by default; see
+    /// [`SealOptions::reader_limits`]).
     pub fn chunk_log2(mut self, chunk_log2: u8) -> Self {
         self.chunk_log2 = chunk_log2;
         self
@@ -92,6 +103,26 @@ impl SealOptions {
     /// must supply the same bytes.
     pub fn external_aad(mut self, aad: &[u8]) -> Self {
         self.external_aad = Some(aad.to_vec());
+        self
+    }
+
+    /// The limits of the reader the message is meant for (by default
+    /// [`ReaderLimits::default`]). Sealing refuses a message these limits
+    /// would refuse: a chunk size, context section, key section or
+    /// recipient count above them, or a suite outside their allow-list.
+    /// Raise them only when the message's readers are configured with the
+    /// same or higher limits.
+    ///
+    /// ```
+    /// use coffer_keys::{envelope::ReaderLimits, SealOptions};
+    /// let limits = ReaderLimits {
+    ///     max_chunk_log2: 24,
+    ///     ..ReaderLimits::default()
+    /// };
+    /// let options = SealOptions::new().chunk_log2(24).reader_limits(limits);
+    /// ```
+    pub fn reader_limits(mut self, limits: ReaderLimits) -> Self {
+        self.reader_limits = limits;
         self
     }
 
@@ -133,6 +164,10 @@ impl SealOptions {
             context.insert(key, value)?;
         }
         check_recipient_count(recipients.len())?;
+        // Everything the reader checks that is known before wrapping is
+        // checked before any key work (a PBKDF2 or a KMS call).
+        check_readable_core(&self.reader_limits, self.suite, self.chunk_log2, &context)?;
+        check_key_count(&self.reader_limits, recipients.len())?;
         let pool = self.wrap.rng.prefetch(64 + WrapSettings::salt_len(recipients))?;
         let mut fresh = zeroize::Zeroizing::new([0u8; 64]);
         pool.fill(fresh.as_mut_slice())?;
@@ -161,6 +196,7 @@ impl SealOptions {
             th: &th,
         };
         let wrapped = self.wrap.wrap_all(recipients, &dek, &message, &pool)?;
+        check_keys_len(&self.reader_limits, &wrapped)?;
         let bytes = finish_header(
             Header {
                 core,
@@ -172,6 +208,43 @@ impl SealOptions {
         )?;
         Ok((bytes, keys.chunk_cipher(self.suite)?))
     }
+}
+
+/// Refuses a suite, chunk size or context the reader `limits` would refuse.
+fn check_readable_core(
+    limits: &ReaderLimits,
+    suite: Suite,
+    chunk_log2: u8,
+    context: &Context,
+) -> Result<(), Error> {
+    if !limits.allows(suite) {
+        return Err(Error::SuiteNotReadable(suite));
+    }
+    check_limit(Field::ChunkLog2, chunk_log2.into(), limits.max_chunk_log2.into())?;
+    check_limit(
+        Field::ContextLen,
+        context.encoded_len() as u64,
+        limits.max_context_len.into(),
+    )
+}
+
+/// Refuses more wrapped keys than the reader `limits` accept.
+pub(crate) fn check_key_count(limits: &ReaderLimits, count: usize) -> Result<(), Error> {
+    check_limit(Field::KeyCount, count as u64, limits.max_key_count.into())
+}
+
+/// Refuses a key section longer than the reader `limits` accept.
+pub(crate) fn check_keys_len(limits: &ReaderLimits, keys: &[WrappedKey]) -> Result<(), Error> {
+    let len = 1 + keys.iter().map(WrappedKey::encoded_len).sum::<usize>();
+    check_key_count(limits, keys.len())?;
+    check_limit(Field::KeysLen, len as u64, limits.max_keys_len.into())
+}
+
+fn check_limit(field: Field, value: u64, limit: u64) -> Result<(), Error> {
+    if value > limit {
+        return Err(Error::ExceedsReaderLimit { field, value, limit });
+    }
+    Ok(())
 }
 
 /// Serializes `header` with its tag computed under `keys`.

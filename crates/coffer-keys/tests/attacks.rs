@@ -365,3 +365,142 @@ fn password_partitioning_ciphertext_is_stopped_by_the_wrap_commitment() {
     // Guess A unwraps a garbage DEK, which the key commitment refuses.
     assert_eq!(reason(open(&forged, &with(&pw_a))), CryptoReason::Commitment);
 }
+
+/// A password-only message with a scripted DEK and message id (so two seals
+/// share a core), `iterations` PBKDF2 rounds.
+fn password_message(passwords: &[&Password], dek: u8, message_id: [u8; 32], iterations: u32) -> Vec<u8> {
+    let mut script = vec![dek; 32];
+    script.extend_from_slice(&message_id);
+    for i in 0..passwords.len() {
+        script.extend_from_slice(&[0x60 + i as u8; 32]);
+    }
+    let recipients: Vec<_> = passwords.iter().map(|pw| Recipient::password(pw)).collect();
+    let options = SealOptions::new()
+        .insecure_password_iterations(iterations)
+        .scripted_randomness(script);
+    seal(format!("dek {dek}").as_bytes(), &recipients, &options).unwrap()
+}
+
+#[test]
+fn several_password_records_are_tried_in_record_order() {
+    const ITERATIONS: u32 = 1_000;
+    let (pw_a, pw_b, pw_x) = (
+        Password::new("alpha"),
+        Password::new("bravo"),
+        Password::new("x-ray"),
+    );
+    fn with<'a>(passwords: &[&'a Password]) -> OpenOptions<'a> {
+        passwords.iter().fold(
+            OpenOptions::new().insecure_min_pbkdf2_iterations(ITERATIONS),
+            |options, pw| options.password(pw),
+        )
+    }
+    let message_id = [0x4D; 32];
+    let sealed = password_message(&[&pw_a, &pw_b], 1, message_id, ITERATIONS);
+
+    // A wrap-commitment mismatch moves on: `bravo` fails record 1's wc and
+    // opens record 2; with two passwords the candidates are tried record by
+    // record, each password in the order given.
+    assert_eq!(open(&sealed, &with(&[&pw_b])).unwrap().plaintext(), b"dek 1");
+    assert_eq!(
+        open(&sealed, &with(&[&pw_b, &pw_x])).unwrap().plaintext(),
+        b"dek 1"
+    );
+    // At most three attempts: x-ray on record 1, bravo on record 1, x-ray on
+    // record 2, and the budget is spent before bravo reaches record 2.
+    assert_eq!(
+        reason(open(&sealed, &with(&[&pw_x, &pw_b]))),
+        CryptoReason::WrapCommitment
+    );
+    // No password matches any record: opaque, after the attempts.
+    assert_eq!(
+        reason(open(&sealed, &with(&[&pw_x]))),
+        CryptoReason::WrapCommitment
+    );
+
+    // A failure after a matching wc is fatal, even if a later record would
+    // open: record 1 is `bravo` wrapping another DEK (same core, message id
+    // and kid, so its wc matches), record 2 is `bravo` wrapping the real one,
+    // and the header tag is valid under the real DEK.
+    let other = password_message(&[&pw_b], 2, message_id, ITERATIONS);
+    let (mut header, body) = split(&sealed);
+    header.keys = vec![split(&other).0.keys[0].clone(), header.keys[1].clone()];
+    let core = header.core.to_bytes().unwrap();
+    let k_hdr = &schedule(&[1; 32], 1, &message_id, &transcript(&core, None))[76..];
+    header.tag = HeaderTag(hmac_sha256(k_hdr, &header.signed_bytes().unwrap()));
+    let forged = join(&header, &body);
+    assert_eq!(reason(open(&forged, &with(&[&pw_b]))), CryptoReason::Commitment);
+    // The second record alone does open: only the rule stopped it.
+    let mut alone = header.clone();
+    alone.keys.remove(0);
+    alone.tag = HeaderTag(hmac_sha256(k_hdr, &alone.signed_bytes().unwrap()));
+    assert_eq!(
+        open(&join(&alone, &body), &with(&[&pw_b])).unwrap().plaintext(),
+        b"dek 1"
+    );
+}
+
+#[test]
+fn crypto_failures_read_the_same_in_debug_and_display() {
+    let ring = keyring();
+    let sealed = seal(
+        b"one opaque error",
+        &[Recipient::keyring(&ring, "a").unwrap()],
+        &SealOptions::new(),
+    )
+    .unwrap();
+    let (header, body) = split(&sealed);
+    let with_header = |edit: &dyn Fn(&mut Header)| {
+        let mut header = header.clone();
+        edit(&mut header);
+        join(&header, &body)
+    };
+    let mut bad_body = sealed.clone();
+    *bad_body.last_mut().unwrap() ^= 1;
+    let failures = [
+        open(&bad_body, &OpenOptions::new().keyring(&ring)),
+        open(&sealed, &OpenOptions::new().keyring(&keyring_of(&[("a", 0x00)]))),
+        open(
+            &with_header(&|h| h.tag.0[0] ^= 1),
+            &OpenOptions::new().keyring(&ring),
+        ),
+        open(
+            &with_header(&|h| h.commitment.0[0] ^= 1),
+            &OpenOptions::new().keyring(&ring),
+        ),
+    ]
+    .map(|result| match result {
+        Err(err @ Error::Crypto(_)) => err,
+        other => panic!("expected a cryptographic failure, got {other:?}"),
+    });
+    let reasons: Vec<_> = failures
+        .iter()
+        .map(|e| match e {
+            Error::Crypto(failure) => failure.reason(),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            CryptoReason::Body,
+            CryptoReason::WrapCommitment,
+            CryptoReason::HeaderTag,
+            CryptoReason::Commitment
+        ]
+    );
+    for err in &failures {
+        assert_eq!(format!("{err:?}"), "Crypto(CryptoFailure)");
+        assert_eq!(format!("{err:#?}"), format!("{:#?}", failures[0]));
+        assert_eq!(err.to_string(), "cryptographic failure");
+        assert_eq!(err.code(), "crypto");
+    }
+    // The reason is there for the audit trail, through the accessor only.
+    let codes: Vec<_> = reasons.iter().map(|r| r.code()).collect();
+    assert_eq!(codes, ["body", "wrap-commitment", "header-tag", "commitment"]);
+
+    // A streaming open reads the same.
+    let mut opener = coffer_keys::Opener::new(&bad_body[..], &OpenOptions::new().keyring(&ring)).unwrap();
+    let streamed = std::io::Read::read_to_end(&mut opener, &mut Vec::new()).unwrap_err();
+    assert_eq!(streamed.to_string(), "cryptographic failure");
+}

@@ -1,6 +1,11 @@
 //! Round trips through every API and recipient type, and the expectations an
 //! opener states.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use std::io::{Cursor, Read, Write};
 
@@ -415,6 +420,37 @@ fn external_wrapper_outage_is_specific_and_rejection_is_opaque() {
 }
 
 #[test]
+fn an_unreachable_wrapper_is_reported_whatever_else_failed() {
+    let kms = ToyKms {
+        kid: b"kms:1".to_vec(),
+        secret: 9,
+        available: true,
+    };
+    let password = Password::new("pw");
+    let sealed = seal(
+        b"x",
+        &[Recipient::external(&kms), Recipient::password(&password)],
+        &fast_seal(),
+    )
+    .unwrap();
+    let down = ToyKms {
+        kid: b"kms:1".to_vec(),
+        secret: 9,
+        available: false,
+    };
+    // The wrapper is down, then the password record's count is below the
+    // reader's floor (default options): the outage is what is reported.
+    let options = OpenOptions::new().key_wrapper(&down).password(&password);
+    let err = open(&sealed, &options).unwrap_err();
+    assert!(matches!(err, Error::KeyWrapper { .. }), "{err:?}");
+    // And after a failed attempt too (a wrong password, attempted).
+    let wrong = Password::new("wrong");
+    let options = fast_open().key_wrapper(&down).password(&wrong);
+    let err = open(&sealed, &options).unwrap_err();
+    assert!(matches!(err, Error::KeyWrapper { .. }), "{err:?}");
+}
+
+#[test]
 fn recipient_count_is_bounded() {
     let ring = keyring();
     assert!(matches!(
@@ -455,21 +491,298 @@ fn hostile_iteration_counts_are_refused_before_stretching() {
 #[test]
 fn reader_limits_apply() {
     let ring = keyring();
+    let wide = ReaderLimits {
+        max_chunk_log2: 22,
+        ..ReaderLimits::default()
+    };
+    // Written for a reader that accepts 4 MiB chunks, said explicitly.
     let sealed = seal(
         b"x",
         &[Recipient::keyring(&ring, "docs").unwrap()],
-        &SealOptions::new().chunk_log2(22),
+        &SealOptions::new().chunk_log2(22).reader_limits(wide.clone()),
     )
     .unwrap();
     assert!(matches!(
         open(&sealed, &OpenOptions::new().keyring(&ring)),
         Err(Error::Format(envelope::Error::LimitExceeded { .. }))
     ));
-    let wide = ReaderLimits {
-        max_chunk_log2: 22,
+    assert!(open(&sealed, &OpenOptions::new().keyring(&ring).limits(wide)).is_ok());
+}
+
+/// An external wrapper whose wrapped keys are as large as the format allows.
+#[derive(Debug)]
+struct BigKms(&'static [u8]);
+
+impl KeyWrapper for BigKms {
+    fn kid(&self) -> &[u8] {
+        self.0
+    }
+
+    fn wrap(&self, _: &DataKey, _: &WrapBinding<'_>) -> Result<Vec<u8>, KeyWrapperError> {
+        Ok(vec![0xB1; envelope::MAX_EXTERNAL_BODY_LEN])
+    }
+
+    fn unwrap(&self, _: &[u8], _: &WrapBinding<'_>) -> Result<DataKey, KeyWrapperError> {
+        Err(KeyWrapperError::Rejected)
+    }
+}
+
+fn limit_error(result: Result<Vec<u8>, Error>) -> (envelope::Field, u64, u64) {
+    match result {
+        Err(Error::ExceedsReaderLimit { field, value, limit }) => (field, value, limit),
+        other => panic!("expected ExceedsReaderLimit, got {other:?}"),
+    }
+}
+
+#[test]
+fn default_seal_refuses_what_the_default_reader_refuses() {
+    use envelope::Field;
+    let ring = keyring();
+    let docs = || [Recipient::keyring(&ring, "docs").unwrap()];
+    let big_value = vec![b'v'; envelope::MAX_CONTEXT_VALUE_LEN];
+    let mut big_context = SealOptions::new();
+    for key in ["a", "b", "c"] {
+        big_context = big_context.context(key, &big_value).unwrap();
+    }
+
+    // Context: three 4096-byte values make a 12 300-byte section; the
+    // default reader stops at 8192.
+    assert_eq!(
+        limit_error(seal(b"x", &docs(), &big_context)),
+        (Field::ContextLen, 12_300, 8192)
+    );
+    // chunk_log2 24 is in the format, above the default reader's 20.
+    assert_eq!(
+        limit_error(seal(b"x", &docs(), &SealOptions::new().chunk_log2(24))),
+        (Field::ChunkLog2, 24, 20)
+    );
+    // The streaming sealer refuses the same, before writing anything.
+    let mut sink = Vec::new();
+    assert!(matches!(
+        Sealer::new(&mut sink, &docs(), &SealOptions::new().chunk_log2(21)),
+        Err(Error::ExceedsReaderLimit {
+            field: Field::ChunkLog2,
+            ..
+        })
+    ));
+    assert!(sink.is_empty());
+    // Key section: two maximal external records make 1 + 2 * 4105 = 8211 bytes > 8192.
+    let (kms1, kms2) = (BigKms(b"kms-1"), BigKms(b"kms-2"));
+    let two_big = [Recipient::external(&kms1), Recipient::external(&kms2)];
+    assert_eq!(
+        limit_error(seal(b"x", &two_big, &SealOptions::new())),
+        (Field::KeysLen, 8211, 8192)
+    );
+    // Key count and suite, against the limits the caller states.
+    let one_key = ReaderLimits {
+        max_key_count: 1,
         ..ReaderLimits::default()
     };
-    assert!(open(&sealed, &OpenOptions::new().keyring(&ring).limits(wide)).is_ok());
+    let password = Password::new("pw");
+    let two = [
+        Recipient::keyring(&ring, "docs").unwrap(),
+        Recipient::password(&password),
+    ];
+    assert_eq!(
+        limit_error(seal(b"x", &two, &fast_seal().reader_limits(one_key))),
+        (Field::KeyCount, 2, 1)
+    );
+    let aes_only = ReaderLimits {
+        allowed_suites: vec![Suite::Aes256GcmHkdfSha256],
+        ..ReaderLimits::default()
+    };
+    let chacha = SealOptions::new()
+        .suite(Suite::ChaCha20Poly1305HkdfSha256)
+        .reader_limits(aes_only);
+    assert!(matches!(
+        seal(b"x", &docs(), &chacha),
+        Err(Error::SuiteNotReadable(Suite::ChaCha20Poly1305HkdfSha256))
+    ));
+
+    // Stating a reader with higher limits writes the message, and it opens
+    // under those limits (and not under the defaults).
+    let wide = ReaderLimits {
+        max_chunk_log2: 24,
+        max_context_len: u16::MAX,
+        max_keys_len: u16::MAX,
+        ..ReaderLimits::default()
+    };
+    let sealed = seal(
+        b"x",
+        &docs(),
+        &big_context.reader_limits(wide.clone()).chunk_log2(24),
+    )
+    .unwrap();
+    let opened = open(&sealed, &OpenOptions::new().keyring(&ring).limits(wide)).unwrap();
+    assert_eq!(opened.plaintext(), b"x");
+    assert!(matches!(
+        open(&sealed, &OpenOptions::new().keyring(&ring)),
+        Err(Error::Format(envelope::Error::LimitExceeded { .. }))
+    ));
+    // At the default limits exactly, a default seal opens with a default open.
+    let mut at_limit = SealOptions::new().chunk_log2(20);
+    // Two entries with one-byte keys: 2 * (1 + 1 + 2 + 4092) = 8192 bytes.
+    for key in ["a", "b"] {
+        at_limit = at_limit.context(key, &big_value[..4092]).unwrap();
+    }
+    let sealed = seal(b"x", &docs(), &at_limit).unwrap();
+    assert_eq!(
+        open(&sealed, &OpenOptions::new().keyring(&ring))
+            .unwrap()
+            .plaintext(),
+        b"x"
+    );
+}
+
+#[test]
+fn rewrap_refuses_a_key_section_its_reader_refuses() {
+    let ring = keyring();
+    let (kms1, kms2) = (BigKms(b"kms-1"), BigKms(b"kms-2"));
+    let sealed = seal(
+        b"x",
+        &[
+            Recipient::external(&kms1),
+            Recipient::keyring(&ring, "docs").unwrap(),
+        ],
+        &SealOptions::new(),
+    )
+    .unwrap();
+    let change = coffer_keys::Rewrap::new().add_recipient(Recipient::external(&kms2));
+    let err = coffer_keys::rewrap(&sealed, &OpenOptions::new().keyring(&ring), &change).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ExceedsReaderLimit {
+                field: envelope::Field::KeysLen,
+                limit: 8192,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "exceeds-reader-limit.keys-len");
+}
+
+#[test]
+fn opened_plaintext_never_prints() {
+    let ring = keyring();
+    let secret = b"TOPSECRET plaintext";
+    let sealed = seal(
+        secret,
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new().chunk_log2(10),
+    )
+    .unwrap();
+    let options = OpenOptions::new().keyring(&ring);
+    let opened = open(&sealed, &options).unwrap();
+    let mut opener = Opener::new(&sealed[..], &options).unwrap();
+    let mut first = [0u8; 4];
+    opener.read_exact(&mut first).unwrap();
+    let taken = open(&sealed, &options).unwrap().into_plaintext();
+    let texts = [
+        format!("{opened:?}"),
+        format!("{opened:#?}"),
+        format!("{opener:?}"),
+        format!("{taken:?}"),
+    ];
+    // As text, and as the decimal list a derived Debug of bytes prints.
+    let decimal: String = secret.iter().map(|b| format!("{b},")).collect();
+    for text in &texts {
+        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(!text.contains("TOPSECRET"), "{text}");
+        assert!(!squeezed.contains(&decimal[..16]), "{text}");
+    }
+    assert!(texts[0].contains("Zeroizing"), "{}", texts[0]);
+}
+
+#[test]
+fn empty_external_aad_is_not_no_aad() {
+    let ring = keyring();
+    let docs = || [Recipient::keyring(&ring, "docs").unwrap()];
+    let base = OpenOptions::new().keyring(&ring);
+    let empty = seal(b"x", &docs(), &SealOptions::new().external_aad(b"")).unwrap();
+    let none = seal(b"x", &docs(), &SealOptions::new()).unwrap();
+    // The flag tells them apart before any cryptography.
+    assert_eq!(empty[5], 0x01);
+    assert_eq!(none[5], 0x00);
+    assert!(matches!(open(&empty, &base), Err(Error::ExternalAadRequired)));
+    assert_eq!(
+        open(&empty, &base.clone().external_aad(b"")).unwrap().plaintext(),
+        b"x"
+    );
+    assert!(matches!(
+        open(&none, &base.clone().external_aad(b"")),
+        Err(Error::ExternalAadUnexpected)
+    ));
+    assert_eq!(open(&none, &base).unwrap().plaintext(), b"x");
+}
+
+#[test]
+fn error_codes_are_stable() {
+    let ring = keyring();
+    let sealed = seal(
+        b"x",
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new(),
+    )
+    .unwrap();
+    let code = |result: Result<coffer_keys::Opened, Error>| result.unwrap_err().code();
+    assert_eq!(code(open(b"nope", &OpenOptions::new())), "format.bad-magic");
+    assert_eq!(code(open(&sealed, &OpenOptions::new())), "no-matching-key");
+    assert_eq!(
+        code(open(
+            &sealed,
+            &OpenOptions::new().keyring(&ring).require_context("p", b"1")
+        )),
+        "missing-context"
+    );
+    let strict = ReaderLimits {
+        max_context_len: 0,
+        ..ReaderLimits::default()
+    };
+    let with_context = seal(
+        b"x",
+        &[Recipient::keyring(&ring, "docs").unwrap()],
+        &SealOptions::new().context("p", b"1").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        code(open(
+            &with_context,
+            &OpenOptions::new().keyring(&ring).limits(strict)
+        )),
+        "format.limit.context-len"
+    );
+    let mut tampered = sealed.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    let err = open(&tampered, &OpenOptions::new().keyring(&ring)).unwrap_err();
+    assert_eq!(err.code(), "crypto");
+    let Error::Crypto(failure) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(failure.reason().code(), "body");
+    assert_eq!(
+        SealOptions::new().context("coffer.x", b"").unwrap_err().code(),
+        "reserved-context-key"
+    );
+    let mut ring = Keyring::new();
+    let v1 = ring.create("k").unwrap();
+    ring.rotate("k").unwrap();
+    ring.set_min_decrypt_version("k", 2).unwrap();
+    assert_eq!(
+        ring.set_state(&v1, KeyState::Active).unwrap_err().code(),
+        "below-minimum-version"
+    );
+    assert_eq!(
+        seal(
+            b"x",
+            &[Recipient::keyring(&ring, "k").unwrap()],
+            &SealOptions::new().chunk_log2(21)
+        )
+        .unwrap_err()
+        .code(),
+        "exceeds-reader-limit.chunk-log2"
+    );
 }
 
 fn any_suite() -> impl Strategy<Value = Suite> {

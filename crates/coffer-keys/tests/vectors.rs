@@ -300,6 +300,13 @@ fn document(rendered: &[(String, String)]) -> String {
          derivation (for passwords `kek` is the PBKDF2-HMAC-SHA256 output).\n\
          Random bytes are consumed in the order DEK, message id, then per\n\
          recipient: wrap salt (local) or password salt and wrap salt (password).\n\n\
+         Notation: every value after `=` is hexadecimal bytes, written without\n\
+         `0x` and possibly empty, including the one-byte `chunk_log2` (`0a` is 10,\n\
+         `10` is 16) and the two-byte `suite`. The rest is text: the context key\n\
+         after `context` (its value, after `=`, is hex), the kid after `kid` (an\n\
+         ASCII `name:version`), and the iteration count after `iterations`, which\n\
+         is decimal (`600000` is 600 000, written as `00 09 27 c0` in the body).\n\
+         Password recipients here have an empty kid.\n\n\
          The same files are checked in under `crates/coffer-keys/tests/data/`.\n",
     );
     for (name, text) in rendered {
@@ -328,12 +335,57 @@ fn known_answer_vectors() {
         assert_eq!(&stored, text, "vector {name} changed");
     }
     // The vectors are published in the format specification's appendix:
-    // every one must appear there verbatim.
+    // every one must appear there verbatim, with the notes on how to read them.
     let published = std::fs::read_to_string(&doc_path).unwrap();
+    assert!(
+        published.contains(&format!("{APPENDIX}{}", document(&rendered))),
+        "the appendix of FORMAT.md is not what the generator writes"
+    );
     for (name, text) in &rendered {
         assert!(
             published.contains(text.as_str()),
             "vector {name} is not in the docs"
         );
     }
+}
+
+/// The local kid grammar in FORMAT.md ("Kids") is the one `KeyId` applies:
+/// the examples it gives are accepted or refused as it says, and the worked
+/// example's local kid is a valid kid.
+#[test]
+fn format_doc_kid_examples_match_key_id() {
+    let doc = std::fs::read_to_string(manifest_path("../../docs/FORMAT.md")).unwrap();
+    let kids = doc
+        .split("### Kids")
+        .nth(1)
+        .expect("FORMAT.md has a Kids section");
+    let sentence = kids
+        .split("Each key version has exactly one kid: ")
+        .nth(1)
+        .expect("the kid examples")
+        .split(" are not kids.")
+        .next()
+        .unwrap()
+        .replace('\n', " ");
+    let quoted: Vec<&str> = sentence.split('`').skip(1).step_by(2).collect();
+    // "`docs:1` is version 1 of `docs`; `docs:01`, … and `docs` are not kids."
+    let (valid, name, invalid) = (quoted[0], quoted[1], &quoted[2..]);
+    assert_eq!((valid, name), ("docs:1", "docs"));
+    assert_eq!(
+        KeyId::from_kid(valid.as_bytes()).unwrap(),
+        KeyId::new("docs", 1).unwrap()
+    );
+    assert_eq!(invalid.len(), 6, "{invalid:?}");
+    for kid in invalid {
+        assert!(KeyId::from_kid(kid.as_bytes()).is_err(), "{kid}");
+    }
+    let example = doc
+        .lines()
+        .find(|line| line.contains("# 0x0077 wrapped key 1: kid"))
+        .expect("the worked example's local kid");
+    let kid = example.split('"').nth(1).unwrap();
+    assert_eq!(KeyId::from_kid(kid.as_bytes()).unwrap().to_string(), "project:1");
+    // The longest name and version make a 64-byte kid, the format's maximum.
+    let longest = KeyId::new(&"n".repeat(53), u32::MAX).unwrap();
+    assert_eq!(longest.kid().len(), 64);
 }

@@ -326,7 +326,7 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
         assert!(out.is_empty());
         let last = w.last();
         assert_eq!(&last.event.principal, *who);
-        assert_eq!(reason_of(&last), "keys.ContextMismatch");
+        assert_eq!(reason_of(&last), "keys.context-mismatch");
     }
 
     // Rewriting the context to claim the new place does not help: the
@@ -340,7 +340,7 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
     w.door.create_project(&w.owner, &benefit, &pw(PASSWORD)).unwrap();
     let target = Target::for_document(w.acme.clone(), benefit, DocumentId::new("report-a").unwrap());
     assert_crypto(open(Decrypt, &w.door, &w.owner, &target, &forged, PASSWORD));
-    assert_eq!(reason_of(&w.last()), "crypto.WrapCommitment");
+    assert_eq!(reason_of(&w.last()), "crypto.wrap-commitment");
 
     // Where it belongs it still opens.
     let (plain, _) = w
@@ -528,7 +528,7 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
     // outside, the precise reason in the audit trail.
     let wrong = w.read(Download, &w.viewer, "d2", &d2, "tr0ub4dor&3");
     assert_crypto(wrong);
-    assert_eq!(reason_of(&w.last()), "crypto.WrapCommitment");
+    assert_eq!(reason_of(&w.last()), "crypto.wrap-commitment");
     assert_eq!(
         w.read(Download, &w.viewer, "d2", &d2, PASSWORD).unwrap().0,
         b"second document"
@@ -1153,7 +1153,7 @@ fn the_unlock_cache_serves_only_the_right_password() {
         &envelope,
         "Correct horse battery staple",
     ));
-    assert_eq!(reason_of(&w.last()), "crypto.WrapCommitment");
+    assert_eq!(reason_of(&w.last()), "crypto.wrap-commitment");
     assert_crypto(w.read(Decrypt, &w.viewer, "d", &envelope, ""));
     assert_eq!(w.door.cached_keys(), 1);
     w.read(Download, &w.viewer, "d", &envelope, PASSWORD).unwrap();

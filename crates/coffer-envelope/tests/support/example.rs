@@ -32,7 +32,7 @@ pub(crate) fn example_header() -> Header {
         keys: vec![
             WrappedKey::new(
                 KeyType::LOCAL,
-                b"project/1".to_vec(),
+                b"project:1".to_vec(),
                 counting::<96>(0x40).to_vec(),
             )
             .expect("valid local record"),

@@ -112,7 +112,7 @@ impl<'v> Search<'v, '_> {
                         match unwrap_password(password, options.iterations, &binding, wrapped.body) {
                             Ok(result) => Some(result),
                             Err(err) => {
-                                search.unusable = Some(err);
+                                search.note_unusable(err);
                                 None
                             }
                         }
@@ -132,13 +132,22 @@ impl<'v> Search<'v, '_> {
                     Ok(dek) => Some(Ok(dek)),
                     Err(KeyWrapperError::Rejected) => Some(Err(UnwrapFailure::NotThisKey)),
                     Err(err) => {
-                        search.unusable = Some(external_error(wrapped.kid, err));
+                        search.note_unusable(external_error(wrapped.kid, err));
                         None
                     }
                 })
             }
             // Unknown types are kept in the header but never tried.
             _ => Ok(None),
+        }
+    }
+
+    /// Remembers why a matching key could not be used. An unreachable
+    /// external wrapper is kept over any later reason: it is the one a
+    /// caller can fix by retrying, and it is always reported.
+    fn note_unusable(&mut self, err: Error) {
+        if !matches!(self.unusable, Some(Error::KeyWrapper { .. })) {
+            self.unusable = Some(err);
         }
     }
 
@@ -154,7 +163,7 @@ impl<'v> Search<'v, '_> {
             Ok(kek) => Some(kek),
             Err(Error::UnknownKey(_)) => None,
             Err(err) => {
-                self.unusable = Some(err);
+                self.note_unusable(err);
                 None
             }
         }

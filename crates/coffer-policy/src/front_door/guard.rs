@@ -239,9 +239,11 @@ impl<S: Store> Call<'_, S> {
 /// the caller only sees an opaque error.
 pub(super) fn reason_code(error: &FrontDoorError) -> ReasonCode {
     let code = match error {
-        FrontDoorError::Keys(keys::Error::Crypto(failure)) => format!("crypto.{:?}", failure.reason()),
-        FrontDoorError::Keys(keys::Error::Format(e)) => format!("format.{}", variant_name(&format!("{e:?}"))),
-        FrontDoorError::Keys(other) => format!("keys.{}", variant_name(&format!("{other:?}"))),
+        // The key layer's stable codes; the opaque crypto failure's reason
+        // reaches the audit trail through its explicit accessor.
+        FrontDoorError::Keys(keys::Error::Crypto(failure)) => format!("crypto.{}", failure.reason().code()),
+        FrontDoorError::Keys(e @ keys::Error::Format(_)) => e.code().to_owned(),
+        FrontDoorError::Keys(other) => format!("keys.{}", other.code()),
         FrontDoorError::SessionRejected(rejection) => format!("session.{}", rejection.reason().code()),
         other => format!("front-door.{}", variant_name(&format!("{other:?}"))),
     };

@@ -54,6 +54,7 @@ impl<S: Store> FrontDoor<S> {
         Ok(SealOptions::new()
             .suite(self.config.suite)
             .chunk_log2(self.config.chunk_log2)
+            .reader_limits(self.config.limits.clone())
             .password_iterations(self.config.password_iterations)?
             .reserved_context(TENANT_CONTEXT, tenant.as_str().as_bytes())?
             .reserved_context(PROJECT_CONTEXT, project.as_str().as_bytes())?)

@@ -1,0 +1,391 @@
+//! The key text format: one local key-encryption key as a line of text.
+//!
+//! ```text
+//! COFFER-KEY-1Q...  (Bech32m, BIP 350)
+//! ```
+//!
+//! The line is Bech32m with the human-readable part `coffer-key-`, written
+//! upper case so that it starts `COFFER-KEY-1`. Its data is
+//!
+//! ```text
+//! format (u8 = 1) ‖ version (u32, big-endian) ‖ name_len (u8) ‖ name ‖ key (32 bytes)
+//! ```
+//!
+//! where name and version follow [`KeyId`]. The Bech32m checksum catches any
+//! single mistyped character (and any error in up to four characters of a
+//! short string); a character outside the Bech32 alphabet or a change of case
+//! is refused before the checksum is checked. Each key has exactly one text:
+//! the data's padding bits must be zero and its length exact.
+//!
+//! A key file holds one such line; lines starting with `#` and blank lines
+//! are comments (see [`parse_key_file`]). Parse errors never quote the text, which
+//! is secret.
+
+use std::fmt;
+
+use bech32::primitives::decode::{CheckedHrpstring, CheckedHrpstringError};
+use bech32::{Bech32m, Hrp};
+use coffer_policy::session::keys::{KeyEncryptionKey, KeyId, MAX_KEY_NAME_LEN};
+use zeroize::Zeroizing;
+
+/// The human-readable part, lower case; key text starts with it, upper cased,
+/// and the separator `1`.
+const HRP: Hrp = Hrp::parse_unchecked("coffer-key-");
+
+/// How every key text starts.
+pub const KEY_PREFIX: &str = "COFFER-KEY-1";
+
+/// The version of the data layout, its first byte.
+const FORMAT: u8 = 1;
+
+/// Bytes of key material.
+const KEY_LEN: usize = 32;
+
+/// What is wrong with a key text. Never quotes the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyTextError {
+    /// The text does not start with `COFFER-KEY-1`.
+    #[error("not a coffer key: expected a line starting with `{KEY_PREFIX}`")]
+    NotAKey,
+    /// A character is outside the Bech32 alphabet, or the case is mixed.
+    #[error("key text has a character that cannot occur in a key (a typo, or mixed case)")]
+    Character,
+    /// The checksum does not match: a character was changed.
+    #[error("key text checksum does not match: a character is mistyped or missing")]
+    Checksum,
+    /// The data has the wrong length or non-zero padding.
+    #[error("key text has the wrong length")]
+    Length,
+    /// The data names a layout this version does not read.
+    #[error("key text format `{0}` is not supported")]
+    UnsupportedFormat(u8),
+    /// The name or version is not a valid key id.
+    #[error("key text names an invalid key id")]
+    KeyId,
+    /// A key file holds no key line.
+    #[error("key file holds no key")]
+    Empty,
+    /// A key file holds more than one key line.
+    #[error("key file holds more than one key")]
+    SeveralKeys,
+}
+
+/// A local key-encryption key with its identity: what a key file holds.
+pub struct LocalKey {
+    id: KeyId,
+    kek: KeyEncryptionKey,
+}
+
+impl LocalKey {
+    /// Pairs an identity with key material.
+    pub fn new(id: KeyId, kek: KeyEncryptionKey) -> Self {
+        Self { id, kek }
+    }
+
+    /// A fresh random key for `id`.
+    pub fn generate(id: KeyId) -> Result<Self, coffer_policy::session::keys::Error> {
+        Ok(Self::new(id, KeyEncryptionKey::generate()?))
+    }
+
+    /// The key's name and version.
+    pub fn id(&self) -> &KeyId {
+        &self.id
+    }
+
+    /// The key material.
+    pub fn kek(&self) -> &KeyEncryptionKey {
+        &self.kek
+    }
+
+    /// A copy of the key material (the type has no `Clone`, on purpose).
+    pub fn kek_copy(&self) -> KeyEncryptionKey {
+        KeyEncryptionKey::from_bytes(*self.kek.expose_secret())
+    }
+
+    /// The key text, `COFFER-KEY-1...`, in a zeroizing string.
+    pub fn to_text(&self) -> Zeroizing<String> {
+        let name = self.id.name().as_bytes();
+        let mut data = Zeroizing::new(Vec::with_capacity(6 + name.len() + KEY_LEN));
+        data.push(FORMAT);
+        data.extend_from_slice(&self.id.version().to_be_bytes());
+        // A KeyId name is at most MAX_KEY_NAME_LEN (53) bytes.
+        data.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
+        data.extend_from_slice(name);
+        data.extend_from_slice(self.kek.expose_secret());
+        let mut text = Zeroizing::new(String::with_capacity(encoded_capacity(data.len())));
+        // Writing to a String cannot fail, and the data is far below
+        // Bech32m's 1023-character limit.
+        let _ = bech32::encode_upper_to_fmt::<Bech32m, String>(&mut text, HRP, &data);
+        text
+    }
+
+    /// Parses one key text (surrounding whitespace ignored).
+    pub fn parse(text: &str) -> Result<Self, KeyTextError> {
+        let text = text.trim();
+        if !starts_with_prefix(text) {
+            return Err(KeyTextError::NotAKey);
+        }
+        let checked = CheckedHrpstring::new::<Bech32m>(text).map_err(|err| match err {
+            CheckedHrpstringError::Checksum(_) => KeyTextError::Checksum,
+            _ => KeyTextError::Character,
+        })?;
+        if checked.hrp() != HRP {
+            return Err(KeyTextError::NotAKey);
+        }
+        checked
+            .validate_segwit_padding()
+            .map_err(|_| KeyTextError::Length)?;
+        let data: Zeroizing<Vec<u8>> = Zeroizing::new(checked.byte_iter().collect());
+        decode_data(&data)
+    }
+}
+
+impl fmt::Debug for LocalKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalKey")
+            .field("id", &self.id)
+            .field("kek", &self.kek)
+            .finish()
+    }
+}
+
+/// Whether `text` starts with the prefix in either case (Bech32 allows all
+/// lower or all upper case).
+fn starts_with_prefix(text: &str) -> bool {
+    text.get(..KEY_PREFIX.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(KEY_PREFIX))
+}
+
+/// Characters of the text for `data_len` bytes of data.
+fn encoded_capacity(data_len: usize) -> usize {
+    KEY_PREFIX.len() + (data_len * 8).div_ceil(5) + 6
+}
+
+fn decode_data(data: &[u8]) -> Result<LocalKey, KeyTextError> {
+    let (&format, rest) = data.split_first().ok_or(KeyTextError::Length)?;
+    if format != FORMAT {
+        return Err(KeyTextError::UnsupportedFormat(format));
+    }
+    let (version, rest) = rest.split_first_chunk::<4>().ok_or(KeyTextError::Length)?;
+    let (&name_len, rest) = rest.split_first().ok_or(KeyTextError::Length)?;
+    let name_len = usize::from(name_len);
+    if name_len > MAX_KEY_NAME_LEN || rest.len() != name_len + KEY_LEN {
+        return Err(KeyTextError::Length);
+    }
+    let (name, key) = rest.split_at(name_len);
+    let name = std::str::from_utf8(name).map_err(|_| KeyTextError::KeyId)?;
+    let id = KeyId::new(name, u32::from_be_bytes(*version)).map_err(|_| KeyTextError::KeyId)?;
+    let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+    bytes.copy_from_slice(key);
+    Ok(LocalKey::new(id, KeyEncryptionKey::from_bytes(*bytes)))
+}
+
+/// A key file's text for `key`: comments naming it, then the key line.
+///
+/// ```text
+/// # coffer key-encryption key: keep this file secret
+/// # key: docs:1
+/// COFFER-KEY-1...
+/// ```
+pub fn render_key_file(key: &LocalKey) -> Zeroizing<String> {
+    let text = key.to_text();
+    let mut out = Zeroizing::new(String::with_capacity(text.len() + 120));
+    out.push_str("# coffer key-encryption key: keep this file secret\n");
+    out.push_str("# key: ");
+    out.push_str(&key.id().to_string());
+    out.push('\n');
+    out.push_str(&text);
+    out.push('\n');
+    out
+}
+
+/// Parses a key file: `#` comments and blank lines are skipped, and exactly
+/// one key line must remain. The comments are not trusted: the name and
+/// version come from the checksummed key line.
+pub fn parse_key_file(text: &str) -> Result<LocalKey, KeyTextError> {
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'));
+    let first = lines.next().ok_or(KeyTextError::Empty)?;
+    if lines.next().is_some() {
+        return Err(KeyTextError::SeveralKeys);
+    }
+    LocalKey::parse(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_key_round_trips_through_its_text(
+            name in "[A-Za-z0-9._-]{1,53}",
+            version in 1u32..,
+            material in any::<[u8; 32]>(),
+            lower in any::<bool>(),
+        ) {
+            let key = LocalKey::new(KeyId::new(&name, version).unwrap(), KeyEncryptionKey::from_bytes(material));
+            let text = key.to_text();
+            prop_assert!(text.starts_with(KEY_PREFIX));
+            let input = if lower { text.to_ascii_lowercase() } else { text.to_string() };
+            let parsed = LocalKey::parse(&input).unwrap();
+            prop_assert_eq!(parsed.id(), key.id());
+            prop_assert_eq!(parsed.kek().expose_secret(), &material);
+            // One text per key.
+            let again = parsed.to_text();
+            prop_assert_eq!(again.as_str(), text.as_str());
+            let file = parse_key_file(&render_key_file(&key)).unwrap();
+            prop_assert_eq!(file.id(), key.id());
+        }
+
+        #[test]
+        fn parsing_any_text_never_panics(text in "\\PC{0,200}") {
+            let _ = LocalKey::parse(&text);
+            let _ = parse_key_file(&text);
+        }
+    }
+
+    fn key(name: &str, version: u32, byte: u8) -> LocalKey {
+        LocalKey::new(
+            KeyId::new(name, version).unwrap(),
+            KeyEncryptionKey::from_bytes([byte; 32]),
+        )
+    }
+
+    #[test]
+    fn round_trips_and_starts_with_the_prefix() {
+        let original = key("tenant.docs", 7, 0x5A);
+        let text = original.to_text();
+        assert!(text.starts_with(KEY_PREFIX), "{}", &text[..12]);
+        assert_eq!(text.len(), encoded_capacity(6 + 11 + 32));
+        let parsed = LocalKey::parse(&text).unwrap();
+        assert_eq!(parsed.id(), original.id());
+        assert_eq!(parsed.kek(), original.kek());
+        // Lower case is the same key.
+        let lower = LocalKey::parse(&text.to_ascii_lowercase()).unwrap();
+        assert_eq!(lower.kek(), original.kek());
+    }
+
+    #[test]
+    fn every_single_mistyped_character_is_caught() {
+        let text = key("docs", 1, 0x11).to_text();
+        let alphabet = "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
+        for (i, original) in text.char_indices().skip(KEY_PREFIX.len()) {
+            for replacement in alphabet.chars().filter(|c| *c != original) {
+                let mut typo = text.to_string();
+                typo.replace_range(i..=i, &replacement.to_string());
+                assert_eq!(
+                    LocalKey::parse(&typo).err(),
+                    Some(KeyTextError::Checksum),
+                    "position {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_character_outside_the_alphabet_or_a_case_change_is_refused() {
+        let text = key("docs", 1, 0x22).to_text();
+        let at = KEY_PREFIX.len() + 3;
+        for replacement in ["B", "I", "O", "1", "!"] {
+            let mut typo = text.to_string();
+            typo.replace_range(at..=at, replacement);
+            assert!(LocalKey::parse(&typo).is_err(), "{replacement}");
+        }
+        let mut mixed = text.to_string();
+        let lower = mixed[at..=at].to_ascii_lowercase();
+        if lower != mixed[at..=at] {
+            mixed.replace_range(at..=at, &lower);
+            assert_eq!(LocalKey::parse(&mixed).err(), Some(KeyTextError::Character));
+        }
+    }
+
+    #[test]
+    fn a_dropped_or_swapped_character_is_caught() {
+        let text = key("docs", 1, 0x33).to_text();
+        let mut dropped = text.to_string();
+        dropped.remove(KEY_PREFIX.len() + 5);
+        assert!(LocalKey::parse(&dropped).is_err());
+        let mut chars: Vec<char> = text.chars().collect();
+        let at = KEY_PREFIX.len() + 8;
+        if chars[at] != chars[at + 1] {
+            chars.swap(at, at + 1);
+            let swapped: String = chars.into_iter().collect();
+            assert!(LocalKey::parse(&swapped).is_err());
+        }
+    }
+
+    #[test]
+    fn other_bech32_strings_are_not_keys() {
+        let other =
+            bech32::encode_upper::<Bech32m>(Hrp::parse_unchecked("coffer-ring-"), &[1, 2, 3]).unwrap();
+        assert_eq!(LocalKey::parse(&other).err(), Some(KeyTextError::NotAKey));
+        assert_eq!(LocalKey::parse("").err(), Some(KeyTextError::NotAKey));
+        assert_eq!(
+            LocalKey::parse("AGE-SECRET-KEY-1QQ").err(),
+            Some(KeyTextError::NotAKey)
+        );
+    }
+
+    #[test]
+    fn wrong_layouts_are_refused() {
+        let encode = |data: &[u8]| bech32::encode_upper::<Bech32m>(HRP, data).unwrap();
+        let mut good = vec![FORMAT, 0, 0, 0, 1, 4];
+        good.extend_from_slice(b"docs");
+        good.extend_from_slice(&[9; 32]);
+        assert!(LocalKey::parse(&encode(&good)).is_ok());
+        let mut bad_format = good.clone();
+        bad_format[0] = 2;
+        assert_eq!(
+            LocalKey::parse(&encode(&bad_format)).err(),
+            Some(KeyTextError::UnsupportedFormat(2))
+        );
+        assert_eq!(
+            LocalKey::parse(&encode(&good[..good.len() - 1])).err(),
+            Some(KeyTextError::Length)
+        );
+        let mut version_zero = good.clone();
+        version_zero[4] = 0;
+        assert_eq!(
+            LocalKey::parse(&encode(&version_zero)).err(),
+            Some(KeyTextError::KeyId)
+        );
+        let mut bad_name = good.clone();
+        bad_name[6] = b':';
+        assert_eq!(
+            LocalKey::parse(&encode(&bad_name)).err(),
+            Some(KeyTextError::KeyId)
+        );
+        assert_eq!(LocalKey::parse(&encode(&[])).err(), Some(KeyTextError::Length));
+    }
+
+    #[test]
+    fn errors_and_debug_never_show_the_text() {
+        let original = key("docs", 1, 0x44);
+        let text = original.to_text();
+        let debug = format!("{original:?}");
+        assert!(!debug.contains(&text[KEY_PREFIX.len()..KEY_PREFIX.len() + 10]));
+        assert!(debug.contains("KeyEncryptionKey(..)"));
+        let mut typo = text.to_string();
+        typo.replace_range(20..21, if &text[20..21] == "Q" { "P" } else { "Q" });
+        let message = LocalKey::parse(&typo).err().unwrap().to_string();
+        assert!(!message.contains(&text[KEY_PREFIX.len()..KEY_PREFIX.len() + 6]));
+    }
+
+    #[test]
+    fn key_files_skip_comments_and_hold_one_key() {
+        let original = key("docs", 3, 0x55);
+        let file = render_key_file(&original);
+        assert!(file.starts_with("# coffer key-encryption key"));
+        assert!(file.contains("# key: docs:3\n"));
+        let parsed = parse_key_file(&file).unwrap();
+        assert_eq!(parsed.id(), original.id());
+        assert_eq!(parse_key_file("# nothing\n\n").err(), Some(KeyTextError::Empty));
+        let twice = format!("{}{}", file.as_str(), original.to_text().as_str());
+        assert_eq!(parse_key_file(&twice).err(), Some(KeyTextError::SeveralKeys));
+    }
+}

@@ -1,0 +1,31 @@
+//! Parsing untrusted key text, key files and keyring files never panics, and
+//! whatever parses renders back to text that parses to the same keys.
+#![no_main]
+
+use coffer_cli::key_text::{parse_key_file, render_key_file, LocalKey};
+use coffer_cli::keyring_file::KeyringFile;
+use libfuzzer_sys::fuzz_target;
+
+fn same_key(a: &LocalKey, b: &LocalKey) -> bool {
+    a.id() == b.id() && a.kek() == b.kek()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(key) = LocalKey::parse(&text) {
+        let rendered = key.to_text();
+        let again = LocalKey::parse(&rendered).expect("rendered key text parses");
+        assert!(same_key(&key, &again));
+        // One text per key: the input, trimmed, is the rendering in some case.
+        assert!(text.trim().eq_ignore_ascii_case(&rendered));
+    }
+    if let Ok(key) = parse_key_file(&text) {
+        let again = parse_key_file(&render_key_file(&key)).expect("rendered key file parses");
+        assert!(same_key(&key, &again));
+    }
+    if let Ok(keyring) = KeyringFile::parse(&text) {
+        let rendered = keyring.render();
+        let again = KeyringFile::parse(&rendered).expect("rendered keyring parses");
+        assert_eq!(again.render().as_str(), rendered.as_str());
+    }
+});
