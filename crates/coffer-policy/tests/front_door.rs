@@ -1081,6 +1081,47 @@ fn a_member_added_on_one_instance_is_enforced_on_the_other_at_once() {
 }
 
 #[test]
+fn a_member_removed_between_decision_and_release_gets_no_plaintext() {
+    let (w, other) = two_instances();
+    let envelope = w.encrypt(&w.editor, "d", b"not for vera any more").unwrap();
+    let before = w.records().len();
+    // Vera's read is decided (transaction 1) and opens the header; before
+    // its started record (transaction 2) the other instance removes her.
+    let (remover, owner, project, vera) = (
+        Arc::clone(&other),
+        w.owner.clone(),
+        w.project_target(),
+        w.viewer.clone(),
+    );
+    w.door.store().before(2, move || {
+        assert_eq!(
+            remover.remove_member(&owner, &project, &vera).unwrap(),
+            Some(Role::Viewer)
+        );
+    });
+    let mut out = Vec::new();
+    let refused = w
+        .door
+        .decrypt(&w.viewer, &w.doc("d"), &envelope[..], &mut out, &pw(PASSWORD));
+    assert_denied(refused, Operation::Decrypt);
+    assert!(out.is_empty(), "plaintext left after the removal");
+    // On file: the removal, then vera's read as denied, once, and nothing
+    // started.
+    let records = w.records();
+    let events: Vec<(&Principal, Operation, &Outcome)> = records[before..]
+        .iter()
+        .map(|r| (&r.event.principal, r.event.operation, &r.event.outcome))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (&w.owner, Operation::RemoveMember, &Outcome::Succeeded),
+            (&w.viewer, Operation::Decrypt, &Outcome::Denied),
+        ]
+    );
+}
+
+#[test]
 fn sequential_rotations_each_make_a_usable_version() {
     let w = world(fast_config());
     let target = w.project_target();

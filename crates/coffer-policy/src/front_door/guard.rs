@@ -134,6 +134,8 @@ pub(super) struct Call<'a, S: Store> {
     /// unlocked at.
     unlocked: Option<(TenantId, ProjectId, u64)>,
     released: bool,
+    /// The call was refused on a re-check, and the refusal recorded.
+    refusal_recorded: bool,
 }
 
 /// Re-checks a call in transaction `tx` on the latest state `now`, when
@@ -213,7 +215,7 @@ impl<S: Store> Call<'_, S> {
     pub(super) fn release(&mut self, effects: &Effects) -> Result<(), FrontDoorError> {
         let (door, ask) = (self.door, self.ask);
         let (state, event, unlocked) = (&self.state, &self.event, self.unlocked.as_ref());
-        let (now, mut event) = door
+        let checked = door
             .store
             .transaction(&mut |tx: &mut dyn Transaction| -> Checked<_> {
                 let now = door.current(tx, state)?;
@@ -226,7 +228,16 @@ impl<S: Store> Call<'_, S> {
                 started.outcome = Outcome::Started;
                 tx.append(started)?;
                 Ok(Ok((now, event)))
-            })??;
+            })?;
+        let (now, mut event) = match checked {
+            Ok(started) => started,
+            Err(refused) => {
+                // Recorded already, as a denial or conflict: the call ends
+                // with it and records nothing more.
+                self.refusal_recorded = true;
+                return Err(refused);
+            }
+        };
         effects.apply(&mut event);
         self.state = now;
         self.event = event;
@@ -290,6 +301,7 @@ impl<S: Store> FrontDoor<S> {
             change: None,
             unlocked: None,
             released: false,
+            refusal_recorded: false,
         };
         let result = act(&mut call);
         self.conclude(call, result)
@@ -310,10 +322,12 @@ impl<S: Store> FrontDoor<S> {
             change,
             unlocked,
             released,
+            refusal_recorded,
             ..
         } = call;
         let (value, effects) = match result {
             Ok(done) => done,
+            Err(error) if refusal_recorded => return Err(error),
             Err(error) => {
                 let mut failed = event;
                 failed.outcome = Outcome::Failed {
