@@ -1122,6 +1122,43 @@ fn a_member_removed_between_decision_and_release_gets_no_plaintext() {
 }
 
 #[test]
+fn tenant_roles_are_the_operators_and_take_effect_at_once() {
+    let w = world(fast_config());
+    let carla = principal("acme", "carla");
+    let tax = door::project("tax");
+    assert_denied(
+        w.door.create_project(&carla, &tax, &pw(PASSWORD)),
+        Operation::CreateProject,
+    );
+    assert_eq!(w.door.grant_tenant_role(&carla, Role::Owner).unwrap(), None);
+    w.door.create_project(&carla, &tax, &pw(PASSWORD)).unwrap();
+    assert_eq!(
+        w.door.grant_tenant_role(&carla, Role::Auditor).unwrap(),
+        Some(Role::Owner)
+    );
+    assert_denied(
+        w.door
+            .create_project(&carla, &door::project("vat"), &pw(PASSWORD)),
+        Operation::CreateProject,
+    );
+    // The tenant's trail is the tenant Auditor's to read.
+    w.door
+        .audit_trail(&carla, &Target::for_tenant(w.acme.clone()))
+        .unwrap();
+    assert_eq!(w.door.revoke_tenant_role(&carla).unwrap(), Some(Role::Auditor));
+    assert_eq!(w.door.revoke_tenant_role(&carla).unwrap(), None);
+    assert_denied(
+        w.door.audit_trail(&carla, &Target::for_tenant(w.acme.clone())),
+        Operation::ReadAudit,
+    );
+    // Her project role is untouched by tenant roles.
+    let tax_doc = Target::for_document(w.acme.clone(), tax, DocumentId::new("t").unwrap());
+    w.door
+        .encrypt(&carla, &tax_doc, b"t", &Context::new(), &pw(PASSWORD))
+        .unwrap();
+}
+
+#[test]
 fn sequential_rotations_each_make_a_usable_version() {
     let w = world(fast_config());
     let target = w.project_target();
