@@ -1125,7 +1125,7 @@ fn a_member_removed_between_decision_and_release_gets_no_plaintext() {
 fn tenant_roles_are_the_operators_and_take_effect_at_once() {
     let w = world(fast_config());
     let carla = principal("acme", "carla");
-    let tax = door::project("tax");
+    let tax = project("tax");
     assert_denied(
         w.door.create_project(&carla, &tax, &pw(PASSWORD)),
         Operation::CreateProject,
@@ -1138,7 +1138,7 @@ fn tenant_roles_are_the_operators_and_take_effect_at_once() {
     );
     assert_denied(
         w.door
-            .create_project(&carla, &door::project("vat"), &pw(PASSWORD)),
+            .create_project(&carla, &project("vat"), &pw(PASSWORD)),
         Operation::CreateProject,
     );
     // The tenant's trail is the tenant Auditor's to read.
