@@ -1,5 +1,5 @@
 //! Durable state for the coffer front door: [`SqliteStore`], the embedded
-//! default, behind layer 4's [`Store`](coffer_policy::store::Store) trait.
+//! default, behind layer 4's [`Store`] trait.
 //!
 //! ```no_run
 //! use coffer_store::{load_or_create_key_file, SqliteStore};
