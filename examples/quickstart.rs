@@ -132,6 +132,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let saved = documents.join("april.cfr");
     if saved.exists() {
         restarted(&door, &cast, &documents)?;
+    } else if !door.audit_records()?.is_empty() {
+        return Err(format!(
+            "`{}` holds a first run that did not finish; delete it to start over",
+            data.display()
+        )
+        .into());
     } else {
         first_run(&door, &cast, &documents)?;
         println!("   run the example again: it restarts on the same data directory");
