@@ -25,6 +25,16 @@ pub enum OpenError {
         /// The cause.
         source: rusqlite::Error,
     },
+    /// The database cannot use the WAL journal (for example on a file
+    /// system without shared memory), which the store needs so readers
+    /// never block the writer.
+    #[error("database `{}` cannot use the WAL journal (journal mode is `{mode}`)", .path.display())]
+    NoWal {
+        /// The database file.
+        path: PathBuf,
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
     /// The database was written by newer code (a higher schema version):
     /// this code does not know its tables and refuses to touch them.
     #[error("database schema version {found} is newer than the {supported} this code supports")]

@@ -90,9 +90,10 @@ impl SqliteStore {
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(&err)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(err(rusqlite::Error::InvalidParameterName(format!(
-                "journal_mode is `{mode}`, not `wal`"
-            ))));
+            return Err(OpenError::NoWal {
+                path: path.clone(),
+                mode,
+            });
         }
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(&err)?;
