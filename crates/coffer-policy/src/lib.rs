@@ -12,6 +12,9 @@
 //! - [`simulate`]: what a candidate policy would change over sample requests.
 //! - [`audit`]: events for every operation, hash-chained and MACed under an
 //!   [`audit::AuditKey`], in memory or in a durable JSON-lines file.
+//! - [`FrontDoor`]: authorize → act → audit around every operation, on a
+//!   [`store::Store`] that keeps the state (roles, projects, sealed project
+//!   keys, the policy) and the audit chain, one transaction per call.
 //!
 //! ```
 //! use coffer_policy::*;
