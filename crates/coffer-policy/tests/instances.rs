@@ -227,3 +227,51 @@ fn a_member_removed_between_decision_and_release_gets_no_plaintext() {
         ]
     );
 }
+
+#[test]
+fn an_encrypt_survives_a_rotation_elsewhere_but_not_a_password_change() {
+    let (w, other) = two_instances();
+    let target = w.project_target();
+    // A rotation lands between an encrypt's decision and its commit: the
+    // key it sealed with is still the project's (version 1), so it stands.
+    let (rotator, owner, on) = (Arc::clone(&other), w.owner.clone(), target.clone());
+    w.door.store().before(2, move || {
+        assert_eq!(rotator.rotate_key(&owner, &on, &pw(PASSWORD)).unwrap(), 2);
+    });
+    let sealed = w.encrypt(&w.editor, "during-rotation", b"v1 still").unwrap();
+    assert_eq!(
+        open(
+            Decrypt,
+            &*other,
+            &w.viewer,
+            &w.doc("during-rotation"),
+            &sealed,
+            PASSWORD
+        )
+        .unwrap()
+        .1
+        .key_version,
+        1
+    );
+    // A password change lands meanwhile: the password this encrypt
+    // presented is no longer the project's, so it is a recorded conflict.
+    let new = "a much better passphrase";
+    let (changer, owner, on) = (Arc::clone(&other), w.owner.clone(), target.clone());
+    w.door.store().before(2, move || {
+        changer
+            .change_password(&owner, &on, &pw(PASSWORD), &pw(new))
+            .unwrap();
+    });
+    let refused = w.encrypt(&w.editor, "during-change", b"old password");
+    assert!(
+        matches!(refused, Err(FrontDoorError::Conflict { .. })),
+        "{refused:?}"
+    );
+    let last = w.last().event;
+    assert_eq!(last.operation, Operation::Encrypt);
+    assert!(matches!(&last.outcome, Outcome::Failed { reason } if reason.as_str() == "front-door.Conflict"));
+    // With the new password it goes through.
+    w.door
+        .encrypt(&w.editor, &w.doc("after"), b"new", &Context::new(), &pw(new))
+        .unwrap();
+}

@@ -130,9 +130,8 @@ pub(super) struct Call<'a, S: Store> {
     state: Arc<State>,
     event: AuditEvent,
     change: Option<Change>,
-    /// The project whose key the act unlocked, at the generation it was
-    /// unlocked at.
-    unlocked: Option<(TenantId, ProjectId, u64)>,
+    /// The project key versions the act unlocked.
+    unlocked: Vec<(TenantId, ProjectId, u32)>,
     released: bool,
     /// The call was refused on a re-check, and the refusal recorded.
     refusal_recorded: bool,
@@ -141,15 +140,17 @@ pub(super) struct Call<'a, S: Store> {
 /// Re-checks a call in transaction `tx` on the latest state `now`, when
 /// that moved from the state `then` it was decided and acted on: the
 /// decision is taken again (a denial is recorded and returned), and a
-/// project key unlocked from versions that changed since (a password
-/// change or rotation won meanwhile) makes it a conflict. Returns the
-/// event to record.
+/// project key version unlocked from a sealed key that changed since (a
+/// password change won meanwhile: the password the call presented may no
+/// longer be the project's) makes it a conflict. A version only added
+/// meanwhile (a rotation) is no conflict: the key unlocked is still the
+/// project's. Returns the event to record.
 fn recheck(
     tx: &mut dyn Transaction,
     ask: &Ask<'_>,
     then: &State,
     now: &State,
-    unlocked: Option<&(TenantId, ProjectId, u64)>,
+    unlocked: &[(TenantId, ProjectId, u32)],
     event: &AuditEvent,
 ) -> Checked<AuditEvent> {
     if now.version == then.version {
@@ -160,9 +161,15 @@ fn recheck(
         tx.append(redecided)?;
         return Ok(Err(ask.denied(&decision)));
     }
-    if let Some((tenant, project, generation)) = unlocked {
-        let current = now.project(tenant, project).map(|r| r.generation).ok();
-        if current != Some(*generation) {
+    for (tenant, project, version) in unlocked {
+        let sealed = |state: &State| {
+            state
+                .project(tenant, project)
+                .ok()
+                .and_then(|r| r.sealed(*version))
+                .map(<[u8]>::to_vec)
+        };
+        if sealed(then) != sealed(now) {
             let conflict = FrontDoorError::Conflict {
                 project: project.to_string(),
             };
@@ -180,8 +187,8 @@ fn recheck(
 impl<S: Store> Call<'_, S> {
     /// Unlocks version `version` of a project's key with `password` (from
     /// the unlock cache when it may), from the state the call was decided
-    /// on, and remembers the project's generation so the call conflicts
-    /// if its key versions change before it is recorded.
+    /// on, and remembers it, so the call conflicts if that version is
+    /// rewrapped (a password change) before the call is recorded.
     pub(super) fn unlock(
         &mut self,
         tenant: &TenantId,
@@ -194,7 +201,7 @@ impl<S: Store> Call<'_, S> {
             .door
             .cache
             .unlock(tenant, project, record, version, password)?;
-        self.unlocked = Some((tenant.clone(), project.clone(), record.generation));
+        self.unlocked.push((tenant.clone(), project.clone(), version));
         Ok(key)
     }
 
@@ -214,7 +221,7 @@ impl<S: Store> Call<'_, S> {
     /// released before this returns `Ok`.
     pub(super) fn release(&mut self, effects: &Effects) -> Result<(), FrontDoorError> {
         let (door, ask) = (self.door, self.ask);
-        let (state, event, unlocked) = (&self.state, &self.event, self.unlocked.as_ref());
+        let (state, event, unlocked) = (&self.state, &self.event, &self.unlocked);
         let checked = door
             .store
             .transaction(&mut |tx: &mut dyn Transaction| -> Checked<_> {
@@ -299,7 +306,7 @@ impl<S: Store> FrontDoor<S> {
             state,
             event,
             change: None,
-            unlocked: None,
+            unlocked: Vec::new(),
             released: false,
             refusal_recorded: false,
         };
@@ -346,7 +353,7 @@ impl<S: Store> FrontDoor<S> {
                     event.clone()
                 } else {
                     let now = self.current(tx, &state)?;
-                    match recheck(tx, ask, &state, &now, unlocked.as_ref(), &event)? {
+                    match recheck(tx, ask, &state, &now, &unlocked, &event)? {
                         Ok(event) => event,
                         Err(refused) => return Ok(Err(refused)),
                     }
