@@ -6,9 +6,9 @@
 //! `Read`), to tell streaming cost from the door's own.
 //!
 //! The unlock cache is on, so PBKDF2 is paid once, not per call (what a
-//! deployment with a cache window sees). The audit sink chains and MACs
-//! every event like the real sinks but keeps only the head, so memory does
-//! not grow with the iteration count and storage is not what is measured.
+//! deployment with a cache window sees). The store chains and MACs every
+//! event like the real stores but keeps only the head, so memory does not
+//! grow with the iteration count and storage is not what is measured.
 //! After the criterion groups, the overhead ratio (front door / layer 2)
 //! per size and direction is measured with interleaved batches and printed
 //! to stderr.
@@ -16,12 +16,12 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use coffer::keys::{open, seal, OpenOptions, Opened, Opener, Password, ProjectKey, Recipient, SealOptions};
-use coffer::policy::audit::{
-    AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, AuditSink, ChainHead, ChainId,
-};
+use coffer::policy::audit::{AuditChain, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId};
+use coffer::policy::store::{Change, PolicyVersion, Snapshot, Store, StoreError, Transaction};
 use coffer::policy::*;
 use coffer::session::{PoolConfig, SessionConfig, SessionService};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -29,34 +29,73 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 const SIZES: [(usize, &str); 2] = [(1 << 10, "1KiB"), (1 << 20, "1MiB")];
 const PASSWORD: &str = "correct horse battery staple";
 
-/// Seals and chains every event, keeps only the head.
+/// A store in memory that seals and chains every event but keeps only the
+/// head, so memory does not grow with the iteration count. State changes
+/// (only project creation here) apply as in `MemoryStore`.
 #[derive(Debug)]
-struct HeadOnlySink {
-    chain: AuditChain,
+struct HeadOnlyStore {
+    chain_id: ChainId,
+    state: Mutex<(Snapshot, AuditChain)>,
 }
 
-impl AuditSink for HeadOnlySink {
-    fn append(&mut self, event: AuditEvent) -> Result<ChainHead, AuditError> {
+struct HeadOnlyTransaction<'s> {
+    snapshot: &'s mut Snapshot,
+    chain: &'s mut AuditChain,
+}
+
+impl Transaction for HeadOnlyTransaction<'_> {
+    fn version(&mut self) -> Result<u64, StoreError> {
+        Ok(self.snapshot.version)
+    }
+    fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
+        Ok(self.snapshot.clone())
+    }
+    fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
+        self.snapshot.apply(change)
+    }
+    fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {
+        Ok(self.snapshot.policy.clone().into_iter().collect())
+    }
+    fn append(&mut self, event: AuditEvent) -> Result<AuditRecord, StoreError> {
         let record = self.chain.seal(event);
         self.chain.commit(&record);
+        Ok(record)
+    }
+    fn audit_head(&mut self) -> Result<ChainHead, StoreError> {
         Ok(self.chain.head())
     }
-
-    fn head(&self) -> ChainHead {
-        self.chain.head()
-    }
-
-    fn records(&self) -> Result<Vec<AuditRecord>, AuditError> {
+    fn audit_records(&mut self) -> Result<Vec<AuditRecord>, StoreError> {
         Ok(Vec::new())
     }
+    fn verify_audit(&mut self, _: Option<ChainHead>) -> Result<ChainHead, StoreError> {
+        // Nothing is kept to verify; the head is the chain's own.
+        Ok(self.chain.head())
+    }
+}
 
-    fn verify(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError> {
-        Ok(self.chain.verifier(checkpoint).finish()?)
+impl Store for HeadOnlyStore {
+    fn transaction<T, E: From<StoreError>>(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut guard = self.state.lock().unwrap();
+        let (snapshot, chain) = &mut *guard;
+        let (before, head) = (snapshot.clone(), chain.head());
+        let result = work(&mut HeadOnlyTransaction { snapshot, chain });
+        if result.is_err() {
+            *snapshot = before;
+            chain.follow(&head).unwrap();
+        }
+        result
+    }
+
+    fn chain_id(&self) -> ChainId {
+        self.chain_id
     }
 }
 
 struct Setup {
-    door: FrontDoor<HeadOnlySink>,
+    door: FrontDoor<HeadOnlyStore>,
     owner: Principal,
     target: Target,
     password: Password,
@@ -66,8 +105,6 @@ struct Setup {
 fn setup() -> Setup {
     let acme = TenantId::new("acme").unwrap();
     let owner = Principal::new(acme.clone(), PrincipalId::new("olga").unwrap());
-    let mut members = Membership::new();
-    members.grant_tenant(&owner, Role::Owner);
     // No background RSA generation competing with the measurement.
     let pool = PoolConfig {
         workers: 0,
@@ -83,19 +120,18 @@ fn setup() -> Setup {
         download_suite: session::Suite::EcdhP256,
         ..FrontDoorConfig::default()
     };
-    let sink = HeadOnlySink {
-        chain: AuditChain::new(
-            AuditKey::from_bytes([1; 32]),
-            ChainId::generate(&ring::rand::SystemRandom::new()).unwrap(),
-        ),
+    let chain_id = ChainId::generate(&ring::rand::SystemRandom::new()).unwrap();
+    let store = HeadOnlyStore {
+        chain_id,
+        state: Mutex::new((
+            Snapshot::default(),
+            AuditChain::new(AuditKey::from_bytes([1; 32]), chain_id),
+        )),
     };
-    let door = FrontDoor::new(
-        config,
-        Authorizer::new(members, Policy::default().compile()),
-        sessions,
-        sink,
-    )
-    .unwrap();
+    let door = FrontDoor::setup(config, store, sessions)
+        .tenant_role(&owner, Role::Owner)
+        .open()
+        .unwrap();
     let payroll = ProjectId::new("payroll").unwrap();
     let password = Password::new(PASSWORD);
     door.create_project(&owner, &payroll, &password).unwrap();

@@ -12,7 +12,9 @@
 use std::hint::black_box;
 
 use coffer::policy::audit::{AuditEvent, AuditKey, AuditSink, FileSink, MemorySink, Outcome, Timestamp};
+use coffer::policy::store::{MemoryStore, Store, Transaction};
 use coffer::policy::*;
+use coffer::store::SqliteStore;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
 fn id<T: TryFrom<String>>(s: String) -> T
@@ -145,6 +147,29 @@ fn audit(c: &mut Criterion) {
     });
     group.finish();
     drop(file);
+
+    // The front door's path: one store transaction per record (SQLite:
+    // WAL, synchronous=FULL, so one fsync per commit).
+    let mut group = c.benchmark_group("audit/append/store");
+    group.sample_size(20);
+    let memory = MemoryStore::new(AuditKey::from_bytes([1; 32])).unwrap();
+    group.bench_function("memory", |b| {
+        b.iter(|| {
+            memory
+                .transaction(&mut |tx: &mut dyn Transaction| tx.append(ev.clone()))
+                .unwrap()
+        })
+    });
+    let sqlite = SqliteStore::open(dir.join("store"), AuditKey::from_bytes([1; 32])).unwrap();
+    group.bench_function("sqlite", |b| {
+        b.iter(|| {
+            sqlite
+                .transaction(&mut |tx: &mut dyn Transaction| tx.append(ev.clone()))
+                .unwrap()
+        })
+    });
+    group.finish();
+    drop(sqlite);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,4 +1,5 @@
-//! The whole coffer story, end to end:
+//! The whole coffer story, end to end, on a SQLite data directory that
+//! survives restarts:
 //!
 //! 1. Alice (a tenant owner) creates a project protected by a password.
 //! 2. She encrypts two documents into it.
@@ -6,25 +7,38 @@
 //!    example plays the browser with the `rsa` crate's public-key side.
 //! 4. Bob is refused when he tries to encrypt.
 //! 5. Alice changes the project password; no document is re-encrypted.
-//! 6. The audit trail verifies; then a tampered record is caught.
+//! 6. The audit trail verifies; a copy of the database with one record
+//!    rewritten is refused at start-up.
 //!
-//! Run it with `cargo run --example quickstart`.
+//! Run it again and it restarts on the same data directory: the front door
+//! reopens the store, verifies the audit chain, and opens the first run's
+//! documents with the password set then; members still hold their roles.
+//!
+//! `cargo run --example quickstart [-- --data-dir DIR]`; the directory
+//! defaults to `coffer-quickstart` in the system's temporary directory, or
+//! `COFFER_DATA_DIR`. Delete it to start over.
 #![allow(clippy::print_stdout)]
 
 use std::error::Error;
 use std::fs;
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use coffer::policy::audit::{AuditKey, FileSink, Outcome};
+use coffer::policy::audit::Outcome;
+use coffer::policy::store::Store;
 use coffer::policy::{
-    Authorizer, Context, FrontDoor, FrontDoorConfig, FrontDoorError, Membership, Policy, Principal,
-    PrincipalId, ProjectId, Role, Target, TenantId,
+    Context, DocumentId, FrontDoor, FrontDoorConfig, FrontDoorError, Policy, Principal, PrincipalId,
+    ProjectId, Role, Target, TenantId,
 };
 use coffer::session::keys::Password;
 use coffer::session::{ClientMessage, Offer, SessionConfig, SessionService};
+use coffer::store::{load_or_create_key_file, SqliteStore, DATABASE_FILE};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::sha2::Sha256;
 use rsa::{Oaep, PublicKey};
+
+const FIRST_PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "tr0ub4dor&3 is not better";
 
 /// What a browser does with an offer: import the SPKI public key, encrypt
 /// the password with RSA-OAEP (SHA-256) under the offer's label, post the
@@ -41,61 +55,129 @@ fn browser_encrypts(offer: &Offer, password: &str) -> Result<ClientMessage, Box<
     })
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let acme = TenantId::new("acme")?;
-    let alice = Principal::new(acme.clone(), PrincipalId::new("alice")?);
-    let bob = Principal::new(acme.clone(), PrincipalId::new("bob")?);
-    let payroll = ProjectId::new("payroll")?;
-    let project = Target::for_project(acme.clone(), payroll.clone());
-    let doc = |id: &str| -> Result<Target, Box<dyn Error>> {
-        Ok(Target::for_document(
-            acme.clone(),
-            payroll.clone(),
-            coffer::policy::DocumentId::new(id)?,
-        ))
-    };
+/// `--data-dir DIR`, else `COFFER_DATA_DIR`, else a fixed directory in the
+/// system's temporary directory (so a second run finds the first's).
+fn data_dir() -> Result<PathBuf, Box<dyn Error>> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("--data-dir") => return Ok(args.next().ok_or("`--data-dir` needs a directory")?.into()),
+        Some(other) => return Err(format!("unknown argument `{other}`; try `--data-dir DIR`").into()),
+        None => {}
+    }
+    Ok(std::env::var_os("COFFER_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("coffer-quickstart")))
+}
 
-    let mut membership = Membership::new();
-    membership.grant_tenant(&alice, Role::Owner);
+/// Who and what the story is about.
+struct Cast {
+    acme: TenantId,
+    alice: Principal,
+    bob: Principal,
+    payroll: ProjectId,
+    project: Target,
+}
+
+impl Cast {
+    fn new() -> Result<Self, Box<dyn Error>> {
+        let acme = TenantId::new("acme")?;
+        let payroll = ProjectId::new("payroll")?;
+        Ok(Cast {
+            alice: Principal::new(acme.clone(), PrincipalId::new("alice")?),
+            bob: Principal::new(acme.clone(), PrincipalId::new("bob")?),
+            project: Target::for_project(acme.clone(), payroll.clone()),
+            acme,
+            payroll,
+        })
+    }
+
+    fn doc(&self, id: &str) -> Result<Target, Box<dyn Error>> {
+        Ok(Target::for_document(
+            self.acme.clone(),
+            self.payroll.clone(),
+            DocumentId::new(id)?,
+        ))
+    }
+}
+
+fn open_door(data: &Path) -> Result<FrontDoor<SqliteStore>, Box<dyn Error>> {
+    // The audit key lives in a 0600 key file; a deployment keeps it outside
+    // the data directory (see the coffer-store docs), here it sits beside
+    // the database to keep the example in one directory.
+    let key = load_or_create_key_file(data.join("audit.key"))?;
+    let store = SqliteStore::open(data.join("state"), key)?;
+    let alice = Cast::new()?.alice;
     // acme runs in FIPS mode: ChaCha20-Poly1305 would be refused.
     let policy = Policy::from_json(
         r#"{ "version": 1, "enforcement": "enforce", "rules": [
               { "id": "acme-fips", "scope": { "tenant": "acme" }, "condition": { "fips": "enabled" } } ] }"#,
     )?;
-
-    let audit_dir = std::env::temp_dir().join(format!("coffer-quickstart-{}", std::process::id()));
-    fs::create_dir_all(&audit_dir)?;
-    let audit_path = audit_dir.join("audit.jsonl");
-    let sink = FileSink::create(&audit_path, AuditKey::generate(&ring::rand::SystemRandom::new())?)?;
-
-    let door = FrontDoor::new(
+    // The seed applies to an empty store only: the first run.
+    Ok(FrontDoor::setup(
         FrontDoorConfig::default(),
-        Authorizer::new(membership, policy.compile()),
+        store,
         SessionService::new(SessionConfig::default())?,
-        sink,
-    )?;
+    )
+    .tenant_role(&alice, Role::Owner)
+    .policy(&policy, "quickstart")
+    .open()?)
+}
 
+fn main() -> Result<(), Box<dyn Error>> {
+    let data = data_dir()?;
+    let documents = data.join("documents");
+    fs::create_dir_all(&documents)?;
+    println!("data directory: {}", data.display());
+    let door = open_door(&data)?;
+    let cast = Cast::new()?;
+    let saved = documents.join("april.cfr");
+    if saved.exists() {
+        restarted(&door, &cast, &documents)?;
+    } else if !door.audit_records()?.is_empty() {
+        return Err(format!(
+            "`{}` holds a first run that did not finish; delete it to start over",
+            data.display()
+        )
+        .into());
+    } else {
+        first_run(&door, &cast, &documents)?;
+        println!("   run the example again: it restarts on the same data directory");
+    }
+    door.sessions().shutdown();
+    Ok(())
+}
+
+fn first_run(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Result<(), Box<dyn Error>> {
+    let Cast {
+        alice,
+        bob,
+        payroll,
+        project,
+        ..
+    } = cast;
     println!("1. alice creates project `payroll` with a password (PBKDF2-HMAC-SHA256, 600 000 iterations)");
-    let password = Password::new("correct horse battery staple");
-    door.create_project(&alice, &payroll, &password)?;
-    door.add_member(&alice, &project, &bob, Role::Viewer)?;
+    let password = Password::new(FIRST_PASSWORD);
+    door.create_project(alice, payroll, &password)?;
+    door.add_member(alice, project, bob, Role::Viewer)?;
     println!("   bob joins as a viewer");
 
-    println!("2. alice encrypts two documents");
+    println!("2. alice encrypts two documents and saves them beside the database");
     let march = door.encrypt(
-        &alice,
-        &doc("march")?,
+        alice,
+        &cast.doc("march")?,
         b"March payroll: 42 people, 1.3M",
         &Context::new(),
         &password,
     )?;
     let april = door.encrypt(
-        &alice,
-        &doc("april")?,
+        alice,
+        &cast.doc("april")?,
         b"April payroll: 43 people, 1.4M",
         &Context::new(),
         &password,
     )?;
+    fs::write(documents.join("march.cfr"), &march)?;
+    fs::write(documents.join("april.cfr"), &april)?;
     println!(
         "   `march`: {} bytes sealed, `april`: {} bytes sealed",
         march.len(),
@@ -103,23 +185,23 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     println!("3. bob downloads `march` through a one-time RSA-OAEP-256 session");
-    let offer = door.issue_download(&bob, &doc("march")?, &march[..])?;
+    let offer = door.issue_download(bob, &cast.doc("march")?, &march[..])?;
     println!(
         "   the server offers key `{}` ({}), bound to `{}`",
         offer.key_id,
         offer.suite.id(),
         offer.binding
     );
-    let posted = browser_encrypts(&offer, "correct horse battery staple")?;
+    let posted = browser_encrypts(&offer, FIRST_PASSWORD)?;
     let mut plaintext = Vec::new();
-    let receipt = door.redeem_download(&bob, &doc("march")?, &posted, &march[..], &mut plaintext)?;
+    let receipt = door.redeem_download(bob, &cast.doc("march")?, &posted, &march[..], &mut plaintext)?;
     println!(
         "   bob reads: {:?} ({} bytes, key version {})",
         String::from_utf8_lossy(&plaintext),
         receipt.plaintext_len,
         receipt.key_version
     );
-    match door.redeem_download(&bob, &doc("march")?, &posted, &march[..], &mut Vec::new()) {
+    match door.redeem_download(bob, &cast.doc("march")?, &posted, &march[..], &mut Vec::new()) {
         Err(e @ FrontDoorError::SessionRejected(_)) => {
             println!("   replaying the same session: refused ({e})")
         }
@@ -127,18 +209,18 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     println!("4. bob tries to encrypt a document");
-    match door.encrypt(&bob, &doc("may")?, b"forged", &Context::new(), &password) {
+    match door.encrypt(bob, &cast.doc("may")?, b"forged", &Context::new(), &password) {
         Err(e @ FrontDoorError::Denied { .. }) => println!("   refused: {e}"),
         other => return Err(format!("a viewer must not encrypt, got {other:?}").into()),
     }
 
     println!("5. alice changes the project password; documents are not re-encrypted");
-    let new_password = Password::new("tr0ub4dor&3 is not better");
-    door.change_password(&alice, &project, &password, &new_password)?;
+    let new_password = Password::new(NEW_PASSWORD);
+    door.change_password(alice, project, &password, &new_password)?;
     let mut april_plain = Vec::new();
     door.decrypt(
-        &alice,
-        &doc("april")?,
+        alice,
+        &cast.doc("april")?,
         &april[..],
         &mut april_plain,
         &new_password,
@@ -147,14 +229,20 @@ fn main() -> Result<(), Box<dyn Error>> {
         "   the same `april` bytes open with the new password: {:?}",
         String::from_utf8_lossy(&april_plain)
     );
-    let old = door.decrypt(&alice, &doc("april")?, &april[..], &mut Vec::new(), &password);
+    let old = door.decrypt(alice, &cast.doc("april")?, &april[..], &mut Vec::new(), &password);
     println!(
         "   the old password: {}",
         old.map_or_else(|e| format!("refused ({e})"), |_| "accepted?!".into())
     );
 
     println!("6. the audit trail");
-    let trail = door.audit_trail(&alice, &project)?;
+    print_trail(door, cast)?;
+    tampered_copy_is_refused(door)?;
+    Ok(())
+}
+
+fn print_trail(door: &FrontDoor<SqliteStore>, cast: &Cast) -> Result<(), Box<dyn Error>> {
+    let trail = door.audit_trail(&cast.alice, &cast.project)?;
     for record in &trail {
         let e = &record.event;
         let outcome = match &e.outcome {
@@ -170,24 +258,98 @@ fn main() -> Result<(), Box<dyn Error>> {
             e.operation.to_string()
         );
     }
-    let report = door.verify_audit(&alice, &project)?;
+    let report = door.verify_audit(&cast.alice, &cast.project)?;
     println!(
         "   verified: the chain is intact; {} records about the project",
         report.records
     );
+    Ok(())
+}
 
-    let text = fs::read_to_string(&audit_path)?;
-    let tampered = text.replacen("\"denied\"", "\"succeeded\"", 1);
-    fs::write(&audit_path, tampered)?;
-    match door.verify_audit(&alice, &project) {
-        Err(e) => println!("   after someone rewrites bob's refused encrypt as a success: {e}"),
-        Ok(_) => return Err("tampering must be detected".into()),
+/// Copies the database, rewrites bob's refused encrypt as a success in the
+/// copy, and opens a front door on it: refused at start-up.
+fn tampered_copy_is_refused(door: &FrontDoor<SqliteStore>) -> Result<(), Box<dyn Error>> {
+    let scratch = tempfile::tempdir()?;
+    let copy = scratch.path().join(DATABASE_FILE);
+    // `VACUUM INTO` writes a consistent copy of the live database.
+    let live = rusqlite::Connection::open(door.store().path())?;
+    live.execute("VACUUM INTO ?1", [copy.to_string_lossy().as_ref()])?;
+    let edited = rusqlite::Connection::open(&copy)?;
+    let changed = edited.execute(
+        "UPDATE audit_records SET record = replace(record, '\"outcome\":\"denied\"', '\"outcome\":\"succeeded\"')
+         WHERE seq = (SELECT min(seq) FROM audit_records WHERE record LIKE '%\"outcome\":\"denied\"%')",
+        [],
+    )?;
+    drop(edited);
+    if changed != 1 {
+        return Err("the trail should hold bob's refused encrypt".into());
     }
-    match door.verify_chain(None) {
-        Err(e) => println!("   the operator's view: {e}"),
-        Ok(_) => return Err("tampering must be detected".into()),
+    let key = load_or_create_key_file(data_dir()?.join("audit.key"))?;
+    let store = SqliteStore::open(scratch.path(), key)?;
+    match FrontDoor::open(
+        FrontDoorConfig::default(),
+        store,
+        SessionService::new(SessionConfig::default())?,
+    ) {
+        Err(e @ FrontDoorError::BrokenChain(_)) => {
+            println!("   a copy where bob's refused encrypt is rewritten as a success does not start: {e}")
+        }
+        other => return Err(format!("tampering must be detected, got {other:?}").into()),
     }
-    fs::remove_dir_all(&audit_dir)?;
-    door.sessions().shutdown();
+    Ok(())
+}
+
+fn restarted(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Result<(), Box<dyn Error>> {
+    let head = door.verify_chain(None)?;
+    println!(
+        "restarted on the previous run's store: the audit chain verifies ({} records, chain {})",
+        head.count,
+        door.store().chain_id()
+    );
+    let password = Password::new(NEW_PASSWORD);
+    for id in ["march", "april"] {
+        let envelope = fs::read(documents.join(format!("{id}.cfr")))?;
+        let mut plain = Vec::new();
+        // Bob is still a viewer: the membership is in the store.
+        let receipt = door.decrypt(&cast.bob, &cast.doc(id)?, &envelope[..], &mut plain, &password)?;
+        println!(
+            "   bob opens `{id}` from the previous run with the password changed then: {:?} (key version {})",
+            String::from_utf8_lossy(&plain),
+            receipt.key_version
+        );
+    }
+    let old = door.decrypt(
+        &cast.alice,
+        &cast.doc("april")?,
+        &fs::read(documents.join("april.cfr"))?[..],
+        &mut Vec::new(),
+        &Password::new(FIRST_PASSWORD),
+    );
+    println!(
+        "   the first password: {}",
+        old.map_or_else(|e| format!("still refused ({e})"), |_| "accepted?!".into())
+    );
+    match door.encrypt(
+        &cast.bob,
+        &cast.doc("may")?,
+        b"forged",
+        &Context::new(),
+        &password,
+    ) {
+        Err(FrontDoorError::Denied { .. }) => println!("   bob still cannot encrypt"),
+        other => return Err(format!("a viewer must not encrypt, got {other:?}").into()),
+    }
+    let history = door.policy_history()?;
+    if let Some(policy) = history.last() {
+        println!(
+            "   policy version {} installed by {} still applies",
+            policy.version, policy.installed_by
+        );
+    }
+    let report = door.verify_audit(&cast.alice, &cast.project)?;
+    println!(
+        "   the chain goes on: {} records about the project now",
+        report.records
+    );
     Ok(())
 }

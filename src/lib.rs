@@ -6,6 +6,8 @@
 //! - [`policy`] (`coffer-policy`): roles, projects, algorithm rules,
 //!   explained decisions, the audit chain and the [`policy::FrontDoor`]
 //!   that authorizes, performs and audits every operation;
+//! - [`store`] (`coffer-store`): durable state for the front door,
+//!   SQLite embedded by default, behind `policy::store::Store`;
 //! - [`session`] (`coffer-session`): one-time ephemeral keys that carry a
 //!   password from a browser;
 //! - [`keys`] (`coffer-keys`): per-message keys, key commitment, key
@@ -30,3 +32,4 @@ pub use coffer_policy as policy;
 pub use coffer_policy::session;
 pub use coffer_policy::session::keys;
 pub use coffer_policy::session::keys::envelope;
+pub use coffer_store as store;

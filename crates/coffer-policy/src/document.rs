@@ -5,7 +5,7 @@
 //! suite, role, operation, severity, mode, profile or condition is an error
 //! that names it in backticks.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::id::{ProjectId, RuleId, TenantId};
 use crate::policy::{Policy, PolicyError, RuleError};
@@ -44,54 +44,54 @@ pub enum DocumentError {
     UnsupportedVersion(u32),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PolicyDocument {
     version: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     enforcement: Option<String>,
     #[serde(default)]
     rules: Vec<RuleDocument>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RuleDocument {
     id: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "ScopeDocument::is_global")]
     scope: ScopeDocument,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     operations: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     roles: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     severity: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     enforcement: Option<String>,
     condition: ConditionDocument,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct ScopeDocument {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     tenant: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     project: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     context: Option<ContextDocument>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct ContextDocument {
     key: String,
     value: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 enum ConditionDocument {
     AllowEnvelopeSuites(Vec<String>),
@@ -103,7 +103,7 @@ enum ConditionDocument {
     MaxMessageSize(u64),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct MinKeyBitsDocument {
     suite: String,
@@ -136,6 +136,11 @@ impl PolicyDocument {
     pub(crate) fn from_toml(text: &str) -> Result<Self, DocumentError> {
         check_size(text)?;
         Ok(toml::from_str(text)?)
+    }
+
+    pub(crate) fn to_json(&self) -> String {
+        // A document of ids, names and numbers always serializes.
+        serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
     pub(crate) fn into_policy(self) -> Result<Policy, PolicyError> {
@@ -221,5 +226,66 @@ impl ConditionDocument {
             ConditionDocument::Fips(p) => Condition::Fips(FipsProfile::from_name(&p)?),
             ConditionDocument::MaxMessageSize(max) => Condition::MaxMessageSize(max),
         })
+    }
+}
+
+impl From<&Policy> for PolicyDocument {
+    fn from(policy: &Policy) -> Self {
+        PolicyDocument {
+            version: DOCUMENT_VERSION,
+            enforcement: Some(policy.enforcement().name().to_owned()),
+            rules: policy.rules().iter().map(RuleDocument::from).collect(),
+        }
+    }
+}
+
+fn name_list<T: Copy + Into<&'static str>>(items: &[T]) -> Vec<String> {
+    items.iter().map(|i| (*i).into().to_owned()).collect()
+}
+
+impl From<&Rule> for RuleDocument {
+    fn from(rule: &Rule) -> Self {
+        let fips = matches!(rule.condition, Condition::Fips(_));
+        RuleDocument {
+            id: rule.id.to_string(),
+            description: rule.description.clone(),
+            scope: ScopeDocument {
+                tenant: rule.scope.tenant.as_ref().map(ToString::to_string),
+                project: rule.scope.project.as_ref().map(ToString::to_string),
+                context: rule.scope.context.as_ref().map(|c| ContextDocument {
+                    key: c.key.clone(),
+                    value: c.value.clone(),
+                }),
+            },
+            operations: rule.operations.as_deref().map(name_list),
+            roles: rule.roles.as_deref().map(name_list),
+            // A `fips` rule's profile sets its severity; documents refuse one.
+            severity: (!fips).then(|| rule.severity.name().to_owned()),
+            enforcement: rule.enforcement.map(|e| e.name().to_owned()),
+            condition: ConditionDocument::from(&rule.condition),
+        }
+    }
+}
+
+impl ScopeDocument {
+    fn is_global(&self) -> bool {
+        self.tenant.is_none() && self.project.is_none() && self.context.is_none()
+    }
+}
+
+impl From<&Condition> for ConditionDocument {
+    fn from(condition: &Condition) -> Self {
+        match condition {
+            Condition::AllowEnvelopeSuites(s) => ConditionDocument::AllowEnvelopeSuites(name_list(s)),
+            Condition::DenyEnvelopeSuites(s) => ConditionDocument::DenyEnvelopeSuites(name_list(s)),
+            Condition::AllowSessionSuites(s) => ConditionDocument::AllowSessionSuites(name_list(s)),
+            Condition::DenySessionSuites(s) => ConditionDocument::DenySessionSuites(name_list(s)),
+            Condition::MinKeyBits { suite, bits } => ConditionDocument::MinKeyBits(MinKeyBitsDocument {
+                suite: suite.name().to_owned(),
+                bits: *bits,
+            }),
+            Condition::Fips(p) => ConditionDocument::Fips(p.name().to_owned()),
+            Condition::MaxMessageSize(max) => ConditionDocument::MaxMessageSize(*max),
+        }
     }
 }

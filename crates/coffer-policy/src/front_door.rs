@@ -1,26 +1,35 @@
 //! The front door: one type that puts authorize → act → audit around every
 //! operation, composing membership and policy, project keys, sessions and
-//! the audit chain.
+//! the audit chain, on a [`Store`] that keeps the state and the chain.
 //!
 //! Every call is decided first ([`Authorizer::authorize`]) and every call is
 //! audited, including one refused before anything could be decided (a
 //! project target where a document is needed, an unreadable envelope). A
 //! denial is audited and returned without acting. An allowed call acts, and
 //! its outcome, success or failure with a reason code, is audited before
-//! the result is returned. If the audit record cannot be written the call
-//! fails ([`FrontDoorError::Audit`]): the front door fails closed, and a
-//! state change (project, password, rotation, member) made by the call is
-//! undone under the same lock before anyone can see it.
+//! the result is returned.
+//!
+//! One transaction per call: the state change a call makes (project,
+//! password, rotation, member) and its audit record commit together in one
+//! store transaction, or neither does. If the record cannot be written the
+//! call fails ([`FrontDoorError::Store`]) and nothing changed: the front
+//! door fails closed.
 //!
 //! Reads fail closed too: a call that releases plaintext (decrypt,
 //! download) writes an [`Outcome::Started`](crate::audit::Outcome::Started)
 //! record after the project key opened the envelope's header and before the
 //! first plaintext byte leaves, then the final outcome.
 //!
-//! A call is decided and acted on against one state: the membership and
-//! policy it was decided with stay locked until its act is recorded (for
-//! reads, until the `started` record is written), so a member removed or
-//! demoted meanwhile cannot have the old role applied.
+//! A call decides on the cached state, acts outside any transaction
+//! (PBKDF2, sealing), and re-checks in the transaction that records it
+//! that the store's state has not changed since; if it has (another call,
+//! or another front door on the same store), it decides again on the
+//! latest state, and a decision that now denies is recorded and returned
+//! as a denial with nothing applied. So a member removed or demoted
+//! meanwhile never has the old role applied, and two instances on one
+//! store enforce each other's changes at once. Rotations and password
+//! changes carry the project's generation: of two racing, one wins and the
+//! other fails with [`FrontDoorError::Conflict`].
 //!
 //! Project isolation: documents are sealed with the tenant, project and
 //! document ids as committed `coffer.` context entries, and every open
@@ -33,14 +42,15 @@ mod error;
 mod guard;
 mod header;
 mod members;
+mod operator;
 mod policy_report;
 mod projects;
-mod staged;
+mod setup;
+mod state;
 mod trail;
 mod unlock;
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use coffer_session::keys::envelope::{ReaderLimits, Suite};
@@ -49,15 +59,18 @@ use coffer_session::SessionService;
 
 pub use error::FrontDoorError;
 pub use policy_report::{PolicyReport, UnknownScope};
+pub use setup::Setup;
+use state::State;
 pub use trail::TrailReport;
-use unlock::{ProjectRecord, UnlockCache};
+use unlock::UnlockCache;
 
-use crate::audit::{AuditError, AuditSink, ChainHead};
+use crate::audit::AuditError;
+#[cfg(doc)]
 use crate::authorizer::Authorizer;
-use crate::id::{Principal, ProjectId, TenantId};
-use crate::policy::CompiledPolicy;
+use crate::id::Principal;
 use crate::request::Attributes;
 use crate::role::Operation;
+use crate::store::{Store, StoreError, Transaction};
 use crate::target::Target;
 
 /// Context key of the tenant id in every envelope the front door seals.
@@ -115,46 +128,42 @@ pub struct Receipt {
     pub key_version: u32,
 }
 
-type Projects = HashMap<(TenantId, ProjectId), ProjectRecord>;
-
 /// The API most users call: projects, documents, downloads through browser
 /// sessions, members, password changes, rotation and the audit trail, each
-/// authorized, acted on and audited.
+/// authorized, acted on and audited, on a [`Store`].
 ///
 /// All methods take `&self`; share one front door between threads behind an
-/// [`Arc`](std::sync::Arc).
+/// [`Arc`]. Several front doors (processes) may share one store.
 ///
 /// ```no_run
 /// # use coffer_policy::*;
-/// # use coffer_policy::audit::{AuditKey, MemorySink};
+/// # use coffer_policy::audit::AuditKey;
+/// # use coffer_policy::store::MemoryStore;
 /// # use coffer_policy::session::{SessionConfig, SessionService};
 /// # use coffer_policy::session::keys::Password;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let tenant = TenantId::new("acme")?;
 /// let alice = Principal::new(tenant.clone(), PrincipalId::new("alice")?);
-/// let mut membership = Membership::new();
-/// membership.grant_tenant(&alice, Role::Owner);
-/// let door = FrontDoor::new(
+/// let door = FrontDoor::setup(
 ///     FrontDoorConfig::default(),
-///     Authorizer::new(membership, Policy::new(Enforcement::Enforce, vec![])?.compile()),
+///     MemoryStore::new(AuditKey::from_bytes([7; 32]))?,
 ///     SessionService::new(SessionConfig::default())?,
-///     MemorySink::new(AuditKey::from_bytes([7; 32]))?,
-/// )?;
+/// )
+/// .tenant_role(&alice, Role::Owner)
+/// .open()?;
 /// let project = ProjectId::new("payroll")?;
 /// door.create_project(&alice, &project, &Password::new("correct horse battery staple"))?;
 /// # Ok(()) }
 /// ```
-pub struct FrontDoor<S: AuditSink> {
+pub struct FrontDoor<S: Store> {
     config: FrontDoorConfig,
-    authorizer: RwLock<Authorizer>,
-    projects: RwLock<Projects>,
+    store: S,
     sessions: SessionService,
-    audit: Mutex<S>,
     cache: UnlockCache,
-    policy_report: Mutex<PolicyReport>,
+    state: RwLock<Arc<State>>,
 }
 
-impl<S: AuditSink> core::fmt::Debug for FrontDoor<S> {
+impl<S: Store> core::fmt::Debug for FrontDoor<S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("FrontDoor")
             .field("config", &self.config)
@@ -162,38 +171,56 @@ impl<S: AuditSink> core::fmt::Debug for FrontDoor<S> {
     }
 }
 
-impl<S: AuditSink> FrontDoor<S> {
-    /// A front door deciding with `authorizer`, issuing sessions from
-    /// `sessions` and auditing into `sink`.
+impl<S: Store> FrontDoor<S> {
+    /// A front door on `store`, issuing sessions from `sessions`.
     ///
-    /// The policy's references are checked against the membership table;
-    /// rules scoped to a tenant or project that does not exist are listed
-    /// in [`FrontDoor::policy_report`].
+    /// Start-up verifies the store's whole audit chain against its stored
+    /// head and refuses to start on a broken one
+    /// ([`FrontDoorError::BrokenChain`]; `docs/STORE.md` has the repair,
+    /// which never destroys records), then loads the state. To seed an
+    /// empty store with tenant roles and a policy, see
+    /// [`FrontDoor::setup`].
     ///
-    /// Fails with [`FrontDoorError::Keys`] when the configured password
-    /// iterations are below the minimum or the system RNG is unavailable.
-    pub fn new(
-        config: FrontDoorConfig,
-        authorizer: Authorizer,
-        sessions: SessionService,
-        sink: S,
-    ) -> Result<Self, FrontDoorError> {
+    /// # Errors
+    ///
+    /// [`FrontDoorError::BrokenChain`]; [`FrontDoorError::Keys`] when the
+    /// configured password iterations are below the minimum or the system
+    /// RNG is unavailable; [`FrontDoorError::Store`];
+    /// [`FrontDoorError::Policy`] when the stored policy does not load.
+    pub fn open(config: FrontDoorConfig, store: S, sessions: SessionService) -> Result<Self, FrontDoorError> {
         SealOptions::new().password_iterations(config.password_iterations)?;
-        let report = PolicyReport::check(authorizer.policy(), authorizer.membership());
+        let snapshot = store.transaction(&mut |tx: &mut dyn Transaction| -> Result<_, FrontDoorError> {
+            match tx.verify_audit(None) {
+                Err(StoreError::Audit(AuditError::Verify(broken))) => {
+                    return Err(FrontDoorError::BrokenChain(broken))
+                }
+                other => other?,
+            };
+            Ok(tx.snapshot()?)
+        })?;
         Ok(FrontDoor {
             cache: UnlockCache::new(config.unlock_cache)?,
             config,
-            authorizer: RwLock::new(authorizer),
-            projects: RwLock::new(HashMap::new()),
+            state: RwLock::new(Arc::new(State::load(snapshot)?)),
+            store,
             sessions,
-            audit: Mutex::new(sink),
-            policy_report: Mutex::new(report),
         })
+    }
+
+    /// A builder that seeds an empty store with tenant roles and a policy,
+    /// then opens a front door on it.
+    pub fn setup(config: FrontDoorConfig, store: S, sessions: SessionService) -> Setup<S> {
+        Setup::new(config, store, sessions)
     }
 
     /// The session service (for its statistics, sweep and shutdown).
     pub fn sessions(&self) -> &SessionService {
         &self.sessions
+    }
+
+    /// The store (for operators: exports, heads, tests).
+    pub fn store(&self) -> &S {
+        &self.store
     }
 
     /// Number of project keys currently cached unlocked.
@@ -202,59 +229,21 @@ impl<S: AuditSink> FrontDoor<S> {
     }
 
     /// Explains, without acting or auditing, how a request would be decided
-    /// (a dry run).
+    /// on the latest state (a dry run).
+    ///
+    /// # Errors
+    ///
+    /// [`FrontDoorError::Store`] when the state cannot be read.
     pub fn explain(
         &self,
         actor: &Principal,
         operation: Operation,
         target: &Target,
         attributes: &Attributes,
-    ) -> Vec<String> {
-        self.authorizer
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .explain(actor, operation, target, attributes)
-    }
-
-    /// Replaces the policy and returns what it references that does not
-    /// exist (a rule scoped to a misspelt tenant or project never applies:
-    /// check the report). This is the operator's call, not a principal's:
-    /// the policy spans tenants (rules carry their own scopes). It needs no
-    /// audit event of its own because every later decision records the
-    /// policy's digest.
-    pub fn replace_policy(&self, policy: CompiledPolicy) -> PolicyReport {
-        let mut authorizer = self.authorizer.write().unwrap_or_else(PoisonError::into_inner);
-        let report = PolicyReport::check(&policy, authorizer.membership());
-        authorizer.set_policy(policy);
-        *self.policy_report.lock().unwrap_or_else(PoisonError::into_inner) = report.clone();
-        report
-    }
-
-    /// What the installed policy references that did not exist when it was
-    /// installed (see [`FrontDoor::replace_policy`]).
-    pub fn policy_report(&self) -> PolicyReport {
-        self.policy_report
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Verifies the whole audit chain against the sink's own head and
-    /// against `checkpoint`, a head kept elsewhere, when given; returns the
-    /// chain's head. This is the operator's call: the head counts every
-    /// tenant's records, so principals get a [`TrailReport`] from
-    /// [`FrontDoor::verify_audit`] instead. A broken chain is an
-    /// [`AuditError`] naming the first bad record.
-    pub fn verify_chain(&self, checkpoint: Option<ChainHead>) -> Result<ChainHead, AuditError> {
-        self.sink().verify(checkpoint)
-    }
-
-    /// Runs `f` with the audit sink (for operators: heads, exports, tests).
-    pub fn with_audit_sink<T>(&self, f: impl FnOnce(&mut S) -> T) -> T {
-        f(&mut self.sink())
-    }
-
-    fn sink(&self) -> std::sync::MutexGuard<'_, S> {
-        self.audit.lock().unwrap_or_else(PoisonError::into_inner)
+    ) -> Result<Vec<String>, FrontDoorError> {
+        Ok(self
+            .refreshed()?
+            .authorizer
+            .explain(actor, operation, target, attributes))
     }
 }

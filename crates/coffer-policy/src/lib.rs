@@ -12,6 +12,9 @@
 //! - [`simulate`]: what a candidate policy would change over sample requests.
 //! - [`audit`]: events for every operation, hash-chained and MACed under an
 //!   [`audit::AuditKey`], in memory or in a durable JSON-lines file.
+//! - [`FrontDoor`]: authorize → act → audit around every operation, on a
+//!   [`store::Store`] that keeps the state (roles, projects, sealed project
+//!   keys, the policy) and the audit chain, one transaction per call.
 //!
 //! ```
 //! use coffer_policy::*;
@@ -46,6 +49,7 @@ mod request;
 mod role;
 mod rule;
 mod simulate;
+pub mod store;
 mod suite;
 mod target;
 
@@ -54,13 +58,13 @@ pub use context::{Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LE
 pub use decision::{Decision, Effect, Explanation, PolicyDecision, RequestDenial, RuleResult, Verdict};
 pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
 pub use front_door::{
-    FrontDoor, FrontDoorConfig, FrontDoorError, PolicyReport, Receipt, TrailReport, UnknownScope,
+    FrontDoor, FrontDoorConfig, FrontDoorError, PolicyReport, Receipt, Setup, TrailReport, UnknownScope,
     DOCUMENT_CONTEXT, DOWNLOAD_PURPOSE, PROJECT_CONTEXT, TENANT_CONTEXT,
 };
 pub use id::{
     DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId, MAX_ID_LEN,
 };
-pub use membership::{Access, AccessDenial, Membership, MembershipError};
+pub use membership::{Access, AccessDenial, Membership, MembershipError, ProjectMembers};
 pub use name::UnknownName;
 pub use policy::{CompiledPolicy, Policy, PolicyError, RuleError, MAX_RULES};
 pub use request::{Attributes, Request};

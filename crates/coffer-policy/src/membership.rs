@@ -210,6 +210,46 @@ impl Membership {
             .and_then(|t| t.tenant_roles.remove(&principal.id))
     }
 
+    /// Every tenant-level role, sorted by tenant and principal (for
+    /// storing and comparing tables).
+    pub fn tenant_roles(&self) -> Vec<(Principal, Role)> {
+        let mut roles: Vec<(Principal, Role)> = self
+            .tenants
+            .iter()
+            .flat_map(|(tenant, members)| {
+                members
+                    .tenant_roles
+                    .iter()
+                    .map(|(id, role)| (Principal::new(tenant.clone(), id.clone()), *role))
+            })
+            .collect();
+        roles.sort_by(|a, b| (&a.0.tenant, &a.0.id).cmp(&(&b.0.tenant, &b.0.id)));
+        roles
+    }
+
+    /// Every project with its members, sorted by tenant, project and
+    /// principal (for storing and comparing tables).
+    pub fn projects(&self) -> Vec<ProjectMembers> {
+        let mut projects: Vec<ProjectMembers> = self
+            .tenants
+            .iter()
+            .flat_map(|(tenant, members)| {
+                members.projects.iter().map(|(project, roles)| {
+                    let mut members: Vec<(PrincipalId, Role)> =
+                        roles.iter().map(|(id, role)| (id.clone(), *role)).collect();
+                    members.sort_by(|a, b| a.0.cmp(&b.0));
+                    ProjectMembers {
+                        tenant: tenant.clone(),
+                        project: project.clone(),
+                        members,
+                    }
+                })
+            })
+            .collect();
+        projects.sort_by(|a, b| (&a.tenant, &a.project).cmp(&(&b.tenant, &b.project)));
+        projects
+    }
+
     /// The role `principal` holds on `target` (project role for project
     /// targets, tenant role for tenant targets), without checking an
     /// operation.
@@ -270,6 +310,27 @@ impl Membership {
                 project: project.to_string(),
             })
     }
+}
+
+/// Two tables are equal when they hold the same roles, however they were
+/// built (a tenant whose last role was revoked equals one never seen).
+impl PartialEq for Membership {
+    fn eq(&self, other: &Self) -> bool {
+        self.tenant_roles() == other.tenant_roles() && self.projects() == other.projects()
+    }
+}
+
+impl Eq for Membership {}
+
+/// A project and its members, as [`Membership::projects`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectMembers {
+    /// The project's tenant.
+    pub tenant: TenantId,
+    /// The project.
+    pub project: ProjectId,
+    /// Its members (principals of the tenant) and their roles, sorted.
+    pub members: Vec<(PrincipalId, Role)>,
 }
 
 fn check_same_tenant(tenant: &TenantId, principal: &Principal) -> Result<(), MembershipError> {

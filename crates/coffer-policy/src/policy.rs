@@ -159,6 +159,13 @@ impl Policy {
         PolicyDocument::from_toml(text)?.into_policy()
     }
 
+    /// The policy as a JSON document that [`Policy::from_json`] reads back
+    /// to an equal policy (how a store keeps a policy built in code). A
+    /// `fips` rule is written without a severity, which its profile sets.
+    pub fn to_json(&self) -> String {
+        PolicyDocument::from(self).to_json()
+    }
+
     /// The default enforcement mode.
     pub fn enforcement(&self) -> Enforcement {
         self.enforcement

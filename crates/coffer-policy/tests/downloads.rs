@@ -19,8 +19,8 @@ fn rule(id: &str, condition: Condition) -> Rule {
     Rule::new(RuleId::new(id).unwrap(), condition)
 }
 
-fn policy(rules: Vec<Rule>) -> CompiledPolicy {
-    Policy::new(Enforcement::Enforce, rules).unwrap().compile()
+fn policy(rules: Vec<Rule>) -> Policy {
+    Policy::new(Enforcement::Enforce, rules).unwrap()
 }
 
 fn assert_denied<T: std::fmt::Debug>(result: Result<T, FrontDoorError>) {
@@ -53,7 +53,11 @@ fn a_suite_rule_on_decrypt_stops_downloads_of_that_suite() {
         Condition::DenyEnvelopeSuites(vec![EnvelopeSuite::ChaCha20Poly1305HkdfSha256]),
     )
     .on(vec![Operation::Decrypt]);
-    assert!(w.door.replace_policy(policy(vec![no_chacha])).is_clean());
+    assert!(w
+        .door
+        .install_policy(&policy(vec![no_chacha]), "ops")
+        .unwrap()
+        .is_clean());
     // ... is refused at the redeem, on the suite found in the envelope.
     let (result, out) = redeem(
         &w.door,
@@ -84,7 +88,11 @@ fn a_size_rule_stops_downloads_of_large_documents() {
         at_most_16.applies_to(),
         [Operation::Encrypt, Operation::Decrypt, Operation::Download]
     );
-    assert!(w.door.replace_policy(policy(vec![at_most_16])).is_clean());
+    assert!(w
+        .door
+        .install_policy(&policy(vec![at_most_16]), "ops")
+        .unwrap()
+        .is_clean());
     assert_denied(w.read(Download, &w.viewer, "large", &large, PASSWORD));
     assert_eq!(w.last().event.sizes.plaintext, Some(100));
     assert_eq!(
@@ -106,7 +114,7 @@ fn a_rule_can_name_download() {
             ..fast_config()
         },
         policy,
-        memory_sink(),
+        memory_store(),
     );
     let envelope = w.encrypt(&w.editor, "d", b"x").unwrap();
     assert_denied(w.read(Download, &w.viewer, "d", &envelope, PASSWORD));
@@ -168,7 +176,7 @@ fn one_tenant_cannot_fill_the_session_store_for_everyone() {
         ..SessionConfig::default()
     })
     .unwrap();
-    let w = world_in(fast_config(), Policy::default(), memory_sink(), sessions);
+    let w = world_in(fast_config(), Policy::default(), memory_store(), sessions);
     let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
     let acme = [&w.owner, &w.editor, &w.viewer];
     let issued: Vec<_> = acme

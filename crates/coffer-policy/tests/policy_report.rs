@@ -30,7 +30,7 @@ fn rules_scoped_to_what_does_not_exist_are_reported() {
         ],
     )
     .unwrap();
-    let report = w.door.replace_policy(policy.compile());
+    let report = w.door.install_policy(&policy, "ops").unwrap();
     assert!(!report.is_clean());
     let named: Vec<(&str, &str, Option<&str>)> = report
         .unknown_scopes
@@ -50,7 +50,13 @@ fn rules_scoped_to_what_does_not_exist_are_reported() {
             ("no-such-tenant", "acme-corp", None)
         ]
     );
-    assert_eq!(w.door.policy_report(), report);
+    assert_eq!(w.door.policy_report().unwrap(), report);
+    // The install is in the policy history.
+    let history = w.door.policy_history().unwrap();
+    let installed = history.last().unwrap();
+    assert_eq!(installed.digest, policy.digest());
+    assert_eq!(installed.installed_by, store::Installer::Operator("ops".into()));
+    assert_eq!(Policy::from_json(&installed.document).unwrap(), policy);
     assert_eq!(
         report.unknown_scopes[0].to_string(),
         "rule `typo` is scoped to project `payrol` of tenant `acme`, which does not exist"
@@ -60,13 +66,16 @@ fn rules_scoped_to_what_does_not_exist_are_reported() {
     let w = world_with(
         fast_config(),
         Policy::new(Enforcement::Enforce, vec![scoped("typo", "acme", Some("payrol"))]).unwrap(),
-        memory_sink(),
+        memory_store(),
     );
-    assert_eq!(w.door.policy_report().unknown_scopes.len(), 1);
-    // Once the project exists, reinstalling the policy reports nothing.
+    assert_eq!(w.door.policy_report().unwrap().unknown_scopes.len(), 1);
+    // Once the project exists, the installed policy names nothing missing,
+    // and reinstalling it reports nothing.
     w.door
         .create_project(&w.owner, &ProjectId::new("payrol").unwrap(), &pw(PASSWORD))
         .unwrap();
+    assert!(w.door.policy_report().unwrap().is_clean());
     let again = Policy::new(Enforcement::Enforce, vec![scoped("typo", "acme", Some("payrol"))]).unwrap();
-    assert!(w.door.replace_policy(again.compile()).is_clean());
+    assert!(w.door.install_policy(&again, "ops").unwrap().is_clean());
+    assert_eq!(w.door.policy_history().unwrap().len(), 2);
 }

@@ -471,6 +471,67 @@ fn documented_examples_load_and_agree() {
     assert_eq!(d.verdict(), Verdict::Allow);
 }
 
+#[test]
+fn a_policy_round_trips_through_its_json_document() {
+    // The documented policy, and one built in code with every condition,
+    // scope level, role and operation filter and enforcement override.
+    let doc = include_str!("../../../docs/POLICY.md");
+    let documented = Policy::from_json(&fenced_block(doc, "json")).unwrap();
+    let acme = TenantId::new("acme").unwrap();
+    let id = |s: &str| RuleId::new(s).unwrap();
+    let built = Policy::new(
+        Enforcement::Warn,
+        vec![
+            Rule::new(
+                id("aes-only"),
+                Condition::AllowEnvelopeSuites(vec![EnvelopeSuite::Aes256GcmHkdfSha256]),
+            )
+            .in_scope(Scope::tenant(acme.clone())),
+            Rule::new(id("no-chacha"), Condition::DenyEnvelopeSuites(vec![CHACHA]))
+                .in_scope(Scope::project(acme.clone(), ProjectId::new("payroll").unwrap()))
+                .on(vec![Operation::Encrypt]),
+            Rule::new(
+                id("ecdh"),
+                Condition::AllowSessionSuites(vec![SessionSuite::EcdhP256]),
+            ),
+            Rule::new(
+                id("no-rsa"),
+                Condition::DenySessionSuites(vec![SessionSuite::RsaOaep256]),
+            ),
+            Rule::new(
+                id("rsa-3072"),
+                Condition::MinKeyBits {
+                    suite: SessionSuite::RsaOaep256,
+                    bits: 3072,
+                },
+            ),
+            Rule::new(id("fips"), Condition::Fips(FipsProfile::Preferred)),
+            Rule {
+                description: Some("small \"secrets\"".into()),
+                roles: Some(vec![Role::Editor, Role::Owner]),
+                severity: Severity::Warn,
+                enforcement: Some(Enforcement::Enforce),
+                scope: Scope {
+                    context: Some(ContextMatch {
+                        key: "class".into(),
+                        value: "secret".into(),
+                    }),
+                    ..Scope::tenant(acme)
+                },
+                ..Rule::new(id("small"), Condition::MaxMessageSize(1 << 20))
+            },
+        ],
+    )
+    .unwrap();
+    for policy in [documented, built, Policy::default()] {
+        let text = policy.to_json();
+        let back = Policy::from_json(&text).unwrap();
+        assert_eq!(back, policy, "{text}");
+        assert_eq!(back.digest(), policy.digest());
+        assert_eq!(back.to_json(), text);
+    }
+}
+
 fn load_err(json: &str) -> String {
     Policy::from_json(json).unwrap_err().to_string()
 }

@@ -170,6 +170,56 @@ impl AuditChain {
         }
     }
 
+    /// Moves the writer to `head`, a head of this chain written by another
+    /// writer of the same store (a second handle on one database), after
+    /// checking its MAC and chain id; a store calls it with its stored head
+    /// before sealing the next record.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyFailure::ForgedHead`] when the head's MAC does not verify
+    /// under this chain's key, [`VerifyFailure::WrongChain`] when it is a
+    /// head of another chain.
+    pub fn follow(&mut self, head: &ChainHead) -> Result<(), VerifyError> {
+        let fail = |failure| VerifyError {
+            position: head.count,
+            failure,
+        };
+        if !head.is_authentic(&self.key) {
+            return Err(fail(VerifyFailure::ForgedHead));
+        }
+        if head.chain != self.chain {
+            return Err(fail(VerifyFailure::WrongChain {
+                expected: self.chain,
+                found: head.chain,
+            }));
+        }
+        self.next_seq = head.count;
+        self.prev = head.hash;
+        Ok(())
+    }
+
+    /// Verifies `records`, the whole log of this chain, which must end
+    /// exactly at this writer's head (see [`AuditSink::verify`]), and
+    /// against `checkpoint` when given; returns the verified head.
+    ///
+    /// [`AuditSink::verify`]: super::AuditSink::verify
+    ///
+    /// # Errors
+    ///
+    /// The first bad record, as [`AuditError::Verify`].
+    pub fn verify_log<'r>(
+        &self,
+        records: impl IntoIterator<Item = &'r AuditRecord>,
+        checkpoint: Option<ChainHead>,
+    ) -> Result<ChainHead, AuditError> {
+        let mut verifier = self.verifier(checkpoint).ending_at(self.head());
+        for record in records {
+            verifier.push(record)?;
+        }
+        Ok(verifier.finish()?)
+    }
+
     /// The chain's identity.
     pub fn chain_id(&self) -> ChainId {
         self.chain

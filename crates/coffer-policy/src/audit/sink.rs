@@ -47,11 +47,7 @@ pub(crate) fn verify_records(
     records: &[AuditRecord],
     checkpoint: Option<ChainHead>,
 ) -> Result<ChainHead, AuditError> {
-    let mut verifier = chain.verifier(checkpoint).ending_at(chain.head());
-    for record in records {
-        verifier.push(record)?;
-    }
-    Ok(verifier.finish()?)
+    chain.verify_log(records, checkpoint)
 }
 
 /// A sink that keeps records in memory.

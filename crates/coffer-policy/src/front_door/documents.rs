@@ -10,11 +10,11 @@ use super::header::{envelope_suite, HeaderFacts, SIZE_CONTEXT};
 use super::projects::{document_of, key_ref};
 use super::unlock::PROJECT_KEY_NAME;
 use super::{FrontDoor, FrontDoorError, Receipt, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
-use crate::audit::AuditSink;
 use crate::context::Context;
 use crate::id::{DocumentId, Principal, ProjectId, TenantId};
 use crate::request::Attributes;
 use crate::role::Operation;
+use crate::store::Store;
 use crate::suite::SessionSpec;
 use crate::target::Target;
 
@@ -26,7 +26,7 @@ pub(super) struct Opening {
     pub(super) session: Option<SessionSpec>,
 }
 
-impl<S: AuditSink> FrontDoor<S> {
+impl<S: Store> FrontDoor<S> {
     /// How a document of this project is opened: with `key`, the reader
     /// limits, and the isolation context required.
     pub(super) fn document_options<'k>(
@@ -64,11 +64,11 @@ impl<S: AuditSink> FrontDoor<S> {
             message_size: Some(plaintext.len() as u64),
         };
         let ask = Ask::new(actor, Operation::Encrypt, target).attributes(attributes);
-        self.guard(ask, |_| {
+        self.guard(ask, |call| {
             let (project, document) = document_of(target, Operation::Encrypt)?;
             let tenant = target.tenant();
-            let version = self.current_version(tenant, project)?;
-            let key = self.unlock(tenant, project, version, password)?;
+            let version = call.state().project(tenant, project)?.current_version();
+            let key = call.unlock(tenant, project, version, password)?;
             let mut options = self
                 .seal_options(tenant, project)?
                 .reserved_context(DOCUMENT_CONTEXT, document.as_str().as_bytes())?
@@ -142,7 +142,7 @@ impl<S: AuditSink> FrontDoor<S> {
             let version = facts
                 .version
                 .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
-            let key = self.unlock(tenant, project, version, &password)?;
+            let key = call.unlock(tenant, project, version, &password)?;
             let options = self.document_options(&key, tenant, project, document);
             // Opening authenticates the header (commitment and header tag)
             // before anything is recorded as started.

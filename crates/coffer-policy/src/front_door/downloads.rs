@@ -12,9 +12,9 @@ use super::guard::{Ask, Effects};
 use super::header::HeaderFacts;
 use super::projects::document_of;
 use super::{FrontDoor, FrontDoorError, Receipt, DOWNLOAD_PURPOSE};
-use crate::audit::AuditSink;
 use crate::id::Principal;
 use crate::role::Operation;
+use crate::store::Store;
 use crate::suite::SessionSpec;
 use crate::target::Target;
 
@@ -49,7 +49,7 @@ fn download_binding(target: &Target, actor: &Principal) -> Result<String, FrontD
     ))
 }
 
-impl<S: AuditSink> FrontDoor<S> {
+impl<S: Store> FrontDoor<S> {
     /// Issues a one-time download offer for the document of `target` to
     /// `actor`, reading the document's header from `envelope`. The browser
     /// encrypts the project password to it (see `coffer-session`) and posts
@@ -70,11 +70,11 @@ impl<S: AuditSink> FrontDoor<S> {
         let ask = Ask::new(actor, Operation::Download, target)
             .attributes(HeaderFacts::attributes(facts.as_ref().ok(), session))
             .refuse(HeaderFacts::refusal(facts.as_ref().ok()));
-        self.guard(ask, |_| {
+        self.guard(ask, |call| {
             let binding = download_binding(target, actor)?;
             facts?;
             let project = document_of(target, Operation::Download)?.0;
-            self.current_version(target.tenant(), project)?;
+            call.state().project(target.tenant(), project)?;
             let request = IssueRequest::new(
                 self.config.download_suite,
                 DOWNLOAD_PURPOSE,

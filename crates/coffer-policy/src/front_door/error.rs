@@ -2,9 +2,11 @@
 
 use coffer_session::keys;
 
-use crate::audit::AuditError;
+use crate::audit::VerifyError;
 use crate::membership::MembershipError;
+use crate::policy::PolicyError;
 use crate::role::Operation;
+use crate::store::StoreError;
 
 /// Why a front-door call did not complete.
 ///
@@ -71,11 +73,45 @@ pub enum FrontDoorError {
     /// position would tell a principal how long the whole chain is.
     #[error("the audit trail does not verify")]
     TrailBroken,
-    /// The audit trail could not be written or read. The front door fails
-    /// closed: a result whose event was not recorded is not returned.
-    #[error("audit trail unavailable: {0}")]
-    Audit(#[from] AuditError),
+    /// The project's key versions changed between reading them and
+    /// storing the result (a rotation or password change, of this front
+    /// door or another instance, won the race). Nothing was changed; the
+    /// refusal is in the audit trail. Retry with the project's current
+    /// password.
+    #[error("project `{project}` changed meanwhile; nothing was changed, retry")]
+    Conflict {
+        /// The project.
+        project: String,
+    },
+    /// The store failed: the call's state change and audit record were
+    /// not committed, so neither happened (the front door fails closed: a
+    /// result whose event was not recorded is not returned).
+    #[error("state store unavailable: {0}")]
+    Store(StoreError),
+    /// The store's audit chain does not verify: the front door refuses to
+    /// start on it (see `docs/STORE.md` for the repair, which keeps every
+    /// record).
+    #[error("the store's audit chain does not verify, refusing to start: {0}")]
+    BrokenChain(VerifyError),
+    /// The stored policy document does not load.
+    #[error("stored policy does not load: {0}")]
+    Policy(#[from] PolicyError),
     /// Writing the plaintext or reading the envelope failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<StoreError> for FrontDoorError {
+    /// A change refused on the state keeps its own variant (a conflict, a
+    /// project that exists or does not); anything else is the store
+    /// failing.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict { project, .. } => FrontDoorError::Conflict { project },
+            StoreError::ProjectExists { project, .. } => FrontDoorError::ProjectExists(project),
+            StoreError::UnknownProject { project, .. } => FrontDoorError::UnknownProject(project),
+            StoreError::Membership(error) => FrontDoorError::Membership(error),
+            other => FrontDoorError::Store(other),
+        }
+    }
 }

@@ -1,17 +1,37 @@
 //! Authorize → act → audit: the one path every front-door call takes.
+//!
+//! A call decides on the cached state, acts (PBKDF2, sealing) outside any
+//! transaction, then in one transaction re-checks that the store's state
+//! version has not moved (if it has: reloads and decides again; a decision
+//! that now denies is recorded and returned as a denial, nothing applied),
+//! applies its change and appends its record, and commits. A denial is one
+//! transaction that appends its record. Reads record `started` in a
+//! transaction of their own, re-checked the same way, before the first
+//! plaintext byte, and their outcome in another.
 
-use std::sync::{PoisonError, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 
-use coffer_session::keys;
+use coffer_session::keys::{self, Password, ProjectKey};
 
+use super::state::State;
 use super::{FrontDoor, FrontDoorError};
-use crate::audit::{AuditEvent, AuditSink, ChainHead, KeyRef, Outcome, Timestamp};
-use crate::authorizer::Authorizer;
+use crate::audit::{AuditEvent, KeyRef, Outcome, Timestamp};
 use crate::decision::{Decision, RequestDenial};
-use crate::id::{Principal, ReasonCode};
+use crate::id::{Principal, ProjectId, ReasonCode, TenantId};
 use crate::request::Attributes;
 use crate::role::Operation;
+use crate::store::{Change, Store, Transaction};
 use crate::target::Target;
+
+/// What a transaction returns when it commits either way: the call's
+/// result (a recorded refusal is an `Ok(Err(_))`, committed), or the
+/// failure that rolled it back.
+type Checked<T> = Result<Result<T, FrontDoorError>, FrontDoorError>;
+
+/// An act run inside the call's transaction, on the state of that
+/// transaction: its value and the one change it makes, if any.
+pub(super) type InTransaction<'a, T> =
+    dyn FnMut(&mut dyn Transaction, &State) -> Result<(T, Option<Change>), FrontDoorError> + 'a;
 
 /// What an act reports for the audit event.
 #[derive(Debug, Default, Clone)]
@@ -71,26 +91,164 @@ impl<'t> Ask<'t> {
         self.refusal = refusal;
         self
     }
+
+    /// The decision on this request in `state`, and the audit event it
+    /// starts.
+    fn decide(&self, state: &State) -> (Decision, AuditEvent) {
+        let mut decision =
+            state
+                .authorizer
+                .authorize(self.actor, self.operation, self.decide_on, &self.attributes);
+        if let Some(refusal) = self.refusal {
+            decision = decision.deny_request(refusal);
+        }
+        let event = AuditEvent::for_decision(
+            Timestamp::now(),
+            self.actor,
+            self.operation,
+            self.record_as,
+            &self.attributes,
+            &decision,
+            Outcome::Succeeded,
+        );
+        (decision, event)
+    }
+
+    fn denied(&self, decision: &Decision) -> FrontDoorError {
+        FrontDoorError::Denied {
+            operation: self.operation,
+            explanation: decision.explain(),
+        }
+    }
 }
 
-/// An allowed call being served: its audit event, and the authorizer state
-/// it was decided on, read-locked until the call's act is recorded.
-pub(super) struct Call<'a, S: AuditSink> {
+/// An allowed call being served: the state it was decided on, its audit
+/// event, and the one state change it makes, if any.
+pub(super) struct Call<'a, S: Store> {
     door: &'a FrontDoor<S>,
+    ask: &'a Ask<'a>,
+    state: Arc<State>,
     event: AuditEvent,
-    decided_on: Option<RwLockReadGuard<'a, Authorizer>>,
+    change: Option<Change>,
+    /// The project key versions the act unlocked.
+    unlocked: Vec<(TenantId, ProjectId, u32)>,
+    released: bool,
+    /// The call was refused on a re-check, and the refusal recorded.
+    refusal_recorded: bool,
 }
 
-impl<S: AuditSink> Call<'_, S> {
-    /// Writes the `started` record of a call about to release plaintext and
-    /// lets go of the state it was decided on. Nothing may be released
-    /// before this returns `Ok`.
+/// Re-checks a call in transaction `tx` on the latest state `now`, when
+/// that moved from the state `then` it was decided and acted on: the
+/// decision is taken again (a denial is recorded and returned), and a
+/// project key version unlocked from a sealed key that changed since (a
+/// password change won meanwhile: the password the call presented may no
+/// longer be the project's) makes it a conflict. A version only added
+/// meanwhile (a rotation) is no conflict: the key unlocked is still the
+/// project's. Returns the event to record.
+fn recheck(
+    tx: &mut dyn Transaction,
+    ask: &Ask<'_>,
+    then: &State,
+    now: &State,
+    unlocked: &[(TenantId, ProjectId, u32)],
+    event: &AuditEvent,
+) -> Checked<AuditEvent> {
+    if now.version == then.version {
+        return Ok(Ok(event.clone()));
+    }
+    let (decision, redecided) = ask.decide(now);
+    if !decision.is_allowed() {
+        tx.append(redecided)?;
+        return Ok(Err(ask.denied(&decision)));
+    }
+    for (tenant, project, version) in unlocked {
+        let sealed = |state: &State| {
+            state
+                .project(tenant, project)
+                .ok()
+                .and_then(|r| r.sealed(*version))
+                .map(<[u8]>::to_vec)
+        };
+        if sealed(then) != sealed(now) {
+            let conflict = FrontDoorError::Conflict {
+                project: project.to_string(),
+            };
+            let mut failed = redecided;
+            failed.outcome = Outcome::Failed {
+                reason: reason_code(&conflict),
+            };
+            tx.append(failed)?;
+            return Ok(Err(conflict));
+        }
+    }
+    Ok(Ok(redecided))
+}
+
+impl<S: Store> Call<'_, S> {
+    /// Unlocks version `version` of a project's key with `password` (from
+    /// the unlock cache when it may), from the state the call was decided
+    /// on, and remembers it, so the call conflicts if that version is
+    /// rewrapped (a password change) before the call is recorded.
+    pub(super) fn unlock(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        version: u32,
+        password: &Password,
+    ) -> Result<Arc<ProjectKey>, FrontDoorError> {
+        let record = self.state.project(tenant, project)?;
+        let key = self
+            .door
+            .cache
+            .unlock(tenant, project, record, version, password)?;
+        self.unlocked.push((tenant.clone(), project.clone(), version));
+        Ok(key)
+    }
+
+    /// The state the call was decided on.
+    pub(super) fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The state change the call makes: applied, if its decision still
+    /// stands, in the transaction that records it.
+    pub(super) fn change(&mut self, change: Change) {
+        self.change = Some(change);
+    }
+
+    /// Writes the `started` record of a call about to release plaintext,
+    /// after re-checking its decision on the latest state. Nothing may be
+    /// released before this returns `Ok`.
     pub(super) fn release(&mut self, effects: &Effects) -> Result<(), FrontDoorError> {
-        let mut event = self.event.clone();
+        let (door, ask) = (self.door, self.ask);
+        let (state, event, unlocked) = (&self.state, &self.event, &self.unlocked);
+        let checked = door
+            .store
+            .transaction(&mut |tx: &mut dyn Transaction| -> Checked<_> {
+                let now = door.current(tx, state)?;
+                let event = match recheck(tx, ask, state, &now, unlocked, event)? {
+                    Ok(event) => event,
+                    Err(refused) => return Ok(Err(refused)),
+                };
+                let mut started = event.clone();
+                effects.apply(&mut started);
+                started.outcome = Outcome::Started;
+                tx.append(started)?;
+                Ok(Ok((now, event)))
+            })?;
+        let (now, mut event) = match checked {
+            Ok(started) => started,
+            Err(refused) => {
+                // Recorded already, as a denial or conflict: the call ends
+                // with it and records nothing more.
+                self.refusal_recorded = true;
+                return Err(refused);
+            }
+        };
         effects.apply(&mut event);
-        event.outcome = Outcome::Started;
-        self.door.append(event)?;
-        self.decided_on = None;
+        self.state = now;
+        self.event = event;
+        self.released = true;
         Ok(())
     }
 }
@@ -118,101 +276,145 @@ fn variant_name(debug: &str) -> &str {
     &debug[..end.min(48)]
 }
 
-impl<S: AuditSink> FrontDoor<S> {
-    pub(super) fn append(&self, event: AuditEvent) -> Result<ChainHead, FrontDoorError> {
-        Ok(self.sink().append(event)?)
-    }
-
-    /// The decision on `ask` and the audit event it starts.
-    fn decide(&self, authorizer: &Authorizer, ask: &Ask<'_>) -> (Decision, AuditEvent) {
-        let mut decision = authorizer.authorize(ask.actor, ask.operation, ask.decide_on, &ask.attributes);
-        if let Some(refusal) = ask.refusal {
-            decision = decision.deny_request(refusal);
-        }
-        let event = AuditEvent::for_decision(
-            Timestamp::now(),
-            ask.actor,
-            ask.operation,
-            ask.record_as,
-            &ask.attributes,
-            &decision,
-            Outcome::Succeeded,
-        );
-        (decision, event)
-    }
-
-    /// Records a denial and returns it as the error.
-    fn deny(&self, operation: Operation, decision: &Decision, event: AuditEvent) -> FrontDoorError {
-        match self.append(event) {
-            Ok(_) => FrontDoorError::Denied {
-                operation,
-                explanation: decision.explain(),
-            },
-            Err(error) => error,
-        }
-    }
-
-    /// Records how an allowed act ended; only a recorded result is returned.
-    fn conclude<T>(
-        &self,
-        mut event: AuditEvent,
-        result: Result<(T, Effects), FrontDoorError>,
-    ) -> Result<T, FrontDoorError> {
-        match &result {
-            Ok((_, effects)) => effects.apply(&mut event),
-            Err(error) => {
-                event.outcome = Outcome::Failed {
-                    reason: reason_code(error),
-                }
-            }
-        }
-        self.append(event)?;
-        result.map(|(value, _)| value)
-    }
-
-    /// Authorize → act → audit, with the membership and policy read-locked
-    /// from the decision until the act is recorded (or, for a read, until
-    /// [`Call::release`]), so the act never runs on a role that was changed
-    /// after the decision. `act` runs only when allowed.
+impl<S: Store> FrontDoor<S> {
+    /// Authorize → act → audit. `act` runs only when the call is allowed,
+    /// outside any transaction, on the state decided on ([`Call::state`]);
+    /// the change it stages ([`Call::change`]) is applied with the call's
+    /// record in one transaction that first re-checks the decision.
     pub(super) fn guard<T>(
         &self,
         ask: Ask<'_>,
         act: impl FnOnce(&mut Call<'_, S>) -> Result<(T, Effects), FrontDoorError>,
     ) -> Result<T, FrontDoorError> {
-        let authorizer = self.authorizer.read().unwrap_or_else(PoisonError::into_inner);
-        let (decision, event) = self.decide(&authorizer, &ask);
-        if !decision.is_allowed() {
-            return Err(self.deny(ask.operation, &decision, event));
-        }
+        let known = self.cached();
+        // The decision transaction: on the latest state; a denial is
+        // recorded in it, an allowed call writes nothing yet.
+        let (state, event) = self
+            .store
+            .transaction(&mut |tx: &mut dyn Transaction| -> Checked<_> {
+                let state = self.current(tx, &known)?;
+                let (decision, event) = ask.decide(&state);
+                if !decision.is_allowed() {
+                    tx.append(event)?;
+                    return Ok(Err(ask.denied(&decision)));
+                }
+                Ok(Ok((state, event)))
+            })??;
         let mut call = Call {
             door: self,
+            ask: &ask,
+            state,
             event,
-            decided_on: Some(authorizer),
+            change: None,
+            unlocked: Vec::new(),
+            released: false,
+            refusal_recorded: false,
         };
         let result = act(&mut call);
-        let Call {
-            event, decided_on, ..
-        } = call;
-        let concluded = self.conclude(event, result);
-        drop(decided_on);
-        concluded
+        self.conclude(call, result)
     }
 
-    /// [`FrontDoor::guard`] for calls that change the membership: decided
-    /// under the write lock, which `act` receives and keeps (typically in a
-    /// [`Staged`](super::staged::Staged) change) until the result is
-    /// recorded.
-    pub(super) fn guard_write<'a, T>(
-        &'a self,
-        ask: Ask<'_>,
-        act: impl FnOnce(RwLockWriteGuard<'a, Authorizer>) -> Result<(T, Effects), FrontDoorError>,
+    /// Records how an allowed act ended, applying its change when it
+    /// succeeded and its decision still stands; only a recorded result is
+    /// returned.
+    fn conclude<T>(
+        &self,
+        call: Call<'_, S>,
+        result: Result<(T, Effects), FrontDoorError>,
     ) -> Result<T, FrontDoorError> {
-        let authorizer = self.authorizer.write().unwrap_or_else(PoisonError::into_inner);
-        let (decision, event) = self.decide(&authorizer, &ask);
-        if !decision.is_allowed() {
-            return Err(self.deny(ask.operation, &decision, event));
-        }
-        let result = act(authorizer);
-        self.conclude(event, result)
+        let Call {
+            ask,
+            state,
+            event,
+            change,
+            unlocked,
+            released,
+            refusal_recorded,
+            ..
+        } = call;
+        let (value, effects) = match result {
+            Ok(done) => done,
+            Err(error) if refusal_recorded => return Err(error),
+            Err(error) => {
+                let mut failed = event;
+                failed.outcome = Outcome::Failed {
+                    reason: reason_code(&error),
+                };
+                self.store
+                    .transaction(&mut |tx: &mut dyn Transaction| tx.append(failed.clone()))?;
+                return Err(error);
+            }
+        };
+        self.store
+            .transaction(&mut |tx: &mut dyn Transaction| -> Checked<()> {
+                // A read that released plaintext was re-checked then; only
+                // its outcome is left to record.
+                let mut event = if released {
+                    event.clone()
+                } else {
+                    let now = self.current(tx, &state)?;
+                    match recheck(tx, ask, &state, &now, &unlocked, &event)? {
+                        Ok(event) => event,
+                        Err(refused) => return Ok(Err(refused)),
+                    }
+                };
+                if let Some(change) = &change {
+                    if let Err(refused) = tx.apply(change) {
+                        if !refused.is_refusal() {
+                            return Err(refused.into());
+                        }
+                        let error = FrontDoorError::from(refused);
+                        event.outcome = Outcome::Failed {
+                            reason: reason_code(&error),
+                        };
+                        tx.append(event)?;
+                        return Ok(Err(error));
+                    }
+                }
+                effects.apply(&mut event);
+                tx.append(event)?;
+                Ok(Ok(()))
+            })??;
+        Ok(value)
+    }
+
+    /// Authorize → act → audit in one transaction, for calls whose act is
+    /// cheap and reads or changes the state itself (members, the audit
+    /// trail): decided on the state of that transaction, acted on, the
+    /// change applied and the record appended together. An act's error is
+    /// recorded as the call's failure, except a store failure, which
+    /// rolls everything back.
+    pub(super) fn guard_in_transaction<T>(
+        &self,
+        ask: Ask<'_>,
+        act: &mut InTransaction<'_, T>,
+    ) -> Result<T, FrontDoorError> {
+        let known = self.cached();
+        self.store
+            .transaction(&mut |tx: &mut dyn Transaction| -> Checked<T> {
+                let state = self.current(tx, &known)?;
+                let (decision, mut event) = ask.decide(&state);
+                if !decision.is_allowed() {
+                    tx.append(event)?;
+                    return Ok(Err(ask.denied(&decision)));
+                }
+                let failure = match act(tx, &state) {
+                    Ok((value, change)) => match change.map(|c| tx.apply(&c)).transpose() {
+                        Ok(_) => {
+                            tx.append(event)?;
+                            return Ok(Ok(value));
+                        }
+                        Err(refused) if refused.is_refusal() => FrontDoorError::from(refused),
+                        Err(failed) => return Err(failed.into()),
+                    },
+                    Err(FrontDoorError::Store(failed)) => return Err(FrontDoorError::Store(failed)),
+                    Err(error) => error,
+                };
+                event.outcome = Outcome::Failed {
+                    reason: reason_code(&failure),
+                };
+                tx.append(event)?;
+                Ok(Err(failure))
+            })?
     }
 }

@@ -1,15 +1,16 @@
 //! The audit trail as principals see it: the records about their target,
 //! and whether the chain verifies, without a word about anyone else.
 
-use super::guard::{Ask, Effects};
+use super::guard::Ask;
 use super::{FrontDoor, FrontDoorError};
-use crate::audit::{AuditError, AuditRecord, AuditSink};
+use crate::audit::{AuditError, AuditRecord};
 use crate::id::Principal;
 use crate::role::Operation;
+use crate::store::{Store, StoreError, Transaction};
 use crate::target::Target;
 
 /// What verifying the audit trail tells a principal: the whole chain
-/// verifies (against the sink's own head), and how many of its records
+/// verifies (against the store's own head), and how many of its records
 /// concern the target. The chain's head is not included: its count and
 /// hash reveal other projects' and tenants' activity (operators read it
 /// with [`FrontDoor::verify_chain`]).
@@ -32,17 +33,16 @@ fn is_about(record: &AuditRecord, target: &Target) -> bool {
 }
 
 /// A broken chain is one opaque error for principals: the position of the
-/// first bad record would tell them the chain's length.
-fn scoped(error: AuditError) -> FrontDoorError {
+/// first bad record would tell them the chain's length. A record that does
+/// not read back is a broken chain too.
+fn scoped(error: StoreError) -> FrontDoorError {
     match error {
-        AuditError::Verify(_) | AuditError::Corrupt { .. } | AuditError::LineTooLong { .. } => {
-            FrontDoorError::TrailBroken
-        }
-        other => FrontDoorError::Audit(other),
+        StoreError::Audit(AuditError::Verify(_)) | StoreError::Corrupt(_) => FrontDoorError::TrailBroken,
+        other => FrontDoorError::from(other),
     }
 }
 
-impl<S: AuditSink> FrontDoor<S> {
+impl<S: Store> FrontDoor<S> {
     /// The audit records about `target` (a tenant: all of its records; a
     /// project: that project's). Owners and Auditors.
     pub fn audit_trail(
@@ -50,28 +50,29 @@ impl<S: AuditSink> FrontDoor<S> {
         actor: &Principal,
         target: &Target,
     ) -> Result<Vec<AuditRecord>, FrontDoorError> {
-        self.guard(Ask::new(actor, Operation::ReadAudit, target), |_| {
-            let records = self.sink().records()?;
+        let ask = Ask::new(actor, Operation::ReadAudit, target);
+        self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, _| {
+            let records = tx.audit_records()?;
             let about = records.into_iter().filter(|r| is_about(r, target)).collect();
-            Ok((about, Effects::default()))
+            Ok((about, None))
         })
     }
 
-    /// Verifies the whole audit chain, every record and against the sink's
+    /// Verifies the whole audit chain, every record and against the store's
     /// own head, and reports on the records about `target`. Owners and
     /// Auditors. A chain that does not verify is
     /// [`FrontDoorError::TrailBroken`], whoever asks: the operator locates
     /// the break with [`FrontDoor::verify_chain`].
     pub fn verify_audit(&self, actor: &Principal, target: &Target) -> Result<TrailReport, FrontDoorError> {
-        self.guard(Ask::new(actor, Operation::VerifyAudit, target), |_| {
-            let sink = self.sink();
-            sink.verify(None).map_err(scoped)?;
-            let records = sink.records()?.iter().filter(|r| is_about(r, target)).count() as u64;
+        let ask = Ask::new(actor, Operation::VerifyAudit, target);
+        self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, _| {
+            tx.verify_audit(None).map_err(scoped)?;
+            let records = tx.audit_records().map_err(scoped)?;
             let report = TrailReport {
                 target: target.clone(),
-                records,
+                records: records.iter().filter(|r| is_about(r, target)).count() as u64,
             };
-            Ok((report, Effects::default()))
+            Ok((report, None))
         })
     }
 }

@@ -1,4 +1,4 @@
-//! Project records and the optional cache of unlocked project keys.
+//! The optional cache of unlocked project keys.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,31 +11,15 @@ use subtle::ConstantTimeEq;
 
 use crate::front_door::FrontDoorError;
 use crate::id::{ProjectId, TenantId};
+use crate::store::ProjectRecord;
 
 /// The name every project key carries; versions count rotations.
 pub(crate) const PROJECT_KEY_NAME: &str = "project";
 
-/// A project's sealed key versions, oldest first (index = version - 1).
-#[derive(Debug, Default)]
-pub(crate) struct ProjectRecord {
-    pub(crate) sealed: Vec<Vec<u8>>,
-    /// Counts changes to `sealed` (rotations and password changes), so a
-    /// change prepared without the lock can tell whether it still applies.
-    pub(crate) generation: u64,
-}
-
-impl ProjectRecord {
-    pub(crate) fn current_version(&self) -> u32 {
-        u32::try_from(self.sealed.len()).unwrap_or(u32::MAX)
-    }
-
-    pub(crate) fn sealed(&self, version: u32) -> Option<&[u8]> {
-        let index = usize::try_from(version.checked_sub(1)?).ok()?;
-        self.sealed.get(index).map(Vec::as_slice)
-    }
-}
-
-type CacheKey = (TenantId, ProjectId, u32);
+/// Tenant, project, the generation of its key versions, and the version.
+/// A password change moves the generation, so a key cached under the old
+/// password is never served after it.
+type CacheKey = (TenantId, ProjectId, u64, u32);
 
 struct Cached {
     password_tag: [u8; 32],
@@ -84,6 +68,7 @@ impl UnlockCache {
             ctx.update(part);
         }
         ctx.update(&key.2.to_be_bytes());
+        ctx.update(&key.3.to_be_bytes());
         ctx.update(password.expose_secret());
         let mut out = [0u8; 32];
         out.copy_from_slice(ctx.sign().as_ref());
@@ -106,7 +91,7 @@ impl UnlockCache {
         let Some(window) = self.window else {
             return Ok(Arc::new(unlock_project_key(sealed, password)?));
         };
-        let cache_key = (tenant.clone(), project.clone(), version);
+        let cache_key = (tenant.clone(), project.clone(), record.generation, version);
         let tag = self.tag(&cache_key, password);
         let now = Instant::now();
         {
@@ -124,10 +109,11 @@ impl UnlockCache {
             key: Arc::clone(&key),
             expires: now + window,
         };
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(cache_key, cached);
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        // Keys of the project's other generations can never be served
+        // again (or only to calls still on an older state): wipe them.
+        entries.retain(|(t, p, g, _), _| !(t == tenant && p == project && *g != record.generation));
+        entries.insert(cache_key, cached);
         Ok(key)
     }
 
@@ -137,7 +123,7 @@ impl UnlockCache {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .retain(|(t, p, _), _| !(t == tenant && p == project));
+            .retain(|(t, p, _, _), _| !(t == tenant && p == project));
     }
 
     /// Number of live entries.

@@ -2,11 +2,14 @@
 //! `payroll` and added an Editor, a Viewer and an Auditor, a member of the
 //! tenant with no role, and the Owner of a second tenant.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use coffer_policy::audit::{AuditKey, AuditRecord, AuditSink, MemorySink};
+use coffer_policy::audit::{AuditEvent, AuditKey, AuditRecord, ChainHead};
 use coffer_policy::session::keys::Password;
 use coffer_policy::session::{client, ClientMessage, OnEmpty, PoolConfig, SessionConfig, SessionService};
+use coffer_policy::store::{Change, MemoryStore, PolicyVersion, Snapshot, Store, StoreError, Transaction};
 use coffer_policy::*;
 
 /// The password of every project made here.
@@ -53,12 +56,94 @@ pub(crate) fn fast_config() -> FrontDoorConfig {
     }
 }
 
-pub(crate) fn memory_sink() -> MemorySink {
-    MemorySink::new(AuditKey::from_bytes([9; 32])).unwrap()
+pub(crate) fn memory_store() -> MemoryStore {
+    MemoryStore::new(AuditKey::from_bytes([9; 32])).unwrap()
+}
+
+/// A store whose audit appends fail once a set number more have been
+/// accepted ([`usize::MAX`]: never), like a full disk: the transaction
+/// then rolls back.
+#[derive(Debug)]
+pub(crate) struct CountdownStore {
+    pub(crate) inner: MemoryStore,
+    pub(crate) accepts: Arc<AtomicUsize>,
+}
+
+impl CountdownStore {
+    pub(crate) fn new() -> (Self, Arc<AtomicUsize>) {
+        let accepts = Arc::new(AtomicUsize::new(usize::MAX));
+        let store = CountdownStore {
+            inner: memory_store(),
+            accepts: Arc::clone(&accepts),
+        };
+        (store, accepts)
+    }
+}
+
+struct Countdown<'t> {
+    inner: &'t mut dyn Transaction,
+    accepts: &'t AtomicUsize,
+}
+
+impl Transaction for Countdown<'_> {
+    fn version(&mut self) -> Result<u64, StoreError> {
+        self.inner.version()
+    }
+    fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
+        self.inner.snapshot()
+    }
+    fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
+        self.inner.apply(change)
+    }
+    fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {
+        self.inner.policy_history()
+    }
+    fn append(&mut self, event: AuditEvent) -> Result<AuditRecord, StoreError> {
+        let left = self.accepts.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(StoreError::backend(std::io::Error::other("disk full")));
+        }
+        if left != usize::MAX {
+            self.accepts.store(left - 1, Ordering::SeqCst);
+        }
+        self.inner.append(event)
+    }
+    fn audit_head(&mut self) -> Result<ChainHead, StoreError> {
+        self.inner.audit_head()
+    }
+    fn audit_records(&mut self) -> Result<Vec<AuditRecord>, StoreError> {
+        self.inner.audit_records()
+    }
+    fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError> {
+        self.inner.verify_audit(checkpoint)
+    }
+}
+
+impl Store for CountdownStore {
+    fn transaction<T, E: From<StoreError>>(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.inner.transaction(&mut |tx: &mut dyn Transaction| {
+            work(&mut Countdown {
+                inner: tx,
+                accepts: &self.accepts,
+            })
+        })
+    }
+
+    fn chain_id(&self) -> audit::ChainId {
+        self.inner.chain_id()
+    }
+}
+
+/// Whether `result` failed because the store could not record it.
+pub(crate) fn unrecorded<T: std::fmt::Debug>(result: &Result<T, FrontDoorError>) -> bool {
+    matches!(result, Err(FrontDoorError::Store(StoreError::Backend(_))))
 }
 
 /// The populated tenant `acme` (and the Owner of tenant `globex`).
-pub(crate) struct World<S: AuditSink> {
+pub(crate) struct World<S: Store> {
     pub(crate) door: FrontDoor<S>,
     pub(crate) acme: TenantId,
     pub(crate) payroll: ProjectId,
@@ -70,27 +155,29 @@ pub(crate) struct World<S: AuditSink> {
     pub(crate) globex_owner: Principal,
 }
 
-pub(crate) fn world(config: FrontDoorConfig) -> World<MemorySink> {
-    world_with(config, Policy::default(), memory_sink())
+pub(crate) fn world(config: FrontDoorConfig) -> World<MemoryStore> {
+    world_with(config, Policy::default(), memory_store())
 }
 
-pub(crate) fn world_with<S: AuditSink>(config: FrontDoorConfig, policy: Policy, sink: S) -> World<S> {
-    world_in(config, policy, sink, sessions())
+pub(crate) fn world_with<S: Store>(config: FrontDoorConfig, policy: Policy, store: S) -> World<S> {
+    world_in(config, policy, store, sessions())
 }
 
 /// [`world_with`] issuing sessions from `sessions`.
-pub(crate) fn world_in<S: AuditSink>(
+pub(crate) fn world_in<S: Store>(
     config: FrontDoorConfig,
     policy: Policy,
-    sink: S,
+    store: S,
     sessions: SessionService,
 ) -> World<S> {
     let owner = principal("acme", "olga");
     let globex_owner = principal("globex", "gus");
-    let mut members = Membership::new();
-    members.grant_tenant(&owner, Role::Owner);
-    members.grant_tenant(&globex_owner, Role::Owner);
-    let door = FrontDoor::new(config, Authorizer::new(members, policy.compile()), sessions, sink).unwrap();
+    let door = FrontDoor::setup(config, store, sessions)
+        .tenant_role(&owner, Role::Owner)
+        .tenant_role(&globex_owner, Role::Owner)
+        .policy(&policy, "ops")
+        .open()
+        .unwrap();
     let payroll = project("payroll");
     door.create_project(&owner, &payroll, &pw(PASSWORD)).unwrap();
     let w = World {
@@ -115,7 +202,7 @@ pub(crate) fn world_in<S: AuditSink>(
     w
 }
 
-impl<S: AuditSink> World<S> {
+impl<S: Store> World<S> {
     pub(crate) fn project_target(&self) -> Target {
         Target::for_project(self.acme.clone(), self.payroll.clone())
     }
@@ -162,8 +249,8 @@ impl<S: AuditSink> World<S> {
     }
 }
 
-pub(crate) fn records<S: AuditSink>(door: &FrontDoor<S>) -> Vec<AuditRecord> {
-    door.with_audit_sink(|sink| AuditSink::records(sink).unwrap())
+pub(crate) fn records<S: Store>(door: &FrontDoor<S>) -> Vec<AuditRecord> {
+    door.audit_records().unwrap()
 }
 
 /// Runs an opening call that writes into `out`, returning its result and
@@ -188,7 +275,7 @@ pub(crate) enum Via {
 }
 
 /// Opens a document for `who` into a fresh buffer.
-pub(crate) fn open<S: AuditSink>(
+pub(crate) fn open<S: Store>(
     via: Via,
     door: &FrontDoor<S>,
     who: &Principal,
@@ -207,7 +294,7 @@ pub(crate) fn open<S: AuditSink>(
 }
 
 /// The key version a successful decrypt reports.
-pub(crate) fn opened_version<S: AuditSink>(
+pub(crate) fn opened_version<S: Store>(
     door: &FrontDoor<S>,
     target: &Target,
     envelope: &[u8],
@@ -226,7 +313,7 @@ pub(crate) fn browser_message(offer: &session::Offer, password: &str) -> ClientM
 }
 
 /// Redeems `message` for `target` into a fresh buffer.
-pub(crate) fn redeem<S: AuditSink>(
+pub(crate) fn redeem<S: Store>(
     door: &FrontDoor<S>,
     who: &Principal,
     target: &Target,

@@ -1,0 +1,146 @@
+//! What the front door remembers, and the transactions it needs, behind a
+//! trait that durable backends implement (`coffer-store` has SQLite).
+//!
+//! The state is: tenants' tenant-level roles, projects with their members
+//! and roles, each project's record (every sealed project-key version and
+//! a generation counter), the installed policy document with its history,
+//! and the audit chain (records and head). Sessions and the unlock cache
+//! are not state: they stay in the memory of the process that made them.
+//!
+//! Every front-door call is one transaction on the store (reads that
+//! release plaintext are two: the `started` record before the first byte,
+//! the final record after the last): the state change and its audit record
+//! commit together or not at all. The audit chain's logic and MACs stay in
+//! this crate ([`AuditChain`](crate::audit::AuditChain)); a store seals an
+//! appended event with the chain it was opened with, as the next record
+//! after its stored head, inside the transaction.
+//!
+//! Only sealed envelopes are stored: a project key version is the
+//! password-sealed envelope of the key, never the key.
+//!
+//! See `docs/STORE.md`.
+
+mod change;
+mod error;
+mod memory;
+mod snapshot;
+
+pub use change::{Change, Installer, NewPolicy};
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use snapshot::{PolicyVersion, ProjectRecord, Snapshot};
+
+use std::sync::Arc;
+
+use crate::audit::{AuditEvent, AuditRecord, ChainHead, ChainId};
+
+/// Durable state for a front door: a source of transactions.
+///
+/// A transaction sees the latest committed state and nobody else's
+/// uncommitted changes, and writers are serialized (SQLite: `BEGIN
+/// IMMEDIATE`), so what a call re-checks inside its transaction is what its
+/// change applies to.
+pub trait Store: Send + Sync {
+    /// Runs `work` in one transaction: committed when it returns `Ok`,
+    /// rolled back, audit appends included, when it returns `Err` (or when
+    /// committing fails, which is then the error). A backend may run
+    /// `work` again when the transaction could not start; `work` must not
+    /// have effects outside the transaction.
+    ///
+    /// # Errors
+    ///
+    /// `work`'s error, or the store's failure converted into `E`.
+    fn transaction<T, E: From<StoreError>>(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
+    ) -> Result<T, E>;
+
+    /// The identity of the store's audit chain.
+    fn chain_id(&self) -> ChainId;
+}
+
+impl<S: Store> Store for Arc<S> {
+    fn transaction<T, E: From<StoreError>>(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        (**self).transaction(work)
+    }
+
+    fn chain_id(&self) -> ChainId {
+        (**self).chain_id()
+    }
+}
+
+/// One transaction's view of the state and the audit chain.
+pub trait Transaction {
+    /// The state version: a counter bumped by every applied [`Change`] (not
+    /// by audit appends). A front door caches a [`Snapshot`] and reloads it
+    /// only when this moved, which is also how it sees another instance's
+    /// changes at once.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure.
+    fn version(&mut self) -> Result<u64, StoreError>;
+
+    /// The whole state as of this transaction.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure, or [`StoreError::Corrupt`] for stored data
+    /// that does not read back.
+    fn snapshot(&mut self) -> Result<Snapshot, StoreError>;
+
+    /// Applies one change and bumps the state version. A change that is
+    /// refused ([`StoreError::is_refusal`]) leaves nothing behind and the
+    /// transaction usable: the caller may record the refusal and commit.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Conflict`] when a project's generation is not the
+    /// expected one, [`StoreError::ProjectExists`],
+    /// [`StoreError::UnknownProject`], [`StoreError::Membership`], or the
+    /// backend's failure.
+    fn apply(&mut self, change: &Change) -> Result<(), StoreError>;
+
+    /// Every installed policy, oldest first (version 1 first).
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure.
+    fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError>;
+
+    /// Seals `event` as the next record of the store's chain and stores it
+    /// with the new head, in this transaction.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure, or [`StoreError::Audit`] when the stored head
+    /// is not authentic.
+    fn append(&mut self, event: AuditEvent) -> Result<AuditRecord, StoreError>;
+
+    /// The stored head of the audit chain.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure.
+    fn audit_head(&mut self) -> Result<ChainHead, StoreError>;
+
+    /// Every audit record, oldest first, as stored (not yet verified).
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure, or [`StoreError::Corrupt`] for a record that
+    /// does not read back.
+    fn audit_records(&mut self) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Verifies every stored record under the store's audit key against the
+    /// stored head (the log must end exactly there) and against
+    /// `checkpoint`, a head kept elsewhere, when given; returns the head.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Audit`] naming the first bad record.
+    fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError>;
+}

@@ -1,0 +1,118 @@
+//! The closed set of state changes a front door makes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::Timestamp;
+use crate::id::{Principal, ProjectId, TenantId};
+use crate::role::Role;
+
+/// Who installed a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Installer {
+    /// An operator of the service, by name (operators are not principals:
+    /// a policy spans tenants).
+    Operator(String),
+    /// A principal.
+    Principal(Principal),
+}
+
+impl std::fmt::Display for Installer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Installer::Operator(name) => write!(f, "operator `{name}`"),
+            Installer::Principal(p) => write!(f, "principal `{}/{}`", p.tenant, p.id),
+        }
+    }
+}
+
+/// A policy document to install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPolicy {
+    /// The document's JSON text (see [`crate::Policy::to_json`]).
+    pub document: String,
+    /// The policy's digest ([`crate::Policy::digest`]).
+    pub digest: [u8; 32],
+    /// Who installs it.
+    pub installed_by: Installer,
+    /// When.
+    pub installed_at: Timestamp,
+}
+
+/// One state change. Each applied change bumps the state version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// Creates a project with its first sealed key version (generation 0)
+    /// and makes `owner` its Owner.
+    CreateProject {
+        /// The tenant.
+        tenant: TenantId,
+        /// The new project.
+        project: ProjectId,
+        /// Its first Owner.
+        owner: Principal,
+        /// The sealed project key, version 1.
+        sealed: Vec<u8>,
+    },
+    /// Replaces every sealed key version of a project (a password change
+    /// rewraps them all), if its generation is still `expected_generation`;
+    /// the generation then moves on by one.
+    ReplaceVersions {
+        /// The tenant.
+        tenant: TenantId,
+        /// The project.
+        project: ProjectId,
+        /// The generation the versions were read at.
+        expected_generation: u64,
+        /// The new sealed versions, oldest first.
+        sealed: Vec<Vec<u8>>,
+    },
+    /// Adds a key version (a rotation), if the project's generation is
+    /// still `expected_generation`; the generation then moves on by one.
+    AddVersion {
+        /// The tenant.
+        tenant: TenantId,
+        /// The project.
+        project: ProjectId,
+        /// The generation the current version was read at.
+        expected_generation: u64,
+        /// The sealed new version.
+        sealed: Vec<u8>,
+    },
+    /// Gives a principal of the tenant a role in a project.
+    SetMember {
+        /// The tenant.
+        tenant: TenantId,
+        /// The project.
+        project: ProjectId,
+        /// The member.
+        member: Principal,
+        /// The role.
+        role: Role,
+    },
+    /// Removes a principal from a project (nothing to remove is not an
+    /// error).
+    RemoveMember {
+        /// The tenant.
+        tenant: TenantId,
+        /// The project.
+        project: ProjectId,
+        /// The member.
+        member: Principal,
+    },
+    /// Gives a principal a role over its own tenant as a whole.
+    SetTenantRole {
+        /// The principal.
+        principal: Principal,
+        /// The role.
+        role: Role,
+    },
+    /// Removes a principal's tenant-level role.
+    RemoveTenantRole {
+        /// The principal.
+        principal: Principal,
+    },
+    /// Installs a policy document as the next policy version.
+    InstallPolicy(NewPolicy),
+}

@@ -1,0 +1,200 @@
+//! The state as one value, and the reference semantics of every change.
+
+use std::collections::BTreeMap;
+
+use super::change::{Change, Installer};
+use super::error::StoreError;
+use crate::audit::Timestamp;
+use crate::id::{ProjectId, TenantId};
+use crate::membership::{Membership, MembershipError};
+use crate::role::Role;
+
+/// A project's sealed key versions, oldest first (index = version - 1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectRecord {
+    /// Each version's sealed project key (an envelope, never key bytes).
+    pub sealed: Vec<Vec<u8>>,
+    /// Counts changes to [`ProjectRecord::sealed`] (rotations and password
+    /// changes), so a change prepared outside a transaction can tell
+    /// whether it still applies.
+    pub generation: u64,
+}
+
+impl ProjectRecord {
+    /// The newest version (versions count from 1).
+    pub fn current_version(&self) -> u32 {
+        u32::try_from(self.sealed.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The sealed key of `version`, if there is one.
+    pub fn sealed(&self, version: u32) -> Option<&[u8]> {
+        let index = usize::try_from(version.checked_sub(1)?).ok()?;
+        self.sealed.get(index).map(Vec::as_slice)
+    }
+}
+
+/// One installed policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersion {
+    /// 1 for the first policy installed, then consecutive.
+    pub version: u64,
+    /// The document's JSON text.
+    pub document: String,
+    /// The policy's digest.
+    pub digest: [u8; 32],
+    /// Who installed it.
+    pub installed_by: Installer,
+    /// When.
+    pub installed_at: Timestamp,
+}
+
+/// The whole state a front door decides and acts on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The state version it was read at.
+    pub version: u64,
+    /// Tenant-level roles, projects and members.
+    pub membership: Membership,
+    /// The installed policy (none: no rules, membership alone decides).
+    pub policy: Option<PolicyVersion>,
+    /// Every project's record.
+    pub projects: BTreeMap<(TenantId, ProjectId), ProjectRecord>,
+}
+
+fn slot_error(tenant: &TenantId, project: &ProjectId) -> (String, String) {
+    (tenant.to_string(), project.to_string())
+}
+
+impl Snapshot {
+    /// The record of a project.
+    pub fn project(&self, tenant: &TenantId, project: &ProjectId) -> Option<&ProjectRecord> {
+        self.projects.get(&(tenant.clone(), project.clone()))
+    }
+
+    /// Applies `change` and bumps the version: the reference semantics
+    /// every backend implements. On error nothing changed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Transaction::apply`](super::Transaction::apply).
+    pub fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
+        match change {
+            Change::CreateProject {
+                tenant,
+                project,
+                owner,
+                sealed,
+            } => {
+                let slot = (tenant.clone(), project.clone());
+                if self.projects.contains_key(&slot) || self.membership.has_project(tenant, project) {
+                    let (tenant, project) = slot_error(tenant, project);
+                    return Err(StoreError::ProjectExists { tenant, project });
+                }
+                let mut membership = self.membership.clone();
+                membership.create_project(tenant, project)?;
+                membership.grant(tenant, project, owner, Role::Owner)?;
+                self.membership = membership;
+                self.projects.insert(
+                    slot,
+                    ProjectRecord {
+                        sealed: vec![sealed.clone()],
+                        generation: 0,
+                    },
+                );
+            }
+            Change::ReplaceVersions {
+                tenant,
+                project,
+                expected_generation,
+                sealed,
+            } => {
+                if sealed.is_empty() {
+                    let (tenant, project) = slot_error(tenant, project);
+                    return Err(StoreError::NoKeyVersions { tenant, project });
+                }
+                let record = self.record_at(tenant, project, *expected_generation)?;
+                record.sealed.clone_from(sealed);
+                record.generation += 1;
+            }
+            Change::AddVersion {
+                tenant,
+                project,
+                expected_generation,
+                sealed,
+            } => {
+                let record = self.record_at(tenant, project, *expected_generation)?;
+                record.sealed.push(sealed.clone());
+                record.generation += 1;
+            }
+            Change::SetMember {
+                tenant,
+                project,
+                member,
+                role,
+            } => {
+                self.membership
+                    .grant(tenant, project, member, *role)
+                    .map_err(unknown_project)?;
+            }
+            Change::RemoveMember {
+                tenant,
+                project,
+                member,
+            } => {
+                self.membership
+                    .revoke(tenant, project, member)
+                    .map_err(unknown_project)?;
+            }
+            Change::SetTenantRole { principal, role } => {
+                self.membership.grant_tenant(principal, *role);
+            }
+            Change::RemoveTenantRole { principal } => {
+                self.membership.revoke_tenant(principal);
+            }
+            Change::InstallPolicy(new) => {
+                let version = self.policy.as_ref().map_or(1, |p| p.version + 1);
+                self.policy = Some(PolicyVersion {
+                    version,
+                    document: new.document.clone(),
+                    digest: new.digest,
+                    installed_by: new.installed_by.clone(),
+                    installed_at: new.installed_at,
+                });
+            }
+        }
+        self.version += 1;
+        Ok(())
+    }
+
+    /// The record of a project whose generation is `expected`.
+    fn record_at(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        expected: u64,
+    ) -> Result<&mut ProjectRecord, StoreError> {
+        let Some(record) = self.projects.get_mut(&(tenant.clone(), project.clone())) else {
+            let (tenant, project) = slot_error(tenant, project);
+            return Err(StoreError::UnknownProject { tenant, project });
+        };
+        if record.generation != expected {
+            let (tenant, project) = slot_error(tenant, project);
+            return Err(StoreError::Conflict {
+                tenant,
+                project,
+                expected,
+                found: record.generation,
+            });
+        }
+        Ok(record)
+    }
+}
+
+/// A membership change naming a missing project is the store's
+/// [`StoreError::UnknownProject`]; other refusals stay membership errors.
+fn unknown_project(error: MembershipError) -> StoreError {
+    match error {
+        MembershipError::UnknownProject { tenant, project } => StoreError::UnknownProject { tenant, project },
+        other => StoreError::Membership(other),
+    }
+}

@@ -1,0 +1,88 @@
+//! Errors opening a store and loading its audit key.
+
+use std::path::PathBuf;
+
+use coffer_policy::store::StoreError;
+
+/// Why a [`SqliteStore`](crate::SqliteStore) could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The data directory or database file could not be created or read.
+    #[error("cannot open data directory `{}`: {source}", .path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database engine refused (not a database, locked past the busy
+    /// timeout, …).
+    #[error("database `{}`: {source}", .path.display())]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The cause.
+        source: rusqlite::Error,
+    },
+    /// The database cannot use the WAL journal (for example on a file
+    /// system without shared memory), which the store needs so readers
+    /// never block the writer.
+    #[error("database `{}` cannot use the WAL journal (journal mode is `{mode}`)", .path.display())]
+    NoWal {
+        /// The database file.
+        path: PathBuf,
+        /// The journal mode SQLite kept.
+        mode: String,
+    },
+    /// The database was written by newer code (a higher schema version):
+    /// this code does not know its tables and refuses to touch them.
+    #[error("database schema version {found} is newer than the {supported} this code supports")]
+    SchemaTooNew {
+        /// The database's schema version.
+        found: u32,
+        /// The newest this code knows.
+        supported: u32,
+    },
+    /// The stored audit head does not verify under the key given: the
+    /// database belongs to another audit key (or its head was edited).
+    #[error("the database's audit head does not verify under this audit key")]
+    ForeignAuditKey,
+    /// Reading the stored state failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an audit key could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key file could not be read or written.
+    #[error("audit key file `{}`: {source}", .path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The key file can be read or written by others than its owner.
+    #[error("audit key file `{}` has mode {mode:o}; it must be 600 (owner only)", .path.display())]
+    Permissions {
+        /// The path.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The key is not 64 hex digits.
+    #[error("audit key from `{source_name}` is not 64 hex digits")]
+    Malformed {
+        /// Where it came from (a path or a variable name).
+        source_name: String,
+    },
+    /// The environment variable is not set (or not unicode).
+    #[error("environment variable `{0}` is not set")]
+    NotSet(String),
+    /// The system's randomness failed while making a new key.
+    #[error("no randomness for a new audit key")]
+    Random,
+}

@@ -1,0 +1,46 @@
+//! Durable state for the coffer front door: [`SqliteStore`], the embedded
+//! default, behind layer 4's [`Store`] trait.
+//!
+//! ```no_run
+//! use coffer_store::{load_or_create_key_file, SqliteStore};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = load_or_create_key_file("/etc/coffer/audit.key")?;
+//! let store = SqliteStore::open("/var/lib/coffer", key)?;
+//! # Ok(()) }
+//! ```
+//!
+//! # How the audit key reaches the process
+//!
+//! The audit key MACs the audit chain; whoever holds it and the database
+//! can rewrite history undetectably, so it is never stored in the
+//! database. Three ways in, from simplest:
+//!
+//! - a key file of 64 hex digits with mode `0600`, owned by the service's
+//!   user, outside the data directory: [`load_key_file`] refuses a file
+//!   that anyone else may read or write; [`create_key_file`] makes one
+//!   (never over an existing file) and [`load_or_create_key_file`] does
+//!   either on first start;
+//! - an environment variable set by a secret manager: [`load_key_env`];
+//! - a KMS: keep the key file sealed by a `KeyWrapper` (an external
+//!   wrapped key, see `coffer-keys`) and unwrap it at start-up, then pass
+//!   the bytes to `AuditKey::from_bytes`.
+//!
+//! Recovery keys for projects follow the same rule: only their sealed
+//! envelopes are in the database.
+//!
+//! See `docs/STORE.md` for the schema, migrations, start-up verification
+//! and repair.
+#![forbid(unsafe_code)]
+
+mod error;
+mod key;
+mod schema;
+mod sqlite;
+mod transaction;
+
+pub use coffer_policy as policy;
+pub use coffer_policy::store::{MemoryStore, Store, StoreError, Transaction};
+pub use error::{KeyError, OpenError};
+pub use key::{create_key_file, load_key_env, load_key_file, load_or_create_key_file};
+pub use schema::SCHEMA_VERSION;
+pub use sqlite::{SqliteStore, BUSY_TIMEOUT, DATABASE_FILE};

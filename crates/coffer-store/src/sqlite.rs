@@ -1,0 +1,186 @@
+//! [`SqliteStore`]: one SQLite database file in a data directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId};
+use coffer_policy::store::{Store, StoreError, Transaction};
+use ring::rand::SystemRandom;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::error::OpenError;
+use crate::schema;
+use crate::transaction::{read_head, SqliteTransaction};
+
+/// The database file's name in the data directory.
+pub const DATABASE_FILE: &str = "coffer.db";
+
+/// How long a transaction waits for another writer (another handle or
+/// process on the same file) before failing.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The front door's state in one SQLite database file, `coffer.db` in a
+/// data directory.
+///
+/// - WAL journal: readers never block the writer and a commit is one
+///   append to the log.
+/// - `synchronous=FULL`: the log is fsynced at every commit, so a
+///   committed transaction (a state change with its audit record)
+///   survives a power cut, not only a process crash. WAL's default,
+///   `NORMAL`, may lose the last commits on power loss, which would lose
+///   audit records of calls already answered.
+/// - Every transaction is `BEGIN IMMEDIATE`: it takes the write lock at
+///   its start, so a decision re-checked inside it sees the latest state
+///   and nobody commits between the check and the change. Waiting for the
+///   lock is bounded by [`BUSY_TIMEOUT`].
+/// - Only sealed envelopes are stored: a project key version is the
+///   password-sealed envelope of the key. The audit key is not stored (see
+///   the crate docs for how it reaches the process).
+///
+/// Several handles, in one process or several, may open the same file:
+/// each transaction reads the state version and the audit head from the
+/// database, so they see each other's changes at once and extend one
+/// chain.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    chain_id: ChainId,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    conn: Connection,
+    chain: AuditChain,
+}
+
+fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> OpenError + '_ {
+    move |source| OpenError::Sqlite {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl SqliteStore {
+    /// Opens the store in `data_dir` (created if missing), creating the
+    /// database and a new audit chain on first use and migrating an older
+    /// schema. The audit key must be the one the chain was started with.
+    ///
+    /// Opening does not verify the audit chain; a front door opened on the
+    /// store does (`FrontDoor::open`).
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Io`], [`OpenError::Sqlite`],
+    /// [`OpenError::SchemaTooNew`] for a database of newer code,
+    /// [`OpenError::ForeignAuditKey`] when the stored head does not verify
+    /// under `key`.
+    pub fn open(data_dir: impl AsRef<Path>, key: AuditKey) -> Result<Self, OpenError> {
+        let dir = data_dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|source| OpenError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = dir.join(DATABASE_FILE);
+        let err = sqlite(&path);
+        let mut conn = Connection::open(&path).map_err(&err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(&err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(OpenError::NoWal {
+                path: path.clone(),
+                mode,
+            });
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(&err)?;
+        schema::check(schema::migrate(&mut conn).map_err(&err)?)?;
+        let chain = start_chain(&mut conn, key).map_err(|e| match e {
+            Start::Sqlite(e) => err(e),
+            Start::Other(e) => e,
+        })?;
+        drop(err);
+        Ok(SqliteStore {
+            path,
+            chain_id: chain.chain_id(),
+            inner: Mutex::new(Inner { conn, chain }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+enum Start {
+    Sqlite(rusqlite::Error),
+    Other(OpenError),
+}
+
+impl From<rusqlite::Error> for Start {
+    fn from(e: rusqlite::Error) -> Self {
+        Start::Sqlite(e)
+    }
+}
+
+/// The store's chain: the stored one (its head must verify under `key`),
+/// or a new one written with the state row on first use.
+fn start_chain(conn: &mut Connection, key: AuditKey) -> Result<AuditChain, Start> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stored: Option<Vec<u8>> = tx
+        .query_row("SELECT chain_id FROM state WHERE id = 1", [], |row| row.get(0))
+        .optional()?;
+    let chain = match stored {
+        Some(id) => {
+            let id: [u8; 32] = id
+                .try_into()
+                .map_err(|_| Start::Other(StoreError::Corrupt("chain id is not 32 bytes".into()).into()))?;
+            let mut chain = AuditChain::new(key, ChainId::from_bytes(id));
+            let head: ChainHead = read_head(&tx).map_err(|e| Start::Other(e.into()))?;
+            chain
+                .follow(&head)
+                .map_err(|_| Start::Other(OpenError::ForeignAuditKey))?;
+            chain
+        }
+        None => {
+            let id = ChainId::generate(&SystemRandom::new())
+                .map_err(|e| Start::Other(StoreError::Audit(e).into()))?;
+            let chain = AuditChain::new(key, id);
+            let head = chain.head();
+            tx.execute(
+                "INSERT INTO state (id, version, chain_id, head_count, head_hash, head_mac)
+                 VALUES (1, 0, ?1, 0, ?2, ?3)",
+                (id.as_bytes(), head.hash, head.mac),
+            )?;
+            chain
+        }
+    };
+    tx.commit()?;
+    Ok(chain)
+}
+
+impl Store for SqliteStore {
+    fn transaction<T, E: From<StoreError>>(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let Inner { conn, chain } = &mut *inner;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::backend)?;
+        let mut view = SqliteTransaction::new(&tx, chain);
+        // Dropping `tx` without committing rolls it back.
+        let value = work(&mut view)?;
+        tx.commit().map_err(StoreError::backend)?;
+        Ok(value)
+    }
+
+    fn chain_id(&self) -> ChainId {
+        self.chain_id
+    }
+}

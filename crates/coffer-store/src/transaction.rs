@@ -1,0 +1,542 @@
+//! One SQLite transaction as a front-door [`Transaction`].
+
+use std::collections::BTreeMap;
+
+use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Timestamp};
+use coffer_policy::store::{
+    Change, Installer, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
+};
+use coffer_policy::{Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId};
+use rusqlite::{params, OptionalExtension};
+
+pub(crate) struct SqliteTransaction<'t> {
+    tx: &'t rusqlite::Transaction<'t>,
+    chain: &'t mut AuditChain,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::backend(e)
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+/// SQLite integers are signed; every counter here fits.
+fn int(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| corrupt(format!("counter {n} out of range")))
+}
+
+fn uint(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| corrupt(format!("negative counter {n}")))
+}
+
+fn bytes32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
+    v.try_into()
+        .map_err(|_| corrupt(format!("{what} is not 32 bytes")))
+}
+
+/// The stored audit head (not yet checked: [`AuditChain::follow`] does).
+pub(crate) fn read_head(tx: &rusqlite::Transaction<'_>) -> Result<ChainHead, StoreError> {
+    let (chain, count, hash, mac) = tx
+        .query_row(
+            "SELECT chain_id, head_count, head_hash, head_mac FROM state WHERE id = 1",
+            [],
+            |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                ))
+            },
+        )
+        .map_err(backend)?;
+    Ok(ChainHead {
+        chain: coffer_policy::audit::ChainId::from_bytes(bytes32(chain, "chain id")?),
+        count: uint(count)?,
+        hash: bytes32(hash, "head hash")?,
+        mac: bytes32(mac, "head MAC")?,
+    })
+}
+
+impl<'t> SqliteTransaction<'t> {
+    pub(crate) fn new(tx: &'t rusqlite::Transaction<'t>, chain: &'t mut AuditChain) -> Self {
+        SqliteTransaction { tx, chain }
+    }
+
+    /// The stored head, and the chain moved to it.
+    fn follow_head(&mut self) -> Result<ChainHead, StoreError> {
+        let head = read_head(self.tx)?;
+        self.chain
+            .follow(&head)
+            .map_err(|e| StoreError::Audit(e.into()))?;
+        Ok(head)
+    }
+
+    fn generation(&self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError> {
+        self.tx
+            .query_row(
+                "SELECT generation FROM projects WHERE tenant = ?1 AND project = ?2",
+                (tenant.as_str(), project.as_str()),
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(backend)?
+            .map(uint)
+            .transpose()
+    }
+
+    fn require_project(&self, tenant: &TenantId, project: &ProjectId) -> Result<u64, StoreError> {
+        self.generation(tenant, project)?
+            .ok_or_else(|| StoreError::UnknownProject {
+                tenant: tenant.to_string(),
+                project: project.to_string(),
+            })
+    }
+
+    /// The project exists at generation `expected`.
+    fn require_generation(
+        &self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let found = self.require_project(tenant, project)?;
+        if found != expected {
+            return Err(StoreError::Conflict {
+                tenant: tenant.to_string(),
+                project: project.to_string(),
+                expected,
+                found,
+            });
+        }
+        Ok(())
+    }
+
+    fn bump_generation(&self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "UPDATE projects SET generation = generation + 1 WHERE tenant = ?1 AND project = ?2",
+                (tenant.as_str(), project.as_str()),
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn insert_key(
+        &self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        version: i64,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO project_keys (tenant, project, version, sealed) VALUES (?1, ?2, ?3, ?4)",
+                params![tenant.as_str(), project.as_str(), version, sealed],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn set_member(
+        &self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        member: &Principal,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO project_members (tenant, project, principal, role) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant, project, principal) DO UPDATE SET role = excluded.role",
+                (tenant.as_str(), project.as_str(), member.id.as_str(), role.name()),
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    /// Applies a change whose checks all come first, so a refusal writes
+    /// nothing.
+    fn apply_checked(&mut self, change: &Change) -> Result<(), StoreError> {
+        match change {
+            Change::CreateProject {
+                tenant,
+                project,
+                owner,
+                sealed,
+            } => {
+                if self.generation(tenant, project)?.is_some() {
+                    return Err(StoreError::ProjectExists {
+                        tenant: tenant.to_string(),
+                        project: project.to_string(),
+                    });
+                }
+                same_tenant(tenant, owner)?;
+                self.tx
+                    .execute(
+                        "INSERT INTO projects (tenant, project, generation) VALUES (?1, ?2, 0)",
+                        (tenant.as_str(), project.as_str()),
+                    )
+                    .map_err(backend)?;
+                self.insert_key(tenant, project, 1, sealed)?;
+                self.set_member(tenant, project, owner, Role::Owner)?;
+            }
+            Change::ReplaceVersions {
+                tenant,
+                project,
+                expected_generation,
+                sealed,
+            } => {
+                if sealed.is_empty() {
+                    return Err(StoreError::NoKeyVersions {
+                        tenant: tenant.to_string(),
+                        project: project.to_string(),
+                    });
+                }
+                self.require_generation(tenant, project, *expected_generation)?;
+                self.tx
+                    .execute(
+                        "DELETE FROM project_keys WHERE tenant = ?1 AND project = ?2",
+                        (tenant.as_str(), project.as_str()),
+                    )
+                    .map_err(backend)?;
+                for (version, key) in (1..).zip(sealed) {
+                    self.insert_key(tenant, project, version, key)?;
+                }
+                self.bump_generation(tenant, project)?;
+            }
+            Change::AddVersion {
+                tenant,
+                project,
+                expected_generation,
+                sealed,
+            } => {
+                self.require_generation(tenant, project, *expected_generation)?;
+                let count: i64 = self
+                    .tx
+                    .query_row(
+                        "SELECT count(*) FROM project_keys WHERE tenant = ?1 AND project = ?2",
+                        (tenant.as_str(), project.as_str()),
+                        |row| row.get(0),
+                    )
+                    .map_err(backend)?;
+                self.insert_key(tenant, project, count + 1, sealed)?;
+                self.bump_generation(tenant, project)?;
+            }
+            Change::SetMember {
+                tenant,
+                project,
+                member,
+                role,
+            } => {
+                same_tenant(tenant, member)?;
+                self.require_project(tenant, project)?;
+                self.set_member(tenant, project, member, *role)?;
+            }
+            Change::RemoveMember {
+                tenant,
+                project,
+                member,
+            } => {
+                // As `Membership::revoke`: a principal of another tenant
+                // holds nothing here, which is not an error.
+                if member.tenant == *tenant {
+                    self.require_project(tenant, project)?;
+                    self.tx
+                        .execute(
+                            "DELETE FROM project_members WHERE tenant = ?1 AND project = ?2 AND principal = ?3",
+                            (tenant.as_str(), project.as_str(), member.id.as_str()),
+                        )
+                        .map_err(backend)?;
+                }
+            }
+            Change::SetTenantRole { principal, role } => {
+                self.tx
+                    .execute(
+                        "INSERT INTO tenant_roles (tenant, principal, role) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (tenant, principal) DO UPDATE SET role = excluded.role",
+                        (principal.tenant.as_str(), principal.id.as_str(), role.name()),
+                    )
+                    .map_err(backend)?;
+            }
+            Change::RemoveTenantRole { principal } => {
+                self.tx
+                    .execute(
+                        "DELETE FROM tenant_roles WHERE tenant = ?1 AND principal = ?2",
+                        (principal.tenant.as_str(), principal.id.as_str()),
+                    )
+                    .map_err(backend)?;
+            }
+            Change::InstallPolicy(new) => {
+                let installed_by = serde_json::to_string(&new.installed_by).map_err(corrupt)?;
+                let at = int(new.installed_at.unix_millis())?;
+                self.tx
+                    .execute(
+                        "INSERT INTO policies (version, document, digest, installed_by, installed_at)
+                         VALUES ((SELECT coalesce(max(version), 0) + 1 FROM policies), ?1, ?2, ?3, ?4)",
+                        params![new.document, new.digest, installed_by, at],
+                    )
+                    .map_err(backend)?;
+            }
+            _ => return Err(corrupt("a change this store does not know")),
+        }
+        self.tx
+            .execute("UPDATE state SET version = version + 1 WHERE id = 1", [])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn membership(&self) -> Result<Membership, StoreError> {
+        let mut membership = Membership::new();
+        for (tenant, principal, role) in self.rows3("SELECT tenant, principal, role FROM tenant_roles")? {
+            let principal = Principal::new(tenant_id(&tenant)?, principal_id(&principal)?);
+            membership.grant_tenant(&principal, role_of(&role)?);
+        }
+        let mut projects = self
+            .tx
+            .prepare("SELECT tenant, project FROM projects")
+            .map_err(backend)?;
+        let rows = projects
+            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .map_err(backend)?;
+        for row in rows {
+            let (tenant, project) = row.map_err(backend)?;
+            membership
+                .create_project(&tenant_id(&tenant)?, &project_id(&project)?)
+                .map_err(corrupt)?;
+        }
+        let mut members = self
+            .tx
+            .prepare("SELECT tenant, project, principal, role FROM project_members")
+            .map_err(backend)?;
+        let rows = members
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (tenant, project, principal, role) = row.map_err(backend)?;
+            let tenant = tenant_id(&tenant)?;
+            let principal = Principal::new(tenant.clone(), principal_id(&principal)?);
+            membership
+                .grant(&tenant, &project_id(&project)?, &principal, role_of(&role)?)
+                .map_err(corrupt)?;
+        }
+        Ok(membership)
+    }
+
+    fn rows3(&self, sql: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+        let mut statement = self.tx.prepare(sql).map_err(backend)?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn projects(&self) -> Result<BTreeMap<(TenantId, ProjectId), ProjectRecord>, StoreError> {
+        let mut projects = BTreeMap::new();
+        let mut statement = self
+            .tx
+            .prepare("SELECT tenant, project, generation FROM projects")
+            .map_err(backend)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (tenant, project, generation) = row.map_err(backend)?;
+            let record = ProjectRecord {
+                sealed: Vec::new(),
+                generation: uint(generation)?,
+            };
+            projects.insert((tenant_id(&tenant)?, project_id(&project)?), record);
+        }
+        let mut statement = self
+            .tx
+            .prepare(
+                "SELECT tenant, project, version, sealed FROM project_keys ORDER BY tenant, project, version",
+            )
+            .map_err(backend)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, Vec<u8>>(3)?,
+                ))
+            })
+            .map_err(backend)?;
+        for row in rows {
+            let (tenant, project, version, sealed) = row.map_err(backend)?;
+            let record = projects
+                .get_mut(&(tenant_id(&tenant)?, project_id(&project)?))
+                .ok_or_else(|| corrupt(format!("key of unknown project `{project}`")))?;
+            if uint(version)? != record.sealed.len() as u64 + 1 {
+                return Err(corrupt(format!(
+                    "key versions of project `{project}` are not consecutive"
+                )));
+            }
+            record.sealed.push(sealed);
+        }
+        Ok(projects)
+    }
+
+    fn policies(&self, latest_only: bool) -> Result<Vec<PolicyVersion>, StoreError> {
+        let sql = if latest_only {
+            "SELECT version, document, digest, installed_by, installed_at FROM policies ORDER BY version DESC LIMIT 1"
+        } else {
+            "SELECT version, document, digest, installed_by, installed_at FROM policies ORDER BY version"
+        };
+        let mut statement = self.tx.prepare(sql).map_err(backend)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Vec<u8>>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(backend)?;
+        let mut policies = Vec::new();
+        for row in rows {
+            let (version, document, digest, installed_by, at) = row.map_err(backend)?;
+            policies.push(PolicyVersion {
+                version: uint(version)?,
+                document,
+                digest: bytes32(digest, "policy digest")?,
+                installed_by: serde_json::from_str::<Installer>(&installed_by).map_err(corrupt)?,
+                installed_at: Timestamp::from_unix_millis(uint(at)?),
+            });
+        }
+        Ok(policies)
+    }
+}
+
+fn same_tenant(tenant: &TenantId, principal: &Principal) -> Result<(), StoreError> {
+    if principal.tenant == *tenant {
+        return Ok(());
+    }
+    Err(StoreError::Membership(MembershipError::CrossTenant {
+        principal: principal.id.to_string(),
+        principal_tenant: principal.tenant.to_string(),
+        tenant: tenant.to_string(),
+    }))
+}
+
+fn tenant_id(text: &str) -> Result<TenantId, StoreError> {
+    TenantId::new(text).map_err(corrupt)
+}
+
+fn project_id(text: &str) -> Result<ProjectId, StoreError> {
+    ProjectId::new(text).map_err(corrupt)
+}
+
+fn principal_id(text: &str) -> Result<PrincipalId, StoreError> {
+    PrincipalId::new(text).map_err(corrupt)
+}
+
+fn role_of(text: &str) -> Result<Role, StoreError> {
+    Role::from_name(text).map_err(corrupt)
+}
+
+impl Transaction for SqliteTransaction<'_> {
+    fn version(&mut self) -> Result<u64, StoreError> {
+        let version: i64 = self
+            .tx
+            .query_row("SELECT version FROM state WHERE id = 1", [], |row| row.get(0))
+            .map_err(backend)?;
+        uint(version)
+    }
+
+    fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot {
+            version: self.version()?,
+            membership: self.membership()?,
+            policy: self.policies(true)?.pop(),
+            projects: self.projects()?,
+        })
+    }
+
+    fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
+        // A savepoint makes the change all-or-nothing inside the
+        // transaction, whatever fails half-way.
+        self.tx.execute_batch("SAVEPOINT apply").map_err(backend)?;
+        match self.apply_checked(change) {
+            Ok(()) => {
+                self.tx.execute_batch("RELEASE apply").map_err(backend)?;
+                Ok(())
+            }
+            Err(error) => {
+                self.tx
+                    .execute_batch("ROLLBACK TO apply; RELEASE apply")
+                    .map_err(backend)?;
+                Err(error)
+            }
+        }
+    }
+
+    fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {
+        self.policies(false)
+    }
+
+    fn append(&mut self, event: AuditEvent) -> Result<AuditRecord, StoreError> {
+        self.follow_head()?;
+        let record = self.chain.seal(event);
+        let text = serde_json::to_string(&record).map_err(corrupt)?;
+        self.tx
+            .execute(
+                "INSERT INTO audit_records (seq, record) VALUES (?1, ?2)",
+                params![int(record.seq)?, text],
+            )
+            .map_err(backend)?;
+        self.chain.commit(&record);
+        let head = self.chain.head();
+        self.tx
+            .execute(
+                "UPDATE state SET head_count = ?1, head_hash = ?2, head_mac = ?3 WHERE id = 1",
+                params![int(head.count)?, head.hash, head.mac],
+            )
+            .map_err(backend)?;
+        Ok(record)
+    }
+
+    fn audit_head(&mut self) -> Result<ChainHead, StoreError> {
+        read_head(self.tx)
+    }
+
+    fn audit_records(&mut self) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare("SELECT record FROM audit_records ORDER BY seq")
+            .map_err(backend)?;
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(backend)?;
+        rows.map(|text| {
+            let text = text.map_err(backend)?;
+            serde_json::from_str(&text).map_err(corrupt)
+        })
+        .collect()
+    }
+
+    fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError> {
+        self.follow_head()?;
+        let records = self.audit_records()?;
+        Ok(self.chain.verify_log(&records, checkpoint)?)
+    }
+}

@@ -1,0 +1,109 @@
+//! What is particular to the SQLite store: the file's settings, schema
+//! versions, the audit key it belongs to, and key files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use coffer_policy::audit::AuditKey;
+use coffer_store::*;
+use rusqlite::Connection;
+
+fn database(dir: &tempfile::TempDir) -> Connection {
+    Connection::open(dir.path().join(DATABASE_FILE)).unwrap()
+}
+
+#[test]
+fn the_database_is_wal_with_full_sync_at_the_current_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("data"), AuditKey::from_bytes([1; 32])).unwrap();
+    assert_eq!(store.path(), dir.path().join("data").join(DATABASE_FILE));
+    let conn = Connection::open(store.path()).unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let version: u32 = conn
+        .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    // Opening again applies no migration twice.
+    drop(SqliteStore::open(dir.path().join("data"), AuditKey::from_bytes([1; 32])).unwrap());
+    let rows: u32 = conn
+        .query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_database_of_newer_code_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path(), AuditKey::from_bytes([1; 32])).unwrap());
+    database(&dir)
+        .execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES (?1, 0)",
+            [SCHEMA_VERSION + 1],
+        )
+        .unwrap();
+    let refused = SqliteStore::open(dir.path(), AuditKey::from_bytes([1; 32]));
+    assert!(
+        matches!(
+            refused,
+            Err(OpenError::SchemaTooNew { found, supported }) if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION
+        ),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn a_database_of_another_audit_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path(), AuditKey::from_bytes([1; 32])).unwrap());
+    let refused = SqliteStore::open(dir.path(), AuditKey::from_bytes([2; 32]));
+    assert!(matches!(refused, Err(OpenError::ForeignAuditKey)), "{refused:?}");
+    // The right key still opens it.
+    SqliteStore::open(dir.path(), AuditKey::from_bytes([1; 32])).unwrap();
+}
+
+#[test]
+fn no_plaintext_key_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path(), AuditKey::from_bytes([0x77; 32])).unwrap());
+    let bytes = std::fs::read(dir.path().join(DATABASE_FILE)).unwrap();
+    let wal = std::fs::read(dir.path().join(format!("{DATABASE_FILE}-wal"))).unwrap_or_default();
+    for file in [bytes, wal] {
+        assert!(!file.windows(32).any(|w| w == [0x77; 32]));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn key_files_are_private_and_never_overwritten() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.key");
+    let created = create_key_file(&path).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(matches!(create_key_file(&path), Err(KeyError::Io { .. })));
+    // The same key comes back: a store made with one opens with the other.
+    drop(SqliteStore::open(dir.path().join("data"), created).unwrap());
+    SqliteStore::open(dir.path().join("data"), load_key_file(&path).unwrap()).unwrap();
+    SqliteStore::open(dir.path().join("data"), load_or_create_key_file(&path).unwrap()).unwrap();
+    // Readable by the group: refused.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(matches!(
+        load_key_file(&path),
+        Err(KeyError::Permissions { mode: 0o640, .. })
+    ));
+    // Not a key.
+    let bad = dir.path().join("bad.key");
+    create_key_file(&bad).unwrap();
+    std::fs::write(&bad, "not hex\n").unwrap();
+    assert!(matches!(load_key_file(&bad), Err(KeyError::Malformed { .. })));
+}
+
+#[test]
+fn an_unset_key_variable_is_named() {
+    let refused = load_key_env("COFFER_TEST_AUDIT_KEY_THAT_IS_NOT_SET");
+    assert!(
+        matches!(&refused, Err(KeyError::NotSet(name)) if name == "COFFER_TEST_AUDIT_KEY_THAT_IS_NOT_SET"),
+        "{:?}",
+        refused.map(drop)
+    );
+}
