@@ -45,7 +45,9 @@ pub struct Offer {
     pub spki: String,
     /// The same public key as a JWK (for `crypto.subtle.importKey("jwk", …)`).
     pub jwk: Jwk,
-    /// When the key stops being redeemable, in seconds since the Unix epoch.
+    /// When the key stops being redeemable, in whole seconds since the Unix
+    /// epoch: this is exactly the enforced expiry (a redeem at or after this
+    /// second is refused), not a rounded display value.
     pub expires_at: u64,
     /// What the secret is for (for example `unlock-project`).
     pub purpose: String,
@@ -69,7 +71,9 @@ impl Offer {
     /// in declaration order, each string or byte field as a 32-bit big-endian
     /// length and its bytes, integers big-endian, after the domain string
     /// `coffer-session/v1 offer` and a zero byte. The SPKI is covered as its
-    /// DER bytes (the base64 text is decoded), the JWK member by member.
+    /// DER bytes (the base64 text is decoded), the JWK member by member, the
+    /// label after a presence byte. `docs/SESSIONS.md` ("What an offer
+    /// signature covers") specifies the encoding byte by byte.
     ///
     /// Returns `None` when the SPKI text is not base64.
     pub fn signed_bytes(&self) -> Option<Vec<u8>> {
