@@ -22,6 +22,7 @@
 //! The byte format lives in [`envelope`] (`coffer-envelope`).
 #![forbid(unsafe_code)]
 
+#[doc(inline)]
 pub use coffer_envelope as envelope;
 
 mod error;

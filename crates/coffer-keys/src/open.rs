@@ -187,7 +187,7 @@ impl Opened {
 impl Drop for Opened {
     /// Wipes the plaintext with whole-slice stores rather than through
     /// `Zeroizing<Vec<u8>>`, whose wipe writes one volatile byte at a time
-    /// (about as slow as decrypting); see [`wipe`].
+    /// (about as slow as decrypting); see `wipe` in `secret.rs`.
     fn drop(&mut self) {
         wipe(core::mem::take(&mut *self.plaintext));
     }

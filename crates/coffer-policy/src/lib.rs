@@ -29,6 +29,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[doc(inline)]
 pub use coffer_session as session;
 
 pub mod audit;

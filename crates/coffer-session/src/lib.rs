@@ -18,6 +18,7 @@
 //! into the key layer to unlock a password-sealed project key.
 #![forbid(unsafe_code)]
 
+#[doc(inline)]
 pub use coffer_keys as keys;
 
 mod binding;
