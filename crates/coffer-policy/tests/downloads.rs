@@ -111,8 +111,7 @@ fn a_rule_can_name_download() {
     let envelope = w.encrypt(&w.editor, "d", b"x").unwrap();
     assert_denied(w.read(Download, &w.viewer, "d", &envelope, PASSWORD));
     // The rule names downloads only: a server-side decrypt is not refused.
-    w.read(Decrypt, &w.viewer, "d", &envelope, PASSWORD)
-        .unwrap();
+    w.read(Decrypt, &w.viewer, "d", &envelope, PASSWORD).unwrap();
 }
 
 #[test]
