@@ -57,5 +57,5 @@ pub use reject::{RejectReason, Rejection};
 pub use secret::SessionSecret;
 pub use service::{ConfigError, SessionConfig, SessionService, SessionServiceBuilder};
 pub use store::{MemoryStore, SessionStore, StoreError, StoreLimits, StoreStats, Taken};
-pub use suite::{RsaBits, Suite, ECDH_MAX_SECRET_LEN};
+pub use suite::{RsaBits, Suite, UnknownSuite, ECDH_MAX_SECRET_LEN};
 pub use unlock::{UnlockError, Unlocked};

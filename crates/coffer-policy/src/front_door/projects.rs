@@ -10,7 +10,7 @@ use coffer_session::keys::{
 };
 
 use super::guard::{Ask, Effects};
-use super::header::{envelope_suite, project_key_version};
+use super::header::project_key_version;
 use super::staged::Staged;
 use super::unlock::{ProjectRecord, PROJECT_KEY_NAME};
 use super::{FrontDoor, FrontDoorError, Projects, PROJECT_CONTEXT, TENANT_CONTEXT};
@@ -18,6 +18,7 @@ use crate::audit::{AuditSink, KeyRef};
 use crate::id::{DocumentId, KeyId, Principal, ProjectId, TenantId};
 use crate::request::Attributes;
 use crate::role::{Operation, Role};
+use crate::suite::EnvelopeSuite;
 use crate::target::Target;
 
 pub(super) fn key_ref(id: &KeyLayerId) -> Option<KeyRef> {
@@ -188,7 +189,7 @@ impl<S: AuditSink> FrontDoor<S> {
         // Project keys are sealed with the configured suite; suite rules
         // (FIPS) judge the change against it.
         let attributes = Attributes {
-            envelope_suite: envelope_suite(self.config.suite),
+            envelope_suite: EnvelopeSuite::try_from(self.config.suite).ok(),
             ..Attributes::default()
         };
         let ask = Ask::new(actor, Operation::ChangePassword, target).attributes(attributes);
