@@ -220,3 +220,19 @@ impl TryFrom<SessionSpec> for coffer_session::Suite {
             .ok_or_else(|| UnknownName::new("session suite", &spec.to_string()))
     }
 }
+
+/// Serde of an [`envelope::Suite`] by its canonical name, for fields of
+/// that type (`#[serde(with = "crate::suite::envelope_suite_name")]`).
+pub(crate) mod envelope_suite_name {
+    use coffer_session::keys::envelope::Suite;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(suite: &Suite, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(suite.name())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Suite, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
