@@ -28,8 +28,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[doc(inline)]
 pub use coffer_policy as policy;
+#[doc(inline)]
 pub use coffer_policy::session;
+#[doc(inline)]
 pub use coffer_policy::session::keys;
+#[doc(inline)]
 pub use coffer_policy::session::keys::envelope;
 pub use coffer_store as store;

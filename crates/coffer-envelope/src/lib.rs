@@ -38,7 +38,7 @@ pub use header::{
 };
 pub use limits::{ReaderLimits, DEFAULT_CHUNK_LOG2, MAX_CHUNK_LOG2, MIN_CHUNK_LOG2};
 pub use stream::{BodyOpener, BodySealer};
-pub use suite::{Flags, Suite};
+pub use suite::{Flags, Suite, UnknownSuiteName};
 pub use wrapped_key::{
     KeyType, WrappedKey, WrappedKeyRef, WrappedKeys, LOCAL_BODY_LEN, MAX_EXTERNAL_BODY_LEN, MAX_KID_LEN,
     PASSWORD_BODY_LEN,

@@ -139,3 +139,23 @@ fn sealer_and_opener_reject_chunk_sizes_outside_the_format() {
         ));
     }
 }
+
+#[test]
+fn an_io_error_keeps_its_cause() {
+    use std::error::Error as _;
+    let mut failing = HiccupReader {
+        data: &[],
+        pos: 0,
+        fail_at: 0,
+        kind: Some(io::ErrorKind::StorageFull),
+    };
+    let err =
+        coffer_envelope::read_header(&mut failing, &coffer_envelope::ReaderLimits::default()).unwrap_err();
+    assert!(matches!(err, Error::Io(_)), "{err:?}");
+    assert_eq!(err.code(), "io");
+    let source = err.source().expect("an i/o error has a source");
+    let io = source
+        .downcast_ref::<io::Error>()
+        .expect("the source is the io::Error");
+    assert_eq!(io.kind(), io::ErrorKind::StorageFull);
+}

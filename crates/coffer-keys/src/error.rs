@@ -146,9 +146,13 @@ pub enum Error {
     /// [`SealOptions::reader_limits`](crate::SealOptions::reader_limits)).
     #[error("suite `{0}` is not allowed by the reader limits")]
     SuiteNotReadable(Suite),
-    /// Reading or writing a stream failed.
-    #[error("i/o error")]
-    Io(#[from] std::io::Error),
+    /// Reading or writing a stream failed. The `std::io::Error` is kept:
+    /// it is this error's [`source`](std::error::Error::source) and its
+    /// message follows `i/o error: ` in this error's text (as in
+    /// [`coffer_envelope::Error::Io`]). The code stays `io` whatever the
+    /// cause.
+    #[error("i/o error: {0}")]
+    Io(#[source] std::io::Error),
 }
 
 impl Error {
@@ -211,6 +215,12 @@ impl Error {
             Self::SuiteNotReadable(_) => "exceeds-reader-limit.suite",
             Self::Io(_) => "io",
         }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Self::Io(err)
     }
 }
 

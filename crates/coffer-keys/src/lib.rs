@@ -20,8 +20,20 @@
 //!   keys.
 //!
 //! The byte format lives in [`envelope`] (`coffer-envelope`).
+//!
+//! # Features
+//!
+//! - `test-hooks` (off by default), **never for production**: adds
+//!   `SealOptions::insecure_password_iterations`,
+//!   `OpenOptions::insecure_min_pbkdf2_iterations` and
+//!   `Rewrap::insecure_password_iterations` (PBKDF2 below the 600 000
+//!   floor, for fast tests), and `SealOptions::scripted_randomness` and
+//!   `Rewrap::scripted_randomness` (fixed "random" bytes, for known-answer
+//!   vectors and fuzzing). Enable it in `[dev-dependencies]` only:
+//!   `coffer-keys = { …, features = ["test-hooks"] }`.
 #![forbid(unsafe_code)]
 
+#[doc(inline)]
 pub use coffer_envelope as envelope;
 
 mod error;

@@ -107,8 +107,9 @@ impl<'a> OpenOptions<'a> {
         self
     }
 
-    /// Test seam: accepts iteration counts below the 600 000 floor.
-    #[doc(hidden)]
+    /// Test hook: accepts iteration counts below the 600 000 floor. Only
+    /// with the `test-hooks` feature, which is never for production.
+    #[cfg(feature = "test-hooks")]
     pub fn insecure_min_pbkdf2_iterations(mut self, min: u32) -> Self {
         self.iterations.min = min;
         self
@@ -187,7 +188,7 @@ impl Opened {
 impl Drop for Opened {
     /// Wipes the plaintext with whole-slice stores rather than through
     /// `Zeroizing<Vec<u8>>`, whose wipe writes one volatile byte at a time
-    /// (about as slow as decrypting); see [`wipe`].
+    /// (about as slow as decrypting); see `wipe` in `secret.rs`.
     fn drop(&mut self) {
         wipe(core::mem::take(&mut *self.plaintext));
     }

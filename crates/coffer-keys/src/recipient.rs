@@ -189,6 +189,7 @@ impl WrapSettings {
     }
 
     /// Sets any nonzero iteration count; for fast tests only.
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn set_insecure_iterations(&mut self, iterations: u32) {
         self.iterations = NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN);
     }

@@ -13,6 +13,7 @@ use coffer_envelope::{read_header, Header, HeaderView, KeyType, WrappedKey};
 use crate::keyring::{KeyId, Keyring};
 use crate::open::{unlock, OpenOptions};
 use crate::recipient::{check_recipient_count, MessageBinding, Recipient, WrapSettings};
+#[cfg(feature = "test-hooks")]
 use crate::rng::Randomness;
 use crate::seal::{check_key_count, check_keys_len, finish_header};
 use crate::Error;
@@ -116,15 +117,17 @@ impl<'a> Rewrap<'a> {
         Ok(self)
     }
 
-    /// Test seam: any iteration count.
-    #[doc(hidden)]
+    /// Test hook: any iteration count. Only with the `test-hooks`
+    /// feature, which is never for production.
+    #[cfg(feature = "test-hooks")]
     pub fn insecure_password_iterations(mut self, iterations: u32) -> Self {
         self.settings.set_insecure_iterations(iterations);
         self
     }
 
-    /// Test seam: salts for added recipients come from `bytes`, in order.
-    #[doc(hidden)]
+    /// Test hook: salts for added recipients come from `bytes`, in order.
+    /// Only with the `test-hooks` feature, which is never for production.
+    #[cfg(feature = "test-hooks")]
     pub fn scripted_randomness(mut self, bytes: Vec<u8>) -> Self {
         self.settings.rng = Randomness::scripted(bytes);
         self

@@ -8,6 +8,7 @@ use coffer_envelope::{
 };
 
 use crate::recipient::{check_recipient_count, MessageBinding, Recipient, WrapSettings};
+#[cfg(feature = "test-hooks")]
 use crate::rng::Randomness;
 use crate::schedule::{transcript_hash, MessageKeys};
 use crate::secret::DataKey;
@@ -132,18 +133,20 @@ impl SealOptions {
         Ok(self)
     }
 
-    /// Test seam: any iteration count, below the floor readers enforce.
-    #[doc(hidden)]
+    /// Test hook: any iteration count, below the floor readers enforce.
+    /// Only with the `test-hooks` feature, which is never for production.
+    #[cfg(feature = "test-hooks")]
     pub fn insecure_password_iterations(mut self, iterations: u32) -> Self {
         self.wrap.set_insecure_iterations(iterations);
         self
     }
 
-    /// Test seam for known-answer vectors: random bytes are taken from
+    /// Test hook for known-answer vectors: random bytes are taken from
     /// `bytes` in order (DEK 32, message id 32, then per recipient: local
     /// wrap salt 16; password salt 16 and wrap salt 16), and sealing fails
-    /// when they run out.
-    #[doc(hidden)]
+    /// when they run out. Only with the `test-hooks` feature, which is
+    /// never for production.
+    #[cfg(feature = "test-hooks")]
     pub fn scripted_randomness(mut self, bytes: Vec<u8>) -> Self {
         self.wrap.rng = Randomness::scripted(bytes);
         self

@@ -14,7 +14,9 @@ mod sink;
 pub use chain::{
     verify, AuditChain, AuditRecord, ChainHead, ChainId, ChainVerifier, VerifyError, VerifyFailure,
 };
-pub use event::{AuditEvent, DecisionRecord, KeyRef, Outcome, RuleRecord, Sizes, StatusCode, Timestamp};
+pub use event::{
+    AuditEvent, DecisionRecord, KeyRef, Outcome, RuleRecord, Sizes, StatusCode, Timestamp, TimestampError,
+};
 pub use file::{FileSink, Recovery, TornTail, MAX_RECORD_BYTES};
 pub use key::AuditKey;
 pub use sink::{AuditSink, MemorySink};

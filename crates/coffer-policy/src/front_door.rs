@@ -118,11 +118,17 @@ impl Default for FrontDoorConfig {
 }
 
 /// What a finished download or decryption reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serde: `{"plaintext_len": 5, "suite": "AES-256-GCM/HKDF-SHA256",
+/// "key_version": 1}`, the suite by its canonical name, unknown fields
+/// refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// Plaintext bytes delivered.
     pub plaintext_len: u64,
     /// The suite the envelope was sealed with.
+    #[serde(with = "crate::suite::envelope_suite_name")]
     pub suite: Suite,
     /// The project key version that opened it.
     pub key_version: u32,

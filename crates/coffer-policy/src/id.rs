@@ -6,6 +6,7 @@
 //! same are the same bytes.
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,21 @@ pub enum IdError {
         /// The offending id (already known to be at most 64 bytes).
         id: String,
     },
+    /// Principal text that is not `tenant/principal` (it has no `/`).
+    #[error("principal `{text}` is not of the form `tenant/principal`")]
+    NotAPrincipal {
+        /// The offending text, cut to 129 bytes (two ids and the `/`).
+        text: String,
+    },
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn cut(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
 }
 
 fn validate(kind: &'static str, id: &str) -> Result<(), IdError> {
@@ -91,6 +107,15 @@ macro_rules! id_type {
         impl TryFrom<String> for $name {
             type Error = IdError;
             fn try_from(id: String) -> Result<Self, IdError> {
+                Self::new(id)
+            }
+        }
+
+        /// Parses the same text as [`Self::new`] (an id's text form is the id
+        /// itself, as [`Display`](fmt::Display) writes it).
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(id: &str) -> Result<Self, IdError> {
                 Self::new(id)
             }
         }
@@ -169,6 +194,22 @@ id_type!(
 /// A principal: who acts, always inside exactly one tenant.
 ///
 /// The same [`PrincipalId`] in two tenants names two unrelated principals.
+///
+/// Its text form ([`Display`](fmt::Display), [`FromStr`]) is
+/// `tenant/principal`: ids never contain `/`, so the text is unambiguous
+/// and each principal has exactly one. Its serde form is the object
+/// `{"tenant": …, "id": …}` (as in audit events), validated on
+/// deserialize.
+///
+/// ```
+/// use coffer_policy::{IdError, Principal, PrincipalId, TenantId};
+/// let ann: Principal = "acme/ann".parse()?;
+/// assert_eq!(ann, Principal::new(TenantId::new("acme")?, PrincipalId::new("ann")?));
+/// assert_eq!(ann.to_string(), "acme/ann");
+/// assert!(matches!("acme".parse::<Principal>(), Err(IdError::NotAPrincipal { .. })));
+/// assert!(matches!("acme/a/b".parse::<Principal>(), Err(IdError::BadCharacter { kind: "principal", .. })));
+/// # Ok::<(), IdError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Principal {
@@ -182,6 +223,27 @@ impl Principal {
     /// A principal of `tenant` named `id`.
     pub fn new(tenant: TenantId, id: PrincipalId) -> Self {
         Self { tenant, id }
+    }
+}
+
+impl fmt::Display for Principal {
+    /// Writes `tenant/principal`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.tenant, self.id)
+    }
+}
+
+impl FromStr for Principal {
+    type Err = IdError;
+
+    /// Parses `tenant/principal`, splitting at the first `/`: text without
+    /// one is [`IdError::NotAPrincipal`], and each part must be a valid id
+    /// (so a second `/` is a bad character of the principal id).
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        let (tenant, id) = text.split_once('/').ok_or_else(|| IdError::NotAPrincipal {
+            text: cut(text, 2 * MAX_ID_LEN + 1),
+        })?;
+        Ok(Self::new(TenantId::new(tenant)?, PrincipalId::new(id)?))
     }
 }
 

@@ -32,6 +32,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[doc(inline)]
 pub use coffer_session as session;
 
 pub mod audit;

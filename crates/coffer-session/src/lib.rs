@@ -18,6 +18,7 @@
 //! into the key layer to unlock a password-sealed project key.
 #![forbid(unsafe_code)]
 
+#[doc(inline)]
 pub use coffer_keys as keys;
 /// The `rsa` crate this layer uses (for [`RsaKeyGenerator`] implementations).
 pub use rsa;
@@ -58,5 +59,5 @@ pub use reject::{RejectReason, Rejection};
 pub use secret::SessionSecret;
 pub use service::{ConfigError, SessionConfig, SessionService, SessionServiceBuilder};
 pub use store::{MemoryStore, SessionStore, StoreError, StoreLimits, StoreStats, Taken};
-pub use suite::{RsaBits, Suite, ECDH_MAX_SECRET_LEN};
+pub use suite::{RsaBits, Suite, UnknownSuite, ECDH_MAX_SECRET_LEN};
 pub use unlock::{UnlockError, Unlocked};

@@ -1,10 +1,28 @@
 //! The session suites a browser can speak.
 
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 
 /// An ephemeral-key suite: how the browser encrypts the secret for the server.
 ///
 /// Every suite is implementable with Web Crypto alone.
+///
+/// Names: a suite is an algorithm ([`Suite::algorithm`]: `RSA-OAEP-256` or
+/// `ECDH-P256`, the names policy documents use) with a key size
+/// ([`Suite::key_bits`]). Its id ([`Suite::id`]), which offers, serde,
+/// [`Display`](std::fmt::Display) and [`FromStr`] use, is the algorithm
+/// followed by `-` and the modulus size for RSA (`RSA-OAEP-256-2048`,
+/// `RSA-OAEP-256-3072`), and the algorithm alone for ECDH (`ECDH-P256`,
+/// whose curve fixes the size).
+///
+/// ```
+/// use coffer_session::Suite;
+/// let suite: Suite = "RSA-OAEP-256-3072".parse()?;
+/// assert_eq!((suite.algorithm(), suite.key_bits()), ("RSA-OAEP-256", 3072));
+/// assert_eq!(suite.to_string(), "RSA-OAEP-256-3072");
+/// # Ok::<(), coffer_session::UnknownSuite>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Suite {
     /// RSA-OAEP with SHA-256 (and MGF1-SHA-256) under a 2048-bit key: what
@@ -71,6 +89,15 @@ impl Suite {
         Self::ALL.into_iter().find(|suite| suite.id() == id)
     }
 
+    /// The algorithm without the key size, as policy documents name it:
+    /// `RSA-OAEP-256` or `ECDH-P256`.
+    pub const fn algorithm(self) -> &'static str {
+        match self {
+            Self::RsaOaep2048 | Self::RsaOaep3072 => "RSA-OAEP-256",
+            Self::EcdhP256 => "ECDH-P256",
+        }
+    }
+
     /// The key size in bits (the RSA modulus or the curve order), for
     /// minimum-key-size rules.
     pub const fn key_bits(self) -> usize {
@@ -106,6 +133,39 @@ impl std::fmt::Display for Suite {
     }
 }
 
+impl FromStr for Suite {
+    type Err = UnknownSuite;
+
+    /// Parses a suite id ([`Suite::id`]), exactly.
+    fn from_str(id: &str) -> Result<Self, UnknownSuite> {
+        Self::from_id(id).ok_or_else(|| UnknownSuite::new(id))
+    }
+}
+
+/// Text that is not the id of a session suite ([`Suite::id`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown session suite `{id}`")]
+pub struct UnknownSuite {
+    id: String,
+}
+
+impl UnknownSuite {
+    fn new(id: &str) -> Self {
+        let mut end = id.len().min(64);
+        while !id.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self {
+            id: id[..end].to_owned(),
+        }
+    }
+
+    /// The text that named no suite (cut to 64 bytes).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,10 +174,26 @@ mod tests {
     fn ids_round_trip_and_match_serde() {
         for suite in Suite::ALL {
             assert_eq!(Suite::from_id(suite.id()), Some(suite));
+            assert_eq!(suite.to_string().parse::<Suite>(), Ok(suite));
             let json = serde_json::to_string(&suite).unwrap();
             assert_eq!(json, format!("\"{}\"", suite.id()));
         }
         assert_eq!(Suite::from_id("RSA-OAEP"), None);
+        let err = "RSA-OAEP-256".parse::<Suite>().unwrap_err();
+        assert_eq!(err.to_string(), "unknown session suite `RSA-OAEP-256`");
+        assert_eq!(err.id(), "RSA-OAEP-256");
+    }
+
+    #[test]
+    fn ids_are_the_algorithm_and_the_rsa_modulus_size() {
+        for suite in Suite::ALL {
+            let expected = match suite.rsa_bits() {
+                Some(bits) => format!("{}-{}", suite.algorithm(), bits.bits()),
+                None => suite.algorithm().to_owned(),
+            };
+            assert_eq!(suite.id(), expected);
+        }
+        assert_eq!(Suite::EcdhP256.key_bits(), 256);
     }
 
     #[test]

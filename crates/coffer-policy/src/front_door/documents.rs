@@ -6,7 +6,7 @@ use std::io::{Cursor, Read, Write};
 use coffer_session::keys::{self, OpenOptions, Opener, Password, ProjectKey, Recipient, Sealer};
 
 use super::guard::{Ask, Effects};
-use super::header::{envelope_suite, HeaderFacts, SIZE_CONTEXT};
+use super::header::{HeaderFacts, SIZE_CONTEXT};
 use super::projects::{document_of, key_ref};
 use super::unlock::PROJECT_KEY_NAME;
 use super::{FrontDoor, FrontDoorError, Receipt, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
@@ -15,7 +15,7 @@ use crate::id::{DocumentId, Principal, ProjectId, TenantId};
 use crate::request::Attributes;
 use crate::role::Operation;
 use crate::store::Store;
-use crate::suite::SessionSpec;
+use crate::suite::{EnvelopeSuite, SessionSpec};
 use crate::target::Target;
 
 /// How a document is being opened: the operation decided and the session
@@ -59,7 +59,7 @@ impl<S: Store> FrontDoor<S> {
     ) -> Result<Vec<u8>, FrontDoorError> {
         let attributes = Attributes {
             context: context.clone(),
-            envelope_suite: envelope_suite(self.config.suite),
+            envelope_suite: EnvelopeSuite::try_from(self.config.suite).ok(),
             session: None,
             message_size: Some(plaintext.len() as u64),
         };

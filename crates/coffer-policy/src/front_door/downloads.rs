@@ -18,13 +18,6 @@ use crate::store::Store;
 use crate::suite::SessionSpec;
 use crate::target::Target;
 
-fn session_spec(suite: coffer_session::Suite) -> SessionSpec {
-    match suite.rsa_bits() {
-        Some(bits) => SessionSpec::rsa_oaep_256(u32::try_from(bits.bits()).unwrap_or(u32::MAX)),
-        None => SessionSpec::ecdh_p256(),
-    }
-}
-
 /// Who a download session is issued to, as the session layer counts and
 /// checks issuers.
 fn issuer(actor: &Principal) -> String {
@@ -66,7 +59,7 @@ impl<S: Store> FrontDoor<S> {
         mut envelope: R,
     ) -> Result<Offer, FrontDoorError> {
         let facts = HeaderFacts::read(&mut envelope, &self.config.limits);
-        let session = Some(session_spec(self.config.download_suite));
+        let session = Some(SessionSpec::from(self.config.download_suite));
         let ask = Ask::new(actor, Operation::Download, target)
             .attributes(HeaderFacts::attributes(facts.as_ref().ok(), session))
             .refuse(HeaderFacts::refusal(facts.as_ref().ok()));
@@ -113,7 +106,7 @@ impl<S: Store> FrontDoor<S> {
     ) -> Result<Receipt, FrontDoorError> {
         let opening = Opening {
             operation: Operation::Download,
-            session: Some(session_spec(self.config.download_suite)),
+            session: Some(SessionSpec::from(self.config.download_suite)),
         };
         self.open_document(actor, opening, target, envelope, out, || {
             let binding = download_binding(target, actor)?;

@@ -60,7 +60,7 @@ impl HeaderFacts {
             context: facts
                 .and_then(|f| f.context.as_ref().ok().cloned())
                 .unwrap_or_default(),
-            envelope_suite: facts.and_then(|f| envelope_suite(f.suite)),
+            envelope_suite: facts.and_then(|f| EnvelopeSuite::try_from(f.suite).ok()),
             session,
             message_size: facts.and_then(|f| f.size),
         }
@@ -70,11 +70,6 @@ impl HeaderFacts {
     pub(super) fn refusal(facts: Option<&Self>) -> Option<RequestDenial> {
         facts.and_then(|f| f.context.as_ref().err().copied())
     }
-}
-
-/// The policy vocabulary's name for an envelope suite.
-pub(super) fn envelope_suite(suite: Suite) -> Option<EnvelopeSuite> {
-    EnvelopeSuite::from_id(suite.id())
 }
 
 /// User context entries of an envelope (the reserved `coffer.` entries

@@ -9,13 +9,18 @@ use crate::policy::CompiledPolicy;
 
 /// A rule whose scope names a tenant or project that does not exist, so
 /// it never applies (a misspelt `payrol`, or a project not created yet).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serde: `{"rule", "tenant", "project"}` (`project` absent or null when the
+/// rule names none), validated on read, unknown fields refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnknownScope {
     /// The rule.
     pub rule: RuleId,
     /// The tenant it is scoped to.
     pub tenant: TenantId,
     /// The project it is scoped to, when the rule names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<ProjectId>,
 }
 
@@ -38,7 +43,10 @@ impl fmt::Display for UnknownScope {
 
 /// What an installed policy references that does not exist. Empty when
 /// every scoped rule names a known tenant and project.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Serde: `{"unknown_scopes": [ … ]}`, unknown fields refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[must_use = "a rule scoped to a tenant or project that does not exist never applies"]
 pub struct PolicyReport {
     /// Rules scoped to a tenant or project that does not exist.

@@ -8,7 +8,7 @@ use coffer_session::keys::{
 };
 
 use super::guard::{Ask, Effects};
-use super::header::{envelope_suite, project_key_version};
+use super::header::project_key_version;
 use super::unlock::PROJECT_KEY_NAME;
 use super::{FrontDoor, FrontDoorError, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::audit::KeyRef;
@@ -16,6 +16,7 @@ use crate::id::{DocumentId, KeyId, Principal, ProjectId, TenantId};
 use crate::request::Attributes;
 use crate::role::Operation;
 use crate::store::{Change, Store};
+use crate::suite::EnvelopeSuite;
 use crate::target::Target;
 
 pub(super) fn key_ref(id: &KeyLayerId) -> Option<KeyRef> {
@@ -120,7 +121,7 @@ impl<S: Store> FrontDoor<S> {
         // Project keys are sealed with the configured suite; suite rules
         // (FIPS) judge the change against it.
         let attributes = Attributes {
-            envelope_suite: envelope_suite(self.config.suite),
+            envelope_suite: EnvelopeSuite::try_from(self.config.suite).ok(),
             ..Attributes::default()
         };
         let ask = Ask::new(actor, Operation::ChangePassword, target).attributes(attributes);

@@ -14,7 +14,10 @@ use crate::target::Target;
 /// concern the target. The chain's head is not included: its count and
 /// hash reveal other projects' and tenants' activity (operators read it
 /// with [`FrontDoor::verify_chain`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serde: `{"target": {…}, "records": 12}`, unknown fields refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TrailReport {
     /// The tenant or project verified.
