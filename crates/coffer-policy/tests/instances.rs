@@ -13,25 +13,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use coffer_policy::audit::Outcome;
-use coffer_policy::session::keys;
 use coffer_policy::store::{MemoryStore, Store, Transaction};
 use coffer_policy::*;
 use door::Via::Decrypt;
 use door::*;
-
-fn assert_denied<T: std::fmt::Debug>(result: Result<T, FrontDoorError>, expected: Operation) {
-    assert!(
-        matches!(&result, Err(FrontDoorError::Denied { operation, .. }) if *operation == expected),
-        "expected `{expected}` to be denied, got {result:?}"
-    );
-}
-
-fn assert_crypto<T: std::fmt::Debug>(result: Result<T, FrontDoorError>) {
-    assert!(
-        matches!(&result, Err(FrontDoorError::Keys(keys::Error::Crypto(_)))),
-        "expected the opaque crypto failure, got {result:?}"
-    );
-}
 
 type Hook = Box<dyn FnOnce() + Send>;
 

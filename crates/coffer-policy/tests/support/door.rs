@@ -6,9 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use coffer_policy::audit::{AuditEvent, AuditKey, AuditRecord, ChainHead};
-use coffer_policy::session::keys::Password;
-use coffer_policy::session::{client, ClientMessage, OnEmpty, PoolConfig, SessionConfig, SessionService};
+use coffer_policy::audit::{AuditEvent, AuditKey, AuditRecord, ChainHead, Outcome};
+use coffer_policy::session::keys::{self, Password};
+use coffer_policy::session::{
+    client, ClientMessage, OnEmpty, PoolConfig, RejectReason, SessionConfig, SessionService,
+};
 use coffer_policy::store::{Change, MemoryStore, PolicyVersion, Snapshot, Store, StoreError, Transaction};
 use coffer_policy::*;
 
@@ -321,4 +323,50 @@ pub(crate) fn redeem<S: Store>(
     envelope: &[u8],
 ) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {
     into_buffer(|out| door.redeem_download(who, target, message, envelope, out))
+}
+
+/// The uniform message of every refused session.
+pub(crate) const SESSION_REFUSED: &str = "the session could not be redeemed";
+
+/// A record's outcome as one word, or its failure's reason code.
+pub(crate) fn reason_of(record: &AuditRecord) -> &str {
+    match &record.event.outcome {
+        Outcome::Failed { reason } => reason.as_str(),
+        Outcome::Succeeded => "succeeded",
+        Outcome::Started => "started",
+        Outcome::Denied => "denied",
+    }
+}
+
+pub(crate) fn assert_denied<T: std::fmt::Debug>(result: Result<T, FrontDoorError>, expected: Operation) {
+    assert!(
+        matches!(&result, Err(FrontDoorError::Denied { operation, .. }) if *operation == expected),
+        "expected `{expected}` to be denied, got {result:?}"
+    );
+}
+
+pub(crate) fn assert_crypto<T: std::fmt::Debug>(result: Result<T, FrontDoorError>) {
+    assert!(
+        matches!(&result, Err(FrontDoorError::Keys(keys::Error::Crypto(_)))),
+        "expected the opaque crypto failure, got {result:?}"
+    );
+    assert_eq!(result.unwrap_err().to_string(), "cryptographic failure");
+}
+
+/// A refused redeem: nothing released, the uniform message to the caller,
+/// the precise reason in the error and in the audit trail.
+pub(crate) fn assert_session_refused<S: Store>(
+    w: &World<S>,
+    (result, out): (Result<Receipt, FrontDoorError>, Vec<u8>),
+    reason: RejectReason,
+    audited: &str,
+) {
+    assert!(out.is_empty());
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, FrontDoorError::SessionRejected(r) if r.reason() == reason),
+        "{error:?}"
+    );
+    assert_eq!(error.to_string(), SESSION_REFUSED);
+    assert_eq!(reason_of(&w.last()), audited);
 }
