@@ -14,6 +14,19 @@ use crate::error::CliError;
 /// Copy buffer size: one default chunk.
 const COPY_BUF: usize = 64 * 1024;
 
+/// Writes a report (text a person or script reads, never plaintext) to
+/// standard output.
+pub(crate) fn print(report: &[u8]) -> Result<(), CliError> {
+    io::stdout()
+        .lock()
+        .write_all(report)
+        .map_err(|source| CliError::Stream {
+            action: "write",
+            stream: "output",
+            source,
+        })
+}
+
 /// Whether a path argument means a standard stream.
 pub(crate) fn is_stdio(path: Option<&Path>) -> bool {
     path.is_none_or(|p| p.as_os_str() == "-")

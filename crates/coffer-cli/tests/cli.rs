@@ -5,18 +5,12 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-/// The binary, with no password in its environment, run in `dir`.
-fn coffer(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_coffer"));
-    cmd.current_dir(dir)
-        .env_remove("COFFER_PASSWORD")
-        .env_remove("COFFER_NEW_PASSWORD");
-    cmd
-}
+#[path = "support/bin.rs"]
+mod bin;
+use bin::{coffer, sample};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -33,13 +27,6 @@ fn dir_with_key(name: &str) -> TempDir {
         .success()
         .stdout("");
     dir
-}
-
-/// Deterministic, not very compressible bytes.
-fn sample(len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
-        .collect()
 }
 
 /// Files in `dir` other than `keep`.

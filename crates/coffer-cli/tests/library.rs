@@ -2,22 +2,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::fs;
-use std::path::Path;
 
-use assert_cmd::Command;
+#[path = "support/bin.rs"]
+mod bin;
+use bin::{coffer, sample};
 use coffer_cli::key_text::{parse_key_file, render_key_file, LocalKey};
 use coffer_policy::session::keys::envelope::Suite;
 use coffer_policy::session::keys::{
     open, seal, KeyId, KeyState, Keyring, OpenOptions, Password, Recipient, SealOptions,
 };
-
-fn coffer(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_coffer"));
-    cmd.current_dir(dir)
-        .env_remove("COFFER_PASSWORD")
-        .env_remove("COFFER_NEW_PASSWORD");
-    cmd
-}
 
 #[test]
 fn a_file_sealed_by_the_tool_opens_with_the_library() {
@@ -26,7 +19,7 @@ fn a_file_sealed_by_the_tool_opens_with_the_library() {
         .args(["keygen", "--name", "docs", "--version", "4", "-o", "docs.key"])
         .assert()
         .success();
-    let plaintext: Vec<u8> = (0..100_000u32).map(|i| (i % 251).to_le_bytes()[0]).collect();
+    let plaintext = sample(100_000);
     fs::write(dir.path().join("plain.bin"), &plaintext).unwrap();
     coffer(dir.path())
         .args([

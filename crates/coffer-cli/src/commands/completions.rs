@@ -1,7 +1,5 @@
 //! `coffer completions`: shell completion scripts.
 
-use std::io::{self, Write};
-
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
@@ -25,12 +23,5 @@ pub(crate) struct CompletionsArgs {
 pub(crate) fn run(args: CompletionsArgs) -> Result<(), CliError> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "coffer", &mut script);
-    io::stdout()
-        .lock()
-        .write_all(&script)
-        .map_err(|source| CliError::Stream {
-            action: "write",
-            stream: "output",
-            source,
-        })
+    crate::files::print(&script)
 }

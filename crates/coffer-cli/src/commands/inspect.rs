@@ -1,6 +1,6 @@
 //! `coffer inspect`: a sealed file's header, without any key.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -61,12 +61,5 @@ pub(crate) fn run(args: InspectArgs) -> Result<(), CliError> {
     } else {
         report.to_text()
     };
-    io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|source| CliError::Stream {
-            action: "write",
-            stream: "output",
-            source,
-        })
+    crate::files::print(text.as_bytes())
 }

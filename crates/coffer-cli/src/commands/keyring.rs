@@ -1,7 +1,6 @@
 //! `coffer keyring`: keyring files with versions, states and minimum
 //! decryption versions.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -257,12 +256,5 @@ fn list(keyring: &KeyringFile) -> Result<(), CliError> {
             text.push_str(&format!("  {:<6} {state}\n", format!("v{}", id.version())));
         }
     }
-    io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|source| CliError::Stream {
-            action: "write",
-            stream: "output",
-            source,
-        })
+    crate::files::print(text.as_bytes())
 }
