@@ -16,6 +16,15 @@ use fixtures::{expected, manual_clock, request, service_with, service_with_limit
 
 const THREADS: usize = 8;
 
+/// Every fourth round RSA (its keys are slow to make), ECDH otherwise.
+fn suite_of(round: usize) -> Suite {
+    if round.is_multiple_of(4) {
+        Suite::RsaOaep2048
+    } else {
+        Suite::EcdhP256
+    }
+}
+
 fn race(service: &SessionService, message: &ClientMessage) -> (usize, Vec<RejectReason>) {
     let barrier = Barrier::new(THREADS);
     let outcomes: Vec<_> = thread::scope(|scope| {
@@ -42,11 +51,7 @@ fn race(service: &SessionService, message: &ClientMessage) -> (usize, Vec<Reject
 fn many_threads_redeeming_one_key_get_exactly_one_success() {
     let service = service_with(SessionConfig::default(), manual_clock());
     for round in 0..24 {
-        let suite = if round % 4 == 0 {
-            Suite::RsaOaep2048
-        } else {
-            Suite::EcdhP256
-        };
+        let suite = suite_of(round);
         let offer = service.issue(&request(suite)).unwrap();
         let message = client::encrypt(&offer, b"pw").unwrap();
         let (successes, reasons) = race(&service, &message);
@@ -63,11 +68,7 @@ fn many_threads_redeeming_one_key_get_exactly_one_success() {
 fn racing_redeems_by_other_issuers_neither_burn_nor_double_spend() {
     let service = service_with(SessionConfig::default(), manual_clock());
     for round in 0..16 {
-        let suite = if round % 4 == 0 {
-            Suite::RsaOaep2048
-        } else {
-            Suite::EcdhP256
-        };
+        let suite = suite_of(round);
         let offer = service.issue(&request(suite)).unwrap();
         let message = client::encrypt(&offer, b"pw").unwrap();
         // Only other principals race first: nobody gets it, nothing is burned.

@@ -9,8 +9,8 @@ mod fixtures;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use coffer_session::{OfferSigner, SessionConfig, Suite};
-use fixtures::{manual_clock, request};
+use coffer_session::{OfferSigner, Suite};
+use fixtures::request;
 use ring::signature::{UnparsedPublicKey, ED25519};
 use serde_json::Value;
 
@@ -79,14 +79,7 @@ fn signed_bytes_from_the_guide(offer: &Value) -> Vec<u8> {
 #[test]
 fn offer_signatures_verify_over_the_bytes_the_guide_describes() {
     let signer = OfferSigner::from_pkcs8(&OfferSigner::generate_pkcs8().unwrap()).unwrap();
-    let config = SessionConfig {
-        allow_unlabeled_rsa: true,
-        ..SessionConfig::default()
-    };
-    let service = fixtures::builder(config, manual_clock())
-        .signer(signer)
-        .build()
-        .unwrap();
+    let service = fixtures::signing_service(signer);
     // Published as the raw 32-byte Ed25519 key, written base64url unpadded.
     let published = URL_SAFE_NO_PAD.encode(service.signer_public_key().unwrap());
     let public = URL_SAFE_NO_PAD.decode(&published).unwrap();

@@ -265,14 +265,7 @@ fn web_crypto_verifies_signed_offers() {
     let pinned = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signer.public_key());
     let other = OfferSigner::from_pkcs8(&OfferSigner::generate_pkcs8().unwrap()).unwrap();
     let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(other.public_key());
-    let config = SessionConfig {
-        allow_unlabeled_rsa: true,
-        ..SessionConfig::default()
-    };
-    let service = fixtures::builder(config, manual_clock())
-        .signer(signer)
-        .build()
-        .unwrap();
+    let service = fixtures::signing_service(signer);
     let rsa = service.issue(&request(Suite::RsaOaep2048)).unwrap();
     let ecdh = service.issue(&request(Suite::EcdhP256)).unwrap();
     let unlabeled = service.issue(&request(Suite::RsaOaep2048).unlabeled()).unwrap();

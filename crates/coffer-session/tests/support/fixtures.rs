@@ -91,6 +91,19 @@ pub(crate) fn expected() -> Expected<'static> {
     Expected::new(PURPOSE, BINDING)
 }
 
+/// A service that signs its offers with `signer` and may issue unlabeled
+/// RSA offers.
+pub(crate) fn signing_service(signer: coffer_session::OfferSigner) -> SessionService {
+    let config = SessionConfig {
+        allow_unlabeled_rsa: true,
+        ..SessionConfig::default()
+    };
+    builder(config, manual_clock())
+        .signer(signer)
+        .build()
+        .expect("service")
+}
+
 /// [`service_with`] the default configuration but `limits`.
 pub(crate) fn service_with_limits(limits: StoreLimits, clock: Arc<dyn Clock>) -> SessionService {
     service_with(
