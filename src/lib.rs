@@ -36,4 +36,5 @@ pub use coffer_policy::session;
 pub use coffer_policy::session::keys;
 #[doc(inline)]
 pub use coffer_policy::session::keys::envelope;
+#[doc(inline)]
 pub use coffer_store as store;

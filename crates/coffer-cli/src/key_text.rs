@@ -11,7 +11,7 @@
 //! format (u8 = 1) ‖ version (u32, big-endian) ‖ name_len (u8) ‖ name ‖ key (32 bytes)
 //! ```
 //!
-//! where name and version follow [`KeyId`]. The Bech32m checksum catches any
+//! where name and version follow the key layer's `KeyId` rules. The Bech32m checksum catches any
 //! single mistyped character (and any error in up to four characters of a
 //! short string); a character outside the Bech32 alphabet or a change of case
 //! is refused before the checksum is checked. Each key has exactly one text:

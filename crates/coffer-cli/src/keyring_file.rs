@@ -18,7 +18,7 @@
 //!
 //! The rules (one Active version per name, no way back from Destroyed, no
 //! minimum above the Active version) are the key layer's: every change goes
-//! through a [`Keyring`] and the file takes back the states it reports.
+//! through the key layer's `Keyring` and the file takes back the states it reports.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -315,7 +315,7 @@ impl KeyringFile {
     }
 }
 
-/// Parses a state word as [`KeyState`]'s `Display` writes it.
+/// Parses a state word as the key layer's `KeyState` writes it.
 pub fn parse_state(word: &str) -> Option<KeyState> {
     match word {
         "active" => Some(KeyState::Active),
