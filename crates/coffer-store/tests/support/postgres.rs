@@ -1,6 +1,7 @@
 //! The test database: its URL from `COFFER_TEST_POSTGRES_URL`, required in
 //! CI and skipped loudly elsewhere, and a fresh schema per use.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,7 +24,10 @@ pub(crate) fn url() -> Option<String> {
         "{test}: `{URL_VARIABLE}` is not set, and under CI the PostgreSQL tests must run \
          (`.ci/run` starts a cluster with `.ci/postgres.sh start`)"
     );
-    eprintln!(
+    // Straight to the process's stderr, past the test harness's capture,
+    // so the skip shows in a passing run.
+    let _ = writeln!(
+        std::io::stderr(),
         "SKIPPED {test}: `{URL_VARIABLE}` is not set. To run the PostgreSQL tests, start a \
          throwaway cluster: `eval \"$(.ci/postgres.sh start)\"` (stop it with `.ci/postgres.sh stop`)."
     );
