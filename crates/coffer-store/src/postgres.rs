@@ -4,7 +4,6 @@
 mod schema;
 mod transaction;
 
-use std::cell::Cell;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use ring::rand::SystemRandom;
 
 use crate::decode;
 use crate::error::OpenError;
-use transaction::{retryable, PostgresTransaction};
+use transaction::{Flags, PostgresTransaction};
 
 /// How many times a transaction runs at most when PostgreSQL reports a
 /// serialization failure or a deadlock (SQLSTATE `40001`, `40P01`).
@@ -146,49 +145,46 @@ impl PostgresStore {
         })
     }
 
-    /// One attempt at a transaction: `Err(Some(error))` when PostgreSQL
-    /// asked for it to be run again.
+    /// One attempt at a transaction: `Err(error)` when PostgreSQL asked
+    /// for it to be run again, `Ok(result)` otherwise.
     fn attempt<T, E: From<StoreError>>(
         &self,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
     ) -> Result<Result<T, E>, E> {
-        let retry = Cell::new(false);
+        let flags = Flags::default();
         let outcome = (|| {
             let mut client = self.pool.get().map_err(StoreError::backend)?;
             let mut tx = client
                 .build_transaction()
                 .isolation_level(IsolationLevel::ReadCommitted)
                 .start()
-                .map_err(|e| note(&retry, e))?;
+                .map_err(|e| flags.fail(e))?;
             // The lock that serializes every transaction of every instance.
             tx.query_one("SELECT version FROM state WHERE id = 1 FOR UPDATE", &[])
-                .map_err(|e| note(&retry, e))?;
-            let mut view = PostgresTransaction::new(&mut tx, &self.chain, &retry);
+                .map_err(|e| flags.fail(e))?;
+            let mut view = PostgresTransaction::new(&mut tx, &self.chain, &flags);
             // Dropping `tx` without committing rolls it back.
-            let value = work(&mut view);
-            let value = match value {
+            let value = match work(&mut view) {
                 Ok(value) => value,
                 Err(error) => return Ok(Err(error)),
             };
-            tx.commit().map_err(|e| note(&retry, e))?;
+            if flags.aborted.get() {
+                // `work` went on after a failed statement: nothing of it
+                // can commit.
+                return Err(StoreError::backend(
+                    "a statement failed and the transaction was rolled back",
+                ));
+            }
+            tx.commit().map_err(|e| flags.fail(e))?;
             Ok::<_, StoreError>(Ok(value))
         })();
         match outcome {
-            Ok(Err(error)) if retry.get() => Err(error),
+            Ok(Err(error)) if flags.retry.get() => Err(error),
             Ok(result) => Ok(result),
-            Err(error) if retry.get() => Err(error.into()),
+            Err(error) if flags.retry.get() => Err(error.into()),
             Err(error) => Ok(Err(error.into())),
         }
     }
-}
-
-/// A failure of the transaction itself, remembering whether PostgreSQL
-/// asks for a retry.
-fn note(retry: &Cell<bool>, error: postgres::Error) -> StoreError {
-    if retryable(&error) {
-        retry.set(true);
-    }
-    StoreError::backend(error)
 }
 
 /// The store's chain: the stored one (its head must verify under `key`),

@@ -325,3 +325,64 @@ fn two_processes_extend_one_chain_and_every_call_is_on_file() {
     door.sessions().shutdown();
     eprintln!("two processes: {added} members added, {won} rotations won, {lost} lost to a conflict");
 }
+
+#[test]
+fn a_transaction_that_loses_a_deadlock_is_run_again() {
+    let Some(db) = Postgres::new() else { return };
+    let store = db.open();
+    let (acme, payroll) = (id(TenantId::new, "acme"), id(ProjectId::new, "payroll"));
+    store
+        .transaction(&mut |tx: &mut dyn Transaction| {
+            tx.apply(&store::Change::CreateProject {
+                tenant: acme.clone(),
+                project: payroll.clone(),
+                owner: principal("olga"),
+                sealed: b"v1".to_vec(),
+            })
+        })
+        .unwrap();
+    // Another session (an operator's, say) holds the project's row and then
+    // waits for the state row, which the store's transaction holds while it
+    // waits for the project's row: a deadlock, which PostgreSQL breaks by
+    // failing the transaction that waited first, the store's (40P01).
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let (locked, row_held) = std::sync::mpsc::channel::<()>();
+    let (url, schema) = (db.url.clone(), db.schema.clone());
+    let other = std::thread::spawn(move || {
+        let mut client = test_db::client(&url, &schema);
+        let mut tx = client.transaction().unwrap();
+        tx.execute("UPDATE projects SET generation = generation", &[])
+            .unwrap();
+        locked.send(()).unwrap();
+        wait.recv().unwrap();
+        // Let the store's transaction start waiting first.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let state = tx.query("SELECT version FROM state FOR UPDATE", &[]);
+        // The store's transaction was the one failed: this one got the row.
+        assert!(state.is_ok(), "{state:?}");
+        tx.rollback().unwrap();
+    });
+    row_held.recv().unwrap();
+    let mut attempts = 0;
+    let added = store.transaction(&mut |tx: &mut dyn Transaction| {
+        attempts += 1;
+        if attempts == 1 {
+            go.send(()).unwrap();
+        }
+        tx.apply(&store::Change::AddVersion {
+            tenant: acme.clone(),
+            project: payroll.clone(),
+            expected_generation: 0,
+            sealed: b"v2".to_vec(),
+        })?;
+        tx.version()
+    });
+    other.join().unwrap();
+    assert_eq!(added.unwrap(), 2);
+    assert_eq!(attempts, 2);
+    let snapshot = store
+        .transaction(&mut |tx: &mut dyn Transaction| tx.snapshot())
+        .unwrap();
+    let record = snapshot.project(&acme, &payroll).unwrap();
+    assert_eq!((record.generation, record.sealed.len()), (1, 2));
+}

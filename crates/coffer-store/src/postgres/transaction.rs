@@ -18,13 +18,34 @@ pub(crate) struct PostgresTransaction<'t, 'c> {
     /// only while sealing or verifying (the state row's lock is what
     /// orders appends, here and across instances).
     chain: &'t Mutex<AuditChain>,
-    /// Set when a statement failed with a serialization failure or a
-    /// deadlock: the whole transaction is then worth running again.
-    retry: &'t Cell<bool>,
+    flags: &'t Flags,
+}
+
+/// What the statements of one transaction attempt ran into.
+#[derive(Debug, Default)]
+pub(crate) struct Flags {
+    /// A statement failed with a serialization failure or a deadlock: the
+    /// whole transaction is worth running again.
+    pub(crate) retry: Cell<bool>,
+    /// A statement failed outside a savepoint that was rolled back: the
+    /// transaction is aborted, and PostgreSQL would turn a `COMMIT` into a
+    /// silent rollback, so it must not be reported as committed.
+    pub(crate) aborted: Cell<bool>,
+}
+
+impl Flags {
+    /// Notes a failed statement; returns it as a store error.
+    pub(crate) fn fail(&self, error: postgres::Error) -> StoreError {
+        if retryable(&error) {
+            self.retry.set(true);
+        }
+        self.aborted.set(true);
+        StoreError::backend(error)
+    }
 }
 
 /// Whether PostgreSQL asks for the transaction to be run again.
-pub(crate) fn retryable(error: &postgres::Error) -> bool {
+fn retryable(error: &postgres::Error) -> bool {
     matches!(
         error.code(),
         Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
@@ -35,17 +56,14 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
     pub(crate) fn new(
         tx: &'t mut postgres::Transaction<'c>,
         chain: &'t Mutex<AuditChain>,
-        retry: &'t Cell<bool>,
+        flags: &'t Flags,
     ) -> Self {
-        PostgresTransaction { tx, chain, retry }
+        PostgresTransaction { tx, chain, flags }
     }
 
-    /// A backend failure, remembering whether it asks for a retry.
+    /// A backend failure, noted in the flags.
     fn fail(&self, error: postgres::Error) -> StoreError {
-        if retryable(&error) {
-            self.retry.set(true);
-        }
-        StoreError::backend(error)
+        self.flags.fail(error)
     }
 
     fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
@@ -330,6 +348,7 @@ impl Transaction for PostgresTransaction<'_, '_> {
         // statement (PostgreSQL refuses every statement after one until a
         // rollback).
         self.batch("SAVEPOINT apply")?;
+        let aborted = self.flags.aborted.get();
         match self.apply_checked(change) {
             Ok(()) => {
                 self.batch("RELEASE SAVEPOINT apply")?;
@@ -337,6 +356,8 @@ impl Transaction for PostgresTransaction<'_, '_> {
             }
             Err(error) => {
                 self.batch("ROLLBACK TO SAVEPOINT apply; RELEASE SAVEPOINT apply")?;
+                // Rolled back to the savepoint: usable again.
+                self.flags.aborted.set(aborted);
                 Err(error)
             }
         }
