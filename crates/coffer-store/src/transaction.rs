@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Timestamp};
-use coffer_policy::store::{
-    Change, Installer, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
-};
-use coffer_policy::{Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId};
+use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
+use coffer_policy::store::{Change, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction};
+use coffer_policy::{Membership, Principal, ProjectId, Role, TenantId};
 use rusqlite::{params, OptionalExtension};
+
+use crate::decode::{bytes32, corrupt, int, principal_id, project_id, role_of, same_tenant, tenant_id, uint};
 
 pub(crate) struct SqliteTransaction<'t> {
     tx: &'t rusqlite::Transaction<'t>,
@@ -16,24 +16,6 @@ pub(crate) struct SqliteTransaction<'t> {
 
 fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::backend(e)
-}
-
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
-
-/// SQLite integers are signed; every counter here fits.
-fn int(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| corrupt(format!("counter {n} out of range")))
-}
-
-fn uint(n: i64) -> Result<u64, StoreError> {
-    u64::try_from(n).map_err(|_| corrupt(format!("negative counter {n}")))
-}
-
-fn bytes32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
-    v.try_into()
-        .map_err(|_| corrupt(format!("{what} is not 32 bytes")))
 }
 
 /// The stored audit head (not yet checked: [`AuditChain::follow`] does).
@@ -415,43 +397,16 @@ impl<'t> SqliteTransaction<'t> {
         let mut policies = Vec::new();
         for row in rows {
             let (version, document, digest, installed_by, at) = row.map_err(backend)?;
-            policies.push(PolicyVersion {
-                version: uint(version)?,
+            policies.push(crate::decode::policy(
+                version,
                 document,
-                digest: bytes32(digest, "policy digest")?,
-                installed_by: serde_json::from_str::<Installer>(&installed_by).map_err(corrupt)?,
-                installed_at: Timestamp::from_unix_millis(uint(at)?),
-            });
+                digest,
+                &installed_by,
+                at,
+            )?);
         }
         Ok(policies)
     }
-}
-
-fn same_tenant(tenant: &TenantId, principal: &Principal) -> Result<(), StoreError> {
-    if principal.tenant == *tenant {
-        return Ok(());
-    }
-    Err(StoreError::Membership(MembershipError::CrossTenant {
-        principal: principal.id.to_string(),
-        principal_tenant: principal.tenant.to_string(),
-        tenant: tenant.to_string(),
-    }))
-}
-
-fn tenant_id(text: &str) -> Result<TenantId, StoreError> {
-    TenantId::new(text).map_err(corrupt)
-}
-
-fn project_id(text: &str) -> Result<ProjectId, StoreError> {
-    ProjectId::new(text).map_err(corrupt)
-}
-
-fn principal_id(text: &str) -> Result<PrincipalId, StoreError> {
-    PrincipalId::new(text).map_err(corrupt)
-}
-
-fn role_of(text: &str) -> Result<Role, StoreError> {
-    Role::from_name(text).map_err(corrupt)
 }
 
 impl Transaction for SqliteTransaction<'_> {
