@@ -386,3 +386,37 @@ fn a_transaction_that_loses_a_deadlock_is_run_again() {
     let record = snapshot.project(&acme, &payroll).unwrap();
     assert_eq!((record.generation, record.sealed.len()), (1, 2));
 }
+
+#[test]
+fn an_edited_record_stops_the_start_and_nothing_is_destroyed() {
+    let Some(db) = Postgres::new() else { return };
+    let (olga, vera) = (principal("olga"), principal("vera"));
+    let first = door(&db);
+    first
+        .create_project(&olga, &id(ProjectId::new, "payroll"), &Password::new(FIRST))
+        .unwrap();
+    first.add_member(&olga, &project(), &vera, Role::Viewer).unwrap();
+    let head = first.verify_chain(None).unwrap();
+    first.sessions().shutdown();
+    // Make the member added look removed, behind the store's back.
+    let mut client = test_db::client(&db.url, &db.schema);
+    let edited = client
+        .execute(
+            r#"UPDATE audit_records SET record = replace(record, '"operation":"add_member"', '"operation":"remove_member"')
+               WHERE record LIKE '%"operation":"add_member"%'"#,
+            &[],
+        )
+        .unwrap();
+    assert_eq!(edited, 1);
+    let refused = FrontDoor::open(config(), db.open(), sessions());
+    assert!(
+        matches!(&refused, Err(FrontDoorError::BrokenChain(e)) if e.position < head.count),
+        "{:?}",
+        refused.map(drop)
+    );
+    let records = db
+        .open()
+        .transaction(&mut |tx: &mut dyn Transaction| tx.audit_records())
+        .unwrap();
+    assert_eq!(records.len() as u64, head.count);
+}
