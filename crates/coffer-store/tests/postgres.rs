@@ -355,8 +355,22 @@ fn a_transaction_that_loses_a_deadlock_is_run_again() {
             .unwrap();
         locked.send(()).unwrap();
         wait.recv().unwrap();
-        // Let the store's transaction start waiting first.
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        // Let the store's transaction wait for the project's row first, so
+        // PostgreSQL's deadlock check (after `deadlock_timeout`) runs in it.
+        let mut watcher = test_db::client(&url, &schema);
+        let waiting = (0..500).any(|_| {
+            let n: i64 = watcher
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                     AND wait_event_type = 'Lock' AND query LIKE 'UPDATE projects SET generation = generation + 1%'",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            n > 0
+        });
+        assert!(waiting, "the store's transaction never waited for the row");
         let state = tx.query("SELECT version FROM state FOR UPDATE", &[]);
         // The store's transaction was the one failed: this one got the row.
         assert!(state.is_ok(), "{state:?}");
