@@ -122,9 +122,7 @@ impl PostgresStore {
         if let Some(schema) = namespace {
             // Checked by `plain_identifier`: nothing to quote.
             let mut client = config.connect(NoTls).map_err(OpenError::postgres)?;
-            client
-                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-                .map_err(OpenError::postgres)?;
+            schema::create_schema(&mut client, schema).map_err(OpenError::postgres)?;
             sql.push_str(&format!("SET search_path TO {schema};"));
         }
         let pool = Pool::builder()

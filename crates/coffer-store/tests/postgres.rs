@@ -434,3 +434,27 @@ fn an_edited_record_stops_the_start_and_nothing_is_destroyed() {
         .unwrap();
     assert_eq!(records.len() as u64, head.count);
 }
+
+#[test]
+fn instances_starting_together_on_an_empty_database_start_one_chain() {
+    let Some(db) = Postgres::new() else { return };
+    let db = Arc::new(db);
+    let barrier = Arc::new(std::sync::Barrier::new(4));
+    let starting: Vec<_> = (0..4)
+        .map(|_| {
+            let (db, barrier) = (Arc::clone(&db), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                db.open().chain_id()
+            })
+        })
+        .collect();
+    let chains: Vec<_> = starting.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(chains.iter().all(|c| *c == chains[0]), "{chains:?}");
+    let mut client = test_db::client(&db.url, &db.schema);
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM schema_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, i64::from(SCHEMA_VERSION));
+}

@@ -62,16 +62,30 @@ const MIGRATIONS: &[&str] = &[
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 
+/// The advisory lock key that serializes schema creation and migrations
+/// (the ASCII of `cofrmigr`), per database.
+pub(crate) const MIGRATION_LOCK: i64 = 7_165_058_173_817_677_682;
+
+/// Creates `schema` if missing; instances starting together wait for each
+/// other (a bare `CREATE SCHEMA IF NOT EXISTS` may fail when another
+/// session creates the same schema at the same moment). `schema` must be a
+/// plain identifier: it is not quoted.
+pub(crate) fn create_schema(client: &mut Client, schema: &str) -> Result<(), postgres::Error> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))?;
+    tx.commit()
+}
+
 /// Brings the schema to [`SCHEMA_VERSION`], or returns the newer version
 /// found. Instances starting together on an empty database are serialized
 /// by a transaction-scoped advisory lock, so each migration runs once.
 pub(crate) fn migrate(client: &mut Client) -> Result<u32, postgres::Error> {
     let mut tx = client.transaction()?;
-    // One key for "coffer-store migrations" (the ASCII of `cofrmigr`),
-    // per database; released at commit or rollback.
+    // Released at commit or rollback.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute(
-        "SELECT pg_advisory_xact_lock(7165058173817677682);
-         CREATE TABLE IF NOT EXISTS schema_version (
+        "CREATE TABLE IF NOT EXISTS schema_version (
             version INTEGER PRIMARY KEY,
             applied_at BIGINT NOT NULL
          );",
