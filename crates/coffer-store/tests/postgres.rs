@@ -152,13 +152,16 @@ impl Store for Hooked {
     }
 }
 
-#[test]
-fn of_two_racing_rotations_on_two_front_doors_one_wins_and_the_other_conflicts() {
-    let Some(db) = Postgres::new() else { return };
-    let olga = principal("olga");
-    let first = door(&db);
+/// Two front doors on the database with a project: the first plain, the
+/// second on a [`Hooked`] handle.
+fn two_doors(db: &Postgres) -> (Arc<FrontDoor<PostgresStore>>, FrontDoor<Hooked>) {
+    let first = door(db);
     first
-        .create_project(&olga, &id(ProjectId::new, "payroll"), &Password::new(FIRST))
+        .create_project(
+            &principal("olga"),
+            &id(ProjectId::new, "payroll"),
+            &Password::new(FIRST),
+        )
         .unwrap();
     let hooked = Hooked {
         inner: db.open(),
@@ -166,9 +169,52 @@ fn of_two_racing_rotations_on_two_front_doors_one_wins_and_the_other_conflicts()
         hook: Mutex::new(None),
     };
     let second = FrontDoor::open(config(), hooked, sessions()).unwrap();
+    (Arc::new(first), second)
+}
+
+#[test]
+fn a_password_change_racing_a_rotation_on_another_front_door_conflicts_and_changes_nothing() {
+    let Some(db) = Postgres::new() else { return };
+    let olga = principal("olga");
+    let (first, second) = two_doors(&db);
+    let before = first
+        .encrypt(
+            &olga,
+            &doc("before"),
+            b"v1",
+            &Context::new(),
+            &Password::new(FIRST),
+        )
+        .unwrap();
+    let (winner, owner) = (Arc::clone(&first), olga.clone());
+    second.store().before(2, move || {
+        assert_eq!(
+            winner
+                .rotate_key(&owner, &project(), &Password::new(FIRST))
+                .unwrap(),
+            2
+        );
+    });
+    let changed = second.change_password(&olga, &project(), &Password::new(FIRST), &Password::new(SECOND));
+    assert!(
+        matches!(changed, Err(FrontDoorError::Conflict { .. })),
+        "{changed:?}"
+    );
+    // Both versions are still under the old password, on either door.
+    assert_eq!(read(&second, &olga, "before", &before, FIRST).unwrap().1, 1);
+    assert!(crypto(read(&first, &olga, "before", &before, SECOND)));
+    first.verify_chain(None).unwrap();
+    first.sessions().shutdown();
+    second.sessions().shutdown();
+}
+
+#[test]
+fn of_two_racing_rotations_on_two_front_doors_one_wins_and_the_other_conflicts() {
+    let Some(db) = Postgres::new() else { return };
+    let olga = principal("olga");
+    let (first, second) = two_doors(&db);
     // The first front door's rotation lands between the second's decision
     // (its transaction 1) and its commit (transaction 2).
-    let first = Arc::new(first);
     let won = Arc::new(Mutex::new(None));
     let (winner, result, owner) = (Arc::clone(&first), Arc::clone(&won), olga.clone());
     second.store().before(2, move || {
