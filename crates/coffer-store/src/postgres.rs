@@ -23,7 +23,8 @@ use transaction::{Flags, PostgresTransaction};
 pub const MAX_ATTEMPTS: u32 = 5;
 
 /// How long a transaction waits for the state row's lock (held by another
-/// transaction of any instance) before failing.
+/// transaction of any instance) before failing; also the longest wait for
+/// a connection from the pool.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many connections one store keeps open at most.

@@ -7,7 +7,7 @@ use coffer_policy::store::{Change, PolicyVersion, ProjectRecord, Snapshot, Store
 use coffer_policy::{Membership, Principal, ProjectId, Role, TenantId};
 use rusqlite::{params, OptionalExtension};
 
-use crate::decode::{bytes32, corrupt, int, principal_id, project_id, role_of, same_tenant, tenant_id, uint};
+use crate::decode::{bytes32, corrupt, int, same_tenant, uint};
 
 pub(crate) struct SqliteTransaction<'t> {
     tx: &'t rusqlite::Transaction<'t>,
@@ -271,109 +271,39 @@ impl<'t> SqliteTransaction<'t> {
     }
 
     fn membership(&self) -> Result<Membership, StoreError> {
-        let mut membership = Membership::new();
-        for (tenant, principal, role) in self.rows3("SELECT tenant, principal, role FROM tenant_roles")? {
-            let principal = Principal::new(tenant_id(&tenant)?, principal_id(&principal)?);
-            membership.grant_tenant(&principal, role_of(&role)?);
-        }
-        let mut projects = self
-            .tx
-            .prepare("SELECT tenant, project FROM projects")
-            .map_err(backend)?;
-        let rows = projects
-            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
-            .map_err(backend)?;
-        for row in rows {
-            let (tenant, project) = row.map_err(backend)?;
-            membership
-                .create_project(&tenant_id(&tenant)?, &project_id(&project)?)
-                .map_err(corrupt)?;
-        }
-        let mut members = self
-            .tx
-            .prepare("SELECT tenant, project, principal, role FROM project_members")
-            .map_err(backend)?;
-        let rows = members
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                ))
-            })
-            .map_err(backend)?;
-        for row in rows {
-            let (tenant, project, principal, role) = row.map_err(backend)?;
-            let tenant = tenant_id(&tenant)?;
-            let principal = Principal::new(tenant.clone(), principal_id(&principal)?);
-            membership
-                .grant(&tenant, &project_id(&project)?, &principal, role_of(&role)?)
-                .map_err(corrupt)?;
-        }
-        Ok(membership)
+        let tenant_roles = self.rows("SELECT tenant, principal, role FROM tenant_roles", |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        let projects = self.rows("SELECT tenant, project FROM projects", |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+        let members = self.rows(
+            "SELECT tenant, project, principal, role FROM project_members",
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )?;
+        crate::decode::membership(tenant_roles, projects, members)
     }
 
-    fn rows3(&self, sql: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+    /// Every row of `sql` (no parameters), read by `read`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
         let mut statement = self.tx.prepare(sql).map_err(backend)?;
-        let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .map_err(backend)?;
+        let rows = statement.query_map([], read).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn projects(&self) -> Result<BTreeMap<(TenantId, ProjectId), ProjectRecord>, StoreError> {
-        let mut projects = BTreeMap::new();
-        let mut statement = self
-            .tx
-            .prepare("SELECT tenant, project, generation FROM projects")
-            .map_err(backend)?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                ))
-            })
-            .map_err(backend)?;
-        for row in rows {
-            let (tenant, project, generation) = row.map_err(backend)?;
-            let record = ProjectRecord {
-                sealed: Vec::new(),
-                generation: uint(generation)?,
-            };
-            projects.insert((tenant_id(&tenant)?, project_id(&project)?), record);
-        }
-        let mut statement = self
-            .tx
-            .prepare(
-                "SELECT tenant, project, version, sealed FROM project_keys ORDER BY tenant, project, version",
-            )
-            .map_err(backend)?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, Vec<u8>>(3)?,
-                ))
-            })
-            .map_err(backend)?;
-        for row in rows {
-            let (tenant, project, version, sealed) = row.map_err(backend)?;
-            let record = projects
-                .get_mut(&(tenant_id(&tenant)?, project_id(&project)?))
-                .ok_or_else(|| corrupt(format!("key of unknown project `{project}`")))?;
-            if uint(version)? != record.sealed.len() as u64 + 1 {
-                return Err(corrupt(format!(
-                    "key versions of project `{project}` are not consecutive"
-                )));
-            }
-            record.sealed.push(sealed);
-        }
-        Ok(projects)
+        let projects = self.rows("SELECT tenant, project, generation FROM projects", |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        let keys = self.rows(
+            "SELECT tenant, project, version, sealed FROM project_keys ORDER BY tenant, project, version",
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )?;
+        crate::decode::projects(projects, keys)
     }
 
     fn policies(&self, latest_only: bool) -> Result<Vec<PolicyVersion>, StoreError> {
