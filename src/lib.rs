@@ -7,7 +7,8 @@
 //!   explained decisions, the audit chain and the [`policy::FrontDoor`]
 //!   that authorizes, performs and audits every operation;
 //! - [`store`] (`coffer-store`): durable state for the front door,
-//!   SQLite embedded by default, behind `policy::store::Store`;
+//!   SQLite embedded by default, PostgreSQL for instances on several
+//!   machines, behind `policy::store::Store`;
 //! - [`session`] (`coffer-session`): one-time ephemeral keys that carry a
 //!   password from a browser;
 //! - [`keys`] (`coffer-keys`): per-message keys, key commitment, key

@@ -1,5 +1,6 @@
 //! What the front door remembers, and the transactions it needs, behind a
-//! trait that durable backends implement (`coffer-store` has SQLite).
+//! trait that durable backends implement (`coffer-store` has SQLite and
+//! PostgreSQL).
 //!
 //! The state is: tenants' tenant-level roles, projects with their members
 //! and roles, each project's record (every sealed project-key version and
@@ -38,14 +39,15 @@ use crate::audit::{AuditEvent, AuditRecord, ChainHead, ChainId};
 ///
 /// A transaction sees the latest committed state and nobody else's
 /// uncommitted changes, and writers are serialized (SQLite: `BEGIN
-/// IMMEDIATE`), so what a call re-checks inside its transaction is what its
-/// change applies to.
+/// IMMEDIATE`; PostgreSQL: the state row locked first), so what a call
+/// re-checks inside its transaction is what its change applies to.
 pub trait Store: Send + Sync {
     /// Runs `work` in one transaction: committed when it returns `Ok`,
     /// rolled back, audit appends included, when it returns `Err` (or when
     /// committing fails, which is then the error). A backend may run
-    /// `work` again when the transaction could not start; `work` must not
-    /// have effects outside the transaction.
+    /// `work` again when the transaction could not start or the database
+    /// asked for it (PostgreSQL: a serialization failure or a deadlock);
+    /// `work` must not have effects outside the transaction.
     ///
     /// # Errors
     ///

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use coffer_policy::store::StoreError;
 
-/// Why a [`SqliteStore`](crate::SqliteStore) could not be opened.
+/// Why a [`SqliteStore`](crate::SqliteStore) or a
+/// [`PostgresStore`](crate::PostgresStore) could not be opened.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenError {
@@ -25,6 +26,25 @@ pub enum OpenError {
         /// The cause.
         source: rusqlite::Error,
     },
+    /// The PostgreSQL connection string does not parse.
+    #[error("postgresql connection string: {source}")]
+    Url {
+        /// The cause.
+        source: postgres::Error,
+    },
+    /// PostgreSQL refused or failed (cannot connect, permission denied, …).
+    #[error("postgresql: {source}")]
+    Postgres {
+        /// The cause.
+        source: postgres::Error,
+    },
+    /// The connection pool could not make a connection in time.
+    #[error("postgresql connection pool: {0}")]
+    Pool(String),
+    /// A PostgreSQL schema name that is not lower-case ASCII letters,
+    /// digits and `_` (not starting with a digit, at most 63 bytes).
+    #[error("schema name `{0}` is not lower-case letters, digits and `_`")]
+    SchemaName(String),
     /// The database cannot use the WAL journal (for example on a file
     /// system without shared memory), which the store needs so readers
     /// never block the writer.
@@ -51,6 +71,12 @@ pub enum OpenError {
     /// Reading the stored state failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl OpenError {
+    pub(crate) fn postgres(source: postgres::Error) -> Self {
+        OpenError::Postgres { source }
+    }
 }
 
 /// Why an audit key could not be loaded.

@@ -1,11 +1,21 @@
-//! Durable state for the coffer front door: [`SqliteStore`], the embedded
-//! default, behind layer 4's [`Store`] trait.
+//! Durable state for the coffer front door behind layer 4's [`Store`]
+//! trait: [`SqliteStore`], the embedded default (one file, instances on one
+//! machine), and [`PostgresStore`] (one database, instances on several
+//! machines).
 //!
 //! ```no_run
 //! use coffer_store::{load_or_create_key_file, SqliteStore};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let key = load_or_create_key_file("/etc/coffer/audit.key")?;
 //! let store = SqliteStore::open("/var/lib/coffer", key)?;
+//! # Ok(()) }
+//! ```
+//!
+//! ```no_run
+//! use coffer_store::{load_key_env, PostgresStore};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = load_key_env("COFFER_AUDIT_KEY")?;
+//! let store = PostgresStore::open("postgresql://coffer@%2Frun%2Fpostgresql/coffer", key)?;
 //! # Ok(()) }
 //! ```
 //!
@@ -32,12 +42,15 @@
 //! and repair.
 #![forbid(unsafe_code)]
 
+mod decode;
 mod error;
 mod key;
+mod postgres;
 mod schema;
 mod sqlite;
 mod transaction;
 
+pub use self::postgres::{PostgresStore, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE};
 pub use coffer_policy as policy;
 pub use coffer_policy::store::{MemoryStore, Store, StoreError, Transaction};
 pub use error::{KeyError, OpenError};

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Timestamp};
-use coffer_policy::store::{
-    Change, Installer, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
-};
-use coffer_policy::{Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId};
+use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
+use coffer_policy::store::{Change, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction};
+use coffer_policy::{Membership, Principal, ProjectId, Role, TenantId};
 use rusqlite::{params, OptionalExtension};
+
+use crate::decode::{bytes32, corrupt, int, same_tenant, uint};
 
 pub(crate) struct SqliteTransaction<'t> {
     tx: &'t rusqlite::Transaction<'t>,
@@ -16,24 +16,6 @@ pub(crate) struct SqliteTransaction<'t> {
 
 fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::backend(e)
-}
-
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
-
-/// SQLite integers are signed; every counter here fits.
-fn int(n: u64) -> Result<i64, StoreError> {
-    i64::try_from(n).map_err(|_| corrupt(format!("counter {n} out of range")))
-}
-
-fn uint(n: i64) -> Result<u64, StoreError> {
-    u64::try_from(n).map_err(|_| corrupt(format!("negative counter {n}")))
-}
-
-fn bytes32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
-    v.try_into()
-        .map_err(|_| corrupt(format!("{what} is not 32 bytes")))
 }
 
 /// The stored audit head (not yet checked: [`AuditChain::follow`] does).
@@ -289,109 +271,39 @@ impl<'t> SqliteTransaction<'t> {
     }
 
     fn membership(&self) -> Result<Membership, StoreError> {
-        let mut membership = Membership::new();
-        for (tenant, principal, role) in self.rows3("SELECT tenant, principal, role FROM tenant_roles")? {
-            let principal = Principal::new(tenant_id(&tenant)?, principal_id(&principal)?);
-            membership.grant_tenant(&principal, role_of(&role)?);
-        }
-        let mut projects = self
-            .tx
-            .prepare("SELECT tenant, project FROM projects")
-            .map_err(backend)?;
-        let rows = projects
-            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
-            .map_err(backend)?;
-        for row in rows {
-            let (tenant, project) = row.map_err(backend)?;
-            membership
-                .create_project(&tenant_id(&tenant)?, &project_id(&project)?)
-                .map_err(corrupt)?;
-        }
-        let mut members = self
-            .tx
-            .prepare("SELECT tenant, project, principal, role FROM project_members")
-            .map_err(backend)?;
-        let rows = members
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                ))
-            })
-            .map_err(backend)?;
-        for row in rows {
-            let (tenant, project, principal, role) = row.map_err(backend)?;
-            let tenant = tenant_id(&tenant)?;
-            let principal = Principal::new(tenant.clone(), principal_id(&principal)?);
-            membership
-                .grant(&tenant, &project_id(&project)?, &principal, role_of(&role)?)
-                .map_err(corrupt)?;
-        }
-        Ok(membership)
+        let tenant_roles = self.rows("SELECT tenant, principal, role FROM tenant_roles", |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        let projects = self.rows("SELECT tenant, project FROM projects", |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+        let members = self.rows(
+            "SELECT tenant, project, principal, role FROM project_members",
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )?;
+        crate::decode::membership(tenant_roles, projects, members)
     }
 
-    fn rows3(&self, sql: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+    /// Every row of `sql` (no parameters), read by `read`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
         let mut statement = self.tx.prepare(sql).map_err(backend)?;
-        let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .map_err(backend)?;
+        let rows = statement.query_map([], read).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
     fn projects(&self) -> Result<BTreeMap<(TenantId, ProjectId), ProjectRecord>, StoreError> {
-        let mut projects = BTreeMap::new();
-        let mut statement = self
-            .tx
-            .prepare("SELECT tenant, project, generation FROM projects")
-            .map_err(backend)?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                ))
-            })
-            .map_err(backend)?;
-        for row in rows {
-            let (tenant, project, generation) = row.map_err(backend)?;
-            let record = ProjectRecord {
-                sealed: Vec::new(),
-                generation: uint(generation)?,
-            };
-            projects.insert((tenant_id(&tenant)?, project_id(&project)?), record);
-        }
-        let mut statement = self
-            .tx
-            .prepare(
-                "SELECT tenant, project, version, sealed FROM project_keys ORDER BY tenant, project, version",
-            )
-            .map_err(backend)?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, Vec<u8>>(3)?,
-                ))
-            })
-            .map_err(backend)?;
-        for row in rows {
-            let (tenant, project, version, sealed) = row.map_err(backend)?;
-            let record = projects
-                .get_mut(&(tenant_id(&tenant)?, project_id(&project)?))
-                .ok_or_else(|| corrupt(format!("key of unknown project `{project}`")))?;
-            if uint(version)? != record.sealed.len() as u64 + 1 {
-                return Err(corrupt(format!(
-                    "key versions of project `{project}` are not consecutive"
-                )));
-            }
-            record.sealed.push(sealed);
-        }
-        Ok(projects)
+        let projects = self.rows("SELECT tenant, project, generation FROM projects", |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        let keys = self.rows(
+            "SELECT tenant, project, version, sealed FROM project_keys ORDER BY tenant, project, version",
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )?;
+        crate::decode::projects(projects, keys)
     }
 
     fn policies(&self, latest_only: bool) -> Result<Vec<PolicyVersion>, StoreError> {
@@ -415,43 +327,16 @@ impl<'t> SqliteTransaction<'t> {
         let mut policies = Vec::new();
         for row in rows {
             let (version, document, digest, installed_by, at) = row.map_err(backend)?;
-            policies.push(PolicyVersion {
-                version: uint(version)?,
+            policies.push(crate::decode::policy(
+                version,
                 document,
-                digest: bytes32(digest, "policy digest")?,
-                installed_by: serde_json::from_str::<Installer>(&installed_by).map_err(corrupt)?,
-                installed_at: Timestamp::from_unix_millis(uint(at)?),
-            });
+                digest,
+                &installed_by,
+                at,
+            )?);
         }
         Ok(policies)
     }
-}
-
-fn same_tenant(tenant: &TenantId, principal: &Principal) -> Result<(), StoreError> {
-    if principal.tenant == *tenant {
-        return Ok(());
-    }
-    Err(StoreError::Membership(MembershipError::CrossTenant {
-        principal: principal.id.to_string(),
-        principal_tenant: principal.tenant.to_string(),
-        tenant: tenant.to_string(),
-    }))
-}
-
-fn tenant_id(text: &str) -> Result<TenantId, StoreError> {
-    TenantId::new(text).map_err(corrupt)
-}
-
-fn project_id(text: &str) -> Result<ProjectId, StoreError> {
-    ProjectId::new(text).map_err(corrupt)
-}
-
-fn principal_id(text: &str) -> Result<PrincipalId, StoreError> {
-    PrincipalId::new(text).map_err(corrupt)
-}
-
-fn role_of(text: &str) -> Result<Role, StoreError> {
-    Role::from_name(text).map_err(corrupt)
 }
 
 impl Transaction for SqliteTransaction<'_> {

@@ -1,116 +1,39 @@
-//! The front door on SQLite: every operation survives a restart with the
-//! same answers and the same audit chain; two front doors on one file see
-//! each other's changes at once; a tampered record stops the start.
+//! The front door on SQLite and on PostgreSQL: every operation survives a
+//! restart with the same answers and the same audit chain; two front doors
+//! on one store see each other's changes at once; a tampered record stops
+//! the start.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::time::Duration;
+#[path = "support/backends.rs"]
+#[allow(dead_code)]
+mod backends;
+#[path = "support/door.rs"]
+#[allow(dead_code)]
+mod door;
+#[path = "support/postgres.rs"]
+#[allow(dead_code)]
+mod test_db;
 
-use coffer_policy::audit::{AuditKey, Outcome, VerifyFailure};
+use backends::{Backend, Postgres, Sqlite};
+use coffer_policy::audit::{Outcome, VerifyFailure};
 use coffer_policy::session::keys::Password;
-use coffer_policy::session::{client, OnEmpty, PoolConfig, SessionConfig, SessionService};
 use coffer_policy::store::{Store, Transaction};
 use coffer_policy::*;
-use coffer_store::{SqliteStore, DATABASE_FILE};
-
-const KEY: [u8; 32] = [0x33; 32];
-const FIRST: &str = "correct horse battery staple";
-const SECOND: &str = "a much better passphrase";
-
-fn id<T>(make: impl FnOnce(&'static str) -> Result<T, IdError>, text: &'static str) -> T {
-    make(text).unwrap()
-}
-
-fn principal(name: &'static str) -> Principal {
-    Principal::new(id(TenantId::new, "acme"), id(PrincipalId::new, name))
-}
-
-fn sessions() -> SessionService {
-    SessionService::new(SessionConfig {
-        pool: PoolConfig {
-            workers: 0,
-            on_empty: OnEmpty::GenerateInline,
-            ..PoolConfig::default()
-        },
-        ..SessionConfig::default()
-    })
-    .unwrap()
-}
-
-fn config() -> FrontDoorConfig {
-    FrontDoorConfig {
-        download_suite: session::Suite::EcdhP256,
-        unlock_cache: Some(Duration::from_secs(60)),
-        ..FrontDoorConfig::default()
-    }
-}
-
-fn store(dir: &Path) -> SqliteStore {
-    SqliteStore::open(dir, AuditKey::from_bytes(KEY)).unwrap()
-}
-
-/// A front door on the data directory, seeding an empty store.
-fn door(dir: &Path) -> FrontDoor<SqliteStore> {
-    let policy = Policy::from_json(
-        r#"{"version": 1, "rules": [{"id": "fips", "scope": {"tenant": "acme"}, "condition": {"fips": "enabled"}}]}"#,
-    )
-    .unwrap();
-    FrontDoor::setup(config(), store(dir), sessions())
-        .tenant_role(&principal("olga"), Role::Owner)
-        .policy(&policy, "ops")
-        .open()
-        .unwrap()
-}
-
-fn project() -> Target {
-    Target::for_project(id(TenantId::new, "acme"), id(ProjectId::new, "payroll"))
-}
-
-fn doc(name: &'static str) -> Target {
-    Target::for_document(
-        id(TenantId::new, "acme"),
-        id(ProjectId::new, "payroll"),
-        id(DocumentId::new, name),
-    )
-}
-
-fn read(
-    door: &FrontDoor<SqliteStore>,
-    who: &Principal,
-    name: &'static str,
-    envelope: &[u8],
-    password: &str,
-) -> Result<(Vec<u8>, u32), FrontDoorError> {
-    let mut out = Vec::new();
-    let receipt = door.decrypt(who, &doc(name), envelope, &mut out, &Password::new(password))?;
-    Ok((out, receipt.key_version))
-}
-
-fn download(
-    door: &FrontDoor<SqliteStore>,
-    who: &Principal,
-    name: &'static str,
-    envelope: &[u8],
-    password: &str,
-) -> Result<Vec<u8>, FrontDoorError> {
-    let offer = door.issue_download(who, &doc(name), envelope)?;
-    let message = client::encrypt(&offer, password.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    door.redeem_download(who, &doc(name), &message, envelope, &mut out)?;
-    Ok(out)
-}
-
-fn denied<T: std::fmt::Debug>(result: Result<T, FrontDoorError>) -> bool {
-    matches!(result, Err(FrontDoorError::Denied { .. }))
-}
-
-fn crypto<T: std::fmt::Debug>(result: Result<T, FrontDoorError>) -> bool {
-    matches!(result, Err(FrontDoorError::Keys(session::keys::Error::Crypto(_))))
-}
+use coffer_store::DATABASE_FILE;
+use door::*;
 
 #[test]
 fn every_operation_survives_a_restart_with_the_same_answers_and_chain() {
-    let dir = tempfile::tempdir().unwrap();
+    every_operation_survives_a_restart(&Sqlite::new());
+}
+
+#[test]
+fn on_postgres_every_operation_survives_a_restart_with_the_same_answers_and_chain() {
+    let Some(backend) = Postgres::new() else { return };
+    every_operation_survives_a_restart(&backend);
+}
+
+fn every_operation_survives_a_restart<B: Backend>(backend: &B) {
     let (olga, ed, vera, audrey, sam) = (
         principal("olga"),
         principal("ed"),
@@ -121,7 +44,7 @@ fn every_operation_survives_a_restart_with_the_same_answers_and_chain() {
     let gus = Principal::new(id(TenantId::new, "globex"), id(PrincipalId::new, "gus"));
     let (v1_doc, v2_doc, rewrapped, head, chain);
     {
-        let door = door(dir.path());
+        let door = door(backend);
         door.create_project(&olga, &id(ProjectId::new, "payroll"), &Password::new(FIRST))
             .unwrap();
         door.add_member(&olga, &project(), &ed, Role::Editor).unwrap();
@@ -175,7 +98,7 @@ fn every_operation_survives_a_restart_with_the_same_answers_and_chain() {
         door.sessions().shutdown();
     }
     // The restart: a new process would do exactly this.
-    let door = door(dir.path());
+    let door = door(backend);
     assert_eq!(door.store().chain_id(), chain);
     // The same chain, verified at start-up and against the head kept from
     // before the restart.
@@ -254,10 +177,19 @@ fn every_operation_survives_a_restart_with_the_same_answers_and_chain() {
 
 #[test]
 fn two_front_doors_on_one_file_see_each_others_changes_at_once() {
-    let dir = tempfile::tempdir().unwrap();
+    two_front_doors_see_each_others_changes_at_once(&Sqlite::new());
+}
+
+#[test]
+fn two_front_doors_on_one_postgres_database_see_each_others_changes_at_once() {
+    let Some(backend) = Postgres::new() else { return };
+    two_front_doors_see_each_others_changes_at_once(&backend);
+}
+
+fn two_front_doors_see_each_others_changes_at_once<B: Backend>(backend: &B) {
     let (olga, nina) = (principal("olga"), principal("nina"));
-    let first = door(dir.path());
-    let second = FrontDoor::open(config(), store(dir.path()), sessions()).unwrap();
+    let first = door(backend);
+    let second = FrontDoor::open(config(), backend.open(), sessions()).unwrap();
     first
         .create_project(&olga, &id(ProjectId::new, "payroll"), &Password::new(FIRST))
         .unwrap();
@@ -298,10 +230,11 @@ fn two_front_doors_on_one_file_see_each_others_changes_at_once() {
 
 #[test]
 fn a_tampered_record_is_found_and_the_front_door_refuses_to_start() {
-    let dir = tempfile::tempdir().unwrap();
+    let backend = &Sqlite::new();
+    let dir = &backend.0;
     let (olga, vera) = (principal("olga"), principal("vera"));
     let (head, position) = {
-        let door = door(dir.path());
+        let door = door(backend);
         door.create_project(&olga, &id(ProjectId::new, "payroll"), &Password::new(FIRST))
             .unwrap();
         door.add_member(&olga, &project(), &vera, Role::Viewer).unwrap();
@@ -348,7 +281,7 @@ fn a_tampered_record_is_found_and_the_front_door_refuses_to_start() {
         door.sessions().shutdown();
         (head, position)
     };
-    let refused = FrontDoor::open(config(), store(dir.path()), sessions());
+    let refused = FrontDoor::open(config(), backend.open(), sessions());
     match refused {
         Err(FrontDoorError::BrokenChain(e)) => {
             assert_eq!(e.failure, VerifyFailure::BadMac);
@@ -358,7 +291,8 @@ fn a_tampered_record_is_found_and_the_front_door_refuses_to_start() {
         other => panic!("a broken chain must not start, got {other:?}"),
     }
     // Nothing was destroyed: every record is still there for the repair.
-    let records = store(dir.path())
+    let records = backend
+        .open()
         .transaction(&mut |tx: &mut dyn Transaction| tx.audit_records())
         .unwrap();
     assert_eq!(records.len() as u64, head.count + 1);

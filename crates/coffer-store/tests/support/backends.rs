@@ -6,7 +6,9 @@ use std::sync::Arc;
 use coffer_policy::audit::{AuditEvent, AuditKey, DecisionRecord, Outcome, Sizes, Timestamp};
 use coffer_policy::store::{MemoryStore, Store};
 use coffer_policy::*;
-use coffer_store::SqliteStore;
+use coffer_store::{PostgresStore, SqliteStore};
+
+use super::test_db;
 
 pub(crate) const KEY: [u8; 32] = [0x5a; 32];
 
@@ -46,6 +48,36 @@ impl Backend for Sqlite {
     type S = SqliteStore;
     fn open(&self) -> Self::S {
         SqliteStore::open(self.0.path(), AuditKey::from_bytes(KEY)).unwrap()
+    }
+}
+
+/// A fresh schema in the test database, dropped at the end; each handle
+/// is a new [`PostgresStore`] in it.
+pub(crate) struct Postgres {
+    pub(crate) url: String,
+    pub(crate) schema: String,
+}
+
+impl Postgres {
+    /// `None` when there is no test database (see `test_db::url`).
+    pub(crate) fn new() -> Option<Self> {
+        Some(Postgres {
+            url: test_db::url()?,
+            schema: test_db::fresh_schema(),
+        })
+    }
+}
+
+impl Backend for Postgres {
+    type S = PostgresStore;
+    fn open(&self) -> Self::S {
+        PostgresStore::open_in_schema(&self.url, &self.schema, AuditKey::from_bytes(KEY)).unwrap()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        test_db::drop_schema(&self.url, &self.schema);
     }
 }
 

@@ -1,0 +1,180 @@
+//! Reading stored rows back into the state's types, and the checks a
+//! change makes before it writes: the same for every SQL backend.
+
+use std::collections::BTreeMap;
+
+use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId, Timestamp};
+use coffer_policy::store::{Installer, PolicyVersion, ProjectRecord, StoreError};
+use coffer_policy::{Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId};
+
+use crate::error::OpenError;
+
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+/// SQL integers are signed; every counter here fits.
+pub(crate) fn int(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| corrupt(format!("counter {n} out of range")))
+}
+
+pub(crate) fn uint(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| corrupt(format!("negative counter {n}")))
+}
+
+pub(crate) fn bytes32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
+    v.try_into()
+        .map_err(|_| corrupt(format!("{what} is not 32 bytes")))
+}
+
+/// The audit head from its stored columns (not yet checked:
+/// [`AuditChain::follow`] does).
+pub(crate) fn head(chain: Vec<u8>, count: i64, hash: Vec<u8>, mac: Vec<u8>) -> Result<ChainHead, StoreError> {
+    Ok(ChainHead {
+        chain: ChainId::from_bytes(bytes32(chain, "chain id")?),
+        count: uint(count)?,
+        hash: bytes32(hash, "head hash")?,
+        mac: bytes32(mac, "head MAC")?,
+    })
+}
+
+/// The chain of a store whose state row holds `head`: `key` must verify
+/// it, else the database belongs to another audit key.
+pub(crate) fn resume_chain(key: AuditKey, head: &ChainHead) -> Result<AuditChain, OpenError> {
+    let mut chain = AuditChain::new(key, head.chain);
+    chain.follow(head).map_err(|_| OpenError::ForeignAuditKey)?;
+    Ok(chain)
+}
+
+/// A member of `tenant`'s project must be a principal of that tenant.
+pub(crate) fn same_tenant(tenant: &TenantId, principal: &Principal) -> Result<(), StoreError> {
+    if principal.tenant == *tenant {
+        return Ok(());
+    }
+    Err(StoreError::Membership(MembershipError::CrossTenant {
+        principal: principal.id.to_string(),
+        principal_tenant: principal.tenant.to_string(),
+        tenant: tenant.to_string(),
+    }))
+}
+
+/// A stored project's generation, or [`StoreError::UnknownProject`].
+pub(crate) fn require_project(
+    tenant: &TenantId,
+    project: &ProjectId,
+    generation: Option<u64>,
+) -> Result<u64, StoreError> {
+    generation.ok_or_else(|| StoreError::UnknownProject {
+        tenant: tenant.to_string(),
+        project: project.to_string(),
+    })
+}
+
+/// The stored generation `found` is the `expected` one, else
+/// [`StoreError::Conflict`].
+pub(crate) fn require_generation(
+    tenant: &TenantId,
+    project: &ProjectId,
+    expected: u64,
+    found: u64,
+) -> Result<(), StoreError> {
+    if found != expected {
+        return Err(StoreError::Conflict {
+            tenant: tenant.to_string(),
+            project: project.to_string(),
+            expected,
+            found,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn tenant_id(text: &str) -> Result<TenantId, StoreError> {
+    TenantId::new(text).map_err(corrupt)
+}
+
+pub(crate) fn project_id(text: &str) -> Result<ProjectId, StoreError> {
+    ProjectId::new(text).map_err(corrupt)
+}
+
+pub(crate) fn principal_id(text: &str) -> Result<PrincipalId, StoreError> {
+    PrincipalId::new(text).map_err(corrupt)
+}
+
+pub(crate) fn role_of(text: &str) -> Result<Role, StoreError> {
+    Role::from_name(text).map_err(corrupt)
+}
+
+/// The membership table from its rows: tenant roles `(tenant, principal,
+/// role)`, projects `(tenant, project)`, members `(tenant, project,
+/// principal, role)`.
+pub(crate) fn membership(
+    tenant_roles: Vec<(String, String, String)>,
+    projects: Vec<(String, String)>,
+    members: Vec<(String, String, String, String)>,
+) -> Result<Membership, StoreError> {
+    let mut membership = Membership::new();
+    for (tenant, principal, role) in tenant_roles {
+        let principal = Principal::new(tenant_id(&tenant)?, principal_id(&principal)?);
+        membership.grant_tenant(&principal, role_of(&role)?);
+    }
+    for (tenant, project) in projects {
+        membership
+            .create_project(&tenant_id(&tenant)?, &project_id(&project)?)
+            .map_err(corrupt)?;
+    }
+    for (tenant, project, principal, role) in members {
+        let tenant = tenant_id(&tenant)?;
+        let principal = Principal::new(tenant.clone(), principal_id(&principal)?);
+        membership
+            .grant(&tenant, &project_id(&project)?, &principal, role_of(&role)?)
+            .map_err(corrupt)?;
+    }
+    Ok(membership)
+}
+
+/// Every project's record from its rows: projects `(tenant, project,
+/// generation)` and keys `(tenant, project, version, sealed)` ordered by
+/// tenant, project and version.
+pub(crate) fn projects(
+    projects: Vec<(String, String, i64)>,
+    keys: Vec<(String, String, i64, Vec<u8>)>,
+) -> Result<BTreeMap<(TenantId, ProjectId), ProjectRecord>, StoreError> {
+    let mut records = BTreeMap::new();
+    for (tenant, project, generation) in projects {
+        let record = ProjectRecord {
+            sealed: Vec::new(),
+            generation: uint(generation)?,
+        };
+        records.insert((tenant_id(&tenant)?, project_id(&project)?), record);
+    }
+    for (tenant, project, version, sealed) in keys {
+        let record = records
+            .get_mut(&(tenant_id(&tenant)?, project_id(&project)?))
+            .ok_or_else(|| corrupt(format!("key of unknown project `{project}`")))?;
+        if uint(version)? != record.sealed.len() as u64 + 1 {
+            return Err(corrupt(format!(
+                "key versions of project `{project}` are not consecutive"
+            )));
+        }
+        record.sealed.push(sealed);
+    }
+    Ok(records)
+}
+
+/// An installed policy from its stored columns.
+pub(crate) fn policy(
+    version: i64,
+    document: String,
+    digest: Vec<u8>,
+    installed_by: &str,
+    installed_at: i64,
+) -> Result<PolicyVersion, StoreError> {
+    Ok(PolicyVersion {
+        version: uint(version)?,
+        document,
+        digest: bytes32(digest, "policy digest")?,
+        installed_by: serde_json::from_str::<Installer>(installed_by).map_err(corrupt)?,
+        installed_at: Timestamp::from_unix_millis(uint(installed_at)?),
+    })
+}

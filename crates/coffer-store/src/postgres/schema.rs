@@ -1,0 +1,110 @@
+//! The PostgreSQL schema and its migrations, versioned in the code as
+//! SQLite's are (`crate::schema`): the same tables and columns in
+//! PostgreSQL's types, the same numbering, so both backends are at
+//! [`SCHEMA_VERSION`](crate::SCHEMA_VERSION) together.
+
+use postgres::Client;
+
+use crate::schema::SCHEMA_VERSION;
+
+/// Migration `n` (1-based) takes the schema from version `n - 1` to `n`.
+/// Never edited once released; a change is a new migration.
+const MIGRATIONS: &[&str] = &[
+    // 1: the front door's state and audit chain.
+    "CREATE TABLE state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT NOT NULL,
+        chain_id BYTEA NOT NULL CHECK (length(chain_id) = 32),
+        head_count BIGINT NOT NULL,
+        head_hash BYTEA NOT NULL CHECK (length(head_hash) = 32),
+        head_mac BYTEA NOT NULL CHECK (length(head_mac) = 32)
+    );
+    CREATE TABLE tenant_roles (
+        tenant TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        role TEXT NOT NULL,
+        PRIMARY KEY (tenant, principal)
+    );
+    CREATE TABLE projects (
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        generation BIGINT NOT NULL,
+        PRIMARY KEY (tenant, project)
+    );
+    CREATE TABLE project_members (
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        role TEXT NOT NULL,
+        PRIMARY KEY (tenant, project, principal),
+        FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
+    );
+    CREATE TABLE project_keys (
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        version BIGINT NOT NULL CHECK (version >= 1),
+        sealed BYTEA NOT NULL,
+        PRIMARY KEY (tenant, project, version),
+        FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
+    );
+    CREATE TABLE policies (
+        version BIGINT PRIMARY KEY CHECK (version >= 1),
+        document TEXT NOT NULL,
+        digest BYTEA NOT NULL CHECK (length(digest) = 32),
+        installed_by TEXT NOT NULL,
+        installed_at BIGINT NOT NULL
+    );
+    CREATE TABLE audit_records (
+        seq BIGINT PRIMARY KEY CHECK (seq >= 0),
+        record TEXT NOT NULL
+    );",
+];
+
+const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
+
+/// The advisory lock key that serializes schema creation and migrations
+/// (the ASCII of `cofrmigr`), per database.
+pub(crate) const MIGRATION_LOCK: i64 = 7_165_058_173_817_677_682;
+
+/// Creates `schema` if missing; instances starting together wait for each
+/// other (a bare `CREATE SCHEMA IF NOT EXISTS` may fail when another
+/// session creates the same schema at the same moment). `schema` must be a
+/// plain identifier: it is not quoted.
+pub(crate) fn create_schema(client: &mut Client, schema: &str) -> Result<(), postgres::Error> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))?;
+    tx.commit()
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`], or returns the newer version
+/// found. Instances starting together on an empty database are serialized
+/// by a transaction-scoped advisory lock, so each migration runs once.
+pub(crate) fn migrate(client: &mut Client) -> Result<u32, postgres::Error> {
+    let mut tx = client.transaction()?;
+    // Released at commit or rollback.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version INTEGER PRIMARY KEY,
+            applied_at BIGINT NOT NULL
+         );",
+    )?;
+    let current: Option<i32> = tx
+        .query_one("SELECT max(version) FROM schema_version", &[])?
+        .try_get(0)?;
+    let current = u32::try_from(current.unwrap_or(0)).unwrap_or(0);
+    if current > SCHEMA_VERSION {
+        return Ok(current);
+    }
+    for (version, migration) in (1..=SCHEMA_VERSION).zip(MIGRATIONS).skip(current as usize) {
+        tx.batch_execute(migration)?;
+        tx.execute(
+            "INSERT INTO schema_version (version, applied_at)
+             VALUES ($1, extract(epoch FROM now())::bigint)",
+            &[&i32::try_from(version).unwrap_or(i32::MAX)],
+        )?;
+    }
+    tx.commit()?;
+    Ok(SCHEMA_VERSION)
+}

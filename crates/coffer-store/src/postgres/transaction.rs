@@ -1,0 +1,413 @@
+//! One PostgreSQL transaction as a front-door [`Transaction`].
+
+use std::cell::Cell;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
+use coffer_policy::store::{Change, PolicyVersion, Snapshot, StoreError, Transaction};
+use coffer_policy::{Principal, ProjectId, Role, TenantId};
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::Row;
+
+use crate::decode::{self, corrupt, int, uint};
+
+pub(crate) struct PostgresTransaction<'t, 'c> {
+    tx: &'t mut postgres::Transaction<'c>,
+    /// The store's chain, shared by its concurrent transactions; locked
+    /// only while sealing or verifying (the state row's lock is what
+    /// orders appends, here and across instances).
+    chain: &'t Mutex<AuditChain>,
+    flags: &'t Flags,
+}
+
+/// What the statements of one transaction attempt ran into.
+#[derive(Debug, Default)]
+pub(crate) struct Flags {
+    /// A statement failed with a serialization failure or a deadlock: the
+    /// whole transaction is worth running again.
+    pub(crate) retry: Cell<bool>,
+    /// A statement failed outside a savepoint that was rolled back: the
+    /// transaction is aborted, and PostgreSQL would turn a `COMMIT` into a
+    /// silent rollback, so it must not be reported as committed.
+    pub(crate) aborted: Cell<bool>,
+}
+
+impl Flags {
+    /// Notes a failed statement; returns it as a store error.
+    pub(crate) fn fail(&self, error: postgres::Error) -> StoreError {
+        if retryable(&error) {
+            self.retry.set(true);
+        }
+        self.aborted.set(true);
+        StoreError::backend(error)
+    }
+}
+
+/// Whether PostgreSQL asks for the transaction to be run again.
+fn retryable(error: &postgres::Error) -> bool {
+    matches!(
+        error.code(),
+        Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+    )
+}
+
+impl<'t, 'c> PostgresTransaction<'t, 'c> {
+    pub(crate) fn new(
+        tx: &'t mut postgres::Transaction<'c>,
+        chain: &'t Mutex<AuditChain>,
+        flags: &'t Flags,
+    ) -> Self {
+        PostgresTransaction { tx, chain, flags }
+    }
+
+    /// A backend failure, noted in the flags.
+    fn fail(&self, error: postgres::Error) -> StoreError {
+        self.flags.fail(error)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let result = self.tx.execute(sql, params);
+        result.map_err(|e| self.fail(e))
+    }
+
+    fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        let result = self.tx.query(sql, params);
+        result.map_err(|e| self.fail(e))
+    }
+
+    fn query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, StoreError> {
+        let result = self.tx.query_opt(sql, params);
+        result.map_err(|e| self.fail(e))
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        let result = self.tx.batch_execute(sql);
+        result.map_err(|e| self.fail(e))
+    }
+
+    /// The store's chain moved to the stored head, after checking it.
+    fn follow_head(&mut self) -> Result<MutexGuard<'t, AuditChain>, StoreError> {
+        let head = self.audit_head()?;
+        let mut chain = self.chain.lock().unwrap_or_else(PoisonError::into_inner);
+        chain.follow(&head).map_err(|e| StoreError::Audit(e.into()))?;
+        Ok(chain)
+    }
+
+    fn generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError> {
+        let row = self.query_opt(
+            "SELECT generation FROM projects WHERE tenant = $1 AND project = $2",
+            &[&tenant.as_str(), &project.as_str()],
+        )?;
+        row.map(|row| uint(get(&row, 0)?)).transpose()
+    }
+
+    /// The project exists at generation `expected`.
+    fn require_generation(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let found = decode::require_project(tenant, project, self.generation(tenant, project)?)?;
+        decode::require_generation(tenant, project, expected, found)
+    }
+
+    fn bump_generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE projects SET generation = generation + 1 WHERE tenant = $1 AND project = $2",
+            &[&tenant.as_str(), &project.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn insert_key(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        version: i64,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO project_keys (tenant, project, version, sealed) VALUES ($1, $2, $3, $4)",
+            &[&tenant.as_str(), &project.as_str(), &version, &sealed],
+        )?;
+        Ok(())
+    }
+
+    fn set_member(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        member: &Principal,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO project_members (tenant, project, principal, role) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant, project, principal) DO UPDATE SET role = excluded.role",
+            &[
+                &tenant.as_str(),
+                &project.as_str(),
+                &member.id.as_str(),
+                &role.name(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Applies a change whose checks all come first, so a refusal writes
+    /// nothing.
+    fn apply_checked(&mut self, change: &Change) -> Result<(), StoreError> {
+        match change {
+            Change::CreateProject {
+                tenant,
+                project,
+                owner,
+                sealed,
+            } => {
+                if self.generation(tenant, project)?.is_some() {
+                    return Err(StoreError::ProjectExists {
+                        tenant: tenant.to_string(),
+                        project: project.to_string(),
+                    });
+                }
+                decode::same_tenant(tenant, owner)?;
+                self.execute(
+                    "INSERT INTO projects (tenant, project, generation) VALUES ($1, $2, 0)",
+                    &[&tenant.as_str(), &project.as_str()],
+                )?;
+                self.insert_key(tenant, project, 1, sealed)?;
+                self.set_member(tenant, project, owner, Role::Owner)?;
+            }
+            Change::ReplaceVersions {
+                tenant,
+                project,
+                expected_generation,
+                sealed,
+            } => {
+                if sealed.is_empty() {
+                    return Err(StoreError::NoKeyVersions {
+                        tenant: tenant.to_string(),
+                        project: project.to_string(),
+                    });
+                }
+                self.require_generation(tenant, project, *expected_generation)?;
+                self.execute(
+                    "DELETE FROM project_keys WHERE tenant = $1 AND project = $2",
+                    &[&tenant.as_str(), &project.as_str()],
+                )?;
+                for (version, key) in (1..).zip(sealed) {
+                    self.insert_key(tenant, project, version, key)?;
+                }
+                self.bump_generation(tenant, project)?;
+            }
+            Change::AddVersion {
+                tenant,
+                project,
+                expected_generation,
+                sealed,
+            } => {
+                self.require_generation(tenant, project, *expected_generation)?;
+                self.execute(
+                    "INSERT INTO project_keys (tenant, project, version, sealed)
+                     SELECT $1, $2, count(*) + 1, $3 FROM project_keys WHERE tenant = $1 AND project = $2",
+                    &[&tenant.as_str(), &project.as_str(), &sealed.as_slice()],
+                )?;
+                self.bump_generation(tenant, project)?;
+            }
+            Change::SetMember {
+                tenant,
+                project,
+                member,
+                role,
+            } => {
+                decode::same_tenant(tenant, member)?;
+                decode::require_project(tenant, project, self.generation(tenant, project)?)?;
+                self.set_member(tenant, project, member, *role)?;
+            }
+            Change::RemoveMember {
+                tenant,
+                project,
+                member,
+            } => {
+                // As `Membership::revoke`: a principal of another tenant
+                // holds nothing here, which is not an error.
+                if member.tenant == *tenant {
+                    decode::require_project(tenant, project, self.generation(tenant, project)?)?;
+                    self.execute(
+                        "DELETE FROM project_members WHERE tenant = $1 AND project = $2 AND principal = $3",
+                        &[&tenant.as_str(), &project.as_str(), &member.id.as_str()],
+                    )?;
+                }
+            }
+            Change::SetTenantRole { principal, role } => {
+                self.execute(
+                    "INSERT INTO tenant_roles (tenant, principal, role) VALUES ($1, $2, $3)
+                     ON CONFLICT (tenant, principal) DO UPDATE SET role = excluded.role",
+                    &[&principal.tenant.as_str(), &principal.id.as_str(), &role.name()],
+                )?;
+            }
+            Change::RemoveTenantRole { principal } => {
+                self.execute(
+                    "DELETE FROM tenant_roles WHERE tenant = $1 AND principal = $2",
+                    &[&principal.tenant.as_str(), &principal.id.as_str()],
+                )?;
+            }
+            Change::InstallPolicy(new) => {
+                let installed_by = serde_json::to_string(&new.installed_by).map_err(corrupt)?;
+                let at = int(new.installed_at.unix_millis())?;
+                self.execute(
+                    "INSERT INTO policies (version, document, digest, installed_by, installed_at)
+                     VALUES ((SELECT coalesce(max(version), 0) + 1 FROM policies), $1, $2, $3, $4)",
+                    &[&new.document, &new.digest.as_slice(), &installed_by, &at],
+                )?;
+            }
+            _ => return Err(corrupt("a change this store does not know")),
+        }
+        self.execute("UPDATE state SET version = version + 1 WHERE id = 1", &[])?;
+        Ok(())
+    }
+
+    fn policies(&mut self, latest_only: bool) -> Result<Vec<PolicyVersion>, StoreError> {
+        let sql = if latest_only {
+            "SELECT version, document, digest, installed_by, installed_at FROM policies ORDER BY version DESC LIMIT 1"
+        } else {
+            "SELECT version, document, digest, installed_by, installed_at FROM policies ORDER BY version"
+        };
+        self.query(sql, &[])?
+            .iter()
+            .map(|row| {
+                let installed_by: String = get(row, 3)?;
+                decode::policy(
+                    get(row, 0)?,
+                    get(row, 1)?,
+                    get(row, 2)?,
+                    &installed_by,
+                    get(row, 4)?,
+                )
+            })
+            .collect()
+    }
+}
+
+/// A column of a row, of the type the schema gives it.
+fn get<'r, T: postgres::types::FromSql<'r>>(row: &'r Row, column: usize) -> Result<T, StoreError> {
+    row.try_get(column).map_err(StoreError::backend)
+}
+
+impl Transaction for PostgresTransaction<'_, '_> {
+    fn version(&mut self) -> Result<u64, StoreError> {
+        let row = self.query("SELECT version FROM state WHERE id = 1", &[])?;
+        let row = row.first().ok_or_else(|| corrupt("the state row is missing"))?;
+        uint(get(row, 0)?)
+    }
+
+    fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
+        let version = self.version()?;
+        let tenant_roles = self
+            .query("SELECT tenant, principal, role FROM tenant_roles", &[])?
+            .iter()
+            .map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let projects = self.query("SELECT tenant, project, generation FROM projects", &[])?;
+        let names = projects
+            .iter()
+            .map(|r| Ok((get(r, 0)?, get(r, 1)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let generations = projects
+            .iter()
+            .map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let members = self
+            .query(
+                "SELECT tenant, project, principal, role FROM project_members",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?, get(r, 3)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let keys = self
+            .query(
+                "SELECT tenant, project, version, sealed FROM project_keys ORDER BY tenant, project, version",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((get(r, 0)?, get(r, 1)?, get(r, 2)?, get(r, 3)?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Snapshot {
+            version,
+            membership: decode::membership(tenant_roles, names, members)?,
+            policy: self.policies(true)?.pop(),
+            projects: decode::projects(generations, keys)?,
+        })
+    }
+
+    fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
+        // A savepoint makes the change all-or-nothing inside the
+        // transaction, and keeps the transaction usable after a failed
+        // statement (PostgreSQL refuses every statement after one until a
+        // rollback).
+        self.batch("SAVEPOINT apply")?;
+        let aborted = self.flags.aborted.get();
+        match self.apply_checked(change) {
+            Ok(()) => {
+                self.batch("RELEASE SAVEPOINT apply")?;
+                Ok(())
+            }
+            Err(error) => {
+                self.batch("ROLLBACK TO SAVEPOINT apply; RELEASE SAVEPOINT apply")?;
+                // Rolled back to the savepoint: usable again.
+                self.flags.aborted.set(aborted);
+                Err(error)
+            }
+        }
+    }
+
+    fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {
+        self.policies(false)
+    }
+
+    fn append(&mut self, event: AuditEvent) -> Result<AuditRecord, StoreError> {
+        // The state row, which holds the head, is locked by this
+        // transaction since its start: no other instance appends between
+        // this read and the write below.
+        let (record, head) = {
+            let mut chain = self.follow_head()?;
+            let record = chain.seal(event);
+            chain.commit(&record);
+            (record, chain.head())
+        };
+        let text = serde_json::to_string(&record).map_err(corrupt)?;
+        self.execute(
+            "INSERT INTO audit_records (seq, record) VALUES ($1, $2)",
+            &[&int(record.seq)?, &text],
+        )?;
+        self.execute(
+            "UPDATE state SET head_count = $1, head_hash = $2, head_mac = $3 WHERE id = 1",
+            &[&int(head.count)?, &head.hash.as_slice(), &head.mac.as_slice()],
+        )?;
+        Ok(record)
+    }
+
+    fn audit_head(&mut self) -> Result<ChainHead, StoreError> {
+        let rows = self.query(
+            "SELECT chain_id, head_count, head_hash, head_mac FROM state WHERE id = 1",
+            &[],
+        )?;
+        let row = rows.first().ok_or_else(|| corrupt("the state row is missing"))?;
+        decode::head(get(row, 0)?, get(row, 1)?, get(row, 2)?, get(row, 3)?)
+    }
+
+    fn audit_records(&mut self) -> Result<Vec<AuditRecord>, StoreError> {
+        self.query("SELECT record FROM audit_records ORDER BY seq", &[])?
+            .iter()
+            .map(|row| serde_json::from_str(&get::<String>(row, 0)?).map_err(corrupt))
+            .collect()
+    }
+
+    fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError> {
+        let records = self.audit_records()?;
+        let chain = self.follow_head()?;
+        Ok(chain.verify_log(&records, checkpoint)?)
+    }
+}
