@@ -7,11 +7,17 @@ use coffer_policy::store::{
     Change, Installer, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
 };
 use coffer_policy::{Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
+/// The connection is inside a transaction the store began (alone, or
+/// shared by a group commit, under a savepoint of this caller's own).
 pub(crate) struct SqliteTransaction<'t> {
-    tx: &'t rusqlite::Transaction<'t>,
+    tx: &'t Connection,
     chain: &'t mut AuditChain,
+    /// The highest state version this view reported, so a group whose
+    /// shared commit fails can make sure no version read from its
+    /// uncommitted state is ever reused (see `group.rs`).
+    seen: &'t mut u64,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -37,7 +43,7 @@ fn bytes32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
 }
 
 /// The stored audit head (not yet checked: [`AuditChain::follow`] does).
-pub(crate) fn read_head(tx: &rusqlite::Transaction<'_>) -> Result<ChainHead, StoreError> {
+pub(crate) fn read_head(tx: &Connection) -> Result<ChainHead, StoreError> {
     let (chain, count, hash, mac) = tx
         .query_row(
             "SELECT chain_id, head_count, head_hash, head_mac FROM state WHERE id = 1",
@@ -61,8 +67,8 @@ pub(crate) fn read_head(tx: &rusqlite::Transaction<'_>) -> Result<ChainHead, Sto
 }
 
 impl<'t> SqliteTransaction<'t> {
-    pub(crate) fn new(tx: &'t rusqlite::Transaction<'t>, chain: &'t mut AuditChain) -> Self {
-        SqliteTransaction { tx, chain }
+    pub(crate) fn new(tx: &'t Connection, chain: &'t mut AuditChain, seen: &'t mut u64) -> Self {
+        SqliteTransaction { tx, chain, seen }
     }
 
     /// The stored head, and the chain moved to it.
@@ -460,7 +466,9 @@ impl Transaction for SqliteTransaction<'_> {
             .tx
             .query_row("SELECT version FROM state WHERE id = 1", [], |row| row.get(0))
             .map_err(backend)?;
-        uint(version)
+        let version = uint(version)?;
+        *self.seen = (*self.seen).max(version);
+        Ok(version)
     }
 
     fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
