@@ -69,6 +69,9 @@ struct Batch {
     /// A savepoint could not be released or rolled back: the transaction
     /// is in an unknown state and must not commit.
     poisoned: Option<String>,
+    /// The connection's change counter when the group began: a member that
+    /// starts and ends with it unchanged read committed state only.
+    baseline: u64,
 }
 
 #[derive(Debug)]
@@ -133,14 +136,14 @@ impl Group {
         if inner.open.is_none() {
             inner.begin()?;
         }
-        let ended = inner.member(work);
+        let (ended, read_committed) = inner.member(work);
         let (id, last) = match inner.open.as_mut() {
             Some(batch) => {
                 batch.members += 1;
                 let last = batch.members >= self.max_members
                     || batch.poisoned.is_some()
                     || self.queued.load(Ordering::SeqCst) == 0;
-                if !last && matches!(ended, Ended::Done(Ok(_))) {
+                if !last && !read_committed && matches!(ended, Ended::Done(Ok(_))) {
                     batch.parked += 1;
                 }
                 (batch.id, last)
@@ -161,6 +164,9 @@ impl Group {
                     drop(inner);
                     resume_unwind(panic)
                 }
+                // Wrote nothing and read only committed state (nobody in
+                // the group had written before it): nothing to wait for.
+                Ended::Done(Ok(value)) if read_committed => return Ok(value),
                 ok @ Ended::Done(Ok(_)) => ok,
             };
             let mut inner = self
@@ -205,20 +211,38 @@ impl Inner {
             parked: 0,
             seen: 0,
             poisoned: None,
+            baseline: self.conn.total_changes(),
         });
         self.next_id += 1;
         Ok(())
     }
 
     /// Runs one caller's work under its own savepoint: kept when it
-    /// succeeds, rolled back when it fails or panics.
+    /// succeeds, rolled back when it fails or panics. Also says whether the
+    /// work only read committed state (no change before it in the group,
+    /// none by it).
     fn member<T, E: From<StoreError>>(
         &mut self,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
-    ) -> Ended<T, E> {
+    ) -> (Ended<T, E>, bool) {
         let Inner {
             conn, chain, open, ..
         } = self;
+        let before = conn.total_changes();
+        let ended = Self::savepoint(conn, chain, open, work);
+        let read_committed = open
+            .as_ref()
+            .is_some_and(|b| b.baseline == before && b.poisoned.is_none())
+            && conn.total_changes() == before;
+        (ended, read_committed)
+    }
+
+    fn savepoint<T, E: From<StoreError>>(
+        conn: &Connection,
+        chain: &mut AuditChain,
+        open: &mut Option<Batch>,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
+    ) -> Ended<T, E> {
         let Some(batch) = open.as_mut() else {
             return Ended::Done(Err(backend(GroupCommitFailed(
                 "no shared transaction is open".into(),

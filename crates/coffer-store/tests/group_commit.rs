@@ -5,6 +5,7 @@
 //! same holds with group commit off.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use coffer_policy::audit::{AuditEvent, AuditKey, DecisionRecord, Outcome, Sizes, Timestamp};
@@ -98,7 +99,36 @@ fn concurrent_calls_are_atomic_and_isolated(options: SqliteOptions) {
             })
         })
         .collect();
+    // Readers meanwhile (read-only members may be answered before their
+    // group commits): never a change of a call that fails.
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let mut reads = 0;
+                while !done.load(Ordering::SeqCst) {
+                    let snapshot = store
+                        .transaction(&mut |tx: &mut dyn Transaction| tx.snapshot())
+                        .unwrap();
+                    for (who, _) in snapshot.membership.tenant_roles() {
+                        let n: u64 = who.id.as_str().rsplit('-').next().unwrap().parse().unwrap();
+                        assert!(
+                            !n.is_multiple_of(5) && n % 13 != 7,
+                            "read a failed call's change: {who:?}"
+                        );
+                    }
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
     let answered: Vec<(u64, Vec<u64>)> = threads.into_iter().map(|h| h.join().unwrap()).collect();
+    done.store(true, Ordering::SeqCst);
+    for reader in readers {
+        assert!(reader.join().unwrap() > 0);
+    }
     // Reopened: what was answered `Ok` is durable, and nothing else.
     drop(store);
     let store = SqliteStore::open(dir.path(), AuditKey::from_bytes(KEY)).unwrap();
