@@ -91,6 +91,11 @@ pub(crate) struct Group {
     max_members: usize,
 }
 
+/// Runs a statement of every transaction's path, prepared once.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 fn backend(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
     StoreError::backend(e)
 }
@@ -193,7 +198,7 @@ impl Inner {
     /// Opens a shared transaction, first raising the stored version above
     /// any read from a group that failed.
     fn begin(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+        run(&self.conn, "BEGIN IMMEDIATE").map_err(backend)?;
         if self.floor > 0 {
             let floor = i64::try_from(self.floor).map_err(backend)?;
             if let Err(e) = self.conn.execute(
@@ -249,7 +254,7 @@ impl Inner {
             ))
             .into()));
         };
-        if let Err(e) = conn.execute_batch("SAVEPOINT member") {
+        if let Err(e) = run(conn, "SAVEPOINT member") {
             return Ended::Done(Err(backend(e).into()));
         }
         let ended = {
@@ -261,11 +266,11 @@ impl Inner {
         };
         let keep = matches!(ended, Ended::Done(Ok(_)));
         let end = if keep {
-            "RELEASE member"
+            run(conn, "RELEASE member")
         } else {
-            "ROLLBACK TO member; RELEASE member"
+            conn.execute_batch("ROLLBACK TO member; RELEASE member")
         };
-        match conn.execute_batch(end) {
+        match end {
             Ok(()) => ended,
             Err(e) => {
                 batch.poisoned = Some(e.to_string());
@@ -285,7 +290,7 @@ impl Inner {
         };
         let outcome = match &batch.poisoned {
             Some(cause) => Err(cause.clone()),
-            None => self.conn.execute_batch("COMMIT").map_err(|e| e.to_string()),
+            None => run(&self.conn, "COMMIT").map_err(|e| e.to_string()),
         };
         if outcome.is_err() && !self.conn.is_autocommit() {
             // SQLite may have rolled back already; if not, do.

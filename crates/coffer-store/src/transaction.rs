@@ -44,19 +44,18 @@ fn bytes32(v: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
 
 /// The stored audit head (not yet checked: [`AuditChain::follow`] does).
 pub(crate) fn read_head(tx: &Connection) -> Result<ChainHead, StoreError> {
+    // Statements on every call's path are prepared once per connection.
     let (chain, count, hash, mac) = tx
-        .query_row(
-            "SELECT chain_id, head_count, head_hash, head_mac FROM state WHERE id = 1",
-            [],
-            |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                ))
-            },
-        )
+        .prepare_cached("SELECT chain_id, head_count, head_hash, head_mac FROM state WHERE id = 1")
+        .map_err(backend)?
+        .query_row([], |row| {
+            Ok((
+                row.get::<_, Vec<u8>>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get(2)?,
+                row.get(3)?,
+            ))
+        })
         .map_err(backend)?;
     Ok(ChainHead {
         chain: coffer_policy::audit::ChainId::from_bytes(bytes32(chain, "chain id")?),
@@ -464,7 +463,9 @@ impl Transaction for SqliteTransaction<'_> {
     fn version(&mut self) -> Result<u64, StoreError> {
         let version: i64 = self
             .tx
-            .query_row("SELECT version FROM state WHERE id = 1", [], |row| row.get(0))
+            .prepare_cached("SELECT version FROM state WHERE id = 1")
+            .map_err(backend)?
+            .query_row([], |row| row.get(0))
             .map_err(backend)?;
         let version = uint(version)?;
         *self.seen = (*self.seen).max(version);
@@ -507,18 +508,16 @@ impl Transaction for SqliteTransaction<'_> {
         let record = self.chain.seal(event);
         let text = serde_json::to_string(&record).map_err(corrupt)?;
         self.tx
-            .execute(
-                "INSERT INTO audit_records (seq, record) VALUES (?1, ?2)",
-                params![int(record.seq)?, text],
-            )
+            .prepare_cached("INSERT INTO audit_records (seq, record) VALUES (?1, ?2)")
+            .map_err(backend)?
+            .execute(params![int(record.seq)?, text])
             .map_err(backend)?;
         self.chain.commit(&record);
         let head = self.chain.head();
         self.tx
-            .execute(
-                "UPDATE state SET head_count = ?1, head_hash = ?2, head_mac = ?3 WHERE id = 1",
-                params![int(head.count)?, head.hash, head.mac],
-            )
+            .prepare_cached("UPDATE state SET head_count = ?1, head_hash = ?2, head_mac = ?3 WHERE id = 1")
+            .map_err(backend)?
+            .execute(params![int(head.count)?, head.hash, head.mac])
             .map_err(backend)?;
         Ok(record)
     }
