@@ -44,6 +44,7 @@
 
 mod decode;
 mod error;
+mod group;
 mod key;
 mod postgres;
 mod schema;
@@ -56,4 +57,4 @@ pub use coffer_policy::store::{MemoryStore, Store, StoreError, Transaction};
 pub use error::{KeyError, OpenError};
 pub use key::{create_key_file, load_key_env, load_key_file, load_or_create_key_file};
 pub use schema::SCHEMA_VERSION;
-pub use sqlite::{SqliteStore, BUSY_TIMEOUT, DATABASE_FILE};
+pub use sqlite::{SqliteOptions, SqliteStore, BUSY_TIMEOUT, DATABASE_FILE, DEFAULT_MAX_GROUP};

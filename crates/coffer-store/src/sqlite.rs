@@ -1,7 +1,6 @@
 //! [`SqliteStore`]: one SQLite database file in a data directory.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId};
@@ -10,8 +9,9 @@ use ring::rand::SystemRandom;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::error::OpenError;
+use crate::group::Group;
 use crate::schema;
-use crate::transaction::{read_head, SqliteTransaction};
+use crate::transaction::read_head;
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "coffer.db";
@@ -38,6 +38,11 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 ///   password-sealed envelope of the key. The audit key is not stored (see
 ///   the crate docs for how it reaches the process).
 ///
+/// - Group commit (on by default, [`SqliteOptions::group_commit`]):
+///   callers of one handle queued at the same time share one transaction
+///   and one fsync, each in a savepoint of its own, and each is answered
+///   only after the shared commit (see `docs/STORE.md`).
+///
 /// Several handles, in one process or several, may open the same file:
 /// each transaction reads the state version and the audit head from the
 /// database, so they see each other's changes at once and extend one
@@ -46,13 +51,53 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct SqliteStore {
     path: PathBuf,
     chain_id: ChainId,
-    inner: Mutex<Inner>,
+    group: Group,
 }
 
-#[derive(Debug)]
-struct Inner {
-    conn: Connection,
-    chain: AuditChain,
+/// The most transactions one group commit shares by default.
+pub const DEFAULT_MAX_GROUP: usize = 64;
+
+/// How a [`SqliteStore`] commits.
+///
+/// ```
+/// use coffer_store::SqliteOptions;
+/// // One transaction and one fsync per call, for comparison.
+/// let options = SqliteOptions::default().group_commit(false);
+/// assert_eq!(options.max_group_size(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    max_group: usize,
+}
+
+impl Default for SqliteOptions {
+    /// Group commit on, at most [`DEFAULT_MAX_GROUP`] transactions a group.
+    fn default() -> Self {
+        SqliteOptions {
+            max_group: DEFAULT_MAX_GROUP,
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// Group commit on (the default, [`DEFAULT_MAX_GROUP`] transactions a
+    /// group at most) or off (every transaction commits and fsyncs alone).
+    pub fn group_commit(self, on: bool) -> Self {
+        self.max_group(if on { DEFAULT_MAX_GROUP } else { 1 })
+    }
+
+    /// At most `members` transactions share one commit (at least 1; 1 turns
+    /// group commit off). A bigger group saves more fsyncs and holds the
+    /// database's write lock longer.
+    pub fn max_group(mut self, members: usize) -> Self {
+        self.max_group = members.max(1);
+        self
+    }
+
+    /// The most transactions one commit shares (1: group commit off).
+    pub fn max_group_size(&self) -> usize {
+        self.max_group
+    }
 }
 
 fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> OpenError + '_ {
@@ -77,6 +122,19 @@ impl SqliteStore {
     /// [`OpenError::ForeignAuditKey`] when the stored head does not verify
     /// under `key`.
     pub fn open(data_dir: impl AsRef<Path>, key: AuditKey) -> Result<Self, OpenError> {
+        Self::open_with(data_dir, key, SqliteOptions::default())
+    }
+
+    /// [`SqliteStore::open`] with `options` (group commit on or off).
+    ///
+    /// # Errors
+    ///
+    /// As [`SqliteStore::open`].
+    pub fn open_with(
+        data_dir: impl AsRef<Path>,
+        key: AuditKey,
+        options: SqliteOptions,
+    ) -> Result<Self, OpenError> {
         let dir = data_dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|source| OpenError::Io {
             path: dir.to_owned(),
@@ -106,7 +164,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             path,
             chain_id: chain.chain_id(),
-            inner: Mutex::new(Inner { conn, chain }),
+            group: Group::new(conn, chain, options.max_group),
         })
     }
 
@@ -168,16 +226,7 @@ impl Store for SqliteStore {
         &self,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let Inner { conn, chain } = &mut *inner;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::backend)?;
-        let mut view = SqliteTransaction::new(&tx, chain);
-        // Dropping `tx` without committing rolls it back.
-        let value = work(&mut view)?;
-        tx.commit().map_err(StoreError::backend)?;
-        Ok(value)
+        self.group.run(work)
     }
 
     fn chain_id(&self) -> ChainId {

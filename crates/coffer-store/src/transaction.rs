@@ -5,13 +5,19 @@ use std::collections::BTreeMap;
 use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
 use coffer_policy::store::{Change, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction};
 use coffer_policy::{Membership, Principal, ProjectId, Role, TenantId};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::decode::{bytes32, corrupt, int, same_tenant, uint};
 
+/// The connection is inside a transaction the store began (alone, or
+/// shared by a group commit, under a savepoint of this caller's own).
 pub(crate) struct SqliteTransaction<'t> {
-    tx: &'t rusqlite::Transaction<'t>,
+    tx: &'t Connection,
     chain: &'t mut AuditChain,
+    /// The highest state version this view reported, so a group whose
+    /// shared commit fails can make sure no version read from its
+    /// uncommitted state is ever reused (see `group.rs`).
+    seen: &'t mut u64,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -19,20 +25,19 @@ fn backend(e: rusqlite::Error) -> StoreError {
 }
 
 /// The stored audit head (not yet checked: [`AuditChain::follow`] does).
-pub(crate) fn read_head(tx: &rusqlite::Transaction<'_>) -> Result<ChainHead, StoreError> {
+pub(crate) fn read_head(tx: &Connection) -> Result<ChainHead, StoreError> {
+    // Statements on every call's path are prepared once per connection.
     let (chain, count, hash, mac) = tx
-        .query_row(
-            "SELECT chain_id, head_count, head_hash, head_mac FROM state WHERE id = 1",
-            [],
-            |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                ))
-            },
-        )
+        .prepare_cached("SELECT chain_id, head_count, head_hash, head_mac FROM state WHERE id = 1")
+        .map_err(backend)?
+        .query_row([], |row| {
+            Ok((
+                row.get::<_, Vec<u8>>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get(2)?,
+                row.get(3)?,
+            ))
+        })
         .map_err(backend)?;
     Ok(ChainHead {
         chain: coffer_policy::audit::ChainId::from_bytes(bytes32(chain, "chain id")?),
@@ -43,8 +48,8 @@ pub(crate) fn read_head(tx: &rusqlite::Transaction<'_>) -> Result<ChainHead, Sto
 }
 
 impl<'t> SqliteTransaction<'t> {
-    pub(crate) fn new(tx: &'t rusqlite::Transaction<'t>, chain: &'t mut AuditChain) -> Self {
-        SqliteTransaction { tx, chain }
+    pub(crate) fn new(tx: &'t Connection, chain: &'t mut AuditChain, seen: &'t mut u64) -> Self {
+        SqliteTransaction { tx, chain, seen }
     }
 
     /// The stored head, and the chain moved to it.
@@ -343,9 +348,13 @@ impl Transaction for SqliteTransaction<'_> {
     fn version(&mut self) -> Result<u64, StoreError> {
         let version: i64 = self
             .tx
-            .query_row("SELECT version FROM state WHERE id = 1", [], |row| row.get(0))
+            .prepare_cached("SELECT version FROM state WHERE id = 1")
+            .map_err(backend)?
+            .query_row([], |row| row.get(0))
             .map_err(backend)?;
-        uint(version)
+        let version = uint(version)?;
+        *self.seen = (*self.seen).max(version);
+        Ok(version)
     }
 
     fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
@@ -384,18 +393,16 @@ impl Transaction for SqliteTransaction<'_> {
         let record = self.chain.seal(event);
         let text = serde_json::to_string(&record).map_err(corrupt)?;
         self.tx
-            .execute(
-                "INSERT INTO audit_records (seq, record) VALUES (?1, ?2)",
-                params![int(record.seq)?, text],
-            )
+            .prepare_cached("INSERT INTO audit_records (seq, record) VALUES (?1, ?2)")
+            .map_err(backend)?
+            .execute(params![int(record.seq)?, text])
             .map_err(backend)?;
         self.chain.commit(&record);
         let head = self.chain.head();
         self.tx
-            .execute(
-                "UPDATE state SET head_count = ?1, head_hash = ?2, head_mac = ?3 WHERE id = 1",
-                params![int(head.count)?, head.hash, head.mac],
-            )
+            .prepare_cached("UPDATE state SET head_count = ?1, head_hash = ?2, head_mac = ?3 WHERE id = 1")
+            .map_err(backend)?
+            .execute(params![int(head.count)?, head.hash, head.mac])
             .map_err(backend)?;
         Ok(record)
     }
