@@ -19,9 +19,9 @@ use crate::suite::SessionSpec;
 use crate::target::Target;
 
 /// Who a download session is issued to, as the session layer counts and
-/// checks issuers.
+/// checks issuers: the principal's text form, `tenant/principal`.
 fn issuer(actor: &Principal) -> String {
-    format!("{}/{}", actor.tenant.as_str(), actor.id.as_str())
+    actor.to_string()
 }
 
 /// The binding string of a download session: the document, and a
