@@ -15,6 +15,10 @@
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/door.rs"]
+mod support;
+use support::{bench_door, BenchDoor};
+
 use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -23,11 +27,9 @@ use coffer::keys::{open, seal, OpenOptions, Opened, Opener, Password, ProjectKey
 use coffer::policy::audit::{AuditChain, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId};
 use coffer::policy::store::{Change, PolicyVersion, Snapshot, Store, StoreError, Transaction};
 use coffer::policy::*;
-use coffer::session::{PoolConfig, SessionConfig, SessionService};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const SIZES: [(usize, &str); 2] = [(1 << 10, "1KiB"), (1 << 20, "1MiB")];
-const PASSWORD: &str = "correct horse battery staple";
 
 /// A store in memory that seals and chains every event but keeps only the
 /// head, so memory does not grow with the iteration count. State changes
@@ -103,23 +105,6 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let acme = TenantId::new("acme").unwrap();
-    let owner = Principal::new(acme.clone(), PrincipalId::new("olga").unwrap());
-    // No background RSA generation competing with the measurement.
-    let pool = PoolConfig {
-        workers: 0,
-        ..PoolConfig::default()
-    };
-    let sessions = SessionService::new(SessionConfig {
-        pool,
-        ..SessionConfig::default()
-    })
-    .unwrap();
-    let config = FrontDoorConfig {
-        unlock_cache: Some(Duration::from_secs(3600)),
-        download_suite: session::Suite::EcdhP256,
-        ..FrontDoorConfig::default()
-    };
     let chain_id = ChainId::generate(&ring::rand::SystemRandom::new()).unwrap();
     let store = HeadOnlyStore {
         chain_id,
@@ -128,14 +113,12 @@ fn setup() -> Setup {
             AuditChain::new(AuditKey::from_bytes([1; 32]), chain_id),
         )),
     };
-    let door = FrontDoor::setup(config, store, sessions)
-        .tenant_role(&owner, Role::Owner)
-        .open()
-        .unwrap();
-    let payroll = ProjectId::new("payroll").unwrap();
-    let password = Password::new(PASSWORD);
-    door.create_project(&owner, &payroll, &password).unwrap();
-    let target = Target::for_document(acme, payroll, DocumentId::new("payslip").unwrap());
+    let BenchDoor {
+        door,
+        owner,
+        target,
+        password,
+    } = bench_door(store);
     Setup {
         door,
         owner,

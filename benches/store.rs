@@ -12,58 +12,32 @@
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/door.rs"]
+mod support;
+use support::{bench_door, BenchDoor};
+
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use coffer::keys::Password;
 use coffer::policy::audit::AuditKey;
 use coffer::policy::store::{MemoryStore, Store};
 use coffer::policy::*;
-use coffer::session::{PoolConfig, SessionConfig, SessionService};
 use coffer::store::{SqliteOptions, SqliteStore};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-const PASSWORD: &str = "correct horse battery staple";
 const THREADS: [u64; 2] = [1, 8];
 
-/// A front door with one project, its key unlocked in the cache.
+/// A front door with one project, its key unlocked in the cache, and the
+/// 1 KiB plaintext encrypted.
 struct Door<S: Store> {
-    door: FrontDoor<S>,
-    owner: Principal,
-    target: Target,
-    password: Password,
+    bench: BenchDoor<S>,
     plaintext: Vec<u8>,
 }
 
 fn door<S: Store>(store: S) -> Door<S> {
-    let acme = TenantId::new("acme").unwrap();
-    let owner = Principal::new(acme.clone(), PrincipalId::new("olga").unwrap());
-    let sessions = SessionService::new(SessionConfig {
-        pool: PoolConfig {
-            workers: 0,
-            ..PoolConfig::default()
-        },
-        ..SessionConfig::default()
-    })
-    .unwrap();
-    let config = FrontDoorConfig {
-        unlock_cache: Some(Duration::from_secs(3600)),
-        download_suite: session::Suite::EcdhP256,
-        ..FrontDoorConfig::default()
-    };
-    let door = FrontDoor::setup(config, store, sessions)
-        .tenant_role(&owner, Role::Owner)
-        .open()
-        .unwrap();
-    let payroll = ProjectId::new("payroll").unwrap();
-    let password = Password::new(PASSWORD);
-    door.create_project(&owner, &payroll, &password).unwrap();
     let door = Door {
-        door,
-        owner,
-        target: Target::for_document(acme, payroll, DocumentId::new("payslip").unwrap()),
-        password,
+        bench: bench_door(store),
         plaintext: vec![0x5a; 1024],
     };
     door.encrypt(); // unlocks the project key into the cache
@@ -72,14 +46,19 @@ fn door<S: Store>(store: S) -> Door<S> {
 
 impl<S: Store> Door<S> {
     fn encrypt(&self) {
-        let envelope = self
-            .door
+        let BenchDoor {
+            door,
+            owner,
+            target,
+            password,
+        } = &self.bench;
+        let envelope = door
             .encrypt(
-                &self.owner,
-                &self.target,
+                owner,
+                target,
                 black_box(&self.plaintext),
                 &Context::new(),
-                &self.password,
+                password,
             )
             .unwrap();
         black_box(envelope);
