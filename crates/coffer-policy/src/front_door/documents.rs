@@ -11,11 +11,12 @@ use super::header::{HeaderFacts, SIZE_CONTEXT};
 use super::projects::{document_of, key_ref};
 use super::unlock::PROJECT_KEY_NAME;
 use super::{FrontDoor, FrontDoorError, Receipt, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
+use crate::audit::Timestamp;
 use crate::context::Context;
 use crate::id::{DocumentId, Principal, ProjectId, TenantId};
 use crate::request::Attributes;
 use crate::role::Operation;
-use crate::store::Store;
+use crate::store::{Change, DocumentRecord, Store, Transaction};
 use crate::suite::{EnvelopeSuite, SessionSpec};
 use crate::target::Target;
 
@@ -125,12 +126,56 @@ impl<S: Store> FrontDoor<S> {
                 envelope_len: counted.count,
                 key_version: version,
             };
+            // Recorded with the call's audit record, in its transaction.
+            call.change(Change::PutDocument(DocumentRecord {
+                tenant: tenant.clone(),
+                project: project.clone(),
+                document: document.clone(),
+                plaintext_size: expected,
+                envelope_size: counted.count,
+                suite: self.config.suite,
+                key_version: version,
+                created_by: actor.clone(),
+                created_at: Timestamp::now(),
+            }));
             let effects = Effects {
                 key: key_ref(key.id()),
                 plaintext: Some(expected),
                 ciphertext: Some(counted.count),
             };
             Ok((sealed, effects))
+        })
+    }
+
+    /// The documents of the project of `project_target` (a project
+    /// target) with their metadata, by document id: every document this
+    /// front door (or another on the same store) sealed there; sealing one
+    /// again under the same id replaces its entry. Decided as
+    /// [`Operation::ListDocuments`] (Owners, Editors and Viewers: who may
+    /// open a project's documents may see what there is to open) and
+    /// audited. Suite and size rules do not apply to listing.
+    ///
+    /// # Errors
+    ///
+    /// [`FrontDoorError::Denied`], [`FrontDoorError::WrongTarget`] for a
+    /// tenant or document target, [`FrontDoorError::UnknownProject`], or the store's
+    /// failure.
+    pub fn list_documents(
+        &self,
+        actor: &Principal,
+        project_target: &Target,
+    ) -> Result<Vec<DocumentRecord>, FrontDoorError> {
+        let ask = Ask::new(actor, Operation::ListDocuments, project_target);
+        self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, state| {
+            let (Some(project), None) = (project_target.project(), project_target.document()) else {
+                return Err(FrontDoorError::WrongTarget {
+                    operation: Operation::ListDocuments,
+                    needs: "project",
+                });
+            };
+            let tenant = project_target.tenant();
+            state.project(tenant, project)?;
+            Ok((tx.documents(tenant, project)?, None))
         })
     }
 
