@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 
 use coffer::keys::{open, seal, OpenOptions, Opened, Opener, Password, ProjectKey, Recipient, SealOptions};
 use coffer::policy::audit::{AuditChain, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId};
-use coffer::policy::store::{Change, PolicyVersion, Snapshot, Store, StoreError, Transaction};
+use coffer::policy::store::{
+    Change, DocumentRecord, PolicyVersion, Snapshot, Store, StoreError, Transaction,
+};
 use coffer::policy::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -54,6 +56,11 @@ impl Transaction for HeadOnlyTransaction<'_> {
     }
     fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
         self.snapshot.apply(change)
+    }
+    fn documents(&mut self, _: &TenantId, _: &ProjectId) -> Result<Vec<DocumentRecord>, StoreError> {
+        // Document metadata is checked (`Snapshot::apply`) but not kept,
+        // like the records: it would grow with the iteration count.
+        Ok(Vec::new())
     }
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {
         Ok(self.snapshot.policy.clone().into_iter().collect())

@@ -57,7 +57,8 @@ use coffer_session::keys::envelope::{ReaderLimits, Suite};
 use coffer_session::keys::{self, SealOptions, MIN_PBKDF2_ITERATIONS};
 use coffer_session::SessionService;
 
-pub use error::FrontDoorError;
+pub use documents::{Plaintext, Sealed};
+pub use error::{FrontDoorError, LengthSeen};
 pub use policy_report::{PolicyReport, UnknownScope};
 pub use setup::Setup;
 use state::State;

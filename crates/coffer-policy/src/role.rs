@@ -15,9 +15,9 @@ named_enum!(
     Role, "role" {
         /// Everything: data, members, policy, rotation, password.
         Owner = "owner",
-        /// Encrypt, decrypt and download.
+        /// Encrypt, decrypt, download and list documents.
         Editor = "editor",
-        /// Decrypt and download.
+        /// Decrypt, download and list documents.
         Viewer = "viewer",
         /// Read and verify the audit trail, nothing else.
         Auditor = "auditor",
@@ -33,6 +33,9 @@ named_enum!(
         Encrypt = "encrypt",
         /// Open a document.
         Decrypt = "decrypt",
+        /// List a project's documents with their metadata (never their
+        /// contents).
+        ListDocuments = "list_documents",
         /// Issue a session offer and redeem it to unlock a project key.
         Download = "download",
         /// Change the project password (a rewrap of the project key).
@@ -73,6 +76,7 @@ impl Operation {
             Operation::CreateProject => TargetLevel::Tenant,
             Operation::Encrypt
             | Operation::Decrypt
+            | Operation::ListDocuments
             | Operation::Download
             | Operation::ChangePassword
             | Operation::RotateKey => TargetLevel::Project,
@@ -93,8 +97,11 @@ impl Role {
         use Operation as Op;
         match self {
             Role::Owner => true,
-            Role::Editor => matches!(operation, Op::Encrypt | Op::Decrypt | Op::Download),
-            Role::Viewer => matches!(operation, Op::Decrypt | Op::Download),
+            Role::Editor => matches!(
+                operation,
+                Op::Encrypt | Op::Decrypt | Op::ListDocuments | Op::Download
+            ),
+            Role::Viewer => matches!(operation, Op::Decrypt | Op::ListDocuments | Op::Download),
             Role::Auditor => matches!(operation, Op::ReadAudit | Op::VerifyAudit),
         }
     }

@@ -5,7 +5,8 @@
 //! The state is: tenants' tenant-level roles, projects with their members
 //! and roles, each project's record (every sealed project-key version and
 //! a generation counter), the installed policy document with its history,
-//! and the audit chain (records and head). Sessions and the unlock cache
+//! the metadata of every document sealed ([`DocumentRecord`]), and the
+//! audit chain (records and head). Sessions and the unlock cache
 //! are not state: they stay in the memory of the process that made them.
 //!
 //! Every front-door call is one transaction on the store (reads that
@@ -22,11 +23,13 @@
 //! See `docs/STORE.md`.
 
 mod change;
+mod document;
 mod error;
 mod memory;
 mod snapshot;
 
 pub use change::{Change, Installer, NewPolicy};
+pub use document::DocumentRecord;
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use snapshot::{PolicyVersion, ProjectRecord, Snapshot};
@@ -34,6 +37,7 @@ pub use snapshot::{PolicyVersion, ProjectRecord, Snapshot};
 use std::sync::Arc;
 
 use crate::audit::{AuditEvent, AuditRecord, ChainHead, ChainId};
+use crate::id::{ProjectId, TenantId};
 
 /// Durable state for a front door: a source of transactions.
 ///
@@ -105,6 +109,20 @@ pub trait Transaction {
     /// [`StoreError::UnknownProject`], [`StoreError::Membership`], or the
     /// backend's failure.
     fn apply(&mut self, change: &Change) -> Result<(), StoreError>;
+
+    /// The metadata of every document recorded in a project
+    /// ([`Change::PutDocument`]), by document id (an unknown project has
+    /// none).
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure, or [`StoreError::Corrupt`] for a row that
+    /// does not read back.
+    fn documents(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+    ) -> Result<Vec<DocumentRecord>, StoreError>;
 
     /// Every installed policy, oldest first (version 1 first).
     ///

@@ -18,6 +18,7 @@ const TABLE: &[(Operation, [bool; 4])] = &[
     (Operation::CreateProject, [true, false, false, false]),
     (Operation::Encrypt, [true, true, false, false]),
     (Operation::Decrypt, [true, true, true, false]),
+    (Operation::ListDocuments, [true, true, true, false]),
     (Operation::Download, [true, true, true, false]),
     (Operation::ChangePassword, [true, false, false, false]),
     (Operation::RotateKey, [true, false, false, false]),

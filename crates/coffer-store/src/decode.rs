@@ -4,8 +4,11 @@
 use std::collections::BTreeMap;
 
 use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId, Timestamp};
-use coffer_policy::store::{Installer, PolicyVersion, ProjectRecord, StoreError};
-use coffer_policy::{Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId};
+use coffer_policy::session::keys::envelope::Suite;
+use coffer_policy::store::{DocumentRecord, Installer, PolicyVersion, ProjectRecord, StoreError};
+use coffer_policy::{
+    DocumentId, Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId,
+};
 
 use crate::error::OpenError;
 
@@ -177,4 +180,56 @@ pub(crate) fn policy(
         installed_by: serde_json::from_str::<Installer>(installed_by).map_err(corrupt)?,
         installed_at: Timestamp::from_unix_millis(uint(installed_at)?),
     })
+}
+
+/// A document's metadata as its stored columns: ids as text, sizes, key
+/// version and time (milliseconds) as SQL integers, the suite by its
+/// canonical name, the creator by principal id (a principal of the
+/// document's tenant).
+#[derive(Debug)]
+pub(crate) struct DocumentRow {
+    pub(crate) tenant: String,
+    pub(crate) project: String,
+    pub(crate) document: String,
+    pub(crate) plaintext_size: i64,
+    pub(crate) envelope_size: i64,
+    pub(crate) suite: String,
+    pub(crate) key_version: i64,
+    pub(crate) created_by: String,
+    pub(crate) created_at: i64,
+}
+
+impl DocumentRow {
+    /// The columns of `record`, whose creator must be of its tenant.
+    pub(crate) fn of(record: &DocumentRecord) -> Result<Self, StoreError> {
+        same_tenant(&record.tenant, &record.created_by)?;
+        Ok(DocumentRow {
+            tenant: record.tenant.to_string(),
+            project: record.project.to_string(),
+            document: record.document.to_string(),
+            plaintext_size: int(record.plaintext_size)?,
+            envelope_size: int(record.envelope_size)?,
+            suite: record.suite.name().to_owned(),
+            key_version: i64::from(record.key_version),
+            created_by: record.created_by.id.to_string(),
+            created_at: int(record.created_at.unix_millis())?,
+        })
+    }
+
+    /// The record these columns hold.
+    pub(crate) fn into_record(self) -> Result<DocumentRecord, StoreError> {
+        let tenant = tenant_id(&self.tenant)?;
+        Ok(DocumentRecord {
+            project: project_id(&self.project)?,
+            document: DocumentId::new(&self.document).map_err(corrupt)?,
+            plaintext_size: uint(self.plaintext_size)?,
+            envelope_size: uint(self.envelope_size)?,
+            suite: self.suite.parse::<Suite>().map_err(corrupt)?,
+            key_version: u32::try_from(self.key_version)
+                .map_err(|_| corrupt(format!("key version {} out of range", self.key_version)))?,
+            created_by: Principal::new(tenant.clone(), principal_id(&self.created_by)?),
+            created_at: Timestamp::from_unix_millis(uint(self.created_at)?),
+            tenant,
+        })
+    }
 }

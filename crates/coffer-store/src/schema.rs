@@ -61,10 +61,24 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         seq INTEGER PRIMARY KEY CHECK (seq >= 0),
         record TEXT NOT NULL
     ) STRICT;",
+    // 2: document metadata (`Change::PutDocument`).
+    "CREATE TABLE documents (
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        document TEXT NOT NULL,
+        plaintext_size INTEGER NOT NULL CHECK (plaintext_size >= 0),
+        envelope_size INTEGER NOT NULL CHECK (envelope_size >= 0),
+        suite TEXT NOT NULL,
+        key_version INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, project, document),
+        FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
+    ) STRICT;",
 ];
 
 /// The schema version this code writes: the number of migrations.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 

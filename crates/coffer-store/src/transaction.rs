@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 
 use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
-use coffer_policy::store::{Change, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction};
+use coffer_policy::store::{
+    Change, DocumentRecord, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
+};
 use coffer_policy::{Membership, Principal, ProjectId, Role, TenantId};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::decode::{bytes32, corrupt, int, same_tenant, uint};
+use crate::decode::{bytes32, corrupt, int, same_tenant, uint, DocumentRow};
 
 /// The connection is inside a transaction the store began (alone, or
 /// shared by a group commit, under a savepoint of this caller's own).
@@ -256,6 +258,36 @@ impl<'t> SqliteTransaction<'t> {
                     )
                     .map_err(backend)?;
             }
+            Change::PutDocument(record) => {
+                // Document metadata is not part of the snapshot: the state
+                // version does not move.
+                self.require_project(&record.tenant, &record.project)?;
+                let row = DocumentRow::of(record)?;
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO documents (tenant, project, document, plaintext_size, envelope_size,
+                             suite, key_version, created_by, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                         ON CONFLICT (tenant, project, document) DO UPDATE SET
+                             plaintext_size = excluded.plaintext_size, envelope_size = excluded.envelope_size,
+                             suite = excluded.suite, key_version = excluded.key_version,
+                             created_by = excluded.created_by, created_at = excluded.created_at",
+                    )
+                    .map_err(backend)?
+                    .execute(params![
+                        row.tenant,
+                        row.project,
+                        row.document,
+                        row.plaintext_size,
+                        row.envelope_size,
+                        row.suite,
+                        row.key_version,
+                        row.created_by,
+                        row.created_at
+                    ])
+                    .map_err(backend)?;
+                return Ok(());
+            }
             Change::InstallPolicy(new) => {
                 let installed_by = serde_json::to_string(&new.installed_by).map_err(corrupt)?;
                 let at = int(new.installed_at.unix_millis())?;
@@ -382,6 +414,37 @@ impl Transaction for SqliteTransaction<'_> {
                 Err(error)
             }
         }
+    }
+
+    fn documents(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "SELECT tenant, project, document, plaintext_size, envelope_size, suite, key_version,
+                     created_by, created_at
+                 FROM documents WHERE tenant = ?1 AND project = ?2 ORDER BY document",
+            )
+            .map_err(backend)?;
+        let rows = statement
+            .query_map((tenant.as_str(), project.as_str()), |row| {
+                Ok(DocumentRow {
+                    tenant: row.get(0)?,
+                    project: row.get(1)?,
+                    document: row.get(2)?,
+                    plaintext_size: row.get(3)?,
+                    envelope_size: row.get(4)?,
+                    suite: row.get(5)?,
+                    key_version: row.get(6)?,
+                    created_by: row.get(7)?,
+                    created_at: row.get(8)?,
+                })
+            })
+            .map_err(backend)?;
+        rows.map(|row| row.map_err(backend)?.into_record()).collect()
     }
 
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {

@@ -48,6 +48,12 @@ macro_rules! conformance {
             }
 
             #[test]
+            fn documents_are_recorded() {
+                let Some(backend) = $make else { return };
+                suite::documents_are_recorded(&backend);
+            }
+
+            #[test]
             fn reopening_resumes_the_chain() {
                 let Some(backend) = $make else { return };
                 suite::reopening_resumes_the_chain(&backend);

@@ -122,6 +122,27 @@ fn every_operation_survives_a_restart<B: Backend>(backend: &B) {
         b"under version 2"
     );
     assert!(crypto(read(&door, &vera, "v1", &v1_doc, FIRST)));
+    // Their metadata, recorded when they were sealed, is listed after it.
+    let listed = door.list_documents(&vera, &project()).unwrap();
+    let listed: Vec<_> = listed
+        .iter()
+        .map(|d| {
+            (
+                d.document.as_str(),
+                d.key_version,
+                d.plaintext_size,
+                d.envelope_size,
+                &d.created_by,
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("v1", 1, 15, v1_doc.len() as u64, &ed),
+            ("v2", 2, 15, v2_doc.len() as u64, &ed)
+        ]
+    );
     // Members hold their roles; the removed one and the auditor do not read.
     assert!(denied(read(&door, &sam, "v1", &v1_doc, SECOND)));
     assert!(denied(read(&door, &audrey, "v1", &v1_doc, SECOND)));

@@ -107,3 +107,56 @@ fn an_unset_key_variable_is_named() {
         refused.map(drop)
     );
 }
+
+#[test]
+fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
+    use coffer_policy::audit::Timestamp;
+    use coffer_policy::session::keys::envelope::Suite;
+    use coffer_policy::store::{Change, DocumentRecord, Store, StoreError, Transaction};
+    use coffer_policy::{DocumentId, Principal, PrincipalId, ProjectId, TenantId};
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = || AuditKey::from_bytes([1; 32]);
+    let (acme, payroll) = (TenantId::new("acme").unwrap(), ProjectId::new("payroll").unwrap());
+    let olga = Principal::new(acme.clone(), PrincipalId::new("olga").unwrap());
+    let store = SqliteStore::open(dir.path(), key()).unwrap();
+    let create = Change::CreateProject {
+        tenant: acme.clone(),
+        project: payroll.clone(),
+        owner: olga.clone(),
+        sealed: b"sealed".to_vec(),
+    };
+    store
+        .transaction(&mut |tx: &mut dyn Transaction| tx.apply(&create))
+        .unwrap();
+    drop(store);
+    // What version 1 code left: no documents table, one migration applied.
+    database(&dir)
+        .execute_batch("DROP TABLE documents; DELETE FROM schema_version WHERE version = 2;")
+        .unwrap();
+
+    let store = SqliteStore::open(dir.path(), key()).unwrap();
+    let version: u32 = database(&dir)
+        .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((version, SCHEMA_VERSION), (2, 2));
+    let record = DocumentRecord {
+        tenant: acme.clone(),
+        project: payroll.clone(),
+        document: DocumentId::new("memo").unwrap(),
+        plaintext_size: 5,
+        envelope_size: 200,
+        suite: Suite::Aes256GcmHkdfSha256,
+        key_version: 1,
+        created_by: olga,
+        created_at: Timestamp::from_unix_millis(1),
+    };
+    let listed = store
+        .transaction(&mut |tx: &mut dyn Transaction| -> Result<_, StoreError> {
+            assert!(tx.snapshot()?.membership.has_project(&acme, &payroll));
+            tx.apply(&Change::PutDocument(record.clone()))?;
+            tx.documents(&acme, &payroll)
+        })
+        .unwrap();
+    assert_eq!(listed, [record]);
+}

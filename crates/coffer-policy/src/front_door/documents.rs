@@ -5,16 +5,18 @@ use std::io::{Cursor, Read, Write};
 
 use coffer_session::keys::{self, OpenOptions, Opener, Password, ProjectKey, Recipient, Sealer};
 
+use super::error::LengthSeen;
 use super::guard::{Ask, Effects};
 use super::header::{HeaderFacts, SIZE_CONTEXT};
 use super::projects::{document_of, key_ref};
 use super::unlock::PROJECT_KEY_NAME;
 use super::{FrontDoor, FrontDoorError, Receipt, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
+use crate::audit::Timestamp;
 use crate::context::Context;
 use crate::id::{DocumentId, Principal, ProjectId, TenantId};
 use crate::request::Attributes;
 use crate::role::Operation;
-use crate::store::Store;
+use crate::store::{Change, DocumentRecord, Store, Transaction};
 use crate::suite::{EnvelopeSuite, SessionSpec};
 use crate::target::Target;
 
@@ -49,6 +51,9 @@ impl<S: Store> FrontDoor<S> {
     /// `context` entries are committed into the envelope and visible to
     /// context-scoped policy rules; so is the plaintext size, which size
     /// rules then see on decrypt too. Returns the envelope.
+    ///
+    /// The bytes-in, bytes-out form of [`FrontDoor::encrypt_from`], for
+    /// callers that hold the document in memory.
     pub fn encrypt(
         &self,
         actor: &Principal,
@@ -57,14 +62,48 @@ impl<S: Store> FrontDoor<S> {
         context: &Context,
         password: &Password,
     ) -> Result<Vec<u8>, FrontDoorError> {
+        let source = Plaintext::new(plaintext, plaintext.len() as u64);
+        let mut envelope = Vec::new();
+        self.encrypt_from(actor, target, source, &mut envelope, context, password)?;
+        Ok(envelope)
+    }
+
+    /// Encrypts a document read from `plaintext` into the project of
+    /// `target` (a document target), streaming the envelope into `out` in
+    /// constant memory, under the project's current key unlocked with
+    /// `password`.
+    ///
+    /// The plaintext's length is declared up front
+    /// ([`Plaintext::new`]): it is committed into the envelope's header
+    /// (which is written before the first sealed chunk) and decided on by
+    /// size rules before a byte is read. A reader that yields fewer or more
+    /// bytes than declared fails the call with
+    /// [`FrontDoorError::LengthMismatch`], recorded as a failure; on any
+    /// error, discard what was written to `out`.
+    ///
+    /// # Errors
+    ///
+    /// As [`FrontDoor::encrypt`], plus [`FrontDoorError::LengthMismatch`]
+    /// and [`FrontDoorError::Io`] for the reader or `out` failing.
+    pub fn encrypt_from<R: Read, W: Write>(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        plaintext: Plaintext<R>,
+        out: W,
+        context: &Context,
+        password: &Password,
+    ) -> Result<Sealed, FrontDoorError> {
+        let expected = plaintext.len;
         let attributes = Attributes {
             context: context.clone(),
             envelope_suite: EnvelopeSuite::try_from(self.config.suite).ok(),
             session: None,
-            message_size: Some(plaintext.len() as u64),
+            message_size: Some(expected),
         };
         let ask = Ask::new(actor, Operation::Encrypt, target).attributes(attributes);
-        self.guard(ask, |call| {
+        let reader = plaintext.reader;
+        self.guard(ask, move |call| {
             let (project, document) = document_of(target, Operation::Encrypt)?;
             let tenant = target.tenant();
             let version = call.state().project(tenant, project)?.current_version();
@@ -72,19 +111,71 @@ impl<S: Store> FrontDoor<S> {
             let mut options = self
                 .seal_options(tenant, project)?
                 .reserved_context(DOCUMENT_CONTEXT, document.as_str().as_bytes())?
-                .reserved_context(SIZE_CONTEXT, plaintext.len().to_string().as_bytes())?;
+                .reserved_context(SIZE_CONTEXT, expected.to_string().as_bytes())?;
             for (k, v) in context.iter() {
                 options = options.context(k, v.as_bytes())?;
             }
-            let mut sealer = Sealer::new(Vec::new(), &[Recipient::project_key(&key)], &options)?;
-            sealer.write_all(plaintext)?;
-            let envelope = sealer.finish()?;
+            let counted = Counting { inner: out, count: 0 };
+            let mut sealer = Sealer::new(counted, &[Recipient::project_key(&key)], &options)?;
+            copy_exactly(reader, expected, &mut sealer)?;
+            let counted = sealer.finish()?;
+            let mut out = counted.inner;
+            out.flush()?;
+            let sealed = Sealed {
+                plaintext_len: expected,
+                envelope_len: counted.count,
+                key_version: version,
+            };
+            // Recorded with the call's audit record, in its transaction.
+            call.change(Change::PutDocument(DocumentRecord {
+                tenant: tenant.clone(),
+                project: project.clone(),
+                document: document.clone(),
+                plaintext_size: expected,
+                envelope_size: counted.count,
+                suite: self.config.suite,
+                key_version: version,
+                created_by: actor.clone(),
+                created_at: Timestamp::now(),
+            }));
             let effects = Effects {
                 key: key_ref(key.id()),
-                plaintext: Some(plaintext.len() as u64),
-                ciphertext: Some(envelope.len() as u64),
+                plaintext: Some(expected),
+                ciphertext: Some(counted.count),
             };
-            Ok((envelope, effects))
+            Ok((sealed, effects))
+        })
+    }
+
+    /// The documents of the project of `project_target` (a project
+    /// target) with their metadata, by document id: every document this
+    /// front door (or another on the same store) sealed there; sealing one
+    /// again under the same id replaces its entry. Decided as
+    /// [`Operation::ListDocuments`] (Owners, Editors and Viewers: who may
+    /// open a project's documents may see what there is to open) and
+    /// audited. Suite and size rules do not apply to listing.
+    ///
+    /// # Errors
+    ///
+    /// [`FrontDoorError::Denied`], [`FrontDoorError::WrongTarget`] for a
+    /// tenant or document target, [`FrontDoorError::UnknownProject`], or the store's
+    /// failure.
+    pub fn list_documents(
+        &self,
+        actor: &Principal,
+        project_target: &Target,
+    ) -> Result<Vec<DocumentRecord>, FrontDoorError> {
+        let ask = Ask::new(actor, Operation::ListDocuments, project_target);
+        self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, state| {
+            let (Some(project), None) = (project_target.project(), project_target.document()) else {
+                return Err(FrontDoorError::WrongTarget {
+                    operation: Operation::ListDocuments,
+                    needs: "project",
+                });
+            };
+            let tenant = project_target.tenant();
+            state.project(tenant, project)?;
+            Ok((tx.documents(tenant, project)?, None))
         })
     }
 
@@ -163,5 +254,82 @@ impl<S: Store> FrontDoor<S> {
             };
             Ok((receipt, effects))
         })
+    }
+}
+
+/// A plaintext to encrypt: a reader and the exact number of bytes it will
+/// yield, declared up front so that the size is committed into the
+/// envelope's header and decided on before anything is read.
+#[derive(Debug)]
+pub struct Plaintext<R> {
+    reader: R,
+    len: u64,
+}
+
+impl<R: Read> Plaintext<R> {
+    /// `reader`, which must yield exactly `expected_len` bytes.
+    pub fn new(reader: R, expected_len: u64) -> Self {
+        Plaintext {
+            reader,
+            len: expected_len,
+        }
+    }
+}
+
+/// What a finished encryption reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Sealed {
+    /// Plaintext bytes sealed.
+    pub plaintext_len: u64,
+    /// Envelope bytes written.
+    pub envelope_len: u64,
+    /// The project key version it was sealed under.
+    pub key_version: u32,
+}
+
+/// A writer that counts what passes through it.
+struct Counting<W> {
+    inner: W,
+    count: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Copies exactly `expected` bytes from `reader` into `out` through a
+/// fixed buffer; a reader that ends early or has more is refused.
+fn copy_exactly<R: Read, W: Write>(reader: R, expected: u64, out: &mut W) -> Result<(), FrontDoorError> {
+    let mut limited = reader.take(expected);
+    let copied = std::io::copy(&mut limited, out)?;
+    if copied < expected {
+        return Err(FrontDoorError::LengthMismatch {
+            expected,
+            actual: LengthSeen::Exactly(copied),
+        });
+    }
+    let mut reader = limited.into_inner();
+    let mut probe = [0u8; 1];
+    loop {
+        match reader.read(&mut probe) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {
+                return Err(FrontDoorError::LengthMismatch {
+                    expected,
+                    actual: LengthSeen::MoreThan(expected),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
     }
 }

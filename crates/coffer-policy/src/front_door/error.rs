@@ -96,6 +96,18 @@ pub enum FrontDoorError {
     /// The stored policy document does not load.
     #[error("stored policy does not load: {0}")]
     Policy(#[from] PolicyError),
+    /// The plaintext reader of
+    /// [`FrontDoor::encrypt_from`](crate::FrontDoor::encrypt_from) yielded
+    /// another number of bytes than declared; the envelope written is
+    /// unusable (its header commits to the declared size) and the failure
+    /// is in the audit trail.
+    #[error("the plaintext has {actual} bytes, {expected} were declared")]
+    LengthMismatch {
+        /// The length declared.
+        expected: u64,
+        /// What the reader yielded.
+        actual: LengthSeen,
+    },
     /// Writing the plaintext or reading the envelope failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -112,6 +124,25 @@ impl From<StoreError> for FrontDoorError {
             StoreError::UnknownProject { project, .. } => FrontDoorError::UnknownProject(project),
             StoreError::Membership(error) => FrontDoorError::Membership(error),
             other => FrontDoorError::Store(other),
+        }
+    }
+}
+
+/// How many bytes a plaintext reader yielded, as far as it was read: past
+/// the declared length it is read one byte further only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LengthSeen {
+    /// Exactly this many: the reader ended early.
+    Exactly(u64),
+    /// More than this many.
+    MoreThan(u64),
+}
+
+impl std::fmt::Display for LengthSeen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LengthSeen::Exactly(n) => write!(f, "{n}"),
+            LengthSeen::MoreThan(n) => write!(f, "more than {n}"),
         }
     }
 }

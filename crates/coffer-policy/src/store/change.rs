@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::document::DocumentRecord;
 use crate::audit::Timestamp;
 use crate::id::{Principal, ProjectId, TenantId};
 use crate::role::Role;
@@ -39,7 +40,10 @@ pub struct NewPolicy {
     pub installed_at: Timestamp,
 }
 
-/// One state change. Each applied change bumps the state version.
+/// One state change. Each applied change bumps the state version, except
+/// [`Change::PutDocument`]: document metadata is not part of the
+/// [`Snapshot`](super::Snapshot) front doors cache and decide on, so
+/// recording a document does not make every front door reload it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Change {
@@ -115,4 +119,10 @@ pub enum Change {
     },
     /// Installs a policy document as the next policy version.
     InstallPolicy(NewPolicy),
+    /// Records a sealed document's metadata, replacing what was recorded
+    /// for the same document id (sealing a document again under the same
+    /// id supersedes it). Refused with
+    /// [`StoreError::UnknownProject`](super::StoreError::UnknownProject)
+    /// when the project does not exist. Does not bump the state version.
+    PutDocument(DocumentRecord),
 }

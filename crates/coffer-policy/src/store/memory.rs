@@ -1,20 +1,26 @@
 //! A store in process memory: for tests, examples, and single-process
 //! services that keep nothing across restarts.
 
+use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 use ring::rand::SystemRandom;
 
 use super::change::Change;
+use super::document::DocumentRecord;
 use super::error::StoreError;
 use super::snapshot::{PolicyVersion, Snapshot};
 use super::{Store, Transaction};
 use crate::audit::{AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId};
+use crate::id::{DocumentId, ProjectId, TenantId};
+
+type DocumentSlot = (TenantId, ProjectId, DocumentId);
 
 #[derive(Debug)]
 struct State {
     snapshot: Snapshot,
     history: Vec<PolicyVersion>,
+    documents: BTreeMap<DocumentSlot, DocumentRecord>,
     records: Vec<AuditRecord>,
     chain: AuditChain,
 }
@@ -51,6 +57,7 @@ impl MemoryStore {
             state: Mutex::new(State {
                 snapshot: Snapshot::default(),
                 history: Vec::new(),
+                documents: BTreeMap::new(),
                 records: Vec::new(),
                 chain: AuditChain::new(key, chain_id),
             }),
@@ -62,6 +69,8 @@ impl MemoryStore {
 #[derive(Debug)]
 struct Undo {
     snapshot: Option<Snapshot>,
+    /// Each document slot written, with what it held before, in order.
+    documents: Vec<(DocumentSlot, Option<DocumentRecord>)>,
     history: usize,
     records: usize,
     head: ChainHead,
@@ -80,6 +89,7 @@ impl Store for MemoryStore {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let undo = Undo {
             snapshot: None,
+            documents: Vec::new(),
             history: state.history.len(),
             records: state.records.len(),
             head: state.chain.head(),
@@ -105,6 +115,12 @@ impl MemoryTransaction<'_> {
         if let Some(snapshot) = self.undo.snapshot.take() {
             self.state.snapshot = snapshot;
         }
+        for (slot, before) in self.undo.documents.drain(..).rev() {
+            match before {
+                Some(record) => self.state.documents.insert(slot, record),
+                None => self.state.documents.remove(&slot),
+            };
+        }
         self.state.history.truncate(self.undo.history);
         self.state.records.truncate(self.undo.records);
         // The head was this chain's own, so following it cannot fail.
@@ -125,6 +141,17 @@ impl Transaction for MemoryTransaction<'_> {
     }
 
     fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
+        if let Change::PutDocument(record) = change {
+            self.state.snapshot.apply(change)?;
+            let slot = (
+                record.tenant.clone(),
+                record.project.clone(),
+                record.document.clone(),
+            );
+            let before = self.state.documents.insert(slot.clone(), record.clone());
+            self.undo.documents.push((slot, before));
+            return Ok(());
+        }
         // The state before the transaction's first change, to undo it;
         // `Snapshot::apply` itself leaves nothing behind when it refuses.
         if self.undo.snapshot.is_none() {
@@ -135,6 +162,20 @@ impl Transaction for MemoryTransaction<'_> {
             self.state.history.push(policy.clone());
         }
         Ok(())
+    }
+
+    fn documents(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        Ok(self
+            .state
+            .documents
+            .iter()
+            .filter(|((t, p, _), _)| t == tenant && p == project)
+            .map(|(_, record)| record.clone())
+            .collect())
     }
 
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {

@@ -161,9 +161,31 @@ impl Snapshot {
                     installed_at: new.installed_at,
                 });
             }
+            Change::PutDocument(record) => {
+                // Documents are not part of the snapshot: only the project
+                // is checked, and the version does not move.
+                self.require_project(&record.tenant, &record.project)?;
+                if record.created_by.tenant != record.tenant {
+                    return Err(StoreError::Membership(MembershipError::CrossTenant {
+                        principal: record.created_by.id.to_string(),
+                        principal_tenant: record.created_by.tenant.to_string(),
+                        tenant: record.tenant.to_string(),
+                    }));
+                }
+                return Ok(());
+            }
         }
         self.version += 1;
         Ok(())
+    }
+
+    /// Refuses a project that does not exist.
+    pub(crate) fn require_project(&self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
+        if self.projects.contains_key(&(tenant.clone(), project.clone())) {
+            return Ok(());
+        }
+        let (tenant, project) = slot_error(tenant, project);
+        Err(StoreError::UnknownProject { tenant, project })
     }
 
     /// The record of a project whose generation is `expected`.

@@ -97,6 +97,13 @@ impl Transaction for Countdown<'_> {
     fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
         self.inner.apply(change)
     }
+    fn documents(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+    ) -> Result<Vec<store::DocumentRecord>, StoreError> {
+        self.inner.documents(tenant, project)
+    }
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {
         self.inner.policy_history()
     }

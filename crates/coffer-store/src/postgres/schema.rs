@@ -58,6 +58,20 @@ const MIGRATIONS: &[&str] = &[
         seq BIGINT PRIMARY KEY CHECK (seq >= 0),
         record TEXT NOT NULL
     );",
+    // 2: document metadata (`Change::PutDocument`).
+    "CREATE TABLE documents (
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        document TEXT NOT NULL,
+        plaintext_size BIGINT NOT NULL CHECK (plaintext_size >= 0),
+        envelope_size BIGINT NOT NULL CHECK (envelope_size >= 0),
+        suite TEXT NOT NULL,
+        key_version BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (tenant, project, document),
+        FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
+    );",
 ];
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);

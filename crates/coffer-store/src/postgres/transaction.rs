@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
-use coffer_policy::store::{Change, PolicyVersion, Snapshot, StoreError, Transaction};
+use coffer_policy::store::{Change, DocumentRecord, PolicyVersion, Snapshot, StoreError, Transaction};
 use coffer_policy::{Principal, ProjectId, Role, TenantId};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -253,6 +253,34 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
                     &[&principal.tenant.as_str(), &principal.id.as_str()],
                 )?;
             }
+            Change::PutDocument(record) => {
+                // Document metadata is not part of the snapshot: the state
+                // version does not move.
+                let generation = self.generation(&record.tenant, &record.project)?;
+                decode::require_project(&record.tenant, &record.project, generation)?;
+                let row = decode::DocumentRow::of(record)?;
+                self.execute(
+                    "INSERT INTO documents (tenant, project, document, plaintext_size, envelope_size,
+                         suite, key_version, created_by, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (tenant, project, document) DO UPDATE SET
+                         plaintext_size = excluded.plaintext_size, envelope_size = excluded.envelope_size,
+                         suite = excluded.suite, key_version = excluded.key_version,
+                         created_by = excluded.created_by, created_at = excluded.created_at",
+                    &[
+                        &row.tenant,
+                        &row.project,
+                        &row.document,
+                        &row.plaintext_size,
+                        &row.envelope_size,
+                        &row.suite,
+                        &row.key_version,
+                        &row.created_by,
+                        &row.created_at,
+                    ],
+                )?;
+                return Ok(());
+            }
             Change::InstallPolicy(new) => {
                 let installed_by = serde_json::to_string(&new.installed_by).map_err(corrupt)?;
                 let at = int(new.installed_at.unix_millis())?;
@@ -361,6 +389,37 @@ impl Transaction for PostgresTransaction<'_, '_> {
                 Err(error)
             }
         }
+    }
+
+    fn documents(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        // Ordered bytewise whatever the database's collation, as the other
+        // backends order them.
+        self.query(
+            "SELECT tenant, project, document, plaintext_size, envelope_size, suite, key_version,
+                 created_by, created_at
+             FROM documents WHERE tenant = $1 AND project = $2 ORDER BY document COLLATE \"C\"",
+            &[&tenant.as_str(), &project.as_str()],
+        )?
+        .iter()
+        .map(|row| {
+            decode::DocumentRow {
+                tenant: get(row, 0)?,
+                project: get(row, 1)?,
+                document: get(row, 2)?,
+                plaintext_size: get(row, 3)?,
+                envelope_size: get(row, 4)?,
+                suite: get(row, 5)?,
+                key_version: get(row, 6)?,
+                created_by: get(row, 7)?,
+                created_at: get(row, 8)?,
+            }
+            .into_record()
+        })
+        .collect()
     }
 
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {

@@ -371,3 +371,127 @@ pub(crate) fn reopening_resumes_the_chain<B: Backend>(backend: &B) {
         .membership
         .has_project(&tenant("acme"), &project("benefits")));
 }
+
+/// The metadata of a document of `acme/<project>` made by `creator`.
+fn document_record(project_name: &str, id: &str, creator: Principal, size: u64) -> store::DocumentRecord {
+    store::DocumentRecord {
+        tenant: tenant("acme"),
+        project: project(project_name),
+        document: DocumentId::new(id).unwrap(),
+        plaintext_size: size,
+        envelope_size: size + 190,
+        suite: session::keys::envelope::Suite::ChaCha20Poly1305HkdfSha256,
+        key_version: 2,
+        created_by: creator,
+        created_at: Timestamp::from_unix_millis(1_764_000_000_000 + size),
+    }
+}
+
+/// Document metadata: recorded with an audit record in one transaction,
+/// listed per project by document id, replaced under the same id, refused
+/// for an unknown project or a creator of another tenant (the transaction
+/// staying usable), rolled back with its transaction, kept across a
+/// reopen, and never moving the state version.
+pub(crate) fn documents_are_recorded<B: Backend>(backend: &B) {
+    let store = backend.open();
+    apply(&store, &create("payroll")).unwrap();
+    apply(&store, &create("benefits")).unwrap();
+    let version = commit(&store, |tx| tx.version()).unwrap();
+    let ed = principal("acme", "ed");
+    // Past 4 GiB: sizes are 64-bit.
+    let b = document_record("payroll", "b-report", ed.clone(), 5 << 30);
+    let a = document_record("payroll", "a-memo", principal("acme", "olga"), 0);
+    let other = document_record("benefits", "a-memo", ed.clone(), 7);
+    let mut reference = Snapshot::default();
+    reference.apply(&create("payroll")).unwrap();
+    reference.apply(&create("benefits")).unwrap();
+    commit(&store, |tx| {
+        for record in [&b, &a, &other] {
+            let change = Change::PutDocument(record.clone());
+            reference.apply(&change).unwrap();
+            tx.apply(&change)?;
+        }
+        tx.append(event(0))
+    })
+    .unwrap();
+    assert_eq!(reference.version, version, "the reference leaves the version too");
+    assert_eq!(commit(&store, |tx| tx.version()).unwrap(), version);
+    let list =
+        |store: &B::S, name: &str| commit(store, |tx| tx.documents(&tenant("acme"), &project(name))).unwrap();
+    assert_eq!(list(&store, "payroll"), [a.clone(), b.clone()]);
+    assert_eq!(list(&store, "benefits"), std::slice::from_ref(&other));
+    assert_eq!(list(&store, "nope"), []);
+    assert!(
+        commit(&store, |tx| tx.documents(&tenant("globex"), &project("payroll")))
+            .unwrap()
+            .is_empty()
+    );
+
+    // Sealing again under the same id replaces the entry.
+    let again = document_record("payroll", "a-memo", ed.clone(), 42);
+    apply(&store, &Change::PutDocument(again.clone())).unwrap();
+    assert_eq!(list(&store, "payroll"), [again.clone(), b.clone()]);
+
+    // Refusals, recorded in the transaction that then commits.
+    let unknown = Change::PutDocument(document_record("nope", "x", ed.clone(), 1));
+    let foreign = Change::PutDocument(document_record("payroll", "x", principal("globex", "gus"), 1));
+    for change in [&unknown, &foreign] {
+        assert!(reference.apply(change).is_err());
+    }
+    let head = commit(&store, |tx| tx.audit_head()).unwrap();
+    let errors = commit(&store, |tx| {
+        let errors = [tx.apply(&unknown).unwrap_err(), tx.apply(&foreign).unwrap_err()];
+        tx.append(event(1))?;
+        Ok(errors)
+    })
+    .unwrap();
+    assert!(
+        matches!(errors[0], StoreError::UnknownProject { .. }),
+        "{:?}",
+        errors[0]
+    );
+    assert!(
+        matches!(
+            errors[1],
+            StoreError::Membership(MembershipError::CrossTenant { .. })
+        ),
+        "{:?}",
+        errors[1]
+    );
+    assert!(errors.iter().all(StoreError::is_refusal));
+    assert_eq!(
+        commit(&store, |tx| tx.audit_head()).unwrap().count,
+        head.count + 1
+    );
+    assert_eq!(list(&store, "payroll"), [again.clone(), b.clone()]);
+
+    // A transaction that fails takes its documents with it: a new one and
+    // a replacement both vanish.
+    let aborted = store.transaction(&mut |tx: &mut dyn Transaction| -> Result<(), Abort> {
+        tx.apply(&Change::PutDocument(document_record(
+            "payroll",
+            "c",
+            ed.clone(),
+            3,
+        )))?;
+        tx.apply(&Change::PutDocument(document_record(
+            "payroll",
+            "b-report",
+            ed.clone(),
+            9,
+        )))?;
+        tx.append(event(2))?;
+        assert_eq!(tx.documents(&tenant("acme"), &project("payroll"))?.len(), 3);
+        Err(Abort::Requested)
+    });
+    assert!(matches!(aborted, Err(Abort::Requested)));
+    assert_eq!(list(&store, "payroll"), [again.clone(), b.clone()]);
+
+    // Another handle (a restart, another instance) sees the same.
+    drop(store);
+    let reopened = backend.open();
+    assert_eq!(list(&reopened, "payroll"), [again, b]);
+    assert_eq!(list(&reopened, "benefits"), [other]);
+    assert_eq!(commit(&reopened, |tx| tx.version()).unwrap(), version);
+    assert_eq!(commit(&reopened, |tx| tx.verify_audit(None)).unwrap().count, 2);
+}
