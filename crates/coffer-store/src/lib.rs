@@ -42,6 +42,7 @@
 //! and repair.
 #![forbid(unsafe_code)]
 
+mod apply;
 mod decode;
 mod error;
 mod group;

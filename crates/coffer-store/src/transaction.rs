@@ -9,7 +9,8 @@ use coffer_policy::store::{
 use coffer_policy::{Membership, Principal, ProjectId, Role, TenantId};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::decode::{bytes32, corrupt, int, same_tenant, uint, DocumentRow};
+use crate::apply::{apply_checked, Rows};
+use crate::decode::{bytes32, corrupt, int, uint, DocumentRow};
 
 /// The connection is inside a transaction the store began (alone, or
 /// shared by a group commit, under a savepoint of this caller's own).
@@ -63,247 +64,9 @@ impl<'t> SqliteTransaction<'t> {
         Ok(head)
     }
 
-    fn generation(&self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError> {
-        self.tx
-            .query_row(
-                "SELECT generation FROM projects WHERE tenant = ?1 AND project = ?2",
-                (tenant.as_str(), project.as_str()),
-                |row| row.get::<_, i64>(0),
-            )
-            .optional()
-            .map_err(backend)?
-            .map(uint)
-            .transpose()
-    }
-
-    fn require_project(&self, tenant: &TenantId, project: &ProjectId) -> Result<u64, StoreError> {
-        self.generation(tenant, project)?
-            .ok_or_else(|| StoreError::UnknownProject {
-                tenant: tenant.to_string(),
-                project: project.to_string(),
-            })
-    }
-
-    /// The project exists at generation `expected`.
-    fn require_generation(
-        &self,
-        tenant: &TenantId,
-        project: &ProjectId,
-        expected: u64,
-    ) -> Result<(), StoreError> {
-        let found = self.require_project(tenant, project)?;
-        if found != expected {
-            return Err(StoreError::Conflict {
-                tenant: tenant.to_string(),
-                project: project.to_string(),
-                expected,
-                found,
-            });
-        }
-        Ok(())
-    }
-
-    fn bump_generation(&self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "UPDATE projects SET generation = generation + 1 WHERE tenant = ?1 AND project = ?2",
-                (tenant.as_str(), project.as_str()),
-            )
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    fn insert_key(
-        &self,
-        tenant: &TenantId,
-        project: &ProjectId,
-        version: i64,
-        sealed: &[u8],
-    ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "INSERT INTO project_keys (tenant, project, version, sealed) VALUES (?1, ?2, ?3, ?4)",
-                params![tenant.as_str(), project.as_str(), version, sealed],
-            )
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    fn set_member(
-        &self,
-        tenant: &TenantId,
-        project: &ProjectId,
-        member: &Principal,
-        role: Role,
-    ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "INSERT INTO project_members (tenant, project, principal, role) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (tenant, project, principal) DO UPDATE SET role = excluded.role",
-                (tenant.as_str(), project.as_str(), member.id.as_str(), role.name()),
-            )
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    /// Applies a change whose checks all come first, so a refusal writes
-    /// nothing.
-    fn apply_checked(&mut self, change: &Change) -> Result<(), StoreError> {
-        match change {
-            Change::CreateProject {
-                tenant,
-                project,
-                owner,
-                sealed,
-            } => {
-                if self.generation(tenant, project)?.is_some() {
-                    return Err(StoreError::ProjectExists {
-                        tenant: tenant.to_string(),
-                        project: project.to_string(),
-                    });
-                }
-                same_tenant(tenant, owner)?;
-                self.tx
-                    .execute(
-                        "INSERT INTO projects (tenant, project, generation) VALUES (?1, ?2, 0)",
-                        (tenant.as_str(), project.as_str()),
-                    )
-                    .map_err(backend)?;
-                self.insert_key(tenant, project, 1, sealed)?;
-                self.set_member(tenant, project, owner, Role::Owner)?;
-            }
-            Change::ReplaceVersions {
-                tenant,
-                project,
-                expected_generation,
-                sealed,
-            } => {
-                if sealed.is_empty() {
-                    return Err(StoreError::NoKeyVersions {
-                        tenant: tenant.to_string(),
-                        project: project.to_string(),
-                    });
-                }
-                self.require_generation(tenant, project, *expected_generation)?;
-                self.tx
-                    .execute(
-                        "DELETE FROM project_keys WHERE tenant = ?1 AND project = ?2",
-                        (tenant.as_str(), project.as_str()),
-                    )
-                    .map_err(backend)?;
-                for (version, key) in (1..).zip(sealed) {
-                    self.insert_key(tenant, project, version, key)?;
-                }
-                self.bump_generation(tenant, project)?;
-            }
-            Change::AddVersion {
-                tenant,
-                project,
-                expected_generation,
-                sealed,
-            } => {
-                self.require_generation(tenant, project, *expected_generation)?;
-                let count: i64 = self
-                    .tx
-                    .query_row(
-                        "SELECT count(*) FROM project_keys WHERE tenant = ?1 AND project = ?2",
-                        (tenant.as_str(), project.as_str()),
-                        |row| row.get(0),
-                    )
-                    .map_err(backend)?;
-                self.insert_key(tenant, project, count + 1, sealed)?;
-                self.bump_generation(tenant, project)?;
-            }
-            Change::SetMember {
-                tenant,
-                project,
-                member,
-                role,
-            } => {
-                same_tenant(tenant, member)?;
-                self.require_project(tenant, project)?;
-                self.set_member(tenant, project, member, *role)?;
-            }
-            Change::RemoveMember {
-                tenant,
-                project,
-                member,
-            } => {
-                // As `Membership::revoke`: a principal of another tenant
-                // holds nothing here, which is not an error.
-                if member.tenant == *tenant {
-                    self.require_project(tenant, project)?;
-                    self.tx
-                        .execute(
-                            "DELETE FROM project_members WHERE tenant = ?1 AND project = ?2 AND principal = ?3",
-                            (tenant.as_str(), project.as_str(), member.id.as_str()),
-                        )
-                        .map_err(backend)?;
-                }
-            }
-            Change::SetTenantRole { principal, role } => {
-                self.tx
-                    .execute(
-                        "INSERT INTO tenant_roles (tenant, principal, role) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (tenant, principal) DO UPDATE SET role = excluded.role",
-                        (principal.tenant.as_str(), principal.id.as_str(), role.name()),
-                    )
-                    .map_err(backend)?;
-            }
-            Change::RemoveTenantRole { principal } => {
-                self.tx
-                    .execute(
-                        "DELETE FROM tenant_roles WHERE tenant = ?1 AND principal = ?2",
-                        (principal.tenant.as_str(), principal.id.as_str()),
-                    )
-                    .map_err(backend)?;
-            }
-            Change::PutDocument(record) => {
-                // Document metadata is not part of the snapshot: the state
-                // version does not move.
-                self.require_project(&record.tenant, &record.project)?;
-                let row = DocumentRow::of(record)?;
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO documents (tenant, project, document, plaintext_size, envelope_size,
-                             suite, key_version, created_by, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                         ON CONFLICT (tenant, project, document) DO UPDATE SET
-                             plaintext_size = excluded.plaintext_size, envelope_size = excluded.envelope_size,
-                             suite = excluded.suite, key_version = excluded.key_version,
-                             created_by = excluded.created_by, created_at = excluded.created_at",
-                    )
-                    .map_err(backend)?
-                    .execute(params![
-                        row.tenant,
-                        row.project,
-                        row.document,
-                        row.plaintext_size,
-                        row.envelope_size,
-                        row.suite,
-                        row.key_version,
-                        row.created_by,
-                        row.created_at
-                    ])
-                    .map_err(backend)?;
-                return Ok(());
-            }
-            Change::InstallPolicy(new) => {
-                let installed_by = serde_json::to_string(&new.installed_by).map_err(corrupt)?;
-                let at = int(new.installed_at.unix_millis())?;
-                self.tx
-                    .execute(
-                        "INSERT INTO policies (version, document, digest, installed_by, installed_at)
-                         VALUES ((SELECT coalesce(max(version), 0) + 1 FROM policies), ?1, ?2, ?3, ?4)",
-                        params![new.document, new.digest, installed_by, at],
-                    )
-                    .map_err(backend)?;
-            }
-            _ => return Err(corrupt("a change this store does not know")),
-        }
-        self.tx
-            .execute("UPDATE state SET version = version + 1 WHERE id = 1", [])
-            .map_err(backend)?;
+    /// Runs one statement that returns no rows.
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+        self.tx.execute(sql, params).map_err(backend)?;
         Ok(())
     }
 
@@ -376,6 +139,154 @@ impl<'t> SqliteTransaction<'t> {
     }
 }
 
+impl Rows for SqliteTransaction<'_> {
+    fn generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError> {
+        self.tx
+            .query_row(
+                "SELECT generation FROM projects WHERE tenant = ?1 AND project = ?2",
+                (tenant.as_str(), project.as_str()),
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(backend)?
+            .map(uint)
+            .transpose()
+    }
+
+    fn insert_project(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO projects (tenant, project, generation) VALUES (?1, ?2, 0)",
+            (tenant.as_str(), project.as_str()),
+        )
+    }
+
+    fn insert_key(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        version: i64,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO project_keys (tenant, project, version, sealed) VALUES (?1, ?2, ?3, ?4)",
+            params![tenant.as_str(), project.as_str(), version, sealed],
+        )
+    }
+
+    fn append_key(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO project_keys (tenant, project, version, sealed)
+             SELECT ?1, ?2, count(*) + 1, ?3 FROM project_keys WHERE tenant = ?1 AND project = ?2",
+            params![tenant.as_str(), project.as_str(), sealed],
+        )
+    }
+
+    fn delete_keys(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM project_keys WHERE tenant = ?1 AND project = ?2",
+            (tenant.as_str(), project.as_str()),
+        )
+    }
+
+    fn bump_generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE projects SET generation = generation + 1 WHERE tenant = ?1 AND project = ?2",
+            (tenant.as_str(), project.as_str()),
+        )
+    }
+
+    fn set_member(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        member: &Principal,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO project_members (tenant, project, principal, role) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (tenant, project, principal) DO UPDATE SET role = excluded.role",
+            (tenant.as_str(), project.as_str(), member.id.as_str(), role.name()),
+        )
+    }
+
+    fn delete_member(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        member: &Principal,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM project_members WHERE tenant = ?1 AND project = ?2 AND principal = ?3",
+            (tenant.as_str(), project.as_str(), member.id.as_str()),
+        )
+    }
+
+    fn set_tenant_role(&mut self, principal: &Principal, role: Role) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO tenant_roles (tenant, principal, role) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tenant, principal) DO UPDATE SET role = excluded.role",
+            (principal.tenant.as_str(), principal.id.as_str(), role.name()),
+        )
+    }
+
+    fn delete_tenant_role(&mut self, principal: &Principal) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM tenant_roles WHERE tenant = ?1 AND principal = ?2",
+            (principal.tenant.as_str(), principal.id.as_str()),
+        )
+    }
+
+    fn put_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO documents (tenant, project, document, plaintext_size, envelope_size,
+                     suite, key_version, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (tenant, project, document) DO UPDATE SET
+                     plaintext_size = excluded.plaintext_size, envelope_size = excluded.envelope_size,
+                     suite = excluded.suite, key_version = excluded.key_version,
+                     created_by = excluded.created_by, created_at = excluded.created_at",
+            )
+            .map_err(backend)?
+            .execute(params![
+                row.tenant,
+                row.project,
+                row.document,
+                row.plaintext_size,
+                row.envelope_size,
+                row.suite,
+                row.key_version,
+                row.created_by,
+                row.created_at
+            ])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn insert_policy(
+        &mut self,
+        document: &str,
+        digest: &[u8],
+        installed_by: &str,
+        installed_at: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO policies (version, document, digest, installed_by, installed_at)
+             VALUES ((SELECT coalesce(max(version), 0) + 1 FROM policies), ?1, ?2, ?3, ?4)",
+            params![document, digest, installed_by, installed_at],
+        )
+    }
+
+    fn bump_version(&mut self) -> Result<(), StoreError> {
+        self.execute("UPDATE state SET version = version + 1 WHERE id = 1", [])
+    }
+}
+
 impl Transaction for SqliteTransaction<'_> {
     fn version(&mut self) -> Result<u64, StoreError> {
         let version: i64 = self
@@ -402,7 +313,7 @@ impl Transaction for SqliteTransaction<'_> {
         // A savepoint makes the change all-or-nothing inside the
         // transaction, whatever fails half-way.
         self.tx.execute_batch("SAVEPOINT apply").map_err(backend)?;
-        match self.apply_checked(change) {
+        match apply_checked(self, change) {
             Ok(()) => {
                 self.tx.execute_batch("RELEASE apply").map_err(backend)?;
                 Ok(())

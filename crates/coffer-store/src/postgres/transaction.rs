@@ -10,7 +10,8 @@ use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::Row;
 
-use crate::decode::{self, corrupt, int, uint};
+use crate::apply::{apply_checked, Rows};
+use crate::decode::{self, corrupt, int, uint, DocumentRow};
 
 pub(crate) struct PostgresTransaction<'t, 'c> {
     tx: &'t mut postgres::Transaction<'c>,
@@ -94,208 +95,6 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
         Ok(chain)
     }
 
-    fn generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError> {
-        let row = self.query_opt(
-            "SELECT generation FROM projects WHERE tenant = $1 AND project = $2",
-            &[&tenant.as_str(), &project.as_str()],
-        )?;
-        row.map(|row| uint(get(&row, 0)?)).transpose()
-    }
-
-    /// The project exists at generation `expected`.
-    fn require_generation(
-        &mut self,
-        tenant: &TenantId,
-        project: &ProjectId,
-        expected: u64,
-    ) -> Result<(), StoreError> {
-        let found = decode::require_project(tenant, project, self.generation(tenant, project)?)?;
-        decode::require_generation(tenant, project, expected, found)
-    }
-
-    fn bump_generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
-        self.execute(
-            "UPDATE projects SET generation = generation + 1 WHERE tenant = $1 AND project = $2",
-            &[&tenant.as_str(), &project.as_str()],
-        )?;
-        Ok(())
-    }
-
-    fn insert_key(
-        &mut self,
-        tenant: &TenantId,
-        project: &ProjectId,
-        version: i64,
-        sealed: &[u8],
-    ) -> Result<(), StoreError> {
-        self.execute(
-            "INSERT INTO project_keys (tenant, project, version, sealed) VALUES ($1, $2, $3, $4)",
-            &[&tenant.as_str(), &project.as_str(), &version, &sealed],
-        )?;
-        Ok(())
-    }
-
-    fn set_member(
-        &mut self,
-        tenant: &TenantId,
-        project: &ProjectId,
-        member: &Principal,
-        role: Role,
-    ) -> Result<(), StoreError> {
-        self.execute(
-            "INSERT INTO project_members (tenant, project, principal, role) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (tenant, project, principal) DO UPDATE SET role = excluded.role",
-            &[
-                &tenant.as_str(),
-                &project.as_str(),
-                &member.id.as_str(),
-                &role.name(),
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// Applies a change whose checks all come first, so a refusal writes
-    /// nothing.
-    fn apply_checked(&mut self, change: &Change) -> Result<(), StoreError> {
-        match change {
-            Change::CreateProject {
-                tenant,
-                project,
-                owner,
-                sealed,
-            } => {
-                if self.generation(tenant, project)?.is_some() {
-                    return Err(StoreError::ProjectExists {
-                        tenant: tenant.to_string(),
-                        project: project.to_string(),
-                    });
-                }
-                decode::same_tenant(tenant, owner)?;
-                self.execute(
-                    "INSERT INTO projects (tenant, project, generation) VALUES ($1, $2, 0)",
-                    &[&tenant.as_str(), &project.as_str()],
-                )?;
-                self.insert_key(tenant, project, 1, sealed)?;
-                self.set_member(tenant, project, owner, Role::Owner)?;
-            }
-            Change::ReplaceVersions {
-                tenant,
-                project,
-                expected_generation,
-                sealed,
-            } => {
-                if sealed.is_empty() {
-                    return Err(StoreError::NoKeyVersions {
-                        tenant: tenant.to_string(),
-                        project: project.to_string(),
-                    });
-                }
-                self.require_generation(tenant, project, *expected_generation)?;
-                self.execute(
-                    "DELETE FROM project_keys WHERE tenant = $1 AND project = $2",
-                    &[&tenant.as_str(), &project.as_str()],
-                )?;
-                for (version, key) in (1..).zip(sealed) {
-                    self.insert_key(tenant, project, version, key)?;
-                }
-                self.bump_generation(tenant, project)?;
-            }
-            Change::AddVersion {
-                tenant,
-                project,
-                expected_generation,
-                sealed,
-            } => {
-                self.require_generation(tenant, project, *expected_generation)?;
-                self.execute(
-                    "INSERT INTO project_keys (tenant, project, version, sealed)
-                     SELECT $1, $2, count(*) + 1, $3 FROM project_keys WHERE tenant = $1 AND project = $2",
-                    &[&tenant.as_str(), &project.as_str(), &sealed.as_slice()],
-                )?;
-                self.bump_generation(tenant, project)?;
-            }
-            Change::SetMember {
-                tenant,
-                project,
-                member,
-                role,
-            } => {
-                decode::same_tenant(tenant, member)?;
-                decode::require_project(tenant, project, self.generation(tenant, project)?)?;
-                self.set_member(tenant, project, member, *role)?;
-            }
-            Change::RemoveMember {
-                tenant,
-                project,
-                member,
-            } => {
-                // As `Membership::revoke`: a principal of another tenant
-                // holds nothing here, which is not an error.
-                if member.tenant == *tenant {
-                    decode::require_project(tenant, project, self.generation(tenant, project)?)?;
-                    self.execute(
-                        "DELETE FROM project_members WHERE tenant = $1 AND project = $2 AND principal = $3",
-                        &[&tenant.as_str(), &project.as_str(), &member.id.as_str()],
-                    )?;
-                }
-            }
-            Change::SetTenantRole { principal, role } => {
-                self.execute(
-                    "INSERT INTO tenant_roles (tenant, principal, role) VALUES ($1, $2, $3)
-                     ON CONFLICT (tenant, principal) DO UPDATE SET role = excluded.role",
-                    &[&principal.tenant.as_str(), &principal.id.as_str(), &role.name()],
-                )?;
-            }
-            Change::RemoveTenantRole { principal } => {
-                self.execute(
-                    "DELETE FROM tenant_roles WHERE tenant = $1 AND principal = $2",
-                    &[&principal.tenant.as_str(), &principal.id.as_str()],
-                )?;
-            }
-            Change::PutDocument(record) => {
-                // Document metadata is not part of the snapshot: the state
-                // version does not move.
-                let generation = self.generation(&record.tenant, &record.project)?;
-                decode::require_project(&record.tenant, &record.project, generation)?;
-                let row = decode::DocumentRow::of(record)?;
-                self.execute(
-                    "INSERT INTO documents (tenant, project, document, plaintext_size, envelope_size,
-                         suite, key_version, created_by, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (tenant, project, document) DO UPDATE SET
-                         plaintext_size = excluded.plaintext_size, envelope_size = excluded.envelope_size,
-                         suite = excluded.suite, key_version = excluded.key_version,
-                         created_by = excluded.created_by, created_at = excluded.created_at",
-                    &[
-                        &row.tenant,
-                        &row.project,
-                        &row.document,
-                        &row.plaintext_size,
-                        &row.envelope_size,
-                        &row.suite,
-                        &row.key_version,
-                        &row.created_by,
-                        &row.created_at,
-                    ],
-                )?;
-                return Ok(());
-            }
-            Change::InstallPolicy(new) => {
-                let installed_by = serde_json::to_string(&new.installed_by).map_err(corrupt)?;
-                let at = int(new.installed_at.unix_millis())?;
-                self.execute(
-                    "INSERT INTO policies (version, document, digest, installed_by, installed_at)
-                     VALUES ((SELECT coalesce(max(version), 0) + 1 FROM policies), $1, $2, $3, $4)",
-                    &[&new.document, &new.digest.as_slice(), &installed_by, &at],
-                )?;
-            }
-            _ => return Err(corrupt("a change this store does not know")),
-        }
-        self.execute("UPDATE state SET version = version + 1 WHERE id = 1", &[])?;
-        Ok(())
-    }
-
     fn policies(&mut self, latest_only: bool) -> Result<Vec<PolicyVersion>, StoreError> {
         let sql = if latest_only {
             "SELECT version, document, digest, installed_by, installed_at FROM policies ORDER BY version DESC LIMIT 1"
@@ -321,6 +120,162 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
 /// A column of a row, of the type the schema gives it.
 fn get<'r, T: postgres::types::FromSql<'r>>(row: &'r Row, column: usize) -> Result<T, StoreError> {
     row.try_get(column).map_err(StoreError::backend)
+}
+
+impl Rows for PostgresTransaction<'_, '_> {
+    fn generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError> {
+        let row = self.query_opt(
+            "SELECT generation FROM projects WHERE tenant = $1 AND project = $2",
+            &[&tenant.as_str(), &project.as_str()],
+        )?;
+        row.map(|row| uint(get(&row, 0)?)).transpose()
+    }
+
+    fn insert_project(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO projects (tenant, project, generation) VALUES ($1, $2, 0)",
+            &[&tenant.as_str(), &project.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn insert_key(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        version: i64,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO project_keys (tenant, project, version, sealed) VALUES ($1, $2, $3, $4)",
+            &[&tenant.as_str(), &project.as_str(), &version, &sealed],
+        )?;
+        Ok(())
+    }
+
+    fn append_key(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO project_keys (tenant, project, version, sealed)
+             SELECT $1, $2, count(*) + 1, $3 FROM project_keys WHERE tenant = $1 AND project = $2",
+            &[&tenant.as_str(), &project.as_str(), &sealed],
+        )?;
+        Ok(())
+    }
+
+    fn delete_keys(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM project_keys WHERE tenant = $1 AND project = $2",
+            &[&tenant.as_str(), &project.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn bump_generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE projects SET generation = generation + 1 WHERE tenant = $1 AND project = $2",
+            &[&tenant.as_str(), &project.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn set_member(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        member: &Principal,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO project_members (tenant, project, principal, role) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (tenant, project, principal) DO UPDATE SET role = excluded.role",
+            &[
+                &tenant.as_str(),
+                &project.as_str(),
+                &member.id.as_str(),
+                &role.name(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_member(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        member: &Principal,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM project_members WHERE tenant = $1 AND project = $2 AND principal = $3",
+            &[&tenant.as_str(), &project.as_str(), &member.id.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn set_tenant_role(&mut self, principal: &Principal, role: Role) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO tenant_roles (tenant, principal, role) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant, principal) DO UPDATE SET role = excluded.role",
+            &[&principal.tenant.as_str(), &principal.id.as_str(), &role.name()],
+        )?;
+        Ok(())
+    }
+
+    fn delete_tenant_role(&mut self, principal: &Principal) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM tenant_roles WHERE tenant = $1 AND principal = $2",
+            &[&principal.tenant.as_str(), &principal.id.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn put_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO documents (tenant, project, document, plaintext_size, envelope_size,
+                 suite, key_version, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (tenant, project, document) DO UPDATE SET
+                 plaintext_size = excluded.plaintext_size, envelope_size = excluded.envelope_size,
+                 suite = excluded.suite, key_version = excluded.key_version,
+                 created_by = excluded.created_by, created_at = excluded.created_at",
+            &[
+                &row.tenant,
+                &row.project,
+                &row.document,
+                &row.plaintext_size,
+                &row.envelope_size,
+                &row.suite,
+                &row.key_version,
+                &row.created_by,
+                &row.created_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_policy(
+        &mut self,
+        document: &str,
+        digest: &[u8],
+        installed_by: &str,
+        installed_at: i64,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO policies (version, document, digest, installed_by, installed_at)
+             VALUES ((SELECT coalesce(max(version), 0) + 1 FROM policies), $1, $2, $3, $4)",
+            &[&document, &digest, &installed_by, &installed_at],
+        )?;
+        Ok(())
+    }
+
+    fn bump_version(&mut self) -> Result<(), StoreError> {
+        self.execute("UPDATE state SET version = version + 1 WHERE id = 1", &[])?;
+        Ok(())
+    }
 }
 
 impl Transaction for PostgresTransaction<'_, '_> {
@@ -377,7 +332,7 @@ impl Transaction for PostgresTransaction<'_, '_> {
         // rollback).
         self.batch("SAVEPOINT apply")?;
         let aborted = self.flags.aborted.get();
-        match self.apply_checked(change) {
+        match apply_checked(self, change) {
             Ok(()) => {
                 self.batch("RELEASE SAVEPOINT apply")?;
                 Ok(())
@@ -406,7 +361,7 @@ impl Transaction for PostgresTransaction<'_, '_> {
         )?
         .iter()
         .map(|row| {
-            decode::DocumentRow {
+            DocumentRow {
                 tenant: get(row, 0)?,
                 project: get(row, 1)?,
                 document: get(row, 2)?,
