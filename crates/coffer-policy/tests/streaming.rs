@@ -53,6 +53,25 @@ impl Read for Generated {
     }
 }
 
+/// The Editor encrypts `source`, declared `declared` bytes long, as document
+/// `id` of `payroll` into `out`.
+fn encrypt_as_editor<S: store::Store>(
+    w: &World<S>,
+    id: &str,
+    source: Generated,
+    declared: u64,
+    out: impl Write,
+) -> Result<Sealed, FrontDoorError> {
+    w.door.encrypt_from(
+        &w.editor,
+        &w.doc(id),
+        Plaintext::new(source, declared),
+        out,
+        &Context::new(),
+        &pw(PASSWORD),
+    )
+}
+
 /// A writer that keeps what it is given and the largest single write.
 #[derive(Default)]
 struct Recording {
@@ -103,17 +122,7 @@ fn a_large_document_streams_through_in_bounded_pieces_and_opens() {
     let source = Generated::new(len);
     let (yielded, largest_ask) = (Arc::clone(&source.yielded), Arc::clone(&source.largest_ask));
     let mut out = Recording::default();
-    let sealed = w
-        .door
-        .encrypt_from(
-            &w.editor,
-            &w.doc("big"),
-            Plaintext::new(source, len),
-            &mut out,
-            &Context::new(),
-            &pw(PASSWORD),
-        )
-        .unwrap();
+    let sealed = encrypt_as_editor(&w, "big", source, len, &mut out).unwrap();
     assert_eq!(yielded.load(Ordering::SeqCst), len);
     assert_eq!(sealed.plaintext_len, len);
     assert_eq!(sealed.envelope_len, out.bytes.len() as u64);
@@ -156,14 +165,7 @@ fn a_large_document_streams_through_in_bounded_pieces_and_opens() {
 fn a_reader_shorter_than_declared_is_refused_and_audited() {
     let w = world(fast_config());
     let mut out = Vec::new();
-    let result = w.door.encrypt_from(
-        &w.editor,
-        &w.doc("short"),
-        Plaintext::new(Generated::new(50), 100),
-        &mut out,
-        &Context::new(),
-        &pw(PASSWORD),
-    );
+    let result = encrypt_as_editor(&w, "short", Generated::new(50), 100, &mut out);
     assert!(
         matches!(
             result,
@@ -187,14 +189,7 @@ fn a_reader_shorter_than_declared_is_refused_and_audited() {
 fn a_reader_longer_than_declared_is_refused_and_audited() {
     let w = world(fast_config());
     let mut out = Vec::new();
-    let result = w.door.encrypt_from(
-        &w.editor,
-        &w.doc("long"),
-        Plaintext::new(Generated::new(11), 10),
-        &mut out,
-        &Context::new(),
-        &pw(PASSWORD),
-    );
+    let result = encrypt_as_editor(&w, "long", Generated::new(11), 10, &mut out);
     assert!(
         matches!(
             result,
@@ -208,17 +203,7 @@ fn a_reader_longer_than_declared_is_refused_and_audited() {
     assert_eq!(reason_of(&w.last()), "front-door.LengthMismatch");
     // Exactly the declared length is accepted, and the bytes form agrees.
     let mut out = Vec::new();
-    let sealed = w
-        .door
-        .encrypt_from(
-            &w.editor,
-            &w.doc("exact"),
-            Plaintext::new(Generated::new(10), 10),
-            &mut out,
-            &Context::new(),
-            &pw(PASSWORD),
-        )
-        .unwrap();
+    let sealed = encrypt_as_editor(&w, "exact", Generated::new(10), 10, &mut out).unwrap();
     assert_eq!(sealed.envelope_len, out.len() as u64);
     let (plaintext, _) = w.read(Via::Decrypt, &w.viewer, "exact", &out, PASSWORD).unwrap();
     assert_eq!(plaintext, (0..10).map(byte_at).collect::<Vec<_>>());
@@ -238,14 +223,7 @@ fn size_rules_decide_on_the_declared_length_before_reading() {
     let source = Generated::new(2048);
     let yielded = Arc::clone(&source.yielded);
     let mut out = Vec::new();
-    let result = w.door.encrypt_from(
-        &w.editor,
-        &w.doc("too-big"),
-        Plaintext::new(source, 2048),
-        &mut out,
-        &Context::new(),
-        &pw(PASSWORD),
-    );
+    let result = encrypt_as_editor(&w, "too-big", source, 2048, &mut out);
     assert_denied(result, Operation::Encrypt);
     assert_eq!(
         yielded.load(Ordering::SeqCst),

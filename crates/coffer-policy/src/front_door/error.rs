@@ -113,6 +113,34 @@ pub enum FrontDoorError {
     Io(#[from] std::io::Error),
 }
 
+impl FrontDoorError {
+    /// A stable machine code naming the failure, for the audit trail's
+    /// reason codes (`front-door.<code>`; the key layer's and the session
+    /// layer's own failures carry their layers' codes instead). Stable
+    /// across releases: matched on by audit readers.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            FrontDoorError::Denied { .. } => "Denied",
+            FrontDoorError::UnknownProject(_) => "UnknownProject",
+            FrontDoorError::ProjectExists(_) => "ProjectExists",
+            FrontDoorError::UnknownKeyVersion(_) => "UnknownKeyVersion",
+            FrontDoorError::SessionRejected(_) => "SessionRejected",
+            FrontDoorError::ForeignSession => "ForeignSession",
+            FrontDoorError::WrongTarget { .. } => "WrongTarget",
+            FrontDoorError::Issue(_) => "Issue",
+            FrontDoorError::Keys(_) => "Keys",
+            FrontDoorError::Membership(_) => "Membership",
+            FrontDoorError::TrailBroken => "TrailBroken",
+            FrontDoorError::Conflict { .. } => "Conflict",
+            FrontDoorError::Store(_) => "Store",
+            FrontDoorError::BrokenChain(_) => "BrokenChain",
+            FrontDoorError::Policy(_) => "Policy",
+            FrontDoorError::LengthMismatch { .. } => "LengthMismatch",
+            FrontDoorError::Io(_) => "Io",
+        }
+    }
+}
+
 impl From<StoreError> for FrontDoorError {
     /// A change refused on the state keeps its own variant (a conflict, a
     /// project that exists or does not); anything else is the store

@@ -263,17 +263,9 @@ pub(super) fn reason_code(error: &FrontDoorError) -> ReasonCode {
         FrontDoorError::Keys(e @ keys::Error::Format(_)) => e.code().to_owned(),
         FrontDoorError::Keys(other) => format!("keys.{}", other.code()),
         FrontDoorError::SessionRejected(rejection) => format!("session.{}", rejection.reason().code()),
-        other => format!("front-door.{}", variant_name(&format!("{other:?}"))),
+        other => format!("front-door.{}", other.code()),
     };
     ReasonCode::sanitized(&code)
-}
-
-/// The leading identifier of a Debug rendering (the variant name).
-fn variant_name(debug: &str) -> &str {
-    let end = debug
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(debug.len());
-    &debug[..end.min(48)]
 }
 
 impl<S: Store> FrontDoor<S> {
