@@ -29,7 +29,7 @@ const SIZE: u64 = 64 * MIB;
 const BOUND: u64 = 16 * MIB;
 
 fn pattern(offset: u64) -> u8 {
-    (offset % 251) as u8 ^ (offset >> 16) as u8
+    ((offset % 251) ^ (offset >> 16)).to_le_bytes()[0]
 }
 
 /// `len` bytes of [`pattern`], generated as they are read.
