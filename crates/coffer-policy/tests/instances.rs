@@ -61,6 +61,25 @@ impl Store for Hooked {
     fn chain_id(&self) -> audit::ChainId {
         self.inner.chain_id()
     }
+
+    fn stage_envelope(&self) -> Result<Box<dyn store::StagedEnvelope + '_>, store::StoreError> {
+        self.inner.stage_envelope()
+    }
+
+    fn read_envelope(
+        &self,
+        id: &store::EnvelopeId,
+    ) -> Result<Box<dyn std::io::Read + '_>, store::StoreError> {
+        self.inner.read_envelope(id)
+    }
+
+    fn release_envelope(&self, id: &store::EnvelopeId) -> Result<bool, store::StoreError> {
+        self.inner.release_envelope(id)
+    }
+
+    fn sweep_envelopes(&self) -> Result<u64, store::StoreError> {
+        self.inner.sweep_envelopes()
+    }
 }
 
 /// A world on a hooked handle, and a second front door (another
@@ -259,4 +278,40 @@ fn an_encrypt_survives_a_rotation_elsewhere_but_not_a_password_change() {
     w.door
         .encrypt(&w.editor, &w.doc("after"), b"new", &Context::new(), &pw(new))
         .unwrap();
+}
+
+#[test]
+fn a_document_stored_again_during_a_project_rewrap_is_not_overwritten() {
+    let (w, other) = two_instances();
+    let target = w.project_target();
+    let store = |door: &FrontDoor<_>, text: &'static [u8]| {
+        let source = Plaintext::new(text, text.len() as u64);
+        door.store_document(&w.editor, &w.doc("memo"), source, &Context::new(), &pw(PASSWORD))
+    };
+    store(&w.door, b"first").unwrap();
+    w.door.rotate_key(&w.owner, &target, &pw(PASSWORD)).unwrap();
+    // The other instance stores the document again between this one's
+    // rewrap of it (project decision, listing, record; the document's
+    // decision) and the commit that would link the rewrapped envelope.
+    let (again, editor, memo) = (Arc::clone(&other), w.editor.clone(), w.doc("memo"));
+    w.door.store().before(5, move || {
+        let source = Plaintext::new(&b"second"[..], 6);
+        again
+            .store_document(&editor, &memo, source, &Context::new(), &pw(PASSWORD))
+            .unwrap();
+    });
+    let summary = w
+        .door
+        .rewrap_project(&w.owner, &target, &pw(PASSWORD), &mut |_| {})
+        .unwrap();
+    assert!(summary.rewrapped.is_empty());
+    assert_eq!(summary.failed.len(), 1);
+    assert_eq!(summary.failed[0].reason.as_str(), "front-door.DocumentChanged");
+    // The newer document stands, and nothing of the rewrap is left over.
+    let mut out = Vec::new();
+    w.door
+        .open_stored(&w.viewer, &w.doc("memo"), &mut out, &pw(PASSWORD))
+        .unwrap();
+    assert_eq!(out, b"second");
+    assert_eq!(w.door.store().sweep_envelopes().unwrap(), 0);
 }
