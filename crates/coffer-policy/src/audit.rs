@@ -4,6 +4,7 @@
 //! See `docs/AUDIT.md` for the byte-level chain construction.
 
 mod chain;
+mod checkpoint;
 mod encode;
 mod event;
 mod file;
@@ -14,6 +15,7 @@ mod sink;
 pub use chain::{
     verify, AuditChain, AuditRecord, ChainHead, ChainId, ChainVerifier, VerifyError, VerifyFailure,
 };
+pub use checkpoint::Checkpoint;
 pub use event::{
     AuditEvent, DecisionRecord, KeyRef, Outcome, RuleRecord, Sizes, StatusCode, Timestamp, TimestampError,
 };

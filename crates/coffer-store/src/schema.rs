@@ -75,10 +75,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, project, document),
         FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
     ) STRICT;",
+    // 3: the audit checkpoint beside the head (all three columns set, or
+    // none: no checkpoint yet).
+    "ALTER TABLE state ADD COLUMN checkpoint_count INTEGER CHECK (checkpoint_count >= 0);
+    ALTER TABLE state ADD COLUMN checkpoint_hash BLOB CHECK (length(checkpoint_hash) = 32);
+    ALTER TABLE state ADD COLUMN checkpoint_mac BLOB CHECK (length(checkpoint_mac) = 32);",
 ];
 
 /// The schema version this code writes: the number of migrations.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 

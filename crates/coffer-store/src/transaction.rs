@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
+use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Checkpoint};
 use coffer_policy::store::{
     Change, DocumentRecord, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
 };
@@ -10,7 +10,7 @@ use coffer_policy::{Membership, Principal, ProjectId, Role, TenantId};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::apply::{apply_checked, Rows};
-use crate::decode::{bytes32, corrupt, int, uint, DocumentRow};
+use crate::decode::{self, bytes32, corrupt, int, uint, DocumentRow};
 
 /// The connection is inside a transaction the store began (alone, or
 /// shared by a group commit, under a savepoint of this caller's own).
@@ -70,6 +70,22 @@ impl<'t> SqliteTransaction<'t> {
         Ok(())
     }
 
+    /// The stored audit records from seq `first` on, oldest first.
+    fn records_from(&self, first: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT record FROM audit_records WHERE seq >= ?1 ORDER BY seq")
+            .map_err(backend)?;
+        let rows = statement
+            .query_map([first], |row| row.get::<_, String>(0))
+            .map_err(backend)?;
+        rows.map(|text| {
+            let text = text.map_err(backend)?;
+            serde_json::from_str(&text).map_err(corrupt)
+        })
+        .collect()
+    }
+
     fn membership(&self) -> Result<Membership, StoreError> {
         let tenant_roles = self.rows("SELECT tenant, principal, role FROM tenant_roles", |row| {
             Ok((row.get(0)?, row.get(1)?, row.get(2)?))
@@ -81,7 +97,7 @@ impl<'t> SqliteTransaction<'t> {
             "SELECT tenant, project, principal, role FROM project_members",
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )?;
-        crate::decode::membership(tenant_roles, projects, members)
+        decode::membership(tenant_roles, projects, members)
     }
 
     /// Every row of `sql` (no parameters), read by `read`.
@@ -103,7 +119,7 @@ impl<'t> SqliteTransaction<'t> {
             "SELECT tenant, project, version, sealed FROM project_keys ORDER BY tenant, project, version",
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )?;
-        crate::decode::projects(projects, keys)
+        decode::projects(projects, keys)
     }
 
     fn policies(&self, latest_only: bool) -> Result<Vec<PolicyVersion>, StoreError> {
@@ -127,7 +143,7 @@ impl<'t> SqliteTransaction<'t> {
         let mut policies = Vec::new();
         for row in rows {
             let (version, document, digest, installed_by, at) = row.map_err(backend)?;
-            policies.push(crate::decode::policy(
+            policies.push(decode::policy(
                 version,
                 document,
                 digest,
@@ -386,23 +402,37 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn audit_records(&mut self) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut statement = self
-            .tx
-            .prepare("SELECT record FROM audit_records ORDER BY seq")
-            .map_err(backend)?;
-        let rows = statement
-            .query_map([], |row| row.get::<_, String>(0))
-            .map_err(backend)?;
-        rows.map(|text| {
-            let text = text.map_err(backend)?;
-            serde_json::from_str(&text).map_err(corrupt)
-        })
-        .collect()
+        self.records_from(0)
     }
 
     fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError> {
         self.follow_head()?;
         let records = self.audit_records()?;
         Ok(self.chain.verify_log(&records, checkpoint)?)
+    }
+
+    fn audit_checkpoint(&mut self) -> Result<Option<Checkpoint>, StoreError> {
+        let (chain, count, hash, mac) = self
+            .tx
+            .query_row(
+                "SELECT chain_id, checkpoint_count, checkpoint_hash, checkpoint_mac FROM state WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .map_err(backend)?;
+        decode::checkpoint(chain, count, hash, mac)
+    }
+
+    fn verify_audit_tail(&mut self) -> Result<ChainHead, StoreError> {
+        self.follow_head()?;
+        let checkpoint = self.audit_checkpoint()?;
+        let records = self.records_from(decode::tail_start(checkpoint.as_ref())?)?;
+        let head = self.chain.verify_from(checkpoint.as_ref(), &records)?;
+        let moved = self.chain.checkpoint();
+        self.execute(
+            "UPDATE state SET checkpoint_count = ?1, checkpoint_hash = ?2, checkpoint_mac = ?3 WHERE id = 1",
+            params![int(moved.count)?, moved.hash, moved.mac],
+        )?;
+        Ok(head)
     }
 }

@@ -84,6 +84,13 @@ impl AuditRecord {
     }
 }
 
+impl AuditRecord {
+    /// Whether the record's MAC verifies over its hash under `key`.
+    pub(super) fn is_authentic(&self, key: &AuditKey) -> bool {
+        key.verify(&[MAC_DOMAIN, &self.hash()], &self.mac)
+    }
+}
+
 fn record_hash(seq: u64, prev: &[u8; 32], event: &AuditEvent) -> [u8; 32] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(RECORD_DOMAIN);
@@ -316,6 +323,18 @@ pub enum VerifyFailure {
     },
     /// Nothing names the chain: no records and no head to verify against.
     NoChain,
+    /// A stored checkpoint's own MAC is wrong (it was edited, or forged
+    /// without the key).
+    ForgedCheckpoint,
+    /// The record at a checkpoint's position is not the one the checkpoint
+    /// names (it was edited, or replaced along with what follows).
+    CheckpointMismatch,
+    /// A checkpoint says more records were verified than the stored head
+    /// counts: records were cut and the head put back to an earlier one.
+    CheckpointPastHead {
+        /// Records the checkpoint says were verified.
+        checkpoint: u64,
+    },
 }
 
 /// The first bad record found, and why.
@@ -349,6 +368,11 @@ impl std::fmt::Display for VerifyFailure {
                 write!(f, "log holds more records than the {expected} the head says")
             }
             VerifyFailure::NoChain => f.write_str("no records and no head name a chain"),
+            VerifyFailure::ForgedCheckpoint => f.write_str("checkpoint MAC does not verify"),
+            VerifyFailure::CheckpointMismatch => f.write_str("record does not match the checkpoint"),
+            VerifyFailure::CheckpointPastHead { checkpoint } => {
+                write!(f, "the checkpoint says {checkpoint} records, more than the head")
+            }
         }
     }
 }
@@ -407,6 +431,23 @@ impl<'k> ChainVerifier<'k> {
             chain: Some(chain),
             prev: chain.0,
             ..Self::new(key, checkpoint)
+        }
+    }
+
+    /// A verifier for the rest of `chain` after its first `count` records,
+    /// the last of which hashed to `prev` (a verified checkpoint), that
+    /// must end exactly at `head`.
+    pub(super) fn resuming(key: &'k AuditKey, chain: ChainId, count: u64, prev: [u8; 32], head: ChainHead) -> Self {
+        Self {
+            key,
+            chain: Some(chain),
+            next_seq: count,
+            prev,
+            marks: vec![Mark {
+                head,
+                seen: head.count == count,
+                exact: true,
+            }],
         }
     }
 

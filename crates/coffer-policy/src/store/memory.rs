@@ -11,7 +11,7 @@ use super::document::DocumentRecord;
 use super::error::StoreError;
 use super::snapshot::{PolicyVersion, Snapshot};
 use super::{Store, Transaction};
-use crate::audit::{AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId};
+use crate::audit::{AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId, Checkpoint};
 use crate::id::{DocumentId, ProjectId, TenantId};
 
 type DocumentSlot = (TenantId, ProjectId, DocumentId);
@@ -23,6 +23,7 @@ struct State {
     documents: BTreeMap<DocumentSlot, DocumentRecord>,
     records: Vec<AuditRecord>,
     chain: AuditChain,
+    checkpoint: Option<Checkpoint>,
 }
 
 /// A [`Store`] in memory behind a mutex: one transaction at a time, each
@@ -60,6 +61,7 @@ impl MemoryStore {
                 documents: BTreeMap::new(),
                 records: Vec::new(),
                 chain: AuditChain::new(key, chain_id),
+                checkpoint: None,
             }),
         })
     }
@@ -74,6 +76,7 @@ struct Undo {
     history: usize,
     records: usize,
     head: ChainHead,
+    checkpoint: Option<Checkpoint>,
 }
 
 struct MemoryTransaction<'s> {
@@ -93,6 +96,7 @@ impl Store for MemoryStore {
             history: state.history.len(),
             records: state.records.len(),
             head: state.chain.head(),
+            checkpoint: state.checkpoint,
         };
         let mut tx = MemoryTransaction {
             state: &mut state,
@@ -123,6 +127,7 @@ impl MemoryTransaction<'_> {
         }
         self.state.history.truncate(self.undo.history);
         self.state.records.truncate(self.undo.records);
+        self.state.checkpoint = self.undo.checkpoint;
         // The head was this chain's own, so following it cannot fail.
         self.state
             .chain
@@ -199,5 +204,22 @@ impl Transaction for MemoryTransaction<'_> {
 
     fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError> {
         Ok(self.state.chain.verify_log(&self.state.records, checkpoint)?)
+    }
+
+    fn audit_checkpoint(&mut self) -> Result<Option<Checkpoint>, StoreError> {
+        Ok(self.state.checkpoint)
+    }
+
+    fn verify_audit_tail(&mut self) -> Result<ChainHead, StoreError> {
+        let checkpoint = self.state.checkpoint;
+        let from = checkpoint.map_or(0, |c| c.count.saturating_sub(1));
+        let tail = self
+            .state
+            .records
+            .get(usize::try_from(from).unwrap_or(usize::MAX)..)
+            .unwrap_or_default();
+        let head = self.state.chain.verify_from(checkpoint.as_ref(), tail)?;
+        self.state.checkpoint = Some(self.state.chain.checkpoint());
+        Ok(head)
     }
 }

@@ -72,6 +72,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, project, document),
         FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
     );",
+    // 3: the audit checkpoint beside the head (all three columns set, or
+    // none: no checkpoint yet).
+    "ALTER TABLE state
+        ADD COLUMN checkpoint_count BIGINT CHECK (checkpoint_count >= 0),
+        ADD COLUMN checkpoint_hash BYTEA CHECK (length(checkpoint_hash) = 32),
+        ADD COLUMN checkpoint_mac BYTEA CHECK (length(checkpoint_mac) = 32);",
 ];
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
