@@ -3,6 +3,7 @@
 //!
 //! See `docs/AUDIT.md` for the byte-level chain construction.
 
+mod actor;
 mod chain;
 mod checkpoint;
 mod encode;
@@ -15,6 +16,7 @@ mod sink;
 pub use chain::{
     verify, AuditChain, AuditRecord, ChainHead, ChainId, ChainVerifier, VerifyError, VerifyFailure,
 };
+pub use actor::Actor;
 pub use checkpoint::Checkpoint;
 pub use event::{
     AuditEvent, DecisionRecord, KeyRef, Outcome, RuleRecord, Sizes, StatusCode, Timestamp, TimestampError,

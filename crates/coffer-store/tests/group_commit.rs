@@ -25,8 +25,8 @@ fn principal(id: &str) -> Principal {
 fn event(t: u64, n: u64) -> AuditEvent {
     AuditEvent {
         time: Timestamp::from_unix_millis(1_700_000_000_000 + t * 1000 + n),
-        tenant: TenantId::new("acme").unwrap(),
-        principal: principal(&format!("t{t}")),
+        tenant: Some(TenantId::new("acme").unwrap()),
+        principal: principal(&format!("t{t}")).into(),
         role: Some(Role::Owner),
         operation: Operation::AddMember,
         project: None,
@@ -43,6 +43,7 @@ fn event(t: u64, n: u64) -> AuditEvent {
         },
         outcome: Outcome::Succeeded,
         sizes: Sizes::default(),
+        subject: None,
     }
 }
 

@@ -563,12 +563,12 @@ impl<'k> ChainVerifier<'k> {
 /// # use coffer_policy::*;
 /// # fn event() -> AuditEvent { AuditEvent {
 /// #   time: Timestamp::from_unix_millis(0),
-/// #   tenant: TenantId::new("t").unwrap(),
-/// #   principal: Principal::new(TenantId::new("t").unwrap(), PrincipalId::new("p").unwrap()),
+/// #   tenant: Some(TenantId::new("t").unwrap()),
+/// #   principal: Principal::new(TenantId::new("t").unwrap(), PrincipalId::new("p").unwrap()).into(),
 /// #   role: None, operation: Operation::ReadAudit, project: None, document: None,
 /// #   envelope_suite: None, session: None, key: None,
 /// #   decision: DecisionRecord { policy: [0; 32], verdict: Verdict::Deny, access: None, request: None, rules: vec![] },
-/// #   outcome: Outcome::Denied, sizes: Sizes::default() } }
+/// #   outcome: Outcome::Denied, sizes: Sizes::default(), subject: None } }
 /// let key = AuditKey::from_bytes([7; 32]);
 /// let mut sink = MemorySink::new(AuditKey::from_bytes([7; 32]))?;
 /// sink.append(event())?;

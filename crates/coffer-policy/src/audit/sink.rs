@@ -116,8 +116,8 @@ mod tests {
         let tenant = TenantId::new("t").unwrap();
         AuditEvent {
             time: Timestamp::from_unix_millis(n),
-            tenant: tenant.clone(),
-            principal: Principal::new(tenant, PrincipalId::new("p").unwrap()),
+            tenant: Some(tenant.clone()),
+            principal: Principal::new(tenant, PrincipalId::new("p").unwrap()).into(),
             role: None,
             operation: Operation::ReadAudit,
             project: None,
@@ -134,6 +134,7 @@ mod tests {
             },
             outcome: Outcome::Denied,
             sizes: Sizes::default(),
+            subject: None,
         }
     }
 
