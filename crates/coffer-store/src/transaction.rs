@@ -64,9 +64,15 @@ impl<'t> SqliteTransaction<'t> {
         Ok(head)
     }
 
-    /// Runs one statement that returns no rows.
+    /// Runs one statement that returns no rows. Prepared once per
+    /// connection and cached: parsing and planning a statement costs more
+    /// than running these, and it would be paid under the connection's
+    /// lock, by every member of a group commit in turn.
     fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
-        self.tx.execute(sql, params).map_err(backend)?;
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.execute(params))
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -106,7 +112,7 @@ impl<'t> SqliteTransaction<'t> {
         sql: &str,
         read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
-        let mut statement = self.tx.prepare(sql).map_err(backend)?;
+        let mut statement = self.tx.prepare_cached(sql).map_err(backend)?;
         let rows = statement.query_map([], read).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
@@ -128,7 +134,7 @@ impl<'t> SqliteTransaction<'t> {
         } else {
             "SELECT version, document, digest, installed_by, installed_at FROM policies ORDER BY version"
         };
-        let mut statement = self.tx.prepare(sql).map_err(backend)?;
+        let mut statement = self.tx.prepare_cached(sql).map_err(backend)?;
         let rows = statement
             .query_map([], |row| {
                 Ok((
@@ -158,12 +164,12 @@ impl<'t> SqliteTransaction<'t> {
 impl Rows for SqliteTransaction<'_> {
     fn generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError> {
         self.tx
-            .query_row(
-                "SELECT generation FROM projects WHERE tenant = ?1 AND project = ?2",
-                (tenant.as_str(), project.as_str()),
-                |row| row.get::<_, i64>(0),
-            )
-            .optional()
+            .prepare_cached("SELECT generation FROM projects WHERE tenant = ?1 AND project = ?2")
+            .and_then(|mut statement| {
+                statement
+                    .query_row((tenant.as_str(), project.as_str()), |row| row.get::<_, i64>(0))
+                    .optional()
+            })
             .map_err(backend)?
             .map(uint)
             .transpose()
@@ -328,10 +334,10 @@ impl Transaction for SqliteTransaction<'_> {
     fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
         // A savepoint makes the change all-or-nothing inside the
         // transaction, whatever fails half-way.
-        self.tx.execute_batch("SAVEPOINT apply").map_err(backend)?;
+        self.execute("SAVEPOINT apply", [])?;
         match apply_checked(self, change) {
             Ok(()) => {
-                self.tx.execute_batch("RELEASE apply").map_err(backend)?;
+                self.execute("RELEASE apply", [])?;
                 Ok(())
             }
             Err(error) => {
