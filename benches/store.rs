@@ -228,10 +228,37 @@ fn rate<S: Store>(door: &Door<S>, threads: u64, calls: u64) -> f64 {
     (threads * calls) as f64 / door.run(threads, calls).as_secs_f64()
 }
 
+/// Nanoseconds the calling thread has run on a CPU (Linux), so what a call
+/// costs in work can be told from what it waits (fsync).
+fn cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// CPU time per call of one thread making `calls` calls, in µs: the
+/// front door's and the store's own work, fsync's wait excluded.
+fn cpu_per_call<S: Store>(door: &Door<S>, calls: u64) -> Option<f64> {
+    let before = cpu_ns()?;
+    door.run(1, calls);
+    Some((cpu_ns()? - before) as f64 / calls as f64 / 1000.0)
+}
+
 /// The ratios in one run: batches of each side alternate, the best batch
 /// of each counts (least disturbed by other load).
 fn ratios(_: &mut Criterion) {
     let d = doors("ratios");
+    let best = |f: &dyn Fn() -> Option<f64>| (0..5).filter_map(|_| f()).fold(f64::INFINITY, f64::min);
+    eprintln!(
+        "1 thread, CPU per call (best of 5 rounds): memory {:.1} µs, sqlite group commit {:.1} µs, \
+         sqlite fsync per call {:.1} µs{}",
+        best(&|| cpu_per_call(&d.memory, 2000)),
+        best(&|| cpu_per_call(&d.grouped, 200)),
+        best(&|| cpu_per_call(&d.per_call, 200)),
+        d.postgres.as_ref().map_or(String::new(), |(door, _)| format!(
+            ", postgres {:.1} µs",
+            best(&|| cpu_per_call(door, 200))
+        )),
+    );
     for threads in THREADS {
         let calls = 200 / threads;
         let [mut memory, mut grouped, mut per_call] = [0f64; 3];

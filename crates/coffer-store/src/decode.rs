@@ -51,12 +51,12 @@ pub(crate) fn checkpoint(
 ) -> Result<Option<Checkpoint>, StoreError> {
     match (count, hash, mac) {
         (None, None, None) => Ok(None),
-        (Some(count), Some(hash), Some(mac)) => Ok(Some(Checkpoint {
-            chain: ChainId::from_bytes(bytes32(chain, "chain id")?),
-            count: uint(count)?,
-            hash: bytes32(hash, "checkpoint hash")?,
-            mac: bytes32(mac, "checkpoint MAC")?,
-        })),
+        (Some(count), Some(hash), Some(mac)) => Ok(Some(Checkpoint::from_parts(
+            ChainId::from_bytes(bytes32(chain, "chain id")?),
+            uint(count)?,
+            bytes32(hash, "checkpoint hash")?,
+            bytes32(mac, "checkpoint MAC")?,
+        ))),
         _ => Err(corrupt("the audit checkpoint is stored in part")),
     }
 }
@@ -64,7 +64,7 @@ pub(crate) fn checkpoint(
 /// Where start-up verification starts reading records: at the record the
 /// checkpoint names (it is checked too), or at the first.
 pub(crate) fn tail_start(checkpoint: Option<&Checkpoint>) -> Result<i64, StoreError> {
-    int(checkpoint.map_or(0, |c| c.count.saturating_sub(1)))
+    int(checkpoint.map_or(0, |c| c.count().saturating_sub(1)))
 }
 
 /// The chain of a store whose state row holds `head`: `key` must verify

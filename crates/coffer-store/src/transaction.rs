@@ -437,7 +437,7 @@ impl Transaction for SqliteTransaction<'_> {
         let moved = self.chain.checkpoint();
         self.execute(
             "UPDATE state SET checkpoint_count = ?1, checkpoint_hash = ?2, checkpoint_mac = ?3 WHERE id = 1",
-            params![int(moved.count)?, moved.hash, moved.mac],
+            params![int(moved.count())?, moved.hash(), moved.mac()],
         )?;
         Ok(head)
     }

@@ -122,7 +122,7 @@ fn checkpoint_count<S: Store>(door: &FrontDoor<S>) -> u64 {
         .transaction(&mut |tx: &mut dyn Transaction| tx.audit_checkpoint())
         .unwrap()
         .unwrap()
-        .count
+        .count()
 }
 
 /// An edit of record `seq` that still parses: olga's call made to look

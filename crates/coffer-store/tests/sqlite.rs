@@ -162,7 +162,7 @@ fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
             // No checkpoint yet: the first start-up verifies everything.
             assert_eq!(tx.audit_checkpoint()?, None);
             let head = tx.verify_audit_tail()?;
-            assert_eq!(tx.audit_checkpoint()?.map(|c| c.count), Some(head.count));
+            assert_eq!(tx.audit_checkpoint()?.map(|c| c.count()), Some(head.count));
             tx.apply(&Change::PutDocument(record.clone()))?;
             tx.documents(&acme, &payroll)
         })

@@ -123,7 +123,14 @@ pub struct ChainHead {
 
 impl ChainHead {
     fn new(key: &AuditKey, chain: ChainId, count: u64, hash: [u8; 32]) -> Self {
-        let mac = key.mac(&[HEAD_DOMAIN, chain.as_bytes(), &count.to_be_bytes(), &hash]);
+        Self::signed(key, HEAD_DOMAIN, chain, count, hash)
+    }
+
+    /// The position `count`, `hash` of `chain` MACed under `domain`: a
+    /// head, or under a domain of its own another statement about the
+    /// same position (a [`Checkpoint`](super::Checkpoint)).
+    pub(super) fn signed(key: &AuditKey, domain: &[u8], chain: ChainId, count: u64, hash: [u8; 32]) -> Self {
+        let mac = key.mac(&[domain, chain.as_bytes(), &count.to_be_bytes(), &hash]);
         Self {
             chain,
             count,
@@ -132,16 +139,16 @@ impl ChainHead {
         }
     }
 
-    fn is_authentic(&self, key: &AuditKey) -> bool {
+    /// Whether the MAC verifies under `domain`.
+    pub(super) fn is_signed(&self, key: &AuditKey, domain: &[u8]) -> bool {
         key.verify(
-            &[
-                HEAD_DOMAIN,
-                self.chain.as_bytes(),
-                &self.count.to_be_bytes(),
-                &self.hash,
-            ],
+            &[domain, self.chain.as_bytes(), &self.count.to_be_bytes(), &self.hash],
             &self.mac,
         )
+    }
+
+    fn is_authentic(&self, key: &AuditKey) -> bool {
+        self.is_signed(key, HEAD_DOMAIN)
     }
 }
 

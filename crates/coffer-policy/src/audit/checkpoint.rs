@@ -4,8 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::chain::{AuditChain, AuditRecord, ChainHead, ChainId, ChainVerifier, VerifyError, VerifyFailure};
-use super::hex32;
-use super::key::AuditKey;
 use super::AuditError;
 
 /// Its own domain: a head (which every append writes, and which anyone
@@ -14,43 +12,54 @@ use super::AuditError;
 const CHECKPOINT_DOMAIN: &[u8] = b"coffer-audit/v1 checkpoint\x00";
 
 /// A MACed statement that the first `count` records of a chain were
-/// verified and that the last of them hashed to `hash`.
+/// verified and that the last of them hashed to `hash`: the same four
+/// fields as a [`ChainHead`] (chain, count, hash, MAC), MACed under a
+/// domain of its own:
+/// `HMAC(audit key, "coffer-audit/v1 checkpoint" ‖ 00 ‖ chain ‖ u64 count ‖ hash)`.
 ///
 /// A store keeps one beside its chain and moves it to the head after each
 /// verification at start-up; the next start-up checks the checkpoint and
 /// the record at its position, then verifies only the records after it
-/// ([`AuditChain::verify_from`]). Its MAC has a domain of its own
-/// (`"coffer-audit/v1 checkpoint"`), so a chain head, which is stored and
-/// returned by every append, cannot be passed off as a checkpoint.
+/// ([`AuditChain::verify_from`]). Because its domain is not the head's, a
+/// chain head, which is stored and returned by every append, cannot be
+/// passed off as a checkpoint.
 ///
 /// Serde: `{"chain": "<64 hex>", "count": 12, "hash": "<64 hex>", "mac":
-/// "<64 hex>"}`, unknown fields refused.
+/// "<64 hex>"}`, as a head, unknown fields refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Checkpoint {
-    /// The chain it belongs to.
-    pub chain: ChainId,
-    /// How many records were verified (the first `count`).
-    pub count: u64,
-    /// Hash of record `count - 1`; the chain id when `count` is 0.
-    #[serde(with = "hex32")]
-    pub hash: [u8; 32],
-    /// `HMAC(audit key, "coffer-audit/v1 checkpoint" ‖ 00 ‖ chain ‖ u64 count ‖ hash)`.
-    #[serde(with = "hex32")]
-    pub mac: [u8; 32],
-}
+#[serde(transparent)]
+pub struct Checkpoint(ChainHead);
 
 impl Checkpoint {
-    fn is_authentic(&self, key: &AuditKey) -> bool {
-        key.verify(
-            &[
-                CHECKPOINT_DOMAIN,
-                self.chain.as_bytes(),
-                &self.count.to_be_bytes(),
-                &self.hash,
-            ],
-            &self.mac,
-        )
+    /// A checkpoint read back from storage (not yet checked:
+    /// [`AuditChain::verify_from`] does).
+    pub const fn from_parts(chain: ChainId, count: u64, hash: [u8; 32], mac: [u8; 32]) -> Self {
+        Self(ChainHead {
+            chain,
+            count,
+            hash,
+            mac,
+        })
+    }
+
+    /// The chain it belongs to.
+    pub const fn chain(&self) -> ChainId {
+        self.0.chain
+    }
+
+    /// How many records were verified (the first `count`).
+    pub const fn count(&self) -> u64 {
+        self.0.count
+    }
+
+    /// Hash of record `count - 1`; the chain id when `count` is 0.
+    pub const fn hash(&self) -> &[u8; 32] {
+        &self.0.hash
+    }
+
+    /// The checkpoint's MAC.
+    pub const fn mac(&self) -> &[u8; 32] {
+        &self.0.mac
     }
 }
 
@@ -61,18 +70,13 @@ impl AuditChain {
     /// skip them.
     pub fn checkpoint(&self) -> Checkpoint {
         let head = self.head();
-        let mac = self.key().mac(&[
+        Checkpoint(ChainHead::signed(
+            self.key(),
             CHECKPOINT_DOMAIN,
-            head.chain.as_bytes(),
-            &head.count.to_be_bytes(),
-            &head.hash,
-        ]);
-        Checkpoint {
-            chain: head.chain,
-            count: head.count,
-            hash: head.hash,
-            mac,
-        }
+            head.chain,
+            head.count,
+            head.hash,
+        ))
     }
 
     /// Verifies the log from `checkpoint` on: the checkpoint's MAC and
@@ -99,12 +103,12 @@ impl AuditChain {
         checkpoint: Option<&Checkpoint>,
         records: impl IntoIterator<Item = &'r AuditRecord>,
     ) -> Result<ChainHead, AuditError> {
-        let Some(checkpoint) = checkpoint else {
+        let Some(&Checkpoint(checkpoint)) = checkpoint else {
             return self.verify_log(records, None);
         };
         let head = self.head();
         let at = |position, failure| VerifyError { position, failure };
-        if !checkpoint.is_authentic(self.key()) {
+        if !checkpoint.is_signed(self.key(), CHECKPOINT_DOMAIN) {
             return Err(at(checkpoint.count, VerifyFailure::ForgedCheckpoint).into());
         }
         if checkpoint.chain != self.chain_id() {

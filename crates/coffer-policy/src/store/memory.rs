@@ -212,7 +212,7 @@ impl Transaction for MemoryTransaction<'_> {
 
     fn verify_audit_tail(&mut self) -> Result<ChainHead, StoreError> {
         let checkpoint = self.state.checkpoint;
-        let from = checkpoint.map_or(0, |c| c.count.saturating_sub(1));
+        let from = checkpoint.map_or(0, |c| c.count().saturating_sub(1));
         let tail = self
             .state
             .records

@@ -451,7 +451,7 @@ impl Transaction for PostgresTransaction<'_, '_> {
         };
         self.execute(
             "UPDATE state SET checkpoint_count = $1, checkpoint_hash = $2, checkpoint_mac = $3 WHERE id = 1",
-            &[&int(moved.count)?, &moved.hash.as_slice(), &moved.mac.as_slice()],
+            &[&int(moved.count())?, &moved.hash().as_slice(), &moved.mac().as_slice()],
         )?;
         Ok(head)
     }

@@ -510,11 +510,11 @@ pub(crate) fn the_checkpoint_follows_start_up_verification<B: Backend>(backend: 
     assert_eq!(head.count, 3);
     let checkpoint = commit(&store, |tx| tx.audit_checkpoint()).unwrap().unwrap();
     assert_eq!(
-        (checkpoint.chain, checkpoint.count, checkpoint.hash),
+        (checkpoint.chain(), checkpoint.count(), *checkpoint.hash()),
         (head.chain, head.count, head.hash)
     );
     // A head is not a checkpoint: the MACs have different domains.
-    assert_ne!(checkpoint.mac, head.mac);
+    assert_ne!(*checkpoint.mac(), head.mac);
     // Verifying with nothing new keeps it where it is.
     assert_eq!(commit(&store, |tx| tx.verify_audit_tail()).unwrap(), head);
     assert_eq!(
@@ -536,6 +536,6 @@ pub(crate) fn the_checkpoint_follows_start_up_verification<B: Backend>(backend: 
     let moved = commit(&store, |tx| tx.verify_audit_tail()).unwrap();
     assert_eq!(moved.count, 4);
     let seen = commit(&backend.open(), |tx| tx.audit_checkpoint()).unwrap().unwrap();
-    assert_eq!((seen.count, seen.hash), (moved.count, moved.hash));
+    assert_eq!((seen.count(), *seen.hash()), (moved.count, moved.hash));
     assert_eq!(commit(&store, |tx| tx.verify_audit(None)).unwrap(), moved);
 }
