@@ -80,7 +80,9 @@ fn sessions() -> SessionService {
 fn clear_checkpoint(dir: &tempfile::TempDir) {
     rusqlite::Connection::open(dir.path().join(DATABASE_FILE))
         .unwrap()
-        .execute_batch("UPDATE state SET checkpoint_count = NULL, checkpoint_hash = NULL, checkpoint_mac = NULL")
+        .execute_batch(
+            "UPDATE state SET checkpoint_count = NULL, checkpoint_hash = NULL, checkpoint_mac = NULL",
+        )
         .unwrap();
 }
 

@@ -132,14 +132,21 @@ struct Schema {
 impl Schema {
     /// `None`, after a note on stderr, without a database.
     fn new(what: &str) -> Option<Self> {
-        let Some(url) = std::env::var("COFFER_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
+        let Some(url) = std::env::var("COFFER_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
             eprintln!(
                 "{what}: PostgreSQL skipped, `COFFER_TEST_POSTGRES_URL` is not set \
                  (start a throwaway cluster with `eval \"$(.ci/postgres.sh start)\"`)"
             );
             return None;
         };
-        let name = format!("bench_{}_{}", std::process::id(), what.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+        let name = format!(
+            "bench_{}_{}",
+            std::process::id(),
+            what.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
         Some(Schema { url, name })
     }
 
@@ -201,14 +208,22 @@ fn encrypt_1kib(c: &mut Criterion) {
 }
 
 /// One thread's single calls of each kind on each store.
-fn calls<S: Store>(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, store: &str, door: &Door<S>) {
+fn calls<S: Store>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    store: &str,
+    door: &Door<S>,
+) {
     let member = Principal::new(TenantId::new("acme").unwrap(), PrincipalId::new("ed").unwrap());
     let mut flip = false;
     group.bench_function(BenchmarkId::new("add_member", store), |b| {
         b.iter(|| door.add_member(&member, &mut flip));
     });
-    group.bench_function(BenchmarkId::new("encrypt_1KiB", store), |b| b.iter(|| door.encrypt()));
-    group.bench_function(BenchmarkId::new("list_documents", store), |b| b.iter(|| door.list()));
+    group.bench_function(BenchmarkId::new("encrypt_1KiB", store), |b| {
+        b.iter(|| door.encrypt())
+    });
+    group.bench_function(BenchmarkId::new("list_documents", store), |b| {
+        b.iter(|| door.list())
+    });
 }
 
 fn front_door_calls(c: &mut Criterion) {

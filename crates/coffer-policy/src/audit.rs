@@ -13,10 +13,10 @@ mod hex32;
 mod key;
 mod sink;
 
+pub use actor::Actor;
 pub use chain::{
     verify, AuditChain, AuditRecord, ChainHead, ChainId, ChainVerifier, VerifyError, VerifyFailure,
 };
-pub use actor::Actor;
 pub use checkpoint::Checkpoint;
 pub use event::{
     AuditEvent, DecisionRecord, KeyRef, Outcome, RuleRecord, Sizes, StatusCode, Timestamp, TimestampError,

@@ -874,7 +874,10 @@ fn tenant_roles_are_the_operators_and_take_effect_at_once() {
         w.door.create_project(&carla, &tax, &pw(PASSWORD)),
         Operation::CreateProject,
     );
-    assert_eq!(w.door.grant_tenant_role(&ops(), &carla, Role::Owner).unwrap(), None);
+    assert_eq!(
+        w.door.grant_tenant_role(&ops(), &carla, Role::Owner).unwrap(),
+        None
+    );
     w.door.create_project(&carla, &tax, &pw(PASSWORD)).unwrap();
     assert_eq!(
         w.door.grant_tenant_role(&ops(), &carla, Role::Auditor).unwrap(),
@@ -888,7 +891,10 @@ fn tenant_roles_are_the_operators_and_take_effect_at_once() {
     w.door
         .audit_trail(&carla, &Target::for_tenant(w.acme.clone()))
         .unwrap();
-    assert_eq!(w.door.revoke_tenant_role(&ops(), &carla).unwrap(), Some(Role::Auditor));
+    assert_eq!(
+        w.door.revoke_tenant_role(&ops(), &carla).unwrap(),
+        Some(Role::Auditor)
+    );
     assert_eq!(w.door.revoke_tenant_role(&ops(), &carla).unwrap(), None);
     assert_denied(
         w.door.audit_trail(&carla, &Target::for_tenant(w.acme.clone())),

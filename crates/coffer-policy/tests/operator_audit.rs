@@ -59,11 +59,16 @@ fn each_operator_call_leaves_one_record_naming_the_operator() {
 
     let (previous, events) = recorded(&w, || w.door.grant_tenant_role(&ops(), &carla, Role::Auditor));
     assert_eq!(previous, None);
-    let [granted] = events.as_slice() else { panic!("{events:?}") };
+    let [granted] = events.as_slice() else {
+        panic!("{events:?}")
+    };
     assert_eq!(granted.principal, operator);
     assert_eq!(granted.operation, Operation::AddMember);
     assert_eq!(granted.tenant.as_ref(), Some(&w.acme));
-    assert_eq!((granted.project.as_ref(), granted.document.as_ref()), (None, None));
+    assert_eq!(
+        (granted.project.as_ref(), granted.document.as_ref()),
+        (None, None)
+    );
     assert_eq!(granted.subject.as_ref(), Some(&carla));
     assert_eq!(granted.role, Some(Role::Auditor));
     assert_eq!(granted.outcome, Outcome::Succeeded);
@@ -72,7 +77,9 @@ fn each_operator_call_leaves_one_record_naming_the_operator() {
 
     let (previous, events) = recorded(&w, || w.door.revoke_tenant_role(&ops(), &carla));
     assert_eq!(previous, Some(Role::Auditor));
-    let [revoked] = events.as_slice() else { panic!("{events:?}") };
+    let [revoked] = events.as_slice() else {
+        panic!("{events:?}")
+    };
     assert_eq!(revoked.principal, operator);
     assert_eq!(revoked.operation, Operation::RemoveMember);
     assert_eq!(revoked.subject.as_ref(), Some(&carla));
@@ -80,10 +87,15 @@ fn each_operator_call_leaves_one_record_naming_the_operator() {
 
     let policy = fips_policy();
     let (_, events) = recorded(&w, || w.door.install_policy(&policy, &ops()));
-    let [installed] = events.as_slice() else { panic!("{events:?}") };
+    let [installed] = events.as_slice() else {
+        panic!("{events:?}")
+    };
     assert_eq!(installed.principal, operator);
     assert_eq!(installed.operation, Operation::ManagePolicy);
-    assert_eq!((installed.tenant.as_ref(), installed.subject.as_ref()), (None, None));
+    assert_eq!(
+        (installed.tenant.as_ref(), installed.subject.as_ref()),
+        (None, None)
+    );
     assert_eq!(installed.decision.policy, policy.digest());
     let history = w.door.policy_history().unwrap();
     assert_eq!(
@@ -94,7 +106,7 @@ fn each_operator_call_leaves_one_record_naming_the_operator() {
 
     // Verified with the chain, in the operator's export.
     let head = w.door.verify_chain(None).unwrap();
-    assert_eq!(head.count as usize, w.records().len());
+    assert_eq!(head.count, w.records().len() as u64);
 }
 
 #[test]
@@ -164,11 +176,16 @@ fn operator_events_have_a_stable_json_form() {
     w.door.grant_tenant_role(&ops(), &carla, Role::Owner).unwrap();
     assert!(w.door.install_policy(&fips_policy(), &ops()).unwrap().is_clean());
     let records = w.records();
-    let [.., granted, installed] = records.as_slice() else { panic!() };
+    let [.., granted, installed] = records.as_slice() else {
+        panic!()
+    };
     let value = serde_json::to_value(&granted.event).unwrap();
     assert_eq!(value["principal"], serde_json::json!({"operator": "ops"}));
     assert_eq!(value["tenant"], "acme");
-    assert_eq!(value["subject"], serde_json::json!({"tenant": "acme", "id": "carla"}));
+    assert_eq!(
+        value["subject"],
+        serde_json::json!({"tenant": "acme", "id": "carla"})
+    );
     assert_eq!(value["role"], "owner");
     assert_eq!(value["operation"], "add_member");
     let value = serde_json::to_value(&installed.event).unwrap();
@@ -183,7 +200,10 @@ fn operator_events_have_a_stable_json_form() {
     // unknown field does not.
     for record in &records {
         let text = serde_json::to_string(record).unwrap();
-        assert_eq!(&serde_json::from_str::<audit::AuditRecord>(&text).unwrap(), record);
+        assert_eq!(
+            &serde_json::from_str::<audit::AuditRecord>(&text).unwrap(),
+            record
+        );
     }
     for bad in [
         r#"{"operator": "ops", "tenant": "acme"}"#,

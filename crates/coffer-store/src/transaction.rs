@@ -149,13 +149,7 @@ impl<'t> SqliteTransaction<'t> {
         let mut policies = Vec::new();
         for row in rows {
             let (version, document, digest, installed_by, at) = row.map_err(backend)?;
-            policies.push(decode::policy(
-                version,
-                document,
-                digest,
-                &installed_by,
-                at,
-            )?);
+            policies.push(decode::policy(version, document, digest, &installed_by, at)?);
         }
         Ok(policies)
     }

@@ -148,7 +148,10 @@ fn the_record_the_checkpoint_names_is_checked<B: Raw>(backend: &B) {
     let e = refused(start(backend));
     assert_eq!((e.position, e.failure), (checkpoint - 1, VerifyFailure::BadMac));
     // Removed, it is missed as well.
-    backend.sql(&format!("DELETE FROM audit_records WHERE seq = {}", checkpoint - 1));
+    backend.sql(&format!(
+        "DELETE FROM audit_records WHERE seq = {}",
+        checkpoint - 1
+    ));
     let e = refused(start(backend));
     assert_eq!(e.position, checkpoint - 1);
     assert!(matches!(e.failure, VerifyFailure::Sequence { .. }), "{e}");
@@ -241,9 +244,7 @@ fn a_head_rolled_back_behind_the_checkpoint_stops_the_start<B: Raw>(backend: &B)
     let door = start(backend).unwrap();
     let first = checkpoint_count(&door);
     // The head the checkpoint was made at, genuine.
-    backend.sql(
-        "CREATE TABLE saved AS SELECT head_count AS c, head_hash AS h, head_mac AS m FROM state",
-    );
+    backend.sql("CREATE TABLE saved AS SELECT head_count AS c, head_hash AS h, head_mac AS m FROM state");
     calls(&door, 4);
     drop(door);
     let later = checkpoint_count(&start(backend).unwrap());

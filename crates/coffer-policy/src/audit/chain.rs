@@ -142,7 +142,12 @@ impl ChainHead {
     /// Whether the MAC verifies under `domain`.
     pub(super) fn is_signed(&self, key: &AuditKey, domain: &[u8]) -> bool {
         key.verify(
-            &[domain, self.chain.as_bytes(), &self.count.to_be_bytes(), &self.hash],
+            &[
+                domain,
+                self.chain.as_bytes(),
+                &self.count.to_be_bytes(),
+                &self.hash,
+            ],
             &self.mac,
         )
     }
@@ -444,7 +449,13 @@ impl<'k> ChainVerifier<'k> {
     /// A verifier for the rest of `chain` after its first `count` records,
     /// the last of which hashed to `prev` (a verified checkpoint), that
     /// must end exactly at `head`.
-    pub(super) fn resuming(key: &'k AuditKey, chain: ChainId, count: u64, prev: [u8; 32], head: ChainHead) -> Self {
+    pub(super) fn resuming(
+        key: &'k AuditKey,
+        chain: ChainId,
+        count: u64,
+        prev: [u8; 32],
+        head: ChainHead,
+    ) -> Self {
         Self {
             key,
             chain: Some(chain),

@@ -128,9 +128,7 @@ impl AuditChain {
         if let Some(last) = checkpoint.count.checked_sub(1) {
             // The record the checkpoint names: present, authentic, the same.
             let Some(anchor) = records.next() else {
-                let failure = VerifyFailure::Truncated {
-                    expected: head.count,
-                };
+                let failure = VerifyFailure::Truncated { expected: head.count };
                 return Err(at(last, failure).into());
             };
             if anchor.seq != last {

@@ -6,8 +6,8 @@
 
 use super::actor::Actor;
 use super::event::{AuditEvent, Outcome};
-use crate::id::TenantId;
 use crate::canonical::Encoder;
+use crate::id::TenantId;
 
 pub(super) fn encode_event(e: &AuditEvent) -> Vec<u8> {
     let mut w = Encoder::default();

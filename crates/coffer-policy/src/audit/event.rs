@@ -13,8 +13,8 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::decision::{Decision, Effect, RequestDenial, Verdict};
 use super::actor::Actor;
+use crate::decision::{Decision, Effect, RequestDenial, Verdict};
 use crate::id::{DocumentId, KeyId, OperatorId, Principal, ProjectId, ReasonCode, RuleId, TenantId};
 use crate::membership::{Access, AccessDenial};
 use crate::name::named_enum;

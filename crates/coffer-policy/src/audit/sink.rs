@@ -110,12 +110,18 @@ mod tests {
 
     use super::*;
     use crate::audit::{AuditEvent, Timestamp, VerifyError, VerifyFailure};
-    use crate::{OperatorId, Operation, TenantId};
+    use crate::{Operation, OperatorId, TenantId};
 
     fn event(n: u64) -> AuditEvent {
         let tenant = TenantId::new("t").unwrap();
         let operator = OperatorId::new("o").unwrap();
-        AuditEvent::for_operator(Timestamp::from_unix_millis(n), &operator, Operation::ReadAudit, Some(&tenant), [0; 32])
+        AuditEvent::for_operator(
+            Timestamp::from_unix_millis(n),
+            &operator,
+            Operation::ReadAudit,
+            Some(&tenant),
+            [0; 32],
+        )
     }
 
     fn failure(sink: &MemorySink) -> VerifyFailure {

@@ -47,8 +47,13 @@ impl<S: Store> FrontDoor<S> {
         self.operate(change, |state| {
             let previous = tenant_role(state, principal);
             let policy = state.authorizer.policy().digest();
-            let mut event =
-                AuditEvent::for_operator(Timestamp::now(), operator, operation, Some(&principal.tenant), policy);
+            let mut event = AuditEvent::for_operator(
+                Timestamp::now(),
+                operator,
+                operation,
+                Some(&principal.tenant),
+                policy,
+            );
             event.subject = Some(principal.clone());
             event.role = role.or(previous);
             (previous, event)
@@ -115,7 +120,11 @@ impl<S: Store> FrontDoor<S> {
     ///
     /// [`FrontDoorError::Store`] (then neither the policy nor its record
     /// was stored).
-    pub fn install_policy(&self, policy: &Policy, operator: &OperatorId) -> Result<PolicyReport, FrontDoorError> {
+    pub fn install_policy(
+        &self,
+        policy: &Policy,
+        operator: &OperatorId,
+    ) -> Result<PolicyReport, FrontDoorError> {
         let now = Timestamp::now();
         let change = Change::InstallPolicy(NewPolicy {
             document: policy.to_json(),
@@ -126,7 +135,8 @@ impl<S: Store> FrontDoor<S> {
         let compiled = policy.compile();
         self.operate(&change, |state| {
             let report = PolicyReport::check(&compiled, state.authorizer.membership());
-            let event = AuditEvent::for_operator(now, operator, Operation::ManagePolicy, None, policy.digest());
+            let event =
+                AuditEvent::for_operator(now, operator, Operation::ManagePolicy, None, policy.digest());
             (report, event)
         })
     }

@@ -11,7 +11,9 @@ use super::document::DocumentRecord;
 use super::error::StoreError;
 use super::snapshot::{PolicyVersion, Snapshot};
 use super::{Store, Transaction};
-use crate::audit::{AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId, Checkpoint};
+use crate::audit::{
+    AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId, Checkpoint,
+};
 use crate::id::{DocumentId, ProjectId, TenantId};
 
 type DocumentSlot = (TenantId, ProjectId, DocumentId);

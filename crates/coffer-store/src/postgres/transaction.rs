@@ -447,11 +447,18 @@ impl Transaction for PostgresTransaction<'_, '_> {
         let records = self.records_from(decode::tail_start(checkpoint.as_ref())?)?;
         let (head, moved) = {
             let chain = self.follow_head()?;
-            (chain.verify_from(checkpoint.as_ref(), &records)?, chain.checkpoint())
+            (
+                chain.verify_from(checkpoint.as_ref(), &records)?,
+                chain.checkpoint(),
+            )
         };
         self.execute(
             "UPDATE state SET checkpoint_count = $1, checkpoint_hash = $2, checkpoint_mac = $3 WHERE id = 1",
-            &[&int(moved.count())?, &moved.hash().as_slice(), &moved.mac().as_slice()],
+            &[
+                &int(moved.count())?,
+                &moved.hash().as_slice(),
+                &moved.mac().as_slice(),
+            ],
         )?;
         Ok(head)
     }

@@ -535,7 +535,9 @@ pub(crate) fn the_checkpoint_follows_start_up_verification<B: Backend>(backend: 
     // A committed one moves it to the new head; another handle sees it.
     let moved = commit(&store, |tx| tx.verify_audit_tail()).unwrap();
     assert_eq!(moved.count, 4);
-    let seen = commit(&backend.open(), |tx| tx.audit_checkpoint()).unwrap().unwrap();
+    let seen = commit(&backend.open(), |tx| tx.audit_checkpoint())
+        .unwrap()
+        .unwrap();
     assert_eq!((seen.count(), *seen.hash()), (moved.count, moved.hash));
     assert_eq!(commit(&store, |tx| tx.verify_audit(None)).unwrap(), moved);
 }
