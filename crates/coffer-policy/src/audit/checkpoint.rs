@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::chain::{AuditChain, AuditRecord, ChainHead, ChainId, ChainVerifier, VerifyError, VerifyFailure};
+use super::chain::{AuditChain, AuditRecord, ChainHead, ChainId};
+use super::verify::{ChainVerifier, VerifyError, VerifyFailure};
 use super::AuditError;
 
 /// Its own domain: a head (which every append writes, and which anyone
