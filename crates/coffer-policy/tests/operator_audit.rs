@@ -134,12 +134,19 @@ fn an_operator_change_whose_record_fails_is_undone() {
     w.door.verify_chain(None).unwrap();
 }
 
-#[test]
-fn a_tenants_trail_shows_the_role_changes_in_it_and_not_the_policy() {
+/// A world where the operator gave carla `role` over acme, then installed
+/// a policy.
+fn granted_then_installed(role: Role) -> (World<store::MemoryStore>, Principal) {
     let w = world(fast_config());
     let carla = principal("acme", "carla");
-    w.door.grant_tenant_role(&ops(), &carla, Role::Auditor).unwrap();
+    w.door.grant_tenant_role(&ops(), &carla, role).unwrap();
     assert!(w.door.install_policy(&fips_policy(), &ops()).unwrap().is_clean());
+    (w, carla)
+}
+
+#[test]
+fn a_tenants_trail_shows_the_role_changes_in_it_and_not_the_policy() {
+    let (w, carla) = granted_then_installed(Role::Auditor);
     let globex = principal("globex", "gina");
     w.door.grant_tenant_role(&ops(), &globex, Role::Viewer).unwrap();
 
@@ -171,10 +178,7 @@ fn a_tenants_trail_shows_the_role_changes_in_it_and_not_the_policy() {
 
 #[test]
 fn operator_events_have_a_stable_json_form() {
-    let w = world(fast_config());
-    let carla = principal("acme", "carla");
-    w.door.grant_tenant_role(&ops(), &carla, Role::Owner).unwrap();
-    assert!(w.door.install_policy(&fips_policy(), &ops()).unwrap().is_clean());
+    let (w, _) = granted_then_installed(Role::Owner);
     let records = w.records();
     let [.., granted, installed] = records.as_slice() else {
         panic!()
