@@ -254,7 +254,11 @@ fn print_trail(door: &FrontDoor<SqliteStore>, cast: &Cast) -> Result<(), Box<dyn
         println!(
             "   #{:<2} {:<6} {:<15} {outcome}",
             record.seq,
-            e.principal.id.as_str(),
+            // A project's trail holds principals' calls only (operators
+            // act on tenants and the policy).
+            e.principal
+                .principal()
+                .map_or_else(|| e.principal.to_string(), |p| p.id.to_string()),
             e.operation.to_string()
         );
     }

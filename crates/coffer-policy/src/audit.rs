@@ -3,23 +3,27 @@
 //!
 //! See `docs/AUDIT.md` for the byte-level chain construction.
 
+mod actor;
 mod chain;
+mod checkpoint;
 mod encode;
 mod event;
 mod file;
 mod hex32;
 mod key;
 mod sink;
+mod verify;
 
-pub use chain::{
-    verify, AuditChain, AuditRecord, ChainHead, ChainId, ChainVerifier, VerifyError, VerifyFailure,
-};
+pub use actor::Actor;
+pub use chain::{AuditChain, AuditRecord, ChainHead, ChainId};
+pub use checkpoint::Checkpoint;
 pub use event::{
     AuditEvent, DecisionRecord, KeyRef, Outcome, RuleRecord, Sizes, StatusCode, Timestamp, TimestampError,
 };
 pub use file::{FileSink, Recovery, TornTail, MAX_RECORD_BYTES};
 pub use key::AuditKey;
 pub use sink::{AuditSink, MemorySink};
+pub use verify::{verify, ChainVerifier, VerifyError, VerifyFailure};
 
 use std::path::PathBuf;
 

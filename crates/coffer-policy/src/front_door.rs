@@ -184,10 +184,15 @@ impl<S: Store> core::fmt::Debug for FrontDoor<S> {
 impl<S: Store> FrontDoor<S> {
     /// A front door on `store`, issuing sessions from `sessions`.
     ///
-    /// Start-up verifies the store's whole audit chain against its stored
-    /// head and refuses to start on a broken one
+    /// Start-up verifies the store's audit chain against its stored head
+    /// from the MACed checkpoint the store keeps beside it
+    /// ([`Transaction::verify_audit_tail`]: the checkpoint, the record it
+    /// names and every record after it; the whole chain when there is no
+    /// checkpoint yet), moves the checkpoint to the head, and refuses to
+    /// start on a broken chain or checkpoint
     /// ([`FrontDoorError::BrokenChain`]; `docs/STORE.md` has the repair,
-    /// which never destroys records), then loads the state. To seed an
+    /// which never destroys records), then loads the state. Records before
+    /// the checkpoint are verified by [`FrontDoor::verify_chain`]. To seed an
     /// empty store with tenant roles and a policy, see
     /// [`FrontDoor::setup`].
     ///
@@ -200,7 +205,7 @@ impl<S: Store> FrontDoor<S> {
     pub fn open(config: FrontDoorConfig, store: S, sessions: SessionService) -> Result<Self, FrontDoorError> {
         SealOptions::new().password_iterations(config.password_iterations)?;
         let snapshot = store.transaction(&mut |tx: &mut dyn Transaction| -> Result<_, FrontDoorError> {
-            match tx.verify_audit(None) {
+            match tx.verify_audit_tail() {
                 Err(StoreError::Audit(AuditError::Verify(broken))) => {
                     return Err(FrontDoorError::BrokenChain(broken))
                 }

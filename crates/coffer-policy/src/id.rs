@@ -176,6 +176,13 @@ id_type!(
     "principal"
 );
 id_type!(
+    /// An operator of the service: who makes the operator's calls (tenant
+    /// roles, the policy). Operators are not principals and belong to no
+    /// tenant; the id names one in the audit trail.
+    OperatorId,
+    "operator"
+);
+id_type!(
     /// A document inside a project.
     DocumentId,
     "document"

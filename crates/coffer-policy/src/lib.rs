@@ -64,7 +64,8 @@ pub use front_door::{
     DOWNLOAD_PURPOSE, PROJECT_CONTEXT, TENANT_CONTEXT,
 };
 pub use id::{
-    DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId, MAX_ID_LEN,
+    DocumentId, IdError, KeyId, OperatorId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,
+    MAX_ID_LEN,
 };
 pub use membership::{Access, AccessDenial, Membership, MembershipError, ProjectMembers};
 pub use name::UnknownName;

@@ -45,7 +45,7 @@ pub use snapshot::{PolicyVersion, ProjectRecord, Snapshot};
 use std::io::Read;
 use std::sync::Arc;
 
-use crate::audit::{AuditEvent, AuditRecord, ChainHead, ChainId};
+use crate::audit::{AuditEvent, AuditRecord, ChainHead, ChainId, Checkpoint};
 use crate::id::{DocumentId, ProjectId, TenantId};
 
 /// Durable state for a front door: a source of transactions.
@@ -248,4 +248,37 @@ pub trait Transaction {
     ///
     /// [`StoreError::Audit`] naming the first bad record.
     fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError>;
+
+    /// The audit [`Checkpoint`] the store keeps beside its chain, if any
+    /// (the default: a store that keeps none).
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure, or [`StoreError::Corrupt`] for a stored
+    /// checkpoint that does not read back.
+    fn audit_checkpoint(&mut self) -> Result<Option<Checkpoint>, StoreError> {
+        Ok(None)
+    }
+
+    /// Start-up verification, in time proportional to the records added
+    /// since the last one: verifies the stored checkpoint (its MAC, its
+    /// chain, that it is not past the stored head, and that the record at
+    /// its position is the one it names) and every record after it against
+    /// the stored head (the log must end exactly there), as
+    /// [`AuditChain::verify_from`](crate::audit::AuditChain::verify_from)
+    /// does, then moves the checkpoint to that head in this transaction;
+    /// returns the head. Without a stored checkpoint it verifies every
+    /// record first. Records before the checkpoint are not read: a full
+    /// verification ([`Transaction::verify_audit`]) finds an edit there.
+    ///
+    /// The default, for a store that keeps no checkpoint, is
+    /// [`Transaction::verify_audit`] without one.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Audit`] naming the first bad record or what is wrong
+    /// with the checkpoint, or the backend's failure.
+    fn verify_audit_tail(&mut self) -> Result<ChainHead, StoreError> {
+        self.verify_audit(None)
+    }
 }

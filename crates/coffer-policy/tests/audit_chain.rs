@@ -63,7 +63,19 @@ fn any_edit_is_found_at_its_record() {
         ("suite", Box::new(|r| r.event.envelope_suite = None)),
         (
             "principal",
-            Box::new(|r| r.event.principal.id = PrincipalId::new("eve").unwrap()),
+            Box::new(|r| {
+                let eve = Principal::new(TenantId::new("acme").unwrap(), PrincipalId::new("eve").unwrap());
+                r.event.principal = eve.into();
+            }),
+        ),
+        (
+            "principal made an operator",
+            Box::new(|r| r.event.principal = Actor::Operator(OperatorId::new("ops").unwrap())),
+        ),
+        ("tenant removed", Box::new(|r| r.event.tenant = None)),
+        (
+            "subject added",
+            Box::new(|r| r.event.subject = r.event.principal.principal().cloned()),
         ),
         ("mac", Box::new(|r| r.mac[0] ^= 1)),
     ];

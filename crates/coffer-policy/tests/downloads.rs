@@ -42,7 +42,7 @@ fn a_suite_rule_on_decrypt_stops_downloads_of_that_suite() {
     .on(vec![Operation::Decrypt]);
     assert!(w
         .door
-        .install_policy(&policy(vec![no_chacha]), "ops")
+        .install_policy(&policy(vec![no_chacha]), &ops())
         .unwrap()
         .is_clean());
     // ... is refused at the redeem, on the suite found in the envelope.
@@ -80,7 +80,7 @@ fn a_size_rule_stops_downloads_of_large_documents() {
     );
     assert!(w
         .door
-        .install_policy(&policy(vec![at_most_16]), "ops")
+        .install_policy(&policy(vec![at_most_16]), &ops())
         .unwrap()
         .is_clean());
     assert_denied(

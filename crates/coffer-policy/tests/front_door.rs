@@ -212,7 +212,7 @@ fn role_by_operation_through_the_front_door() {
                 .event;
             assert_eq!(event.operation, call.operation(), "{label}");
             assert_eq!(event.role, role, "{label}");
-            assert_eq!(event.tenant, w.acme, "{label}");
+            assert_eq!(event.tenant.as_ref(), Some(&w.acme), "{label}");
             assert_eq!(event.project.as_ref(), Some(&w.payroll), "{label}");
             if *allowed {
                 assert_eq!(event.outcome, Outcome::Succeeded, "{label}");
@@ -408,7 +408,7 @@ fn a_principal_of_another_tenant_never_reaches_the_project() {
     for event in attempts {
         assert_eq!(event.outcome, Outcome::Denied);
         assert_eq!(event.decision.access, Some(AccessDenial::TenantMismatch));
-        assert_eq!(event.tenant, w.acme);
+        assert_eq!(event.tenant.as_ref(), Some(&w.acme));
         assert_eq!(event.role, None);
     }
 
@@ -578,7 +578,7 @@ fn decrypt_is_decided_on_the_suite_in_the_envelope() {
         .door
         .install_policy(
             &policy(vec![rule("fips", Condition::Fips(FipsProfile::Enabled))]),
-            "ops"
+            &ops()
         )
         .unwrap()
         .is_clean());
@@ -615,7 +615,7 @@ fn decrypt_is_decided_on_the_suite_in_the_envelope() {
                 "no-chacha",
                 Condition::DenyEnvelopeSuites(vec![EnvelopeSuite::ChaCha20Poly1305HkdfSha256]),
             )]),
-            "ops"
+            &ops()
         )
         .unwrap()
         .is_clean());
@@ -625,7 +625,7 @@ fn decrypt_is_decided_on_the_suite_in_the_envelope() {
     );
 
     // The denials were the policy's: without it the envelope opens.
-    assert!(w.door.install_policy(&policy(vec![]), "ops").unwrap().is_clean());
+    assert!(w.door.install_policy(&policy(vec![]), &ops()).unwrap().is_clean());
     let (plain, receipt) = w.read(Decrypt, &w.editor, "d", &envelope, PASSWORD).unwrap();
     assert_eq!(plain, b"sealed with chacha");
     assert_eq!(receipt.suite, Suite::ChaCha20Poly1305HkdfSha256);
@@ -694,7 +694,7 @@ fn a_context_scoped_rule_applies_to_requests_with_that_context() {
         .in_scope(Scope::tenant(w.acme.clone()).with_context("class", "secret"));
     assert!(w
         .door
-        .install_policy(&policy(vec![small_secrets]), "ops")
+        .install_policy(&policy(vec![small_secrets]), &ops())
         .unwrap()
         .is_clean());
     assert_denied(encrypt("a", &big, &secret), Operation::Encrypt);
@@ -731,7 +731,7 @@ fn a_context_scoped_rule_applies_to_requests_with_that_context() {
     .on(vec![Operation::Decrypt]);
     assert!(w
         .door
-        .install_policy(&policy(vec![no_aes_for_secrets]), "ops")
+        .install_policy(&policy(vec![no_aes_for_secrets]), &ops())
         .unwrap()
         .is_clean());
     encrypt("e", b"still sealable", &secret).unwrap();
@@ -874,10 +874,13 @@ fn tenant_roles_are_the_operators_and_take_effect_at_once() {
         w.door.create_project(&carla, &tax, &pw(PASSWORD)),
         Operation::CreateProject,
     );
-    assert_eq!(w.door.grant_tenant_role(&carla, Role::Owner).unwrap(), None);
+    assert_eq!(
+        w.door.grant_tenant_role(&ops(), &carla, Role::Owner).unwrap(),
+        None
+    );
     w.door.create_project(&carla, &tax, &pw(PASSWORD)).unwrap();
     assert_eq!(
-        w.door.grant_tenant_role(&carla, Role::Auditor).unwrap(),
+        w.door.grant_tenant_role(&ops(), &carla, Role::Auditor).unwrap(),
         Some(Role::Owner)
     );
     assert_denied(
@@ -888,8 +891,11 @@ fn tenant_roles_are_the_operators_and_take_effect_at_once() {
     w.door
         .audit_trail(&carla, &Target::for_tenant(w.acme.clone()))
         .unwrap();
-    assert_eq!(w.door.revoke_tenant_role(&carla).unwrap(), Some(Role::Auditor));
-    assert_eq!(w.door.revoke_tenant_role(&carla).unwrap(), None);
+    assert_eq!(
+        w.door.revoke_tenant_role(&ops(), &carla).unwrap(),
+        Some(Role::Auditor)
+    );
+    assert_eq!(w.door.revoke_tenant_role(&ops(), &carla).unwrap(), None);
     assert_denied(
         w.door.audit_trail(&carla, &Target::for_tenant(w.acme.clone())),
         Operation::ReadAudit,

@@ -219,15 +219,15 @@ fn a_member_removed_between_decision_and_release_gets_no_plaintext() {
     // On file: the removal, then vera's read as denied, once, and nothing
     // started.
     let records = w.records();
-    let events: Vec<(&Principal, Operation, &Outcome)> = records[before..]
+    let events: Vec<(Option<&Principal>, Operation, &Outcome)> = records[before..]
         .iter()
-        .map(|r| (&r.event.principal, r.event.operation, &r.event.outcome))
+        .map(|r| (r.event.principal.principal(), r.event.operation, &r.event.outcome))
         .collect();
     assert_eq!(
         events,
         [
-            (&w.owner, Operation::RemoveMember, &Outcome::Succeeded),
-            (&w.viewer, Operation::Decrypt, &Outcome::Denied),
+            (Some(&w.owner), Operation::RemoveMember, &Outcome::Succeeded),
+            (Some(&w.viewer), Operation::Decrypt, &Outcome::Denied),
         ]
     );
 }

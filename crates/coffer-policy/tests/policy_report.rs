@@ -30,7 +30,7 @@ fn rules_scoped_to_what_does_not_exist_are_reported() {
         ],
     )
     .unwrap();
-    let report = w.door.install_policy(&policy, "ops").unwrap();
+    let report = w.door.install_policy(&policy, &ops()).unwrap();
     assert!(!report.is_clean());
     let named: Vec<(&str, &str, Option<&str>)> = report
         .unknown_scopes
@@ -76,6 +76,6 @@ fn rules_scoped_to_what_does_not_exist_are_reported() {
         .unwrap();
     assert!(w.door.policy_report().unwrap().is_clean());
     let again = Policy::new(Enforcement::Enforce, vec![scoped("typo", "acme", Some("payrol"))]).unwrap();
-    assert!(w.door.install_policy(&again, "ops").unwrap().is_clean());
+    assert!(w.door.install_policy(&again, &ops()).unwrap().is_clean());
     assert_eq!(w.door.policy_history().unwrap().len(), 2);
 }

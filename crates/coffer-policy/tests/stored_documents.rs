@@ -133,7 +133,7 @@ fn stored_downloads_are_decided_on_the_stored_envelope() {
     store(&w, &w.editor, "large", &[2; 100]).unwrap();
     let at_most_16 = Rule::new(RuleId::new("at-most-16").unwrap(), Condition::MaxMessageSize(16));
     let policy = Policy::new(Enforcement::Enforce, vec![at_most_16]).unwrap();
-    assert!(w.door.install_policy(&policy, "ops").unwrap().is_clean());
+    assert!(w.door.install_policy(&policy, &ops()).unwrap().is_clean());
     assert!(w.door.issue_stored_download(&w.viewer, &w.doc("small")).is_ok());
     assert_denied(
         w.door.issue_stored_download(&w.viewer, &w.doc("large")),

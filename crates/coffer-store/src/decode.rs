@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId, Timestamp};
+use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId, Checkpoint, Timestamp};
 use coffer_policy::session::keys::envelope::Suite;
 use coffer_policy::store::{DocumentRecord, EnvelopeId, Installer, PolicyVersion, ProjectRecord, StoreError};
 use coffer_policy::{
@@ -50,6 +50,32 @@ pub(crate) fn head(chain: Vec<u8>, count: i64, hash: Vec<u8>, mac: Vec<u8>) -> R
         hash: bytes32(hash, "head hash")?,
         mac: bytes32(mac, "head MAC")?,
     })
+}
+
+/// The audit checkpoint from its stored columns (not yet checked:
+/// [`AuditChain::verify_from`] does): none when they are all empty.
+pub(crate) fn checkpoint(
+    chain: Vec<u8>,
+    count: Option<i64>,
+    hash: Option<Vec<u8>>,
+    mac: Option<Vec<u8>>,
+) -> Result<Option<Checkpoint>, StoreError> {
+    match (count, hash, mac) {
+        (None, None, None) => Ok(None),
+        (Some(count), Some(hash), Some(mac)) => Ok(Some(Checkpoint::from_parts(
+            ChainId::from_bytes(bytes32(chain, "chain id")?),
+            uint(count)?,
+            bytes32(hash, "checkpoint hash")?,
+            bytes32(mac, "checkpoint MAC")?,
+        ))),
+        _ => Err(corrupt("the audit checkpoint is stored in part")),
+    }
+}
+
+/// Where start-up verification starts reading records: at the record the
+/// checkpoint names (it is checked too), or at the first.
+pub(crate) fn tail_start(checkpoint: Option<&Checkpoint>) -> Result<i64, StoreError> {
+    int(checkpoint.map_or(0, |c| c.count().saturating_sub(1)))
 }
 
 /// The chain of a store whose state row holds `head`: `key` must verify

@@ -80,10 +80,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE documents ADD COLUMN envelope TEXT
         CHECK (envelope IS NULL OR length(envelope) = 32);
     CREATE UNIQUE INDEX documents_by_envelope ON documents (envelope) WHERE envelope IS NOT NULL;",
+    // 4: the audit checkpoint beside the head (all three columns set, or
+    // none: no checkpoint yet).
+    "ALTER TABLE state ADD COLUMN checkpoint_count INTEGER CHECK (checkpoint_count >= 0);
+    ALTER TABLE state ADD COLUMN checkpoint_hash BLOB CHECK (length(checkpoint_hash) = 32);
+    ALTER TABLE state ADD COLUMN checkpoint_mac BLOB CHECK (length(checkpoint_mac) = 32);",
 ];
 
 /// The schema version this code writes: the number of migrations.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 

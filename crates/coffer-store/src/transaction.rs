@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
+use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Checkpoint};
 use coffer_policy::store::{
     Change, DocumentRecord, EnvelopeId, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
 };
@@ -10,7 +10,7 @@ use coffer_policy::{DocumentId, Membership, Principal, ProjectId, Role, TenantId
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::apply::{apply_checked, Rows};
-use crate::decode::{bytes32, corrupt, envelope_id, int, uint, DocumentRow, DOCUMENT_COLUMNS};
+use crate::decode::{self, bytes32, corrupt, envelope_id, int, uint, DocumentRow, DOCUMENT_COLUMNS};
 use crate::envelope_files::EnvelopeFiles;
 
 /// The connection is inside a transaction the store began (alone, or
@@ -137,10 +137,32 @@ impl<'t> SqliteTransaction<'t> {
         Ok(head)
     }
 
-    /// Runs one statement that returns no rows.
+    /// Runs one statement that returns no rows. Prepared once per
+    /// connection and cached: parsing and planning a statement costs more
+    /// than running these, and it would be paid under the connection's
+    /// lock, by every member of a group commit in turn.
     fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
-        self.tx.execute(sql, params).map_err(backend)?;
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.execute(params))
+            .map_err(backend)?;
         Ok(())
+    }
+
+    /// The stored audit records from seq `first` on, oldest first.
+    fn records_from(&self, first: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT record FROM audit_records WHERE seq >= ?1 ORDER BY seq")
+            .map_err(backend)?;
+        let rows = statement
+            .query_map([first], |row| row.get::<_, String>(0))
+            .map_err(backend)?;
+        rows.map(|text| {
+            let text = text.map_err(backend)?;
+            serde_json::from_str(&text).map_err(corrupt)
+        })
+        .collect()
     }
 
     fn membership(&self) -> Result<Membership, StoreError> {
@@ -154,7 +176,7 @@ impl<'t> SqliteTransaction<'t> {
             "SELECT tenant, project, principal, role FROM project_members",
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )?;
-        crate::decode::membership(tenant_roles, projects, members)
+        decode::membership(tenant_roles, projects, members)
     }
 
     /// Every row of `sql` (no parameters), read by `read`.
@@ -163,7 +185,7 @@ impl<'t> SqliteTransaction<'t> {
         sql: &str,
         read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
-        let mut statement = self.tx.prepare(sql).map_err(backend)?;
+        let mut statement = self.tx.prepare_cached(sql).map_err(backend)?;
         let rows = statement.query_map([], read).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
@@ -176,7 +198,7 @@ impl<'t> SqliteTransaction<'t> {
             "SELECT tenant, project, version, sealed FROM project_keys ORDER BY tenant, project, version",
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )?;
-        crate::decode::projects(projects, keys)
+        decode::projects(projects, keys)
     }
 
     fn policies(&self, latest_only: bool) -> Result<Vec<PolicyVersion>, StoreError> {
@@ -185,7 +207,7 @@ impl<'t> SqliteTransaction<'t> {
         } else {
             "SELECT version, document, digest, installed_by, installed_at FROM policies ORDER BY version"
         };
-        let mut statement = self.tx.prepare(sql).map_err(backend)?;
+        let mut statement = self.tx.prepare_cached(sql).map_err(backend)?;
         let rows = statement
             .query_map([], |row| {
                 Ok((
@@ -200,13 +222,7 @@ impl<'t> SqliteTransaction<'t> {
         let mut policies = Vec::new();
         for row in rows {
             let (version, document, digest, installed_by, at) = row.map_err(backend)?;
-            policies.push(crate::decode::policy(
-                version,
-                document,
-                digest,
-                &installed_by,
-                at,
-            )?);
+            policies.push(decode::policy(version, document, digest, &installed_by, at)?);
         }
         Ok(policies)
     }
@@ -215,12 +231,12 @@ impl<'t> SqliteTransaction<'t> {
 impl Rows for SqliteTransaction<'_> {
     fn generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError> {
         self.tx
-            .query_row(
-                "SELECT generation FROM projects WHERE tenant = ?1 AND project = ?2",
-                (tenant.as_str(), project.as_str()),
-                |row| row.get::<_, i64>(0),
-            )
-            .optional()
+            .prepare_cached("SELECT generation FROM projects WHERE tenant = ?1 AND project = ?2")
+            .and_then(|mut statement| {
+                statement
+                    .query_row((tenant.as_str(), project.as_str()), |row| row.get::<_, i64>(0))
+                    .optional()
+            })
             .map_err(backend)?
             .map(uint)
             .transpose()
@@ -420,10 +436,10 @@ impl Transaction for SqliteTransaction<'_> {
     fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
         // A savepoint makes the change all-or-nothing inside the
         // transaction, whatever fails half-way.
-        self.tx.execute_batch("SAVEPOINT apply").map_err(backend)?;
+        self.execute("SAVEPOINT apply", [])?;
         match apply_checked(self, change) {
             Ok(()) => {
-                self.tx.execute_batch("RELEASE apply").map_err(backend)?;
+                self.execute("RELEASE apply", [])?;
                 Ok(())
             }
             Err(error) => {
@@ -488,23 +504,37 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn audit_records(&mut self) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut statement = self
-            .tx
-            .prepare("SELECT record FROM audit_records ORDER BY seq")
-            .map_err(backend)?;
-        let rows = statement
-            .query_map([], |row| row.get::<_, String>(0))
-            .map_err(backend)?;
-        rows.map(|text| {
-            let text = text.map_err(backend)?;
-            serde_json::from_str(&text).map_err(corrupt)
-        })
-        .collect()
+        self.records_from(0)
     }
 
     fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError> {
         self.follow_head()?;
         let records = self.audit_records()?;
         Ok(self.chain.verify_log(&records, checkpoint)?)
+    }
+
+    fn audit_checkpoint(&mut self) -> Result<Option<Checkpoint>, StoreError> {
+        let (chain, count, hash, mac) = self
+            .tx
+            .query_row(
+                "SELECT chain_id, checkpoint_count, checkpoint_hash, checkpoint_mac FROM state WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .map_err(backend)?;
+        decode::checkpoint(chain, count, hash, mac)
+    }
+
+    fn verify_audit_tail(&mut self) -> Result<ChainHead, StoreError> {
+        self.follow_head()?;
+        let checkpoint = self.audit_checkpoint()?;
+        let records = self.records_from(decode::tail_start(checkpoint.as_ref())?)?;
+        let head = self.chain.verify_from(checkpoint.as_ref(), &records)?;
+        let moved = self.chain.checkpoint();
+        self.execute(
+            "UPDATE state SET checkpoint_count = ?1, checkpoint_hash = ?2, checkpoint_mac = ?3 WHERE id = 1",
+            params![int(moved.count())?, moved.hash(), moved.mac()],
+        )?;
+        Ok(head)
     }
 }

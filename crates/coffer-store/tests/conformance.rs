@@ -68,6 +68,12 @@ macro_rules! conformance {
             }
 
             #[test]
+            fn the_checkpoint_follows_start_up_verification() {
+                let Some(backend) = $make else { return };
+                suite::the_checkpoint_follows_start_up_verification(&backend);
+            }
+
+            #[test]
             fn reopening_resumes_the_chain() {
                 let Some(backend) = $make else { return };
                 suite::reopening_resumes_the_chain(&backend);

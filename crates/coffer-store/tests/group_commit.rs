@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use coffer_policy::audit::{AuditEvent, AuditKey, DecisionRecord, Outcome, Sizes, Timestamp};
+use coffer_policy::audit::{AuditEvent, AuditKey, Timestamp};
 use coffer_policy::store::{Change, Store, StoreError, Transaction};
 use coffer_policy::*;
 use coffer_store::{SqliteOptions, SqliteStore};
@@ -23,27 +23,13 @@ fn principal(id: &str) -> Principal {
 
 /// The event of call `n` of thread `t` (its time tells calls apart).
 fn event(t: u64, n: u64) -> AuditEvent {
-    AuditEvent {
-        time: Timestamp::from_unix_millis(1_700_000_000_000 + t * 1000 + n),
-        tenant: TenantId::new("acme").unwrap(),
-        principal: principal(&format!("t{t}")),
-        role: Some(Role::Owner),
-        operation: Operation::AddMember,
-        project: None,
-        document: None,
-        envelope_suite: None,
-        session: None,
-        key: None,
-        decision: DecisionRecord {
-            policy: [1; 32],
-            verdict: Verdict::Allow,
-            access: None,
-            request: None,
-            rules: vec![],
-        },
-        outcome: Outcome::Succeeded,
-        sizes: Sizes::default(),
-    }
+    let acme = TenantId::new("acme").unwrap();
+    let time = Timestamp::from_unix_millis(1_700_000_000_000 + t * 1000 + n);
+    let operator = OperatorId::new("ops").unwrap();
+    let mut event = AuditEvent::for_operator(time, &operator, Operation::AddMember, Some(&acme), [1; 32]);
+    event.principal = principal(&format!("t{t}")).into();
+    event.role = Some(Role::Owner);
+    event
 }
 
 #[derive(Debug)]

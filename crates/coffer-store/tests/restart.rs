@@ -53,7 +53,8 @@ fn every_operation_survives_a_restart<B: Backend>(backend: &B) {
             .unwrap();
         door.add_member(&olga, &project(), &sam, Role::Viewer).unwrap();
         door.remove_member(&olga, &project(), &sam).unwrap();
-        door.grant_tenant_role(&gus, Role::Owner).unwrap();
+        door.grant_tenant_role(&id(OperatorId::new, "ops"), &gus, Role::Owner)
+            .unwrap();
         v1_doc = door
             .encrypt(
                 &ed,

@@ -130,16 +130,21 @@ fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
         .transaction(&mut |tx: &mut dyn Transaction| tx.apply(&create))
         .unwrap();
     drop(store);
-    // What version 1 code left: no documents table, one migration applied.
+    // What version 1 code left: no documents table, no checkpoint
+    // columns, one migration applied.
     database(&dir)
-        .execute_batch("DROP TABLE documents; DELETE FROM schema_version WHERE version >= 2;")
+        .execute_batch(
+            "DROP TABLE documents; ALTER TABLE state DROP COLUMN checkpoint_count;
+             ALTER TABLE state DROP COLUMN checkpoint_hash; ALTER TABLE state DROP COLUMN checkpoint_mac;
+             DELETE FROM schema_version WHERE version >= 2;",
+        )
         .unwrap();
 
     let store = SqliteStore::open(dir.path(), key()).unwrap();
     let version: u32 = database(&dir)
         .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (3, 3));
+    assert_eq!((version, SCHEMA_VERSION), (4, 4));
     let record = DocumentRecord {
         tenant: acme.clone(),
         project: payroll.clone(),
@@ -155,6 +160,10 @@ fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
     let listed = store
         .transaction(&mut |tx: &mut dyn Transaction| -> Result<_, StoreError> {
             assert!(tx.snapshot()?.membership.has_project(&acme, &payroll));
+            // No checkpoint yet: the first start-up verifies everything.
+            assert_eq!(tx.audit_checkpoint()?, None);
+            let head = tx.verify_audit_tail()?;
+            assert_eq!(tx.audit_checkpoint()?.map(|c| c.count()), Some(head.count));
             tx.apply(&Change::PutDocument(record.clone()))?;
             tx.documents(&acme, &payroll)
         })

@@ -4,15 +4,28 @@
 //! (JSON field order, whitespace, escapes). Enums are written by their
 //! canonical names. The layout is specified in `docs/AUDIT.md`.
 
+use super::actor::Actor;
 use super::event::{AuditEvent, Outcome};
 use crate::canonical::Encoder;
+use crate::id::TenantId;
 
 pub(super) fn encode_event(e: &AuditEvent) -> Vec<u8> {
     let mut w = Encoder::default();
     w.u64(e.time.unix_millis());
-    w.str(e.tenant.as_str());
-    w.str(e.principal.tenant.as_str());
-    w.str(e.principal.id.as_str());
+    // Ids are never empty, so the empty string marks what is not an id
+    // here (no tenant; an operator in a principal's place) without a tag
+    // that would change the encoding, and the hash, of every other event.
+    w.str(e.tenant.as_ref().map_or("", TenantId::as_str));
+    match &e.principal {
+        Actor::Principal(p) => {
+            w.str(p.tenant.as_str());
+            w.str(p.id.as_str());
+        }
+        Actor::Operator(operator) => {
+            w.str("");
+            w.str(operator.as_str());
+        }
+    }
     w.opt(e.role, |w, r| w.str(r.name()));
     w.str(e.operation.name());
     w.opt(e.project.as_ref(), |w, p| w.str(p.as_str()));
@@ -49,5 +62,12 @@ pub(super) fn encode_event(e: &AuditEvent) -> Vec<u8> {
     }
     w.opt(e.sizes.plaintext, Encoder::u64);
     w.opt(e.sizes.ciphertext, Encoder::u64);
+    // Only events with a subject carry more bytes: every event without one
+    // encodes as before.
+    if let Some(subject) = &e.subject {
+        w.str("subject");
+        w.str(subject.tenant.as_str());
+        w.str(subject.id.as_str());
+    }
     w.finish()
 }

@@ -13,8 +13,9 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use super::actor::Actor;
 use crate::decision::{Decision, Effect, RequestDenial, Verdict};
-use crate::id::{DocumentId, KeyId, Principal, ProjectId, ReasonCode, RuleId, TenantId};
+use crate::id::{DocumentId, KeyId, OperatorId, Principal, ProjectId, ReasonCode, RuleId, TenantId};
 use crate::membership::{Access, AccessDenial};
 use crate::name::named_enum;
 use crate::request::Attributes;
@@ -272,12 +273,15 @@ pub struct Sizes {
 pub struct AuditEvent {
     /// When.
     pub time: Timestamp,
-    /// The target's tenant.
-    pub tenant: TenantId,
-    /// Who (with the principal's own tenant, which differs from
-    /// [`AuditEvent::tenant`] only in refused cross-tenant attempts).
-    pub principal: Principal,
-    /// The principal's role on the target, if any.
+    /// The target's tenant; none for an operator's call that spans
+    /// tenants (installing the policy).
+    pub tenant: Option<TenantId>,
+    /// Who: a principal (with its own tenant, which differs from
+    /// [`AuditEvent::tenant`] only in refused cross-tenant attempts) or an
+    /// operator.
+    pub principal: Actor,
+    /// The principal's role on the target, if any; for an operator's call
+    /// on a tenant role, the role granted or removed.
     pub role: Option<Role>,
     /// What.
     pub operation: Operation,
@@ -297,6 +301,10 @@ pub struct AuditEvent {
     pub outcome: Outcome,
     /// Sizes.
     pub sizes: Sizes,
+    /// The principal an operator's call changed (a tenant role granted or
+    /// removed); absent from the JSON form when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Principal>,
 }
 
 impl AuditEvent {
@@ -315,8 +323,8 @@ impl AuditEvent {
     ) -> Self {
         Self {
             time,
-            tenant: target.tenant().clone(),
-            principal: principal.clone(),
+            tenant: Some(target.tenant().clone()),
+            principal: Actor::Principal(principal.clone()),
             role: decision.access().role(),
             operation,
             project: target.project().cloned(),
@@ -334,6 +342,44 @@ impl AuditEvent {
                 plaintext: attributes.message_size,
                 ciphertext: None,
             },
+            subject: None,
+        }
+    }
+
+    /// The event for an operator's call, which no membership or rule
+    /// decides: `operator` acted, on `tenant` (none for a call that spans
+    /// tenants), under the policy of digest `policy` (for an installation,
+    /// the policy installed); the decision is recorded as an allow with no
+    /// rules, the outcome as a success. Set [`AuditEvent::subject`] and
+    /// [`AuditEvent::role`] for a call on a principal's role.
+    pub fn for_operator(
+        time: Timestamp,
+        operator: &OperatorId,
+        operation: Operation,
+        tenant: Option<&TenantId>,
+        policy: [u8; 32],
+    ) -> Self {
+        Self {
+            time,
+            tenant: tenant.cloned(),
+            principal: Actor::Operator(operator.clone()),
+            role: None,
+            operation,
+            project: None,
+            document: None,
+            envelope_suite: None,
+            session: None,
+            key: None,
+            decision: DecisionRecord {
+                policy,
+                verdict: Verdict::Allow,
+                access: None,
+                request: None,
+                rules: Vec::new(),
+            },
+            outcome: Outcome::Succeeded,
+            sizes: Sizes::default(),
+            subject: None,
         }
     }
 }

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use ring::rand::SystemRandom;
 use serde::{Deserialize, Serialize};
 
-use super::chain::{AuditChain, AuditRecord, ChainHead, ChainId, ChainVerifier, VerifyError, VerifyFailure};
+use super::chain::{AuditChain, AuditRecord, ChainHead, ChainId};
 use super::event::AuditEvent;
 use super::hex32;
 use super::key::AuditKey;
 use super::sink::AuditSink;
+use super::verify::{ChainVerifier, VerifyError, VerifyFailure};
 use super::AuditError;
 
 /// Longest line (one JSON record plus newline) read or written.

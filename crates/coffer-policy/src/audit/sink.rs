@@ -109,32 +109,19 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
 
     use super::*;
-    use crate::audit::{AuditEvent, DecisionRecord, Outcome, Sizes, Timestamp, VerifyError, VerifyFailure};
-    use crate::{Operation, Principal, PrincipalId, TenantId, Verdict};
+    use crate::audit::{AuditEvent, Timestamp, VerifyError, VerifyFailure};
+    use crate::{Operation, OperatorId, TenantId};
 
     fn event(n: u64) -> AuditEvent {
         let tenant = TenantId::new("t").unwrap();
-        AuditEvent {
-            time: Timestamp::from_unix_millis(n),
-            tenant: tenant.clone(),
-            principal: Principal::new(tenant, PrincipalId::new("p").unwrap()),
-            role: None,
-            operation: Operation::ReadAudit,
-            project: None,
-            document: None,
-            envelope_suite: None,
-            session: None,
-            key: None,
-            decision: DecisionRecord {
-                policy: [0; 32],
-                verdict: Verdict::Deny,
-                access: None,
-                request: None,
-                rules: vec![],
-            },
-            outcome: Outcome::Denied,
-            sizes: Sizes::default(),
-        }
+        let operator = OperatorId::new("o").unwrap();
+        AuditEvent::for_operator(
+            Timestamp::from_unix_millis(n),
+            &operator,
+            Operation::ReadAudit,
+            Some(&tenant),
+            [0; 32],
+        )
     }
 
     fn failure(sink: &MemorySink) -> VerifyFailure {

@@ -27,9 +27,11 @@ pub struct TrailReport {
     pub records: u64,
 }
 
-/// Whether `record` is about `target`.
+/// Whether `record` is about `target` (an operator's call on a tenant role
+/// is about that tenant; an installed policy, which spans tenants, is
+/// about none).
 fn is_about(record: &AuditRecord, target: &Target) -> bool {
-    &record.event.tenant == target.tenant()
+    record.event.tenant.as_ref() == Some(target.tenant())
         && target
             .project()
             .is_none_or(|p| record.event.project.as_ref() == Some(p))

@@ -13,7 +13,9 @@ use super::envelope::{EnvelopeId, StagedEnvelope};
 use super::error::StoreError;
 use super::snapshot::{PolicyVersion, Snapshot};
 use super::{Store, Transaction};
-use crate::audit::{AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId};
+use crate::audit::{
+    AuditChain, AuditError, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId, Checkpoint,
+};
 use crate::id::{DocumentId, ProjectId, TenantId};
 
 type DocumentSlot = (TenantId, ProjectId, DocumentId);
@@ -29,6 +31,7 @@ struct State {
     envelopes: HashMap<EnvelopeId, Arc<[u8]>>,
     /// Envelopes whose writer is alive (sweeping leaves them alone).
     writing: HashSet<EnvelopeId>,
+    checkpoint: Option<Checkpoint>,
 }
 
 /// A [`Store`] in memory behind a mutex: one transaction at a time, each
@@ -68,6 +71,7 @@ impl MemoryStore {
                 chain: AuditChain::new(key, chain_id),
                 envelopes: HashMap::new(),
                 writing: HashSet::new(),
+                checkpoint: None,
             }),
         })
     }
@@ -84,6 +88,7 @@ struct Undo {
     head: ChainHead,
     /// Envelopes the transaction unlinked: removed once it committed.
     unlinked: Vec<EnvelopeId>,
+    checkpoint: Option<Checkpoint>,
 }
 
 struct MemoryTransaction<'s> {
@@ -104,6 +109,7 @@ impl Store for MemoryStore {
             records: state.records.len(),
             head: state.chain.head(),
             unlinked: Vec::new(),
+            checkpoint: state.checkpoint,
         };
         let mut tx = MemoryTransaction {
             state: &mut state,
@@ -259,6 +265,7 @@ impl MemoryTransaction<'_> {
         }
         self.state.history.truncate(self.undo.history);
         self.state.records.truncate(self.undo.records);
+        self.state.checkpoint = self.undo.checkpoint;
         // The head was this chain's own, so following it cannot fail.
         self.state
             .chain
@@ -358,5 +365,22 @@ impl Transaction for MemoryTransaction<'_> {
 
     fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError> {
         Ok(self.state.chain.verify_log(&self.state.records, checkpoint)?)
+    }
+
+    fn audit_checkpoint(&mut self) -> Result<Option<Checkpoint>, StoreError> {
+        Ok(self.state.checkpoint)
+    }
+
+    fn verify_audit_tail(&mut self) -> Result<ChainHead, StoreError> {
+        let checkpoint = self.state.checkpoint;
+        let from = checkpoint.map_or(0, |c| c.count().saturating_sub(1));
+        let tail = self
+            .state
+            .records
+            .get(usize::try_from(from).unwrap_or(usize::MAX)..)
+            .unwrap_or_default();
+        let head = self.state.chain.verify_from(checkpoint.as_ref(), tail)?;
+        self.state.checkpoint = Some(self.state.chain.checkpoint());
+        Ok(head)
     }
 }

@@ -35,6 +35,11 @@ pub(crate) fn principal(tenant_id: &str, id: &str) -> Principal {
 
 /// A session service that generates RSA keys only when asked (no
 /// background workers), so tests that never issue RSA offers pay nothing.
+/// The operator making the operator's calls.
+pub(crate) fn ops() -> OperatorId {
+    OperatorId::new("ops").unwrap()
+}
+
 pub(crate) fn sessions() -> SessionService {
     let pool = PoolConfig {
         workers: 0,

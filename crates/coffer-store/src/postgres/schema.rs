@@ -90,6 +90,12 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE documents ADD COLUMN envelope TEXT REFERENCES envelopes (id);
     CREATE UNIQUE INDEX documents_by_envelope ON documents (envelope) WHERE envelope IS NOT NULL;",
+    // 4: the audit checkpoint beside the head (all three columns set, or
+    // none: no checkpoint yet).
+    "ALTER TABLE state
+        ADD COLUMN checkpoint_count BIGINT CHECK (checkpoint_count >= 0),
+        ADD COLUMN checkpoint_hash BYTEA CHECK (length(checkpoint_hash) = 32),
+        ADD COLUMN checkpoint_mac BYTEA CHECK (length(checkpoint_mac) = 32);",
 ];
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);

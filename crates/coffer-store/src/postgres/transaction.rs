@@ -3,7 +3,7 @@
 use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
+use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Checkpoint};
 use coffer_policy::store::{
     Change, DocumentRecord, EnvelopeId, PolicyVersion, Snapshot, StoreError, Transaction,
 };
@@ -140,6 +140,17 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
         let mut chain = self.chain.lock().unwrap_or_else(PoisonError::into_inner);
         chain.follow(&head).map_err(|e| StoreError::Audit(e.into()))?;
         Ok(chain)
+    }
+
+    /// The stored audit records from seq `first` on, oldest first.
+    fn records_from(&mut self, first: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        self.query(
+            "SELECT record FROM audit_records WHERE seq >= $1 ORDER BY seq",
+            &[&first],
+        )?
+        .iter()
+        .map(|row| serde_json::from_str(&get::<String>(row, 0)?).map_err(corrupt))
+        .collect()
     }
 
     fn policies(&mut self, latest_only: bool) -> Result<Vec<PolicyVersion>, StoreError> {
@@ -491,15 +502,42 @@ impl Transaction for PostgresTransaction<'_, '_> {
     }
 
     fn audit_records(&mut self) -> Result<Vec<AuditRecord>, StoreError> {
-        self.query("SELECT record FROM audit_records ORDER BY seq", &[])?
-            .iter()
-            .map(|row| serde_json::from_str(&get::<String>(row, 0)?).map_err(corrupt))
-            .collect()
+        self.records_from(0)
     }
 
     fn verify_audit(&mut self, checkpoint: Option<ChainHead>) -> Result<ChainHead, StoreError> {
         let records = self.audit_records()?;
         let chain = self.follow_head()?;
         Ok(chain.verify_log(&records, checkpoint)?)
+    }
+
+    fn audit_checkpoint(&mut self) -> Result<Option<Checkpoint>, StoreError> {
+        let rows = self.query(
+            "SELECT chain_id, checkpoint_count, checkpoint_hash, checkpoint_mac FROM state WHERE id = 1",
+            &[],
+        )?;
+        let row = rows.first().ok_or_else(|| corrupt("the state row is missing"))?;
+        decode::checkpoint(get(row, 0)?, get(row, 1)?, get(row, 2)?, get(row, 3)?)
+    }
+
+    fn verify_audit_tail(&mut self) -> Result<ChainHead, StoreError> {
+        let checkpoint = self.audit_checkpoint()?;
+        let records = self.records_from(decode::tail_start(checkpoint.as_ref())?)?;
+        let (head, moved) = {
+            let chain = self.follow_head()?;
+            (
+                chain.verify_from(checkpoint.as_ref(), &records)?,
+                chain.checkpoint(),
+            )
+        };
+        self.execute(
+            "UPDATE state SET checkpoint_count = $1, checkpoint_hash = $2, checkpoint_mac = $3 WHERE id = 1",
+            &[
+                &int(moved.count())?,
+                &moved.hash().as_slice(),
+                &moved.mac().as_slice(),
+            ],
+        )?;
+        Ok(head)
     }
 }

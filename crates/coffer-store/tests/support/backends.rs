@@ -112,8 +112,8 @@ pub(crate) fn event(n: u64) -> AuditEvent {
     let acme = tenant("acme");
     AuditEvent {
         time: Timestamp::from_unix_millis(1_700_000_000_000 + n),
-        tenant: acme.clone(),
-        principal: principal("acme", "olga"),
+        tenant: Some(acme.clone()),
+        principal: principal("acme", "olga").into(),
         role: Some(Role::Owner),
         operation: Operation::RotateKey,
         project: Some(project("payroll")),
@@ -130,5 +130,6 @@ pub(crate) fn event(n: u64) -> AuditEvent {
         },
         outcome: Outcome::Succeeded,
         sizes: Sizes::default(),
+        subject: None,
     }
 }

@@ -501,3 +501,49 @@ pub(crate) fn documents_are_recorded<B: Backend>(backend: &B) {
     assert_eq!(commit(&reopened, |tx| tx.version()).unwrap(), version);
     assert_eq!(commit(&reopened, |tx| tx.verify_audit(None)).unwrap().count, 2);
 }
+
+/// Start-up verification keeps a checkpoint at the head it verified, in
+/// the transaction, and from then on reads only the tail after it.
+pub(crate) fn the_checkpoint_follows_start_up_verification<B: Backend>(backend: &B) {
+    let store = backend.open();
+    assert_eq!(commit(&store, |tx| tx.audit_checkpoint()).unwrap(), None);
+    for n in 0..3 {
+        commit(&store, |tx| tx.append(event(n))).unwrap();
+    }
+    // No checkpoint yet: the whole chain is verified, then the checkpoint
+    // is put at the head.
+    let head = commit(&store, |tx| tx.verify_audit_tail()).unwrap();
+    assert_eq!(head.count, 3);
+    let checkpoint = commit(&store, |tx| tx.audit_checkpoint()).unwrap().unwrap();
+    assert_eq!(
+        (checkpoint.chain(), checkpoint.count(), *checkpoint.hash()),
+        (head.chain, head.count, head.hash)
+    );
+    // A head is not a checkpoint: the MACs have different domains.
+    assert_ne!(*checkpoint.mac(), head.mac);
+    // Verifying with nothing new keeps it where it is.
+    assert_eq!(commit(&store, |tx| tx.verify_audit_tail()).unwrap(), head);
+    assert_eq!(
+        commit(&store, |tx| tx.audit_checkpoint()).unwrap(),
+        Some(checkpoint)
+    );
+    // A verification in a transaction that rolls back moves nothing.
+    commit(&store, |tx| tx.append(event(3))).unwrap();
+    let rolled_back = store.transaction(&mut |tx: &mut dyn Transaction| -> Result<(), Abort> {
+        tx.verify_audit_tail()?;
+        Err(Abort::Requested)
+    });
+    assert!(matches!(rolled_back, Err(Abort::Requested)));
+    assert_eq!(
+        commit(&store, |tx| tx.audit_checkpoint()).unwrap(),
+        Some(checkpoint)
+    );
+    // A committed one moves it to the new head; another handle sees it.
+    let moved = commit(&store, |tx| tx.verify_audit_tail()).unwrap();
+    assert_eq!(moved.count, 4);
+    let seen = commit(&backend.open(), |tx| tx.audit_checkpoint())
+        .unwrap()
+        .unwrap();
+    assert_eq!((seen.count(), *seen.hash()), (moved.count, moved.hash));
+    assert_eq!(commit(&store, |tx| tx.verify_audit(None)).unwrap(), moved);
+}
