@@ -70,6 +70,11 @@ impl AppState {
         &self.inner.door
     }
 
+    /// The API keys.
+    pub fn keys(&self) -> &ApiKeys {
+        &self.inner.keys
+    }
+
     pub(crate) fn inner(&self) -> &Inner {
         &self.inner
     }
