@@ -1,0 +1,139 @@
+// The whole story in headless Chromium, through the page only:
+// alice (tenant owner) signs in, creates a project, adds bob as a viewer
+// and uploads a 1 MiB file; bob is refused an upload, gets the wrong-
+// password message, downloads the file (the bytes must match), and a
+// replayed session is refused; alice's audit view shows every step and
+// "verified". A screenshot of each screen goes to OUT_DIR.
+//
+// Environment: COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM.
+
+import { randomBytes } from "node:crypto";
+import { readFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const { COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM } = process.env;
+const PASSWORD = "correct horse battery staple";
+const file = randomBytes(1024 * 1024);
+
+await mkdir(OUT_DIR, { recursive: true });
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+const problems = [];
+
+function check(condition, what) {
+  if (!condition) throw new Error(`failed: ${what}`);
+  console.log(`ok: ${what}`);
+}
+
+async function open(who, key) {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  // Anything the content security policy blocks is a failure of the page.
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`${who}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`${who}: ${error}`));
+  await page.goto(COFFER_URL);
+  await page.screenshot({ path: join(OUT_DIR, `${who}-01-sign-in.png`) });
+  await page.fill("#api-key", key);
+  await page.click("#signin-form button");
+  await page.waitForSelector("#app:not([hidden])");
+  return page;
+}
+
+async function status(page, pattern) {
+  await page.waitForFunction(
+    (source) => new RegExp(source).test(document.getElementById("status").textContent),
+    pattern.source,
+  );
+  return page.textContent("#status");
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(OUT_DIR, `${name}.png`), fullPage: true });
+}
+
+try {
+  // alice: project, member, upload.
+  const alice = await open("alice", ALICE_KEY);
+  check((await page_text(alice, "#who")).includes("acme/alice"), "alice is signed in");
+  await alice.fill("#create-project", "payroll");
+  await alice.fill("#create-password", PASSWORD);
+  await alice.click("#create-form button");
+  await status(alice, /created/);
+  await alice.fill("#member-project", "payroll");
+  await alice.fill("#member-id", "bob");
+  await alice.selectOption("#member-role", "viewer");
+  await alice.click("#member-form button");
+  await status(alice, /viewer/);
+  await shot(alice, "alice-02-project");
+  await alice.fill("#upload-project", "payroll");
+  await alice.fill("#upload-document", "report.bin");
+  await alice.setInputFiles("#upload-file", { name: "report.bin", mimeType: "application/octet-stream", buffer: file });
+  await alice.fill("#upload-password", PASSWORD);
+  await alice.click("#upload-form button");
+  check((await status(alice, /Uploaded|Refused|wrong|failed/)).includes("1048576 bytes"), "alice uploads 1 MiB");
+  check((await alice.getAttribute("#upload-progress", "value")) === "100", "the progress bar is full");
+  await shot(alice, "alice-03-uploaded");
+
+  // bob: refused upload, wrong password, download, replay.
+  const bob = await open("bob", BOB_KEY);
+  await bob.fill("#upload-project", "payroll");
+  await bob.fill("#upload-document", "forged.bin");
+  await bob.setInputFiles("#upload-file", { name: "forged.bin", mimeType: "application/octet-stream", buffer: Buffer.from("forged") });
+  await bob.fill("#upload-password", PASSWORD);
+  await bob.click("#upload-form button");
+  check((await status(bob, /Refused|Uploaded/)).startsWith("Refused by policy"), "bob is refused an upload");
+  await shot(bob, "bob-02-upload-refused");
+
+  await bob.fill("#list-project", "payroll");
+  await bob.click("#list-form button");
+  await status(bob, /document\(s\)/);
+  check((await bob.locator("#document-rows tr").count()) === 1, "bob lists one document");
+  const download = bob.locator('#document-rows tr[data-document="report.bin"] button');
+
+  await bob.fill("#download-password", "not the password");
+  await download.click();
+  check((await status(bob, /Wrong password|Downloaded/)).startsWith("Wrong password"), "a wrong password has its message");
+  await shot(bob, "bob-03-wrong-password");
+
+  let posted = null;
+  bob.on("request", (request) => {
+    if (request.url().endsWith("/download")) posted = request.postData();
+  });
+  await bob.fill("#download-password", PASSWORD);
+  const [saved] = await Promise.all([bob.waitForEvent("download"), download.click()]);
+  await status(bob, /Downloaded/);
+  const bytes = await readFile(await saved.path());
+  check(Buffer.compare(bytes, file) === 0, "bob's download matches alice's upload byte for byte");
+  await shot(bob, "bob-04-downloaded");
+
+  // Replay: the next download posts the first one's session message again.
+  await bob.route("**/download", (route) => route.continue({ postData: posted }));
+  await download.click();
+  check((await status(bob, /expired|Downloaded/)).includes("already used"), "a replayed session is refused");
+  await shot(bob, "bob-05-replay-refused");
+
+  // alice: the audit view.
+  await alice.fill("#audit-project", "payroll");
+  await alice.click("#audit-form button");
+  await status(alice, /audit record/);
+  check((await page_text(alice, "#audit-verified")).startsWith("verified"), "the audit chain verifies");
+  const rows = await alice.locator("#audit-rows tr").allTextContents();
+  const seen = (operation, outcome, who) =>
+    rows.some((row) => row.includes(operation) && row.includes(outcome) && row.includes(who));
+  check(seen("create_project", "succeeded", "acme/alice"), "audit: alice created the project");
+  check(seen("add_member", "succeeded", "acme/alice"), "audit: alice added bob");
+  check(seen("encrypt", "succeeded", "acme/alice"), "audit: alice's upload");
+  check(seen("encrypt", "denied", "acme/bob"), "audit: bob's refused upload");
+  check(seen("download", "failed", "acme/bob"), "audit: bob's wrong password and replay");
+  check(seen("download", "succeeded", "acme/bob"), "audit: bob's download");
+  await shot(alice, "alice-04-audit");
+  check(problems.length === 0, `no console errors (${problems.join("; ")})`);
+} finally {
+  await browser.close();
+}
+
+async function page_text(page, selector) {
+  return (await page.textContent(selector)) ?? "";
+}
