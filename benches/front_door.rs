@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 use coffer::keys::{open, seal, OpenOptions, Opened, Opener, Password, ProjectKey, Recipient, SealOptions};
 use coffer::policy::audit::{AuditChain, AuditEvent, AuditKey, AuditRecord, ChainHead, ChainId};
 use coffer::policy::store::{
-    Change, DocumentRecord, PolicyVersion, Snapshot, Store, StoreError, Transaction,
+    Change, DocumentRecord, EnvelopeId, PolicyVersion, Snapshot, StagedEnvelope, Store, StoreError,
+    Transaction,
 };
 use coffer::policy::*;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -61,6 +62,14 @@ impl Transaction for HeadOnlyTransaction<'_> {
         // Document metadata is checked (`Snapshot::apply`) but not kept,
         // like the records: it would grow with the iteration count.
         Ok(Vec::new())
+    }
+    fn document(
+        &mut self,
+        _: &TenantId,
+        _: &ProjectId,
+        _: &DocumentId,
+    ) -> Result<Option<DocumentRecord>, StoreError> {
+        Ok(None)
     }
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {
         Ok(self.snapshot.policy.clone().into_iter().collect())
@@ -100,6 +109,27 @@ impl Store for HeadOnlyStore {
 
     fn chain_id(&self) -> ChainId {
         self.chain_id
+    }
+
+    // The benchmarks store no envelopes: staging is refused and nothing is
+    // ever there to read, release or sweep.
+    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError> {
+        Err(StoreError::backend("the benchmark store keeps no envelopes"))
+    }
+
+    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn std::io::Read + '_>, StoreError> {
+        Err(StoreError::UnknownEnvelope {
+            envelope: id.to_string(),
+            size: 0,
+        })
+    }
+
+    fn release_envelope(&self, _: &EnvelopeId) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
+        Ok(0)
     }
 }
 

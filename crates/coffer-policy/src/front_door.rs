@@ -46,8 +46,10 @@ mod members;
 mod operator;
 mod policy_report;
 mod projects;
+mod rewrap;
 mod setup;
 mod state;
+mod stored;
 mod trail;
 mod unlock;
 
@@ -61,6 +63,7 @@ use coffer_session::SessionService;
 pub use documents::{Plaintext, Sealed};
 pub use error::{FrontDoorError, LengthSeen};
 pub use policy_report::{PolicyReport, UnknownScope};
+pub use rewrap::{RewrapFailure, RewrapProgress, RewrapSummary};
 pub use setup::Setup;
 use state::State;
 pub use trail::TrailReport;

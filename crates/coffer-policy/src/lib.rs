@@ -59,8 +59,9 @@ pub use context::{Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LE
 pub use decision::{Decision, Effect, Explanation, PolicyDecision, RequestDenial, RuleResult, Verdict};
 pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
 pub use front_door::{
-    FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, Plaintext, PolicyReport, Receipt, Sealed, Setup,
-    TrailReport, UnknownScope, DOCUMENT_CONTEXT, DOWNLOAD_PURPOSE, PROJECT_CONTEXT, TENANT_CONTEXT,
+    FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, Plaintext, PolicyReport, Receipt, RewrapFailure,
+    RewrapProgress, RewrapSummary, Sealed, Setup, TrailReport, UnknownScope, DOCUMENT_CONTEXT,
+    DOWNLOAD_PURPOSE, PROJECT_CONTEXT, TENANT_CONTEXT,
 };
 pub use id::{
     DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId, MAX_ID_LEN,

@@ -20,24 +20,33 @@
 //! Only sealed envelopes are stored: a project key version is the
 //! password-sealed envelope of the key, never the key.
 //!
+//! A store also keeps document envelopes, apart from the state: staged
+//! outside any transaction ([`Store::stage_envelope`]), linked by the
+//! change that records the document, read back as a stream
+//! ([`Store::read_envelope`]), removed once no document names them (see
+//! [`StagedEnvelope`]).
+//!
 //! See `docs/STORE.md`.
 
 mod change;
 mod document;
+mod envelope;
 mod error;
 mod memory;
 mod snapshot;
 
 pub use change::{Change, Installer, NewPolicy};
 pub use document::DocumentRecord;
+pub use envelope::{EnvelopeId, EnvelopeIdError, StagedEnvelope};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use snapshot::{PolicyVersion, ProjectRecord, Snapshot};
 
+use std::io::Read;
 use std::sync::Arc;
 
 use crate::audit::{AuditEvent, AuditRecord, ChainHead, ChainId};
-use crate::id::{ProjectId, TenantId};
+use crate::id::{DocumentId, ProjectId, TenantId};
 
 /// Durable state for a front door: a source of transactions.
 ///
@@ -63,6 +72,50 @@ pub trait Store: Send + Sync {
 
     /// The identity of the store's audit chain.
     fn chain_id(&self) -> ChainId;
+
+    /// Starts writing a document envelope to a fresh location that no
+    /// document names yet, outside any transaction, in constant memory
+    /// (the bytes go to a file or to rows as they are written). Finish it
+    /// ([`StagedEnvelope::finish`]), then link it with the change that
+    /// records its document ([`Change::PutDocument`] or
+    /// [`Change::ReplaceEnvelope`]); if the call fails instead,
+    /// [`Store::release_envelope`] it.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure.
+    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError>;
+
+    /// Reads a stored envelope as a stream (constant memory: a file, or one
+    /// chunk row at a time).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::UnknownEnvelope`] when there is no such envelope (never
+    /// stored, or removed since its document was replaced), or the
+    /// backend's failure.
+    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn Read + '_>, StoreError>;
+
+    /// Removes an envelope that no document names (one staged by a call
+    /// that then failed); an envelope a document names is kept. Returns
+    /// whether it removed something.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure (the envelope is then left to
+    /// [`Store::sweep_envelopes`]).
+    fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError>;
+
+    /// Removes leftovers: envelopes no document names and whose writer is
+    /// gone (a crash between staging and linking, or between a commit and
+    /// the removal of the envelope it unlinked). Envelopes still being
+    /// staged are left alone; how a backend tells them apart is its own
+    /// (`docs/STORE.md`). Returns how many were removed.
+    ///
+    /// # Errors
+    ///
+    /// The backend's failure.
+    fn sweep_envelopes(&self) -> Result<u64, StoreError>;
 }
 
 impl<S: Store> Store for Arc<S> {
@@ -75,6 +128,22 @@ impl<S: Store> Store for Arc<S> {
 
     fn chain_id(&self) -> ChainId {
         (**self).chain_id()
+    }
+
+    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError> {
+        (**self).stage_envelope()
+    }
+
+    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn Read + '_>, StoreError> {
+        (**self).read_envelope(id)
+    }
+
+    fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        (**self).release_envelope(id)
+    }
+
+    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
+        (**self).sweep_envelopes()
     }
 }
 
@@ -105,7 +174,11 @@ pub trait Transaction {
     /// # Errors
     ///
     /// [`StoreError::Conflict`] when a project's generation is not the
-    /// expected one, [`StoreError::ProjectExists`],
+    /// expected one, [`StoreError::UnknownEnvelope`] when a document change
+    /// links an envelope that is not staged and finished with the recorded
+    /// size, [`StoreError::DocumentChanged`] when a
+    /// [`Change::ReplaceEnvelope`] finds another envelope,
+    /// [`StoreError::ProjectExists`],
     /// [`StoreError::UnknownProject`], [`StoreError::Membership`], or the
     /// backend's failure.
     fn apply(&mut self, change: &Change) -> Result<(), StoreError>;
@@ -123,6 +196,18 @@ pub trait Transaction {
         tenant: &TenantId,
         project: &ProjectId,
     ) -> Result<Vec<DocumentRecord>, StoreError>;
+
+    /// The metadata of one document, if it was recorded.
+    ///
+    /// # Errors
+    ///
+    /// As [`Transaction::documents`].
+    fn document(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> Result<Option<DocumentRecord>, StoreError>;
 
     /// Every installed policy, oldest first (version 1 first).
     ///

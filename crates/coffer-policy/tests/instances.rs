@@ -61,6 +61,25 @@ impl Store for Hooked {
     fn chain_id(&self) -> audit::ChainId {
         self.inner.chain_id()
     }
+
+    fn stage_envelope(&self) -> Result<Box<dyn store::StagedEnvelope + '_>, store::StoreError> {
+        self.inner.stage_envelope()
+    }
+
+    fn read_envelope(
+        &self,
+        id: &store::EnvelopeId,
+    ) -> Result<Box<dyn std::io::Read + '_>, store::StoreError> {
+        self.inner.read_envelope(id)
+    }
+
+    fn release_envelope(&self, id: &store::EnvelopeId) -> Result<bool, store::StoreError> {
+        self.inner.release_envelope(id)
+    }
+
+    fn sweep_envelopes(&self) -> Result<u64, store::StoreError> {
+        self.inner.sweep_envelopes()
+    }
 }
 
 /// A world on a hooked handle, and a second front door (another

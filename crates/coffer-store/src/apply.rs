@@ -5,8 +5,8 @@
 //! nothing; the backends also wrap the whole of it in a savepoint, so a
 //! write that fails half-way leaves nothing either.
 
-use coffer_policy::store::{Change, StoreError};
-use coffer_policy::{Principal, ProjectId, Role, TenantId};
+use coffer_policy::store::{Change, DocumentRecord, EnvelopeId, StoreError};
+use coffer_policy::{DocumentId, Principal, ProjectId, Role, TenantId};
 
 use crate::decode::{self, corrupt, int, same_tenant, DocumentRow};
 
@@ -52,6 +52,20 @@ pub(crate) trait Rows {
     fn delete_tenant_role(&mut self, principal: &Principal) -> Result<(), StoreError>;
     /// A document's metadata, inserted or replaced.
     fn put_document(&mut self, row: &DocumentRow) -> Result<(), StoreError>;
+    /// The envelope a document's record names: `None` when there is no
+    /// record, `Some(None)` when the caller keeps the envelope.
+    fn document_envelope(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> Result<Option<Option<EnvelopeId>>, StoreError>;
+    /// Whether an envelope is staged, finished with `size` bytes, and named
+    /// by no document: ready to be linked.
+    fn envelope_ready(&mut self, id: &EnvelopeId, size: u64) -> Result<bool, StoreError>;
+    /// An envelope no document names any more: removed with the
+    /// transaction (rows) or once it committed (files).
+    fn unlink_envelope(&mut self, id: &EnvelopeId) -> Result<(), StoreError>;
     /// The next policy version.
     fn insert_policy(
         &mut self,
@@ -155,11 +169,10 @@ pub(crate) fn apply_checked(rows: &mut impl Rows, change: &Change) -> Result<(),
         }
         Change::SetTenantRole { principal, role } => rows.set_tenant_role(principal, *role)?,
         Change::RemoveTenantRole { principal } => rows.delete_tenant_role(principal)?,
-        Change::PutDocument(record) => {
+        Change::PutDocument(record) | Change::ReplaceEnvelope { record, .. } => {
             // Document metadata is not part of the snapshot: the state
             // version does not move.
-            require_project(rows, &record.tenant, &record.project)?;
-            return rows.put_document(&DocumentRow::of(record)?);
+            return put_document(rows, change, record);
         }
         Change::InstallPolicy(new) => {
             let installed_by = serde_json::to_string(&new.installed_by).map_err(corrupt)?;
@@ -169,4 +182,36 @@ pub(crate) fn apply_checked(rows: &mut impl Rows, change: &Change) -> Result<(),
         _ => return Err(corrupt("a change this store does not know")),
     }
     rows.bump_version()
+}
+
+/// Records a document, linking the envelope its record names and
+/// unlinking the one the replaced record named; a replacement applies only
+/// to the envelope it expects.
+fn put_document(rows: &mut impl Rows, change: &Change, record: &DocumentRecord) -> Result<(), StoreError> {
+    require_project(rows, &record.tenant, &record.project)?;
+    let row = DocumentRow::of(record)?;
+    let current = rows
+        .document_envelope(&record.tenant, &record.project, &record.document)?
+        .flatten();
+    if let Change::ReplaceEnvelope { replaces, .. } = change {
+        if current != Some(*replaces) {
+            return Err(StoreError::DocumentChanged {
+                project: record.project.to_string(),
+                document: record.document.to_string(),
+            });
+        }
+    }
+    if let Some(id) = record.envelope.filter(|id| current != Some(*id)) {
+        if !rows.envelope_ready(&id, record.envelope_size)? {
+            return Err(StoreError::UnknownEnvelope {
+                envelope: id.to_string(),
+                size: record.envelope_size,
+            });
+        }
+    }
+    rows.put_document(&row)?;
+    match current {
+        Some(old) if record.envelope != Some(old) => rows.unlink_envelope(&old),
+        _ => Ok(()),
+    }
 }

@@ -5,12 +5,23 @@ use std::collections::BTreeMap;
 
 use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId, Timestamp};
 use coffer_policy::session::keys::envelope::Suite;
-use coffer_policy::store::{DocumentRecord, Installer, PolicyVersion, ProjectRecord, StoreError};
+use coffer_policy::store::{DocumentRecord, EnvelopeId, Installer, PolicyVersion, ProjectRecord, StoreError};
 use coffer_policy::{
     DocumentId, Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId,
 };
 
 use crate::error::OpenError;
+
+/// The columns of a document row, in [`DocumentRow`]'s order (both SQL
+/// backends select them so).
+pub(crate) const DOCUMENT_COLUMNS: &str =
+    "SELECT tenant, project, document, plaintext_size, envelope_size, suite,
+     key_version, created_by, created_at, envelope FROM documents";
+
+/// An envelope id as stored (its text form).
+pub(crate) fn envelope_id(text: &str) -> Result<EnvelopeId, StoreError> {
+    text.parse().map_err(corrupt)
+}
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
@@ -197,6 +208,9 @@ pub(crate) struct DocumentRow {
     pub(crate) key_version: i64,
     pub(crate) created_by: String,
     pub(crate) created_at: i64,
+    /// The stored envelope's id (32 hexadecimal digits), if the store
+    /// keeps the envelope.
+    pub(crate) envelope: Option<String>,
 }
 
 impl DocumentRow {
@@ -213,6 +227,7 @@ impl DocumentRow {
             key_version: i64::from(record.key_version),
             created_by: record.created_by.id.to_string(),
             created_at: int(record.created_at.unix_millis())?,
+            envelope: record.envelope.map(|id| id.to_string()),
         })
     }
 
@@ -229,6 +244,7 @@ impl DocumentRow {
                 .map_err(|_| corrupt(format!("key version {} out of range", self.key_version)))?,
             created_by: Principal::new(tenant.clone(), principal_id(&self.created_by)?),
             created_at: Timestamp::from_unix_millis(uint(self.created_at)?),
+            envelope: self.envelope.as_deref().map(envelope_id).transpose()?,
             tenant,
         })
     }

@@ -32,10 +32,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use coffer_policy::audit::AuditChain;
-use coffer_policy::store::{StoreError, Transaction};
+use coffer_policy::store::{EnvelopeId, StoreError};
 use rusqlite::Connection;
 
-use crate::transaction::SqliteTransaction;
+use crate::envelope_files::EnvelopeFiles;
+use crate::transaction::{SqliteTransaction, View};
 
 /// Why a caller's success was taken back: the group's shared commit failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,7 @@ pub(crate) struct GroupCommitFailed(String);
 pub(crate) struct Inner {
     pub(crate) conn: Connection,
     pub(crate) chain: AuditChain,
+    files: EnvelopeFiles,
     /// The shared transaction, while one is open.
     open: Option<Batch>,
     next_id: u64,
@@ -72,6 +74,9 @@ struct Batch {
     /// The connection's change counter when the group began: a member that
     /// starts and ends with it unchanged read committed state only.
     baseline: u64,
+    /// Envelopes the members unlinked: their files go once the group
+    /// committed.
+    unlinked: Vec<EnvelopeId>,
 }
 
 #[derive(Debug)]
@@ -100,6 +105,11 @@ fn backend(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError
     StoreError::backend(e)
 }
 
+/// A member's work, on the SQLite view of the transaction (the store's
+/// own calls use more of it than the
+/// [`Transaction`](coffer_policy::store::Transaction) trait).
+pub(crate) type Work<'w, T, E> = dyn FnMut(&mut SqliteTransaction<'_>) -> Result<T, E> + 'w;
+
 /// How a member's work ended.
 enum Ended<T, E> {
     Done(Result<T, E>),
@@ -107,11 +117,12 @@ enum Ended<T, E> {
 }
 
 impl Group {
-    pub(crate) fn new(conn: Connection, chain: AuditChain, max_members: usize) -> Self {
+    pub(crate) fn new(conn: Connection, chain: AuditChain, files: EnvelopeFiles, max_members: usize) -> Self {
         Group {
             inner: Mutex::new(Inner {
                 conn,
                 chain,
+                files,
                 open: None,
                 next_id: 1,
                 finished: 0,
@@ -133,10 +144,7 @@ impl Group {
 
     /// Runs `work` as a member of the open shared transaction (or of a new
     /// one), returning its result once the transaction committed.
-    pub(crate) fn run<T, E: From<StoreError>>(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
-    ) -> Result<T, E> {
+    pub(crate) fn run<T, E: From<StoreError>>(&self, work: &mut Work<'_, T, E>) -> Result<T, E> {
         let mut inner = self.lock();
         if inner.open.is_none() {
             inner.begin()?;
@@ -217,6 +225,7 @@ impl Inner {
             seen: 0,
             poisoned: None,
             baseline: self.conn.total_changes(),
+            unlinked: Vec::new(),
         });
         self.next_id += 1;
         Ok(())
@@ -226,15 +235,16 @@ impl Inner {
     /// succeeds, rolled back when it fails or panics. Also says whether the
     /// work only read committed state (no change before it in the group,
     /// none by it).
-    fn member<T, E: From<StoreError>>(
-        &mut self,
-        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
-    ) -> (Ended<T, E>, bool) {
+    fn member<T, E: From<StoreError>>(&mut self, work: &mut Work<'_, T, E>) -> (Ended<T, E>, bool) {
         let Inner {
-            conn, chain, open, ..
+            conn,
+            chain,
+            files,
+            open,
+            ..
         } = self;
         let before = conn.total_changes();
-        let ended = Self::savepoint(conn, chain, open, work);
+        let ended = Self::savepoint(conn, chain, files, open, work);
         let read_committed = open
             .as_ref()
             .is_some_and(|b| b.baseline == before && b.poisoned.is_none())
@@ -245,8 +255,9 @@ impl Inner {
     fn savepoint<T, E: From<StoreError>>(
         conn: &Connection,
         chain: &mut AuditChain,
+        files: &EnvelopeFiles,
         open: &mut Option<Batch>,
-        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
+        work: &mut Work<'_, T, E>,
     ) -> Ended<T, E> {
         let Some(batch) = open.as_mut() else {
             return Ended::Done(Err(backend(GroupCommitFailed(
@@ -257,14 +268,25 @@ impl Inner {
         if let Err(e) = run(conn, "SAVEPOINT member") {
             return Ended::Done(Err(backend(e).into()));
         }
+        let unlinked_before = batch.unlinked.len();
         let ended = {
-            let mut view = SqliteTransaction::new(conn, chain, &mut batch.seen);
+            let view = View {
+                chain,
+                seen: &mut batch.seen,
+                files,
+                unlinked: &mut batch.unlinked,
+            };
+            let mut view = SqliteTransaction::new(conn, view);
             match catch_unwind(AssertUnwindSafe(|| work(&mut view))) {
                 Ok(result) => Ended::Done(result),
                 Err(panic) => Ended::Panicked(panic),
             }
         };
         let keep = matches!(ended, Ended::Done(Ok(_)));
+        if !keep {
+            // Its changes roll back: what it unlinked stays linked.
+            batch.unlinked.truncate(unlinked_before);
+        }
         let end = if keep {
             run(conn, "RELEASE member")
         } else {
@@ -300,6 +322,11 @@ impl Inner {
         match outcome {
             Ok(()) => {
                 self.floor = 0;
+                for id in &batch.unlinked {
+                    // A file that cannot be removed now is a leftover for
+                    // the next sweep; the commit stands.
+                    let _ = self.files.remove(id);
+                }
                 Ok(())
             }
             Err(message) => {

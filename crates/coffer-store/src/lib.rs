@@ -44,6 +44,7 @@
 
 mod apply;
 mod decode;
+mod envelope_files;
 mod error;
 mod group;
 mod key;
@@ -52,9 +53,12 @@ mod schema;
 mod sqlite;
 mod transaction;
 
-pub use self::postgres::{PostgresStore, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE};
+pub use self::postgres::{
+    PostgresStore, ENVELOPE_CHUNK, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, STAGING_GRACE,
+};
 pub use coffer_policy as policy;
 pub use coffer_policy::store::{MemoryStore, Store, StoreError, Transaction};
+pub use envelope_files::ENVELOPE_DIR;
 pub use error::{KeyError, OpenError};
 pub use key::{create_key_file, load_key_env, load_key_file, load_or_create_key_file};
 pub use schema::SCHEMA_VERSION;

@@ -1,14 +1,16 @@
 //! [`PostgresStore`]: the front door's state in a PostgreSQL database, for
 //! instances on several machines.
 
+mod envelopes;
 mod schema;
 mod transaction;
 
+use std::io::Read;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use coffer_policy::audit::{AuditChain, AuditKey, ChainId};
-use coffer_policy::store::{Store, StoreError, Transaction};
+use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
 use postgres::{Client, Config, IsolationLevel, NoTls};
 use r2d2_postgres::r2d2::{CustomizeConnection, Pool};
 use r2d2_postgres::PostgresConnectionManager;
@@ -16,6 +18,8 @@ use ring::rand::SystemRandom;
 
 use crate::decode;
 use crate::error::OpenError;
+use envelopes::{ChunkReader, ChunkWriter};
+pub use envelopes::{ENVELOPE_CHUNK, STAGING_GRACE};
 use transaction::{Flags, PostgresTransaction};
 
 /// How many times a transaction runs at most when PostgreSQL reports a
@@ -137,19 +141,19 @@ impl PostgresStore {
         crate::schema::check(schema::migrate(&mut client).map_err(OpenError::postgres)?)?;
         let chain = start_chain(&mut client, key)?;
         drop(client);
-        Ok(PostgresStore {
+        let store = PostgresStore {
             chain_id: chain.chain_id(),
             pool,
             chain: Mutex::new(chain),
-        })
+        };
+        // Leftovers of crashed writers go at every start.
+        store.sweep_envelopes()?;
+        Ok(store)
     }
 
     /// One attempt at a transaction: `Err(error)` when PostgreSQL asked
     /// for it to be run again, `Ok(result)` otherwise.
-    fn attempt<T, E: From<StoreError>>(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
-    ) -> Result<Result<T, E>, E> {
+    fn attempt<T, E: From<StoreError>>(&self, work: &mut Work<'_, T, E>) -> Result<Result<T, E>, E> {
         let flags = Flags::default();
         let outcome = (|| {
             let mut client = self.pool.get().map_err(StoreError::backend)?;
@@ -227,11 +231,24 @@ fn start_chain(client: &mut Client, key: AuditKey) -> Result<AuditChain, OpenErr
     Ok(chain)
 }
 
-impl Store for PostgresStore {
-    fn transaction<T, E: From<StoreError>>(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
-    ) -> Result<T, E> {
+/// A transaction's work, on the PostgreSQL view of it (the store's own
+/// calls use more of it than [`Transaction`]).
+type Work<'w, T, E> = dyn FnMut(&mut PostgresTransaction<'_, '_>) -> Result<T, E> + 'w;
+
+impl PostgresStore {
+    /// Deletes every envelope no document names that was untouched for
+    /// `grace` (a crashed or stalled writer's); how many.
+    /// [`Store::sweep_envelopes`] (and every open) uses [`STAGING_GRACE`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    pub fn sweep_envelopes_older_than(&self, grace: Duration) -> Result<u64, StoreError> {
+        self.run(&mut |tx: &mut PostgresTransaction<'_, '_>| tx.sweep_envelopes(grace))
+    }
+
+    /// Runs `work` in a transaction, again when PostgreSQL asks for it.
+    fn run<T, E: From<StoreError>>(&self, work: &mut Work<'_, T, E>) -> Result<T, E> {
         let mut attempt = 1;
         loop {
             match self.attempt(work) {
@@ -245,8 +262,43 @@ impl Store for PostgresStore {
             }
         }
     }
+}
+
+impl Store for PostgresStore {
+    fn transaction<T, E: From<StoreError>>(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.run(&mut |tx: &mut PostgresTransaction<'_, '_>| work(tx))
+    }
 
     fn chain_id(&self) -> ChainId {
         self.chain_id
+    }
+
+    /// A new `envelopes` row; chunks are committed as they fill.
+    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError> {
+        Ok(Box::new(ChunkWriter::stage(&self.pool)?))
+    }
+
+    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn Read + '_>, StoreError> {
+        Ok(Box::new(ChunkReader::open(&self.pool, id)?))
+    }
+
+    fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        // In the locked transaction: no link of it can commit meanwhile.
+        self.run(&mut |tx: &mut PostgresTransaction<'_, '_>| {
+            if tx.linked(id)? {
+                return Ok(false);
+            }
+            tx.delete_envelope(id)
+        })
+    }
+
+    /// Deletes envelopes no document names, untouched for
+    /// [`STAGING_GRACE`]: a writer alive refreshes its envelope with every
+    /// chunk (see [`PostgresStore::sweep_envelopes_older_than`]).
+    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
+        self.sweep_envelopes_older_than(STAGING_GRACE)
     }
 }

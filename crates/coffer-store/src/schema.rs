@@ -75,10 +75,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, project, document),
         FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
     ) STRICT;",
+    // 3: stored envelopes. The bytes are files in the data directory's
+    // `envelopes/` (named by id); a document names its envelope here.
+    "ALTER TABLE documents ADD COLUMN envelope TEXT
+        CHECK (envelope IS NULL OR length(envelope) = 32);
+    CREATE UNIQUE INDEX documents_by_envelope ON documents (envelope) WHERE envelope IS NOT NULL;",
 ];
 
 /// The schema version this code writes: the number of migrations.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 

@@ -1,17 +1,19 @@
 //! [`SqliteStore`]: one SQLite database file in a data directory.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId};
-use coffer_policy::store::{Store, StoreError, Transaction};
+use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
 use ring::rand::SystemRandom;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+use crate::envelope_files::{EnvelopeFiles, ENVELOPE_DIR};
 use crate::error::OpenError;
 use crate::group::Group;
 use crate::schema;
-use crate::transaction::read_head;
+use crate::transaction::{read_head, SqliteTransaction};
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "coffer.db";
@@ -37,6 +39,11 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// - Only sealed envelopes are stored: a project key version is the
 ///   password-sealed envelope of the key. The audit key is not stored (see
 ///   the crate docs for how it reaches the process).
+/// - Stored document envelopes are files in the data directory's
+///   `envelopes/` ([`ENVELOPE_DIR`]), written and fsynced before the
+///   transaction that links them commits, removed after the one that
+///   unlinks them; leftovers of a crash are swept on open
+///   ([`Store::sweep_envelopes`]).
 ///
 /// - Group commit (on by default, [`SqliteOptions::group_commit`]):
 ///   callers of one handle queued at the same time share one transaction
@@ -51,6 +58,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct SqliteStore {
     path: PathBuf,
     chain_id: ChainId,
+    files: EnvelopeFiles,
     group: Group,
 }
 
@@ -161,11 +169,20 @@ impl SqliteStore {
             Start::Other(e) => e,
         })?;
         drop(err);
-        Ok(SqliteStore {
+        let files = EnvelopeFiles::open(dir).map_err(|source| OpenError::Io {
+            path: dir.join(ENVELOPE_DIR),
+            source,
+        })?;
+        let store = SqliteStore {
             path,
             chain_id: chain.chain_id(),
-            group: Group::new(conn, chain, options.max_group),
-        })
+            files: files.clone(),
+            group: Group::new(conn, chain, files, options.max_group),
+        };
+        // Leftovers of a crash (staged and never linked, or unlinked and
+        // not yet removed) go before anything else runs.
+        store.sweep_envelopes()?;
+        Ok(store)
     }
 
     /// The database file.
@@ -226,10 +243,38 @@ impl Store for SqliteStore {
         &self,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.group.run(work)
+        self.group.run(&mut |tx: &mut SqliteTransaction<'_>| work(tx))
     }
 
     fn chain_id(&self) -> ChainId {
         self.chain_id
+    }
+
+    /// A new file in `envelopes/`, locked by the writer while it lives.
+    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError> {
+        Ok(Box::new(self.files.stage()?))
+    }
+
+    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn Read + '_>, StoreError> {
+        Ok(Box::new(self.files.read(id)?))
+    }
+
+    fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        // Under the write lock: no link of it can commit meanwhile.
+        self.group.run(&mut |tx: &mut SqliteTransaction<'_>| {
+            if tx.linked(id)? {
+                return Ok(false);
+            }
+            tx.files().remove(id)
+        })
+    }
+
+    /// Removes every file in `envelopes/` that no document names and whose
+    /// writer (in any process) is gone; runs on every open too.
+    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
+        self.group.run(&mut |tx: &mut SqliteTransaction<'_>| {
+            let files = tx.files();
+            files.sweep(&mut |id| tx.linked(id))
+        })
     }
 }

@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 
 use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
 use coffer_policy::store::{
-    Change, DocumentRecord, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
+    Change, DocumentRecord, EnvelopeId, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
 };
-use coffer_policy::{Membership, Principal, ProjectId, Role, TenantId};
+use coffer_policy::{DocumentId, Membership, Principal, ProjectId, Role, TenantId};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::apply::{apply_checked, Rows};
-use crate::decode::{bytes32, corrupt, int, uint, DocumentRow};
+use crate::decode::{bytes32, corrupt, envelope_id, int, uint, DocumentRow, DOCUMENT_COLUMNS};
+use crate::envelope_files::EnvelopeFiles;
 
 /// The connection is inside a transaction the store began (alone, or
 /// shared by a group commit, under a savepoint of this caller's own).
@@ -21,6 +22,19 @@ pub(crate) struct SqliteTransaction<'t> {
     /// shared commit fails can make sure no version read from its
     /// uncommitted state is ever reused (see `group.rs`).
     seen: &'t mut u64,
+    /// The data directory's envelope files.
+    files: &'t EnvelopeFiles,
+    /// Envelopes unlinked by this transaction's changes: their files are
+    /// removed once it committed.
+    unlinked: &'t mut Vec<EnvelopeId>,
+}
+
+/// What a [`SqliteTransaction`] works with besides the connection.
+pub(crate) struct View<'t> {
+    pub(crate) chain: &'t mut AuditChain,
+    pub(crate) seen: &'t mut u64,
+    pub(crate) files: &'t EnvelopeFiles,
+    pub(crate) unlinked: &'t mut Vec<EnvelopeId>,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -51,8 +65,60 @@ pub(crate) fn read_head(tx: &Connection) -> Result<ChainHead, StoreError> {
 }
 
 impl<'t> SqliteTransaction<'t> {
-    pub(crate) fn new(tx: &'t Connection, chain: &'t mut AuditChain, seen: &'t mut u64) -> Self {
-        SqliteTransaction { tx, chain, seen }
+    pub(crate) fn new(tx: &'t Connection, view: View<'t>) -> Self {
+        let View {
+            chain,
+            seen,
+            files,
+            unlinked,
+        } = view;
+        SqliteTransaction {
+            tx,
+            chain,
+            seen,
+            files,
+            unlinked,
+        }
+    }
+
+    /// The data directory's envelope files.
+    pub(crate) fn files(&self) -> &'t EnvelopeFiles {
+        self.files
+    }
+
+    /// Whether a document names the envelope.
+    pub(crate) fn linked(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        self.tx
+            .prepare_cached("SELECT 1 FROM documents WHERE envelope = ?1")
+            .map_err(backend)?
+            .exists([id.to_string()])
+            .map_err(backend)
+    }
+
+    /// The row of every document of `sql` (its `?` parameters `params`).
+    fn document_rows(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        let mut statement = self.tx.prepare_cached(sql).map_err(backend)?;
+        let rows = statement
+            .query_map(params, |row| {
+                Ok(DocumentRow {
+                    tenant: row.get(0)?,
+                    project: row.get(1)?,
+                    document: row.get(2)?,
+                    plaintext_size: row.get(3)?,
+                    envelope_size: row.get(4)?,
+                    suite: row.get(5)?,
+                    key_version: row.get(6)?,
+                    created_by: row.get(7)?,
+                    created_at: row.get(8)?,
+                    envelope: row.get(9)?,
+                })
+            })
+            .map_err(backend)?;
+        rows.map(|row| row.map_err(backend)?.into_record()).collect()
     }
 
     /// The stored head, and the chain moved to it.
@@ -245,12 +311,13 @@ impl Rows for SqliteTransaction<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO documents (tenant, project, document, plaintext_size, envelope_size,
-                     suite, key_version, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     suite, key_version, created_by, created_at, envelope)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (tenant, project, document) DO UPDATE SET
                      plaintext_size = excluded.plaintext_size, envelope_size = excluded.envelope_size,
                      suite = excluded.suite, key_version = excluded.key_version,
-                     created_by = excluded.created_by, created_at = excluded.created_at",
+                     created_by = excluded.created_by, created_at = excluded.created_at,
+                     envelope = excluded.envelope",
             )
             .map_err(backend)?
             .execute(params![
@@ -262,9 +329,43 @@ impl Rows for SqliteTransaction<'_> {
                 row.suite,
                 row.key_version,
                 row.created_by,
-                row.created_at
+                row.created_at,
+                row.envelope
             ])
             .map_err(backend)?;
+        Ok(())
+    }
+
+    fn document_envelope(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> Result<Option<Option<EnvelopeId>>, StoreError> {
+        let stored: Option<Option<String>> = self
+            .tx
+            .prepare_cached(
+                "SELECT envelope FROM documents WHERE tenant = ?1 AND project = ?2 AND document = ?3",
+            )
+            .map_err(backend)?
+            .query_row((tenant.as_str(), project.as_str(), document.as_str()), |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(backend)?;
+        stored
+            .map(|envelope| envelope.as_deref().map(envelope_id).transpose())
+            .transpose()
+    }
+
+    fn envelope_ready(&mut self, id: &EnvelopeId, size: u64) -> Result<bool, StoreError> {
+        // The writer fsynced the file before asking to link it; its size
+        // is the last check that the bytes are all there.
+        Ok(self.files.size(id)? == Some(size) && !self.linked(id)?)
+    }
+
+    fn unlink_envelope(&mut self, id: &EnvelopeId) -> Result<(), StoreError> {
+        self.unlinked.push(*id);
         Ok(())
     }
 
@@ -332,30 +433,24 @@ impl Transaction for SqliteTransaction<'_> {
         tenant: &TenantId,
         project: &ProjectId,
     ) -> Result<Vec<DocumentRecord>, StoreError> {
-        let mut statement = self
-            .tx
-            .prepare_cached(
-                "SELECT tenant, project, document, plaintext_size, envelope_size, suite, key_version,
-                     created_by, created_at
-                 FROM documents WHERE tenant = ?1 AND project = ?2 ORDER BY document",
-            )
-            .map_err(backend)?;
-        let rows = statement
-            .query_map((tenant.as_str(), project.as_str()), |row| {
-                Ok(DocumentRow {
-                    tenant: row.get(0)?,
-                    project: row.get(1)?,
-                    document: row.get(2)?,
-                    plaintext_size: row.get(3)?,
-                    envelope_size: row.get(4)?,
-                    suite: row.get(5)?,
-                    key_version: row.get(6)?,
-                    created_by: row.get(7)?,
-                    created_at: row.get(8)?,
-                })
-            })
-            .map_err(backend)?;
-        rows.map(|row| row.map_err(backend)?.into_record()).collect()
+        self.document_rows(
+            &format!("{DOCUMENT_COLUMNS} WHERE tenant = ?1 AND project = ?2 ORDER BY document"),
+            (tenant.as_str(), project.as_str()),
+        )
+    }
+
+    fn document(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> Result<Option<DocumentRecord>, StoreError> {
+        Ok(self
+            .document_rows(
+                &format!("{DOCUMENT_COLUMNS} WHERE tenant = ?1 AND project = ?2 AND document = ?3"),
+                (tenant.as_str(), project.as_str(), document.as_str()),
+            )?
+            .pop())
     }
 
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {

@@ -5,6 +5,8 @@
 
 #[path = "support/backends.rs"]
 mod backends;
+#[path = "support/envelope_suite.rs"]
+mod envelope_suite;
 #[path = "support/suite.rs"]
 mod suite;
 #[path = "support/postgres.rs"]
@@ -15,7 +17,7 @@ macro_rules! conformance {
     ($backend:ident, $make:expr) => {
         mod $backend {
             use super::backends::*;
-            use super::suite;
+            use super::{envelope_suite, suite};
 
             #[test]
             fn snapshot_round_trip() {
@@ -51,6 +53,18 @@ macro_rules! conformance {
             fn documents_are_recorded() {
                 let Some(backend) = $make else { return };
                 suite::documents_are_recorded(&backend);
+            }
+
+            #[test]
+            fn envelopes_are_linked_and_unlinked_with_their_transaction() {
+                let Some(backend) = $make else { return };
+                envelope_suite::linked_and_unlinked_with_their_transaction(&backend);
+            }
+
+            #[test]
+            fn leftover_envelopes_are_swept() {
+                let Some(backend) = $make else { return };
+                envelope_suite::leftovers_are_swept(&backend);
             }
 
             #[test]

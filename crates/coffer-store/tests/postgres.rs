@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use backends::{Backend, Postgres};
 use coffer_policy::audit::{AuditKey, Outcome};
 use coffer_policy::session::keys::Password;
-use coffer_policy::store::{Store, StoreError, Transaction};
+use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
 use coffer_policy::*;
 use coffer_store::{OpenError, PostgresStore, SCHEMA_VERSION};
 use door::*;
@@ -111,7 +111,7 @@ fn only_sealed_keys_are_stored() {
         .get(0);
     assert_eq!(
         tables,
-        "audit_records,documents,policies,project_keys,project_members,projects,schema_version,state,tenant_roles"
+        "audit_records,documents,envelope_chunks,envelopes,policies,project_keys,project_members,projects,schema_version,state,tenant_roles"
     );
 }
 
@@ -149,6 +149,22 @@ impl Store for Hooked {
 
     fn chain_id(&self) -> audit::ChainId {
         self.inner.chain_id()
+    }
+
+    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError> {
+        self.inner.stage_envelope()
+    }
+
+    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn std::io::Read + '_>, StoreError> {
+        self.inner.read_envelope(id)
+    }
+
+    fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        self.inner.release_envelope(id)
+    }
+
+    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
+        self.inner.sweep_envelopes()
     }
 }
 

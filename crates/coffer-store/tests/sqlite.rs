@@ -132,14 +132,14 @@ fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
     drop(store);
     // What version 1 code left: no documents table, one migration applied.
     database(&dir)
-        .execute_batch("DROP TABLE documents; DELETE FROM schema_version WHERE version = 2;")
+        .execute_batch("DROP TABLE documents; DELETE FROM schema_version WHERE version >= 2;")
         .unwrap();
 
     let store = SqliteStore::open(dir.path(), key()).unwrap();
     let version: u32 = database(&dir)
         .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (2, 2));
+    assert_eq!((version, SCHEMA_VERSION), (3, 3));
     let record = DocumentRecord {
         tenant: acme.clone(),
         project: payroll.clone(),
@@ -150,6 +150,7 @@ fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
         key_version: 1,
         created_by: olga,
         created_at: Timestamp::from_unix_millis(1),
+        envelope: None,
     };
     let listed = store
         .transaction(&mut |tx: &mut dyn Transaction| -> Result<_, StoreError> {

@@ -8,7 +8,7 @@ use coffer_session::keys::{self, OpenOptions, Opener, Password, ProjectKey, Reci
 use super::error::LengthSeen;
 use super::guard::{Ask, Effects};
 use super::header::{HeaderFacts, SIZE_CONTEXT};
-use super::projects::{document_of, key_ref};
+use super::projects::{document_of, key_ref, project_only};
 use super::unlock::PROJECT_KEY_NAME;
 use super::{FrontDoor, FrontDoorError, Receipt, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::audit::Timestamp;
@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::id::{DocumentId, Principal, ProjectId, TenantId};
 use crate::request::Attributes;
 use crate::role::Operation;
-use crate::store::{Change, DocumentRecord, Store, Transaction};
+use crate::store::{Change, DocumentRecord, EnvelopeId, Store, Transaction};
 use crate::suite::{EnvelopeSuite, SessionSpec};
 use crate::target::Target;
 
@@ -94,6 +94,37 @@ impl<S: Store> FrontDoor<S> {
         context: &Context,
         password: &Password,
     ) -> Result<Sealed, FrontDoorError> {
+        let sealing = Sealing {
+            actor,
+            target,
+            context,
+            password,
+        };
+        let finish = |mut out: W| {
+            out.flush()?;
+            Ok(None)
+        };
+        Ok(self.seal_document(sealing, plaintext, move || Ok(out), finish)?.0)
+    }
+
+    /// Authorize → seal → audit, shared by [`FrontDoor::encrypt_from`] and
+    /// [`FrontDoor::store_document`]: `open` gives the envelope's
+    /// destination once the call is allowed, `finish` ends it after the
+    /// last byte (and names the stored envelope, if the store keeps it);
+    /// the document's record is applied with the call's audit record.
+    pub(super) fn seal_document<R: Read, W: Write>(
+        &self,
+        sealing: Sealing<'_>,
+        plaintext: Plaintext<R>,
+        open: impl FnOnce() -> Result<W, FrontDoorError>,
+        finish: impl FnOnce(W) -> Result<Option<EnvelopeId>, FrontDoorError>,
+    ) -> Result<(Sealed, DocumentRecord), FrontDoorError> {
+        let Sealing {
+            actor,
+            target,
+            context,
+            password,
+        } = sealing;
         let expected = plaintext.len;
         let attributes = Attributes {
             context: context.clone(),
@@ -115,19 +146,20 @@ impl<S: Store> FrontDoor<S> {
             for (k, v) in context.iter() {
                 options = options.context(k, v.as_bytes())?;
             }
-            let counted = Counting { inner: out, count: 0 };
+            let counted = Counting {
+                inner: open()?,
+                count: 0,
+            };
             let mut sealer = Sealer::new(counted, &[Recipient::project_key(&key)], &options)?;
             copy_exactly(reader, expected, &mut sealer)?;
             let counted = sealer.finish()?;
-            let mut out = counted.inner;
-            out.flush()?;
+            let envelope = finish(counted.inner)?;
             let sealed = Sealed {
                 plaintext_len: expected,
                 envelope_len: counted.count,
                 key_version: version,
             };
-            // Recorded with the call's audit record, in its transaction.
-            call.change(Change::PutDocument(DocumentRecord {
+            let record = DocumentRecord {
                 tenant: tenant.clone(),
                 project: project.clone(),
                 document: document.clone(),
@@ -137,13 +169,17 @@ impl<S: Store> FrontDoor<S> {
                 key_version: version,
                 created_by: actor.clone(),
                 created_at: Timestamp::now(),
-            }));
+                envelope,
+            };
+            // Recorded with the call's audit record, in its transaction
+            // (linking the stored envelope, if any).
+            call.change(Change::PutDocument(record.clone()));
             let effects = Effects {
                 key: key_ref(key.id()),
                 plaintext: Some(expected),
                 ciphertext: Some(counted.count),
             };
-            Ok((sealed, effects))
+            Ok(((sealed, record), effects))
         })
     }
 
@@ -167,12 +203,7 @@ impl<S: Store> FrontDoor<S> {
     ) -> Result<Vec<DocumentRecord>, FrontDoorError> {
         let ask = Ask::new(actor, Operation::ListDocuments, project_target);
         self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, state| {
-            let (Some(project), None) = (project_target.project(), project_target.document()) else {
-                return Err(FrontDoorError::WrongTarget {
-                    operation: Operation::ListDocuments,
-                    needs: "project",
-                });
-            };
+            let project = project_only(project_target, Operation::ListDocuments)?;
             let tenant = project_target.tenant();
             state.project(tenant, project)?;
             Ok((tx.documents(tenant, project)?, None))
@@ -200,36 +231,39 @@ impl<S: Store> FrontDoor<S> {
             operation: Operation::Decrypt,
             session: None,
         };
-        self.open_document(actor, opening, target, envelope, out, || {
+        self.open_document(actor, opening, target, Ok(envelope), out, || {
             Ok(Password::new(password.expose_secret()))
         })
     }
 
-    /// Shared by decrypt and download: read the header (pure parsing),
-    /// decide with the suite, context and size actually in the envelope, get
-    /// the password, unlock, open with the isolation context required,
-    /// record the start, stream.
+    /// Shared by decrypt and download, of caller-kept and stored
+    /// envelopes: read the header (pure parsing), decide with the suite,
+    /// context and size actually in the envelope, get the password, unlock,
+    /// open with the isolation context required, record the start, stream.
+    /// An `envelope` that could not be found is the call's failure once it
+    /// is allowed (a denied caller learns nothing about it).
     pub(super) fn open_document<R: Read, W: Write>(
         &self,
         actor: &Principal,
         opening: Opening,
         target: &Target,
-        mut envelope: R,
+        envelope: Result<R, FrontDoorError>,
         mut out: W,
         password: impl FnOnce() -> Result<Password, FrontDoorError>,
     ) -> Result<Receipt, FrontDoorError> {
         let Opening { operation, session } = opening;
-        let facts = HeaderFacts::read(&mut envelope, &self.config.limits);
+        let facts = HeaderFacts::read_from(envelope, &self.config.limits);
+        let known = facts.as_ref().ok().map(|(facts, _)| facts);
         let ask = Ask::new(actor, operation, target)
-            .attributes(HeaderFacts::attributes(facts.as_ref().ok(), session))
-            .refuse(HeaderFacts::refusal(facts.as_ref().ok()));
+            .attributes(HeaderFacts::attributes(known, session))
+            .refuse(HeaderFacts::refusal(known));
         self.guard(ask, |call| {
             let (project, document) = document_of(target, operation)?;
             let tenant = target.tenant();
             // The password first: an allowed redeem spends its session even
             // when the envelope turns out to be unreadable.
             let password = password()?;
-            let facts = facts?;
+            let (facts, envelope) = facts?;
             let version = facts
                 .version
                 .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
@@ -255,6 +289,15 @@ impl<S: Store> FrontDoor<S> {
             Ok((receipt, effects))
         })
     }
+}
+
+/// Who seals what where, for [`FrontDoor::seal_document`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sealing<'a> {
+    pub(super) actor: &'a Principal,
+    pub(super) target: &'a Target,
+    pub(super) context: &'a Context,
+    pub(super) password: &'a Password,
 }
 
 /// A plaintext to encrypt: a reader and the exact number of bytes it will

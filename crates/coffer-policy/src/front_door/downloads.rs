@@ -56,13 +56,25 @@ impl<S: Store> FrontDoor<S> {
         &self,
         actor: &Principal,
         target: &Target,
-        mut envelope: R,
+        envelope: R,
     ) -> Result<Offer, FrontDoorError> {
-        let facts = HeaderFacts::read(&mut envelope, &self.config.limits);
+        self.issue_download_from(actor, target, Ok(envelope))
+    }
+
+    /// [`FrontDoor::issue_download`] on an envelope that may not have been
+    /// found (a stored one): that is the allowed call's failure.
+    pub(super) fn issue_download_from<R: Read>(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        envelope: Result<R, FrontDoorError>,
+    ) -> Result<Offer, FrontDoorError> {
+        let facts = HeaderFacts::read_from(envelope, &self.config.limits);
+        let known = facts.as_ref().ok().map(|(facts, _)| facts);
         let session = Some(SessionSpec::from(self.config.download_suite));
         let ask = Ask::new(actor, Operation::Download, target)
-            .attributes(HeaderFacts::attributes(facts.as_ref().ok(), session))
-            .refuse(HeaderFacts::refusal(facts.as_ref().ok()));
+            .attributes(HeaderFacts::attributes(known, session))
+            .refuse(HeaderFacts::refusal(known));
         self.guard(ask, |call| {
             let binding = download_binding(target, actor)?;
             facts?;
@@ -102,6 +114,19 @@ impl<S: Store> FrontDoor<S> {
         target: &Target,
         message: &ClientMessage,
         envelope: R,
+        out: W,
+    ) -> Result<Receipt, FrontDoorError> {
+        self.redeem_download_from(actor, target, message, Ok(envelope), out)
+    }
+
+    /// [`FrontDoor::redeem_download`] on an envelope that may not have been
+    /// found (a stored one): that is the allowed call's failure.
+    pub(super) fn redeem_download_from<R: Read, W: Write>(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        message: &ClientMessage,
+        envelope: Result<R, FrontDoorError>,
         out: W,
     ) -> Result<Receipt, FrontDoorError> {
         let opening = Opening {

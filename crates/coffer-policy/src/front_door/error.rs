@@ -108,6 +108,15 @@ pub enum FrontDoorError {
         /// What the reader yielded.
         actual: LengthSeen,
     },
+    /// The document has no envelope in the store (it was never stored
+    /// with [`FrontDoor::store_document`](crate::FrontDoor::store_document),
+    /// or its envelope is kept by the caller).
+    #[error("document `{0}` is not stored")]
+    NotStored(String),
+    /// The document was stored again, or rewrapped, between reading its
+    /// envelope and recording the result; nothing was changed.
+    #[error("document `{0}` changed meanwhile; nothing was changed")]
+    DocumentChanged(String),
     /// Writing the plaintext or reading the envelope failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -136,6 +145,8 @@ impl FrontDoorError {
             FrontDoorError::BrokenChain(_) => "BrokenChain",
             FrontDoorError::Policy(_) => "Policy",
             FrontDoorError::LengthMismatch { .. } => "LengthMismatch",
+            FrontDoorError::NotStored(_) => "NotStored",
+            FrontDoorError::DocumentChanged(_) => "DocumentChanged",
             FrontDoorError::Io(_) => "Io",
         }
     }
@@ -151,6 +162,7 @@ impl From<StoreError> for FrontDoorError {
             StoreError::ProjectExists { project, .. } => FrontDoorError::ProjectExists(project),
             StoreError::UnknownProject { project, .. } => FrontDoorError::UnknownProject(project),
             StoreError::Membership(error) => FrontDoorError::Membership(error),
+            StoreError::DocumentChanged { document, .. } => FrontDoorError::DocumentChanged(document),
             other => FrontDoorError::Store(other),
         }
     }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use coffer_session::keys::{self, Password, ProjectKey};
 
 use super::state::State;
+use super::unlock::UnlockCache;
 use super::{FrontDoor, FrontDoorError};
 use crate::audit::{AuditEvent, KeyRef, Outcome, Timestamp};
 use crate::decision::{Decision, RequestDenial};
@@ -196,11 +197,22 @@ impl<S: Store> Call<'_, S> {
         version: u32,
         password: &Password,
     ) -> Result<Arc<ProjectKey>, FrontDoorError> {
+        let cache = &self.door.cache;
+        self.unlock_with(cache, tenant, project, version, password)
+    }
+
+    /// [`Call::unlock`] through `cache` instead of the front door's own (a
+    /// batch of calls keeps the keys it unlocked for its length).
+    pub(super) fn unlock_with(
+        &mut self,
+        cache: &UnlockCache,
+        tenant: &TenantId,
+        project: &ProjectId,
+        version: u32,
+        password: &Password,
+    ) -> Result<Arc<ProjectKey>, FrontDoorError> {
         let record = self.state.project(tenant, project)?;
-        let key = self
-            .door
-            .cache
-            .unlock(tenant, project, record, version, password)?;
+        let key = cache.unlock(tenant, project, record, version, password)?;
         self.unlocked.push((tenant.clone(), project.clone(), version));
         Ok(key)
     }

@@ -8,6 +8,7 @@ use coffer_session::keys::envelope::{read_header, HeaderView, KeyType, ReaderLim
 use coffer_session::keys::{self, KeyId as KeyLayerId};
 
 use super::unlock::PROJECT_KEY_NAME;
+use super::FrontDoorError;
 use crate::context::Context;
 use crate::decision::RequestDenial;
 use crate::request::Attributes;
@@ -49,6 +50,17 @@ impl HeaderFacts {
             context,
             size,
         })
+    }
+
+    /// [`HeaderFacts::read`] from an envelope that may not have been found,
+    /// keeping the reader positioned after the header for the open.
+    pub(super) fn read_from<R: Read>(
+        envelope: Result<R, FrontDoorError>,
+        limits: &ReaderLimits,
+    ) -> Result<(Self, R), FrontDoorError> {
+        let mut envelope = envelope?;
+        let facts = Self::read(&mut envelope, limits)?;
+        Ok((facts, envelope))
     }
 
     /// The attributes a request on this document is decided with: the

@@ -1,15 +1,17 @@
 //! Projects and their keys: creation, password change, rotation, and
 //! moving a document to the current key version.
 
+use std::sync::Arc;
+
 use coffer_session::keys::envelope::HeaderView;
 use coffer_session::keys::{
     self, change_password_with, rewrap, seal_project_key, KeyId as KeyLayerId, OpenOptions, Password,
     ProjectKey, Recipient, Rewrap, SealOptions,
 };
 
-use super::guard::{Ask, Effects};
+use super::guard::{Ask, Call, Effects};
 use super::header::project_key_version;
-use super::unlock::PROJECT_KEY_NAME;
+use super::unlock::{UnlockCache, PROJECT_KEY_NAME};
 use super::{FrontDoor, FrontDoorError, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::audit::KeyRef;
 use crate::id::{DocumentId, KeyId, Principal, ProjectId, TenantId};
@@ -31,6 +33,17 @@ pub(super) fn project_of(target: &Target, operation: Operation) -> Result<&Proje
         operation,
         needs: "project",
     })
+}
+
+/// The project of a project target (not a tenant or document target).
+pub(super) fn project_only(target: &Target, operation: Operation) -> Result<&ProjectId, FrontDoorError> {
+    match (target.project(), target.document()) {
+        (Some(project), None) => Ok(project),
+        _ => Err(FrontDoorError::WrongTarget {
+            operation,
+            needs: "project",
+        }),
+    }
 }
 
 pub(super) fn document_of(
@@ -198,7 +211,9 @@ impl<S: Store> FrontDoor<S> {
 
     /// Moves a document envelope to the project's current key version,
     /// rewriting only its key section and header tag (the body bytes are
-    /// unchanged). Needs the RotateKey permission.
+    /// unchanged). Needs the RotateKey permission. Records nothing about
+    /// the document: the caller keeps the envelope (stored documents are
+    /// moved by [`FrontDoor::rewrap_project`], which updates their records).
     pub fn rewrap_document(
         &self,
         actor: &Principal,
@@ -209,24 +224,55 @@ impl<S: Store> FrontDoor<S> {
         let ask = Ask::new(actor, Operation::RotateKey, target);
         self.guard(ask, |call| {
             let (project, document) = document_of(target, Operation::RotateKey)?;
-            let tenant = target.tenant();
             let view = HeaderView::parse_prefix(envelope, &self.config.limits).map_err(keys::Error::from)?;
-            let version = project_key_version(&view)
-                .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
-            let old = call.unlock(tenant, project, version, password)?;
-            let current = call.state().project(tenant, project)?.current_version();
-            let new = call.unlock(tenant, project, current, password)?;
-            let options = self.document_options(&old, tenant, project, document);
-            let change = Rewrap::new()
-                .remove_key(old.id())
-                .add_recipient(Recipient::project_key(&new));
-            let rewrapped = rewrap(envelope, &options, &change)?;
+            let keys = self.rewrap_keys(call, &self.cache, target.tenant(), project, &view, password)?;
+            let options = self.document_options(&keys.old, target.tenant(), project, document);
+            let rewrapped = rewrap(envelope, &options, &keys.change())?;
             let effects = Effects {
-                key: key_ref(new.id()),
+                key: key_ref(keys.new.id()),
                 ciphertext: Some(rewrapped.len() as u64),
                 ..Effects::default()
             };
             Ok((rewrapped, effects))
         })
+    }
+
+    /// The keys that move a document (its header in `view`) to the
+    /// project's current version: the version wrapping it and the current
+    /// one, unlocked through `cache` from the state the call was decided on.
+    pub(super) fn rewrap_keys(
+        &self,
+        call: &mut Call<'_, S>,
+        cache: &UnlockCache,
+        tenant: &TenantId,
+        project: &ProjectId,
+        view: &HeaderView<'_>,
+        password: &Password,
+    ) -> Result<RewrapKeys, FrontDoorError> {
+        let version = project_key_version(view)
+            .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
+        let old = call.unlock_with(cache, tenant, project, version, password)?;
+        let current = call.state().project(tenant, project)?.current_version();
+        let new = call.unlock_with(cache, tenant, project, current, password)?;
+        Ok(RewrapKeys { old, new, current })
+    }
+}
+
+/// The keys of one document's rewrap.
+pub(super) struct RewrapKeys {
+    /// The key version wrapping the document.
+    pub(super) old: Arc<ProjectKey>,
+    /// The current version.
+    pub(super) new: Arc<ProjectKey>,
+    /// The current version's number.
+    pub(super) current: u32,
+}
+
+impl RewrapKeys {
+    /// The change: the old version's wrapped key out, the current one in.
+    pub(super) fn change(&self) -> Rewrap<'_> {
+        Rewrap::new()
+            .remove_key(self.old.id())
+            .add_recipient(Recipient::project_key(&self.new))
     }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::document::DocumentRecord;
+use super::envelope::EnvelopeId;
 use crate::audit::Timestamp;
 use crate::id::{Principal, ProjectId, TenantId};
 use crate::role::Role;
@@ -41,7 +42,7 @@ pub struct NewPolicy {
 }
 
 /// One state change. Each applied change bumps the state version, except
-/// [`Change::PutDocument`]: document metadata is not part of the
+/// [`Change::PutDocument`] and [`Change::ReplaceEnvelope`]: document metadata is not part of the
 /// [`Snapshot`](super::Snapshot) front doors cache and decide on, so
 /// recording a document does not make every front door reload it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,5 +125,24 @@ pub enum Change {
     /// id supersedes it). Refused with
     /// [`StoreError::UnknownProject`](super::StoreError::UnknownProject)
     /// when the project does not exist. Does not bump the state version.
+    ///
+    /// A record naming an envelope ([`DocumentRecord::envelope`]) links it:
+    /// refused with
+    /// [`StoreError::UnknownEnvelope`](super::StoreError::UnknownEnvelope)
+    /// unless the envelope is staged, finished with
+    /// [`DocumentRecord::envelope_size`] bytes, and named by no document.
+    /// An envelope the replaced record named is unlinked and removed once
+    /// the transaction committed.
     PutDocument(DocumentRecord),
+    /// Replaces a stored document's record and envelope (a rewrap), if the
+    /// document still names envelope `replaces`: refused with
+    /// [`StoreError::DocumentChanged`](super::StoreError::DocumentChanged)
+    /// otherwise (it was stored again or rewrapped meanwhile). Links and
+    /// unlinks as [`Change::PutDocument`]; does not bump the state version.
+    ReplaceEnvelope {
+        /// The envelope the document must still name.
+        replaces: EnvelopeId,
+        /// The new record, naming the new envelope.
+        record: DocumentRecord,
+    },
 }

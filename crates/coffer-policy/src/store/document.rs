@@ -3,6 +3,7 @@
 use coffer_session::keys::envelope::Suite;
 use serde::{Deserialize, Serialize};
 
+use super::envelope::EnvelopeId;
 use crate::audit::Timestamp;
 use crate::id::{DocumentId, Principal, ProjectId, TenantId};
 
@@ -12,8 +13,10 @@ use crate::id::{DocumentId, Principal, ProjectId, TenantId};
 /// Serde: `{"tenant": "acme", "project": "payroll", "document": "memo",
 /// "plaintext_size": 5, "envelope_size": 190, "suite":
 /// "AES-256-GCM/HKDF-SHA256", "key_version": 1, "created_by": {"tenant":
-/// "acme", "id": "ed"}, "created_at": "2026-…Z"}`, the suite by its
-/// canonical name, unknown fields refused.
+/// "acme", "id": "ed"}, "created_at": "2026-…Z", "envelope":
+/// "5f0c…"}`, the suite by its canonical name, `envelope` (32 hexadecimal
+/// digits) only for a document whose envelope the store keeps, unknown
+/// fields refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentRecord {
@@ -36,4 +39,12 @@ pub struct DocumentRecord {
     pub created_by: Principal,
     /// When.
     pub created_at: Timestamp,
+    /// The stored envelope ([`FrontDoor::store_document`]); `None` for a
+    /// document whose envelope the caller keeps
+    /// ([`FrontDoor::encrypt`]).
+    ///
+    /// [`FrontDoor::store_document`]: crate::FrontDoor::store_document
+    /// [`FrontDoor::encrypt`]: crate::FrontDoor::encrypt
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<EnvelopeId>,
 }

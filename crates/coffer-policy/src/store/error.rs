@@ -45,6 +45,26 @@ pub enum StoreError {
         /// The project.
         project: String,
     },
+    /// A document change links an envelope that is not there to link: not
+    /// staged, not finished with the size the record says, or named by
+    /// another document already.
+    #[error("envelope `{envelope}` is not a finished, unlinked envelope of {size} bytes")]
+    UnknownEnvelope {
+        /// The envelope.
+        envelope: String,
+        /// The size the record says.
+        size: u64,
+    },
+    /// A [`Change::ReplaceEnvelope`](super::Change::ReplaceEnvelope) found
+    /// the document no longer naming the envelope it replaces (it was
+    /// stored again, or rewrapped, meanwhile). Nothing was applied.
+    #[error("document `{document}` of project `{project}` changed meanwhile")]
+    DocumentChanged {
+        /// The project.
+        project: String,
+        /// The document.
+        document: String,
+    },
     /// A membership change the table refuses (a principal of another
     /// tenant).
     #[error(transparent)]
@@ -67,7 +87,8 @@ impl StoreError {
     /// Whether this is a change refused on the state, with nothing applied
     /// and the transaction still usable ([`StoreError::Conflict`],
     /// [`StoreError::ProjectExists`], [`StoreError::UnknownProject`],
-    /// [`StoreError::NoKeyVersions`], [`StoreError::Membership`]), as
+    /// [`StoreError::NoKeyVersions`], [`StoreError::Membership`],
+    /// [`StoreError::UnknownEnvelope`], [`StoreError::DocumentChanged`]), as
     /// opposed to the store failing.
     pub fn is_refusal(&self) -> bool {
         matches!(
@@ -77,6 +98,8 @@ impl StoreError {
                 | StoreError::UnknownProject { .. }
                 | StoreError::NoKeyVersions { .. }
                 | StoreError::Membership(_)
+                | StoreError::UnknownEnvelope { .. }
+                | StoreError::DocumentChanged { .. }
         )
     }
 

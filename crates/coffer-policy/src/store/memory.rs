@@ -1,13 +1,15 @@
 //! A store in process memory: for tests, examples, and single-process
 //! services that keep nothing across restarts.
 
-use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{Cursor, Read, Write};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ring::rand::SystemRandom;
 
 use super::change::Change;
 use super::document::DocumentRecord;
+use super::envelope::{EnvelopeId, StagedEnvelope};
 use super::error::StoreError;
 use super::snapshot::{PolicyVersion, Snapshot};
 use super::{Store, Transaction};
@@ -23,6 +25,10 @@ struct State {
     documents: BTreeMap<DocumentSlot, DocumentRecord>,
     records: Vec<AuditRecord>,
     chain: AuditChain,
+    /// Finished envelopes, linked or not.
+    envelopes: HashMap<EnvelopeId, Arc<[u8]>>,
+    /// Envelopes whose writer is alive (sweeping leaves them alone).
+    writing: HashSet<EnvelopeId>,
 }
 
 /// A [`Store`] in memory behind a mutex: one transaction at a time, each
@@ -60,6 +66,8 @@ impl MemoryStore {
                 documents: BTreeMap::new(),
                 records: Vec::new(),
                 chain: AuditChain::new(key, chain_id),
+                envelopes: HashMap::new(),
+                writing: HashSet::new(),
             }),
         })
     }
@@ -74,6 +82,8 @@ struct Undo {
     history: usize,
     records: usize,
     head: ChainHead,
+    /// Envelopes the transaction unlinked: removed once it committed.
+    unlinked: Vec<EnvelopeId>,
 }
 
 struct MemoryTransaction<'s> {
@@ -86,13 +96,14 @@ impl Store for MemoryStore {
         &self,
         work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.lock();
         let undo = Undo {
             snapshot: None,
             documents: Vec::new(),
             history: state.history.len(),
             records: state.records.len(),
             head: state.chain.head(),
+            unlinked: Vec::new(),
         };
         let mut tx = MemoryTransaction {
             state: &mut state,
@@ -101,12 +112,137 @@ impl Store for MemoryStore {
         let result = work(&mut tx);
         if result.is_err() {
             tx.rollback()?;
+        } else {
+            for id in std::mem::take(&mut tx.undo.unlinked) {
+                tx.state.envelopes.remove(&id);
+            }
         }
         result
     }
 
     fn chain_id(&self) -> ChainId {
         self.chain_id
+    }
+
+    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError> {
+        let id = EnvelopeId::generate()?;
+        self.lock().writing.insert(id);
+        Ok(Box::new(MemoryStaged {
+            store: self,
+            id,
+            bytes: Vec::new(),
+            finished: false,
+        }))
+    }
+
+    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn Read + '_>, StoreError> {
+        let bytes = self
+            .lock()
+            .envelopes
+            .get(id)
+            .cloned()
+            .ok_or_else(|| StoreError::UnknownEnvelope {
+                envelope: id.to_string(),
+                size: 0,
+            })?;
+        Ok(Box::new(Cursor::new(bytes)))
+    }
+
+    fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if state.linked(id) {
+            return Ok(false);
+        }
+        Ok(state.envelopes.remove(id).is_some())
+    }
+
+    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let leftovers: Vec<EnvelopeId> = state
+            .envelopes
+            .keys()
+            .filter(|id| !state.writing.contains(id) && !state.linked(id))
+            .copied()
+            .collect();
+        for id in &leftovers {
+            state.envelopes.remove(id);
+        }
+        Ok(leftovers.len() as u64)
+    }
+}
+
+impl MemoryStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl State {
+    /// Whether a document names the envelope.
+    fn linked(&self, id: &EnvelopeId) -> bool {
+        self.documents.values().any(|d| d.envelope.as_ref() == Some(id))
+    }
+
+    /// Links the envelope `record` names, if any: it must be finished with
+    /// the recorded size and named by no other document.
+    fn check_link(&self, record: &DocumentRecord) -> Result<(), StoreError> {
+        let Some(id) = &record.envelope else {
+            return Ok(());
+        };
+        let ready = self
+            .envelopes
+            .get(id)
+            .is_some_and(|bytes| bytes.len() as u64 == record.envelope_size);
+        if ready && !self.linked(id) {
+            return Ok(());
+        }
+        Err(StoreError::UnknownEnvelope {
+            envelope: id.to_string(),
+            size: record.envelope_size,
+        })
+    }
+}
+
+/// An envelope staged in memory: gathered by its writer, then kept by the
+/// store once finished.
+struct MemoryStaged<'s> {
+    store: &'s MemoryStore,
+    id: EnvelopeId,
+    bytes: Vec<u8>,
+    finished: bool,
+}
+
+impl Write for MemoryStaged<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.finished {
+            return Err(std::io::Error::other("the envelope is finished"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl StagedEnvelope for MemoryStaged<'_> {
+    fn id(&self) -> EnvelopeId {
+        self.id
+    }
+
+    fn finish(&mut self) -> Result<u64, StoreError> {
+        let bytes: Arc<[u8]> = std::mem::take(&mut self.bytes).into();
+        let size = bytes.len() as u64;
+        self.finished = true;
+        self.store.lock().envelopes.insert(self.id, bytes);
+        Ok(size)
+    }
+}
+
+impl Drop for MemoryStaged<'_> {
+    fn drop(&mut self) {
+        self.store.lock().writing.remove(&self.id);
     }
 }
 
@@ -141,15 +277,28 @@ impl Transaction for MemoryTransaction<'_> {
     }
 
     fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
-        if let Change::PutDocument(record) = change {
+        if let Change::PutDocument(record) | Change::ReplaceEnvelope { record, .. } = change {
             self.state.snapshot.apply(change)?;
             let slot = (
                 record.tenant.clone(),
                 record.project.clone(),
                 record.document.clone(),
             );
+            let current = self.state.documents.get(&slot).and_then(|d| d.envelope);
+            if let Change::ReplaceEnvelope { replaces, .. } = change {
+                if current != Some(*replaces) {
+                    return Err(StoreError::DocumentChanged {
+                        project: record.project.to_string(),
+                        document: record.document.to_string(),
+                    });
+                }
+            }
+            self.state.check_link(record)?;
             let before = self.state.documents.insert(slot.clone(), record.clone());
             self.undo.documents.push((slot, before));
+            if let Some(old) = current.filter(|old| record.envelope != Some(*old)) {
+                self.undo.unlinked.push(old);
+            }
             return Ok(());
         }
         // The state before the transaction's first change, to undo it;
@@ -176,6 +325,16 @@ impl Transaction for MemoryTransaction<'_> {
             .filter(|((t, p, _), _)| t == tenant && p == project)
             .map(|(_, record)| record.clone())
             .collect())
+    }
+
+    fn document(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> Result<Option<DocumentRecord>, StoreError> {
+        let slot = (tenant.clone(), project.clone(), document.clone());
+        Ok(self.state.documents.get(&slot).cloned())
     }
 
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {

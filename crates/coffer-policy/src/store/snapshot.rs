@@ -161,7 +161,7 @@ impl Snapshot {
                     installed_at: new.installed_at,
                 });
             }
-            Change::PutDocument(record) => {
+            Change::PutDocument(record) | Change::ReplaceEnvelope { record, .. } => {
                 // Documents are not part of the snapshot: only the project
                 // is checked, and the version does not move.
                 self.require_project(&record.tenant, &record.project)?;

@@ -104,6 +104,14 @@ impl Transaction for Countdown<'_> {
     ) -> Result<Vec<store::DocumentRecord>, StoreError> {
         self.inner.documents(tenant, project)
     }
+    fn document(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> Result<Option<store::DocumentRecord>, StoreError> {
+        self.inner.document(tenant, project, document)
+    }
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {
         self.inner.policy_history()
     }
@@ -143,6 +151,22 @@ impl Store for CountdownStore {
 
     fn chain_id(&self) -> audit::ChainId {
         self.inner.chain_id()
+    }
+
+    fn stage_envelope(&self) -> Result<Box<dyn store::StagedEnvelope + '_>, StoreError> {
+        self.inner.stage_envelope()
+    }
+
+    fn read_envelope(&self, id: &store::EnvelopeId) -> Result<Box<dyn std::io::Read + '_>, StoreError> {
+        self.inner.read_envelope(id)
+    }
+
+    fn release_envelope(&self, id: &store::EnvelopeId) -> Result<bool, StoreError> {
+        self.inner.release_envelope(id)
+    }
+
+    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
+        self.inner.sweep_envelopes()
     }
 }
 

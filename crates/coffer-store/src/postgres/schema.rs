@@ -72,6 +72,24 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, project, document),
         FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
     );",
+    // 3: stored envelopes, in chunks of at most 64 KiB read back one at a
+    // time. `size` is set when the writer finished; `touched_at` moves
+    // with every chunk, so a sweep can tell a writer that is gone. A
+    // document names its envelope through a foreign key, so no envelope a
+    // document names is ever deleted.
+    "CREATE TABLE envelopes (
+        id TEXT PRIMARY KEY CHECK (length(id) = 32),
+        size BIGINT CHECK (size >= 0),
+        touched_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE envelope_chunks (
+        envelope TEXT NOT NULL REFERENCES envelopes (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL CHECK (seq >= 0),
+        data BYTEA NOT NULL,
+        PRIMARY KEY (envelope, seq)
+    );
+    ALTER TABLE documents ADD COLUMN envelope TEXT REFERENCES envelopes (id);
+    CREATE UNIQUE INDEX documents_by_envelope ON documents (envelope) WHERE envelope IS NOT NULL;",
 ];
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);

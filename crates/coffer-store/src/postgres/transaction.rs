@@ -4,14 +4,18 @@ use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
-use coffer_policy::store::{Change, DocumentRecord, PolicyVersion, Snapshot, StoreError, Transaction};
-use coffer_policy::{Principal, ProjectId, Role, TenantId};
+use coffer_policy::store::{
+    Change, DocumentRecord, EnvelopeId, PolicyVersion, Snapshot, StoreError, Transaction,
+};
+use coffer_policy::{DocumentId, Principal, ProjectId, Role, TenantId};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::Row;
 
 use crate::apply::{apply_checked, Rows};
-use crate::decode::{self, corrupt, int, uint, DocumentRow};
+use crate::decode::{self, corrupt, envelope_id, int, uint, DocumentRow, DOCUMENT_COLUMNS};
+
+use super::envelopes;
 
 pub(crate) struct PostgresTransaction<'t, 'c> {
     tx: &'t mut postgres::Transaction<'c>,
@@ -84,6 +88,49 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
 
     fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         let result = self.tx.batch_execute(sql);
+        result.map_err(|e| self.fail(e))
+    }
+
+    /// Every document row of `sql` (selecting [`DOCUMENT_COLUMNS`]).
+    fn document_rows(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.query(sql, params)?
+            .iter()
+            .map(|row| {
+                DocumentRow {
+                    tenant: get(row, 0)?,
+                    project: get(row, 1)?,
+                    document: get(row, 2)?,
+                    plaintext_size: get(row, 3)?,
+                    envelope_size: get(row, 4)?,
+                    suite: get(row, 5)?,
+                    key_version: get(row, 6)?,
+                    created_by: get(row, 7)?,
+                    created_at: get(row, 8)?,
+                    envelope: get(row, 9)?,
+                }
+                .into_record()
+            })
+            .collect()
+    }
+
+    /// Whether a document names the envelope.
+    pub(crate) fn linked(&mut self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        let row = self.query_opt("SELECT 1 FROM documents WHERE envelope = $1", &[&id.to_string()])?;
+        Ok(row.is_some())
+    }
+
+    /// Deletes an envelope (and its chunks); whether there was one.
+    pub(crate) fn delete_envelope(&mut self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        Ok(self.execute("DELETE FROM envelopes WHERE id = $1", &[&id.to_string()])? > 0)
+    }
+
+    /// [`envelopes::sweep`] in this transaction.
+    pub(crate) fn sweep_envelopes(&mut self, grace: std::time::Duration) -> Result<u64, StoreError> {
+        let result = envelopes::sweep(self.tx, grace);
         result.map_err(|e| self.fail(e))
     }
 
@@ -236,12 +283,13 @@ impl Rows for PostgresTransaction<'_, '_> {
     fn put_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
         self.execute(
             "INSERT INTO documents (tenant, project, document, plaintext_size, envelope_size,
-                 suite, key_version, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 suite, key_version, created_by, created_at, envelope)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (tenant, project, document) DO UPDATE SET
                  plaintext_size = excluded.plaintext_size, envelope_size = excluded.envelope_size,
                  suite = excluded.suite, key_version = excluded.key_version,
-                 created_by = excluded.created_by, created_at = excluded.created_at",
+                 created_by = excluded.created_by, created_at = excluded.created_at,
+                 envelope = excluded.envelope",
             &[
                 &row.tenant,
                 &row.project,
@@ -252,8 +300,42 @@ impl Rows for PostgresTransaction<'_, '_> {
                 &row.key_version,
                 &row.created_by,
                 &row.created_at,
+                &row.envelope,
             ],
         )?;
+        Ok(())
+    }
+
+    fn document_envelope(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> Result<Option<Option<EnvelopeId>>, StoreError> {
+        let row = self.query_opt(
+            "SELECT envelope FROM documents WHERE tenant = $1 AND project = $2 AND document = $3",
+            &[&tenant.as_str(), &project.as_str(), &document.as_str()],
+        )?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let envelope: Option<String> = get(&row, 0)?;
+        Ok(Some(envelope.as_deref().map(envelope_id).transpose()?))
+    }
+
+    fn envelope_ready(&mut self, id: &EnvelopeId, size: u64) -> Result<bool, StoreError> {
+        let size = int(size)?;
+        let row = self.query_opt(
+            "SELECT 1 FROM envelopes e WHERE e.id = $1 AND e.size = $2
+                 AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.envelope = e.id)",
+            &[&id.to_string(), &size],
+        )?;
+        Ok(row.is_some())
+    }
+
+    fn unlink_envelope(&mut self, id: &EnvelopeId) -> Result<(), StoreError> {
+        // Its chunks go with it, in this transaction.
+        self.execute("DELETE FROM envelopes WHERE id = $1", &[&id.to_string()])?;
         Ok(())
     }
 
@@ -353,28 +435,24 @@ impl Transaction for PostgresTransaction<'_, '_> {
     ) -> Result<Vec<DocumentRecord>, StoreError> {
         // Ordered bytewise whatever the database's collation, as the other
         // backends order them.
-        self.query(
-            "SELECT tenant, project, document, plaintext_size, envelope_size, suite, key_version,
-                 created_by, created_at
-             FROM documents WHERE tenant = $1 AND project = $2 ORDER BY document COLLATE \"C\"",
+        self.document_rows(
+            &format!("{DOCUMENT_COLUMNS} WHERE tenant = $1 AND project = $2 ORDER BY document COLLATE \"C\""),
             &[&tenant.as_str(), &project.as_str()],
-        )?
-        .iter()
-        .map(|row| {
-            DocumentRow {
-                tenant: get(row, 0)?,
-                project: get(row, 1)?,
-                document: get(row, 2)?,
-                plaintext_size: get(row, 3)?,
-                envelope_size: get(row, 4)?,
-                suite: get(row, 5)?,
-                key_version: get(row, 6)?,
-                created_by: get(row, 7)?,
-                created_at: get(row, 8)?,
-            }
-            .into_record()
-        })
-        .collect()
+        )
+    }
+
+    fn document(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        document: &DocumentId,
+    ) -> Result<Option<DocumentRecord>, StoreError> {
+        Ok(self
+            .document_rows(
+                &format!("{DOCUMENT_COLUMNS} WHERE tenant = $1 AND project = $2 AND document = $3"),
+                &[&tenant.as_str(), &project.as_str(), &document.as_str()],
+            )?
+            .pop())
     }
 
     fn policy_history(&mut self) -> Result<Vec<PolicyVersion>, StoreError> {

@@ -15,8 +15,16 @@ pub(crate) const KEY: [u8; 32] = [0x5a; 32];
 /// A backend: opens handles on one state.
 pub(crate) trait Backend {
     type S: Store;
+    /// Whether sweeping tells a live writer's envelope from a leftover by
+    /// the writer itself (memory, SQLite's file locks) rather than by age
+    /// (PostgreSQL's grace period).
+    const SWEEP_SEES_WRITERS: bool = true;
     /// A handle on the backend's state (a new one each call).
     fn open(&self) -> Self::S;
+    /// Sweeps every leftover envelope now (PostgreSQL: with no grace).
+    fn sweep(&self, store: &Self::S) -> u64 {
+        store.sweep_envelopes().unwrap()
+    }
 }
 
 /// One [`MemoryStore`] shared by every handle.
@@ -70,8 +78,14 @@ impl Postgres {
 
 impl Backend for Postgres {
     type S = PostgresStore;
+    const SWEEP_SEES_WRITERS: bool = false;
     fn open(&self) -> Self::S {
         PostgresStore::open_in_schema(&self.url, &self.schema, AuditKey::from_bytes(KEY)).unwrap()
+    }
+    fn sweep(&self, store: &Self::S) -> u64 {
+        store
+            .sweep_envelopes_older_than(std::time::Duration::ZERO)
+            .unwrap()
     }
 }
 

@@ -28,7 +28,7 @@ pub(crate) fn commit<S: Store, T>(
     store.transaction(&mut |tx: &mut dyn Transaction| work(tx))
 }
 
-fn apply<S: Store>(store: &S, change: &Change) -> Result<(), StoreError> {
+pub(crate) fn apply<S: Store>(store: &S, change: &Change) -> Result<(), StoreError> {
     commit(store, |tx| tx.apply(change))
 }
 
@@ -36,7 +36,7 @@ fn snapshot<S: Store>(store: &S) -> Snapshot {
     commit(store, |tx| tx.snapshot()).unwrap()
 }
 
-fn create(name: &str) -> Change {
+pub(crate) fn create(name: &str) -> Change {
     Change::CreateProject {
         tenant: tenant("acme"),
         project: project(name),
@@ -373,7 +373,12 @@ pub(crate) fn reopening_resumes_the_chain<B: Backend>(backend: &B) {
 }
 
 /// The metadata of a document of `acme/<project>` made by `creator`.
-fn document_record(project_name: &str, id: &str, creator: Principal, size: u64) -> store::DocumentRecord {
+pub(crate) fn document_record(
+    project_name: &str,
+    id: &str,
+    creator: Principal,
+    size: u64,
+) -> store::DocumentRecord {
     store::DocumentRecord {
         tenant: tenant("acme"),
         project: project(project_name),
@@ -384,6 +389,7 @@ fn document_record(project_name: &str, id: &str, creator: Principal, size: u64) 
         key_version: 2,
         created_by: creator,
         created_at: Timestamp::from_unix_millis(1_764_000_000_000 + size),
+        envelope: None,
     }
 }
 
