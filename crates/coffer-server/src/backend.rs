@@ -1,7 +1,10 @@
 //! The store the service runs on, chosen at start-up: the embedded SQLite
 //! data directory (the default) or a PostgreSQL database.
 
+use std::io::Read;
+
 use coffer_store::policy::audit::ChainId;
+use coffer_store::policy::store::{EnvelopeId, StagedEnvelope};
 use coffer_store::{PostgresStore, SqliteStore, Store, StoreError, Transaction};
 
 /// One of the two durable stores, as one [`Store`] type, so the service's
@@ -29,6 +32,34 @@ impl Store for Backend {
         match self {
             Backend::Sqlite(store) => store.chain_id(),
             Backend::Postgres(store) => store.chain_id(),
+        }
+    }
+
+    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError> {
+        match self {
+            Backend::Sqlite(store) => store.stage_envelope(),
+            Backend::Postgres(store) => store.stage_envelope(),
+        }
+    }
+
+    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn Read + '_>, StoreError> {
+        match self {
+            Backend::Sqlite(store) => store.read_envelope(id),
+            Backend::Postgres(store) => store.read_envelope(id),
+        }
+    }
+
+    fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        match self {
+            Backend::Sqlite(store) => store.release_envelope(id),
+            Backend::Postgres(store) => store.release_envelope(id),
+        }
+    }
+
+    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
+        match self {
+            Backend::Sqlite(store) => store.sweep_envelopes(),
+            Backend::Postgres(store) => store.sweep_envelopes(),
         }
     }
 }

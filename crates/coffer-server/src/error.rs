@@ -79,8 +79,10 @@ impl From<FrontDoorError> for ApiError {
         let message = error.to_string();
         match error {
             E::Denied { .. } => Self::new(StatusCode::FORBIDDEN, "denied", message),
-            E::UnknownProject(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
-            E::ProjectExists(_) | E::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::UnknownProject(_) | E::NotStored(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
+            E::ProjectExists(_) | E::Conflict { .. } | E::DocumentChanged(_) => {
+                Self::new(StatusCode::CONFLICT, "conflict", message)
+            }
             E::Membership(_) => Self::new(StatusCode::CONFLICT, "membership", message),
             E::SessionRejected(rejection) => {
                 tracing::info!(reason = rejection.reason().code(), "session refused");

@@ -31,6 +31,9 @@ pub(crate) fn api() -> Router<AppState> {
             put(members::add).delete(members::remove),
         )
         .route("/api/v1/projects/{project}/documents", get(documents::list))
+        .route("/api/v1/projects/{project}/documents/{document}", put(documents::upload))
+        .route("/api/v1/projects/{project}/documents/{document}/offer", post(documents::offer))
+        .route("/api/v1/projects/{project}/documents/{document}/download", post(documents::download))
         .route("/api/v1/projects/{project}/audit", get(audit::project))
         .route("/api/v1/audit", get(audit::tenant))
         .route("/api/v1/{*rest}", get(not_found).post(not_found).put(not_found).delete(not_found))

@@ -26,7 +26,6 @@
 use std::io::{self, Read, Write};
 
 use axum::body::Body;
-use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::{stream, StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
@@ -90,19 +89,17 @@ impl Write for ChannelWriter {
 }
 
 /// Runs `work` on the blocking pool with a writer to the response body,
-/// and answers with the streamed body once the first piece (or the end)
-/// is there: a `200` with `content_type` when `work` succeeds or fails
-/// after its first byte (then the body is aborted), the error when it
-/// fails before.
+/// and returns the streamed body once the first piece (or the end) is
+/// there: the body when `work` succeeds or fails after its first byte
+/// (then the body is aborted), the error when it fails before.
 ///
 /// # Errors
 ///
 /// `work`'s error when nothing was sent yet.
 pub(crate) async fn stream_download<T, E>(
     state: &AppState,
-    content_type: &'static str,
     work: impl FnOnce(&Inner, &mut ChannelWriter) -> Result<T, E> + Send + 'static,
-) -> Result<Response, ApiError>
+) -> Result<Body, ApiError>
 where
     T: Send + 'static,
     E: Into<ApiError> + std::fmt::Display + Send + 'static,
@@ -148,5 +145,5 @@ where
     // The task finishes by itself; its outcome reaches the client through
     // the body (the end of the stream, or its abort).
     drop(task);
-    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response())
+    Ok(body)
 }

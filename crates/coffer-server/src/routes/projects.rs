@@ -78,20 +78,37 @@ pub(crate) struct Rotate {
     password: ClientMessage,
 }
 
-/// Rotates a project's key (Owners): new documents use the new version.
+/// Rotates a project's key (Owners), then moves every stored document of
+/// the project to the new version (the body bytes are not re-encrypted:
+/// only each envelope's key section and header tag). Answers with the new
+/// version and what was moved; a document that could not be moved is
+/// listed with its reason, and rotating again moves the rest.
 pub(crate) async fn rotate(
     State(state): State<AppState>,
     caller: Caller,
     Path(project): Path<ProjectId>,
     Body(request): Body<Rotate>,
 ) -> Result<Json<Value>, ApiError> {
-    let version = state
+    state
         .blocking(move |inner| {
             let actor = &caller.principal;
             let password = redeem_password(inner, actor, &project, &request.password)?;
             let target = Target::for_project(actor.tenant.clone(), project);
-            Ok::<_, ApiError>(inner.door.rotate_key(actor, &target, &password)?)
+            let version = inner.door.rotate_key(actor, &target, &password)?;
+            let summary = inner.door.rewrap_project(actor, &target, &password, &mut |p| {
+                tracing::debug!(done = p.documents_done, total = p.documents_total, "rewrapping");
+            })?;
+            let failed: Vec<Value> = summary
+                .failed
+                .iter()
+                .map(|f| json!({ "document": f.document, "reason": f.reason, "message": f.message }))
+                .collect();
+            Ok::<_, ApiError>(Json(json!({
+                "key_version": version,
+                "rewrapped": summary.rewrapped,
+                "already_current": summary.already_current,
+                "failed": failed,
+            })))
         })
-        .await?;
-    Ok(Json(json!({ "key_version": version })))
+        .await
 }
