@@ -124,26 +124,22 @@ where
             Err(error) => Err(error.into()),
         }
     });
-    tokio::pin!(task);
-    // The first piece, or the end of the work, whichever comes first.
-    let first = tokio::select! {
-        piece = receiver.recv() => piece,
-        done = &mut task => {
-            done.map_err(|e| ApiError::internal(&e))??;
-            receiver.recv().await
-        }
-    };
-    let head = match first {
+    // The first piece, or else the work's outcome: the channel closes
+    // when the work ends, so an empty channel means it ended (well, or
+    // before its first byte) and its result decides the answer.
+    let head = match receiver.recv().await {
         Some(Ok(piece)) => piece,
         Some(Err(error)) => return Err(ApiError::internal(&error)),
-        None => Bytes::new(),
+        None => {
+            task.await.map_err(|e| ApiError::internal(&e))??;
+            Bytes::new()
+        }
     };
     let rest = stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|piece| (piece, receiver))
     });
     let body = Body::from_stream(stream::once(async move { Ok::<_, io::Error>(head) }).chain(rest));
-    // The task finishes by itself; its outcome reaches the client through
-    // the body (the end of the stream, or its abort).
-    drop(task);
+    // The work goes on by itself (the task is detached); its outcome
+    // reaches the client through the body: its end, or its abort.
     Ok(body)
 }

@@ -179,3 +179,81 @@ impl Harness {
             .collect()
     }
 }
+
+/// Builds an upload body: the session message line, then `content`.
+pub(crate) fn upload_body(message: &ClientMessage, content: &[u8]) -> Vec<u8> {
+    let mut body = serde_json::to_vec(message).unwrap();
+    body.push(b'\n');
+    body.extend_from_slice(content);
+    body
+}
+
+impl Harness {
+    /// `token` uploads `content` as `document` of `project` with `password`.
+    pub(crate) async fn upload(&self, token: &str, project: &str, document: &str, password: &str, content: &[u8]) -> Answer {
+        let message = self.password(token, project, password).await;
+        let body = upload_body(&message, content);
+        let mut request = request(
+            Method::PUT,
+            &format!("/api/v1/projects/{project}/documents/{document}"),
+            Some(token),
+            Body::from(body.clone()),
+        );
+        request
+            .headers_mut()
+            .insert("content-length", body.len().to_string().parse().unwrap());
+        self.send(request).await
+    }
+
+    /// `token` asks for a download offer of `document` and answers it
+    /// with `password`: the session message to post.
+    pub(crate) async fn download_message(&self, token: &str, project: &str, document: &str, password: &str) -> ClientMessage {
+        let answer = self
+            .call(Method::POST, &format!("/api/v1/projects/{project}/documents/{document}/offer"), Some(token), None)
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
+        let offer: Offer = serde_json::from_slice(&answer.body).unwrap();
+        client::encrypt(&offer, password.as_bytes()).unwrap()
+    }
+
+    /// Posts a download's session message.
+    pub(crate) async fn download(&self, token: &str, project: &str, document: &str, message: &ClientMessage) -> Answer {
+        self.call(
+            Method::POST,
+            &format!("/api/v1/projects/{project}/documents/{document}/download"),
+            Some(token),
+            Some(serde_json::to_value(message).unwrap()),
+        )
+        .await
+    }
+}
+
+/// The document part of the story, with refusals: alice uploads, bob (a
+/// viewer of `payroll`) is refused an upload, tries `wrong`, downloads,
+/// replays; alice changes the password to `new` and bob downloads with it.
+pub(crate) async fn story_with_documents(h: &Harness, new: &str, wrong: &str) {
+    let content = b"April payroll: 43 people".repeat(1000);
+    let stored = h.upload(&h.alice, "payroll", "april", PASSWORD, &content).await;
+    assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.json());
+    let refused = h.upload(&h.bob, "payroll", "forged", PASSWORD, b"forged").await;
+    assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "denied".to_owned()));
+    let message = h.download_message(&h.bob, "payroll", "april", wrong).await;
+    let answer = h.download(&h.bob, "payroll", "april", &message).await;
+    assert_eq!((answer.status, answer.code()), (StatusCode::UNPROCESSABLE_ENTITY, "unlock_failed".to_owned()));
+    let message = h.download_message(&h.bob, "payroll", "april", PASSWORD).await;
+    let answer = h.download(&h.bob, "payroll", "april", &message).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body, content);
+    let replay = h.download(&h.bob, "payroll", "april", &message).await;
+    assert_eq!((replay.status, replay.code()), (StatusCode::BAD_REQUEST, "session_rejected".to_owned()));
+    let (old, new_message) = (
+        h.password(&h.alice, "payroll", PASSWORD).await,
+        h.password(&h.alice, "payroll", new).await,
+    );
+    let changed = h
+        .call(Method::POST, "/api/v1/projects/payroll/password", Some(&h.alice), Some(json!({ "old": old, "new": new_message })))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let message = h.download_message(&h.bob, "payroll", "april", new).await;
+    assert_eq!(h.download(&h.bob, "payroll", "april", &message).await.body, content);
+}
