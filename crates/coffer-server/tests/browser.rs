@@ -35,8 +35,16 @@ fn missing() -> Option<String> {
     None
 }
 
+/// `CHROMIUM`, else `chromium` found on the PATH (playwright wants a path).
 fn chromium() -> PathBuf {
-    std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("chromium"), PathBuf::from)
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return PathBuf::from(path);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("chromium"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| PathBuf::from("chromium"))
 }
 
 fn admin(data: &Path, args: &[&str]) -> String {
