@@ -11,8 +11,7 @@ use coffer_store::policy::FrontDoorConfig;
 use time::OffsetDateTime;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // Structured logs (JSON lines) on stderr; `RUST_LOG` filters them.
     tracing_subscriber::fmt()
         .json()
@@ -20,7 +19,7 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match run(cli).await {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("coffer-server: {error}");
@@ -29,7 +28,11 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+/// Opening the store and the administration commands block (the
+/// PostgreSQL client drives a runtime of its own, which cannot start
+/// inside tokio's): they run before the service's runtime exists, and the
+/// state is dropped after it ends.
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve(serve) => {
             let opened = cli.store.open(serve.front_door_config())?;
@@ -39,16 +42,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 ..Limits::default()
             };
             let state = AppState::new(opened.door, opened.keys, limits);
-            let listener = tokio::net::TcpListener::bind(serve.listen).await?;
-            // The e2e test and scripts read the bound address (port 0).
-            println!("listening on http://{}", listener.local_addr()?);
-            tracing::info!(address = %listener.local_addr()?, "listening");
-            let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, service)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(listen(state.clone(), serve.listen))?;
+            drop(runtime);
             state.door().sessions().shutdown();
             Ok(())
         }
@@ -65,6 +61,21 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     }
+}
+
+/// Serves until Ctrl-C (or SIGINT).
+async fn listen(state: AppState, address: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    // The e2e test and scripts read the bound address (port 0).
+    println!("listening on http://{}", listener.local_addr()?);
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
 }
 
 fn keys(store: &StoreArgs, command: KeysCommand) -> Result<(), Box<dyn std::error::Error>> {
