@@ -45,14 +45,22 @@ fn service(cache: bool) -> Service {
     };
     let opened = store.open(config).unwrap();
     // No RSA generation competing with the measurement.
-    opened.door.sessions().pool().wait_until_full(Duration::from_secs(120));
+    opened
+        .door
+        .sessions()
+        .pool()
+        .wait_until_full(Duration::from_secs(120));
     let owner: Principal = "acme/olga".parse().unwrap();
     opened.door.grant_tenant_role(&owner, Role::Owner).unwrap();
     let password = Password::new(PASSWORD);
     let project = ProjectId::new("payroll").unwrap();
     opened.door.create_project(&owner, &project, &password).unwrap();
     for (size, name) in SIZES {
-        let target = Target::for_document(owner.tenant.clone(), project.clone(), DocumentId::new(name).unwrap());
+        let target = Target::for_document(
+            owner.tenant.clone(),
+            project.clone(),
+            DocumentId::new(name).unwrap(),
+        );
         let content = vec![7u8; size];
         let plaintext = Plaintext::new(&content[..], size as u64);
         opened
@@ -66,8 +74,13 @@ fn service(cache: bool) -> Service {
         ..Limits::default()
     };
     let state = AppState::new(opened.door, opened.keys, limits);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let address = listener.local_addr().unwrap();
     let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     runtime.spawn(async move { axum::serve(listener, router).await });
@@ -95,7 +108,11 @@ fn http(service: &Service, path: &str, body: &str) -> Vec<u8> {
     .unwrap();
     let mut response = Vec::new();
     socket.read_to_end(&mut response).unwrap();
-    assert!(response.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&response[..100]));
+    assert!(
+        response.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&response[..100])
+    );
     let start = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     response.split_off(start)
 }
@@ -104,7 +121,11 @@ fn over_http(service: &Service, name: &str, size: usize) {
     let base = format!("/api/v1/projects/payroll/documents/{name}");
     let offer: Offer = serde_json::from_slice(&http(service, &format!("{base}/offer"), "")).unwrap();
     let message = client::encrypt(&offer, PASSWORD.as_bytes()).unwrap();
-    let body = http(service, &format!("{base}/download"), &serde_json::to_string(&message).unwrap());
+    let body = http(
+        service,
+        &format!("{base}/download"),
+        &serde_json::to_string(&message).unwrap(),
+    );
     assert!(body.len() >= size);
 }
 

@@ -26,8 +26,8 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-pub use table::KeyTable;
 use table::KeyRow;
+pub use table::KeyTable;
 
 /// The prefix of every token.
 pub const TOKEN_PREFIX: &str = "coffer_";
@@ -158,7 +158,9 @@ pub struct ApiKeys {
 
 impl fmt::Debug for ApiKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiKeys").field("table", &self.table).finish_non_exhaustive()
+        f.debug_struct("ApiKeys")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
     }
 }
 
@@ -251,7 +253,8 @@ impl ApiKeys {
     ///
     /// The table failing.
     pub fn revoke(&self, key_id: &str) -> Result<bool, ApiKeyError> {
-        self.table.revoke(key_id, OffsetDateTime::now_utc().unix_timestamp())
+        self.table
+            .revoke(key_id, OffsetDateTime::now_utc().unix_timestamp())
     }
 
     /// Checks a presented token (`None`: no token was presented) at time

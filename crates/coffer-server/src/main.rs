@@ -15,7 +15,9 @@ fn main() -> ExitCode {
     // Structured logs (JSON lines) on stderr; `RUST_LOG` filters them.
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,postgres=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,postgres=warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -21,11 +21,31 @@ const SESSION_MODULE: &str = include_str!("../../coffer-session/js/coffer-sessio
 
 /// The page's files: path, content type, contents.
 const FILES: &[(&str, &str, &str)] = &[
-    ("/", "text/html; charset=utf-8", include_str!("../static/index.html")),
-    ("/static/app.mjs", "text/javascript; charset=utf-8", include_str!("../static/app.mjs")),
-    ("/static/api.mjs", "text/javascript; charset=utf-8", include_str!("../static/api.mjs")),
-    ("/static/style.css", "text/css; charset=utf-8", include_str!("../static/style.css")),
-    ("/static/coffer-session.mjs", "text/javascript; charset=utf-8", SESSION_MODULE),
+    (
+        "/",
+        "text/html; charset=utf-8",
+        include_str!("../static/index.html"),
+    ),
+    (
+        "/static/app.mjs",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/app.mjs"),
+    ),
+    (
+        "/static/api.mjs",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/api.mjs"),
+    ),
+    (
+        "/static/style.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/style.css"),
+    ),
+    (
+        "/static/coffer-session.mjs",
+        "text/javascript; charset=utf-8",
+        SESSION_MODULE,
+    ),
 ];
 
 /// The well-known path of the offer signing key.

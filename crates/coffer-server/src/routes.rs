@@ -24,19 +24,34 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/api/v1/me", get(me))
         .route("/api/v1/password-offers", post(sessions::password_offer))
         .route("/api/v1/projects", post(projects::create))
-        .route("/api/v1/projects/{project}/password", post(projects::change_password))
+        .route(
+            "/api/v1/projects/{project}/password",
+            post(projects::change_password),
+        )
         .route("/api/v1/projects/{project}/rotation", post(projects::rotate))
         .route(
             "/api/v1/projects/{project}/members/{principal}",
             put(members::add).delete(members::remove),
         )
         .route("/api/v1/projects/{project}/documents", get(documents::list))
-        .route("/api/v1/projects/{project}/documents/{document}", put(documents::upload))
-        .route("/api/v1/projects/{project}/documents/{document}/offer", post(documents::offer))
-        .route("/api/v1/projects/{project}/documents/{document}/download", post(documents::download))
+        .route(
+            "/api/v1/projects/{project}/documents/{document}",
+            put(documents::upload),
+        )
+        .route(
+            "/api/v1/projects/{project}/documents/{document}/offer",
+            post(documents::offer),
+        )
+        .route(
+            "/api/v1/projects/{project}/documents/{document}/download",
+            post(documents::download),
+        )
         .route("/api/v1/projects/{project}/audit", get(audit::project))
         .route("/api/v1/audit", get(audit::tenant))
-        .route("/api/v1/{*rest}", get(not_found).post(not_found).put(not_found).delete(not_found))
+        .route(
+            "/api/v1/{*rest}",
+            get(not_found).post(not_found).put(not_found).delete(not_found),
+        )
 }
 
 /// Who the key authenticates as.

@@ -118,7 +118,9 @@ where
                 // Too late for a status: abort the body.
                 tracing::warn!(%error, "download failed after its first byte; aborting the response");
                 // A client already gone is aborted anyway.
-                let _ = writer.sender.blocking_send(Err(io::Error::other("download failed")));
+                let _ = writer
+                    .sender
+                    .blocking_send(Err(io::Error::other("download failed")));
                 Ok(())
             }
             Err(error) => Err(error.into()),

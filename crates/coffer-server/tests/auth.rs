@@ -32,7 +32,9 @@ async fn every_refused_key_is_401_and_audited() {
     // Listing shows every key, never a secret.
     let listed = keys.list().unwrap();
     assert_eq!(listed.len(), 4);
-    assert!(listed.iter().any(|k| k.key_id == info.key_id && k.revoked_at.is_some()));
+    assert!(listed
+        .iter()
+        .any(|k| k.key_id == info.key_id && k.revoked_at.is_some()));
     assert!(!format!("{listed:?}").contains(&revoked["coffer_".len() + 17..]));
     // alice's key id with another secret.
     let wrong = format!("{}_{}", &h.alice[..h.alice.rfind('_').unwrap()], "0".repeat(64));
@@ -89,7 +91,10 @@ async fn failures_are_limited_per_source_and_per_key_id() {
     // Per source: three failures from one address, then even bob's right
     // key is refused from there (not checked), but works from elsewhere.
     for _ in 0..3 {
-        assert_eq!(h.send(me("garbage", [10, 0, 0, 1])).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            h.send(me("garbage", [10, 0, 0, 1])).await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     let limited = h.send(me(&h.bob, [10, 0, 0, 1])).await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
@@ -99,7 +104,10 @@ async fn failures_are_limited_per_source_and_per_key_id() {
     // Per key id: three wrong secrets for alice's key from three
     // addresses, then her right key is refused from a fourth.
     for ip in [[10, 1, 0, 1], [10, 1, 0, 2], [10, 1, 0, 3]] {
-        assert_eq!(h.send(me(&wrong_alice, ip)).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            h.send(me(&wrong_alice, ip)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(
         h.send(me(&h.alice, [10, 1, 0, 4])).await.status,
@@ -127,30 +135,65 @@ async fn security_headers_are_on_every_response() {
     let h = harness();
     let bad_json = {
         let mut r = request(Method::POST, "/api/v1/projects", Some(&h.alice), Body::from("{"));
-        r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
         h.send(r).await
     };
     let oversized = {
         let big = format!("{{\"project\": \"{}\"}}", "x".repeat(100 * 1024));
-        let mut r = request(Method::POST, "/api/v1/password-offers", Some(&h.alice), Body::from(big));
-        r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+        let mut r = request(
+            Method::POST,
+            "/api/v1/password-offers",
+            Some(&h.alice),
+            Body::from(big),
+        );
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
         h.send(r).await
     };
     let answers = [
         ("page", h.call(Method::GET, "/", None, None).await, StatusCode::OK),
-        ("module", h.call(Method::GET, "/static/app.mjs", None, None).await, StatusCode::OK),
-        ("config", h.call(Method::GET, "/config.json", None, None).await, StatusCode::OK),
-        ("no key", h.call(Method::GET, "/api/v1/me", None, None).await, StatusCode::UNAUTHORIZED),
-        ("me", h.call(Method::GET, "/api/v1/me", Some(&h.alice), None).await, StatusCode::OK),
-        ("no page", h.call(Method::GET, "/nowhere", None, None).await, StatusCode::NOT_FOUND),
-        ("no endpoint", h.call(Method::GET, "/api/v1/nowhere", Some(&h.alice), None).await, StatusCode::NOT_FOUND),
+        (
+            "module",
+            h.call(Method::GET, "/static/app.mjs", None, None).await,
+            StatusCode::OK,
+        ),
+        (
+            "config",
+            h.call(Method::GET, "/config.json", None, None).await,
+            StatusCode::OK,
+        ),
+        (
+            "no key",
+            h.call(Method::GET, "/api/v1/me", None, None).await,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "me",
+            h.call(Method::GET, "/api/v1/me", Some(&h.alice), None).await,
+            StatusCode::OK,
+        ),
+        (
+            "no page",
+            h.call(Method::GET, "/nowhere", None, None).await,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "no endpoint",
+            h.call(Method::GET, "/api/v1/nowhere", Some(&h.alice), None).await,
+            StatusCode::NOT_FOUND,
+        ),
         ("bad json", bad_json, StatusCode::BAD_REQUEST),
         ("too large", oversized, StatusCode::PAYLOAD_TOO_LARGE),
     ];
     for (what, answer, status) in answers {
         assert_eq!(answer.status, status, "{what}");
         for (name, value) in SECURITY_HEADERS {
-            assert_eq!(answer.headers.get(name).map(|v| v.to_str().unwrap()), Some(value), "{what}: {name}");
+            assert_eq!(
+                answer.headers.get(name).map(|v| v.to_str().unwrap()),
+                Some(value),
+                "{what}: {name}"
+            );
         }
         if status.is_client_error() {
             assert!(!answer.code().is_empty(), "{what}: errors are JSON");
@@ -162,7 +205,10 @@ async fn security_headers_are_on_every_response() {
 async fn the_offer_key_is_published_for_pinning() {
     let h = harness();
     let config = h.call(Method::GET, "/config.json", None, None).await.json();
-    let well_known = h.call(Method::GET, "/.well-known/coffer-offer-key", None, None).await.json();
+    let well_known = h
+        .call(Method::GET, "/.well-known/coffer-offer-key", None, None)
+        .await
+        .json();
     let key = config["offer_key"].as_str().unwrap();
     assert_eq!(key.len(), 43, "32 bytes of base64url");
     assert_eq!(well_known["offer_key"], key);

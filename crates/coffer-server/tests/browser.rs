@@ -119,8 +119,17 @@ fn the_story_in_headless_chromium() {
         .status()
         .unwrap();
     drop(server);
-    assert!(status.success(), "the browser story failed (screenshots in {})", out.display());
-    for screen in ["alice-02-project", "alice-03-uploaded", "bob-04-downloaded", "alice-04-audit"] {
+    assert!(
+        status.success(),
+        "the browser story failed (screenshots in {})",
+        out.display()
+    );
+    for screen in [
+        "alice-02-project",
+        "alice-03-uploaded",
+        "bob-04-downloaded",
+        "alice-04-audit",
+    ] {
         assert!(out.join(format!("{screen}.png")).is_file(), "{screen}");
     }
 }

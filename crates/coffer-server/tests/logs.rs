@@ -51,11 +51,21 @@ async fn no_password_or_key_secret_is_ever_logged() {
         h.password(&h.alice, "payroll", NEW_PASSWORD).await,
     );
     let answer = h
-        .call(Method::POST, "/api/v1/projects/payroll/password", Some(&h.alice), Some(json!({ "old": old, "new": new })))
+        .call(
+            Method::POST,
+            "/api/v1/projects/payroll/password",
+            Some(&h.alice),
+            Some(json!({ "old": old, "new": new })),
+        )
         .await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     let wrong_key = format!("{}_{}", &h.alice[..h.alice.rfind('_').unwrap()], "f".repeat(64));
-    assert_eq!(h.call(Method::GET, "/api/v1/me", Some(&wrong_key), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        h.call(Method::GET, "/api/v1/me", Some(&wrong_key), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("request"), "the capture works: {logs}");

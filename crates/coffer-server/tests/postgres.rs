@@ -28,7 +28,9 @@ fn database() -> Option<String> {
     let schema = format!("coffer_server_{}", std::process::id());
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
         .unwrap();
     let separator = if url.contains('?') { '&' } else { '?' };
     Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
@@ -60,16 +62,29 @@ async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_projects_documents_and_keys() {
-    let Some(url) = off_runtime(database).await else { return };
+    let Some(url) = off_runtime(database).await else {
+        return;
+    };
     // Both instances share the key files (as a deployment must).
     let keys = tempfile::tempdir().unwrap();
     let path = keys.path().to_owned();
     let (mut one, mut two, alice, token, bob) = off_runtime(move || {
         let one = instance(&url, &path);
         let two = instance(&url, &path);
-        one.state.door().grant_tenant_role(&principal("acme/alice"), Role::Owner).unwrap();
-        let (alice, token) = one.state.keys().create(&principal("acme/alice"), "pg", None).unwrap();
-        let (_, bob) = two.state.keys().create(&principal("acme/bob"), "pg", None).unwrap();
+        one.state
+            .door()
+            .grant_tenant_role(&principal("acme/alice"), Role::Owner)
+            .unwrap();
+        let (alice, token) = one
+            .state
+            .keys()
+            .create(&principal("acme/alice"), "pg", None)
+            .unwrap();
+        let (_, bob) = two
+            .state
+            .keys()
+            .create(&principal("acme/bob"), "pg", None)
+            .unwrap();
         (one, two, alice, token, bob)
     })
     .await;
@@ -82,21 +97,36 @@ async fn two_instances_share_projects_documents_and_keys() {
     one.create_project("payroll").await;
     one.add_bob("payroll", "viewer").await;
     let content = vec![42u8; 200_000];
-    assert_eq!(one.upload(&one.alice, "payroll", "doc", PASSWORD, &content).await.status, StatusCode::CREATED);
+    assert_eq!(
+        one.upload(&one.alice, "payroll", "doc", PASSWORD, &content)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     let message = two.download_message(&two.bob, "payroll", "doc", PASSWORD).await;
     let answer = two.download(&two.bob, "payroll", "doc", &message).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, content);
 
     // A key revoked through one instance is refused by the other at once.
-    assert_eq!(two.call(Method::GET, "/api/v1/me", Some(&two.alice), None).await.status, StatusCode::OK);
+    assert_eq!(
+        two.call(Method::GET, "/api/v1/me", Some(&two.alice), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     let (one, revoked) = off_runtime(move || {
         let revoked = one.state.keys().revoke(&alice.key_id).unwrap();
         (one, revoked)
     })
     .await;
     assert!(revoked);
-    assert_eq!(two.call(Method::GET, "/api/v1/me", Some(&two.alice), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        two.call(Method::GET, "/api/v1/me", Some(&two.alice), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     off_runtime(move || {
         assert!(two
             .authentication_failures()

@@ -2,7 +2,12 @@
 //! memory: the upload body is generated as it is read, the download body
 //! is hashed as it arrives, and the process's peak resident memory grows
 //! by far less than the document's size.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 #[path = "support/harness.rs"]
 mod harness;
@@ -22,7 +27,11 @@ const PIECE: usize = 256 * 1024;
 /// Piece `n` of the document: a cheap deterministic pattern.
 fn piece(n: u64) -> Bytes {
     let seed = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    Bytes::from((0..PIECE).map(|i| (seed >> (i % 8 * 8)) as u8 ^ i as u8).collect::<Vec<u8>>())
+    Bytes::from(
+        (0..PIECE)
+            .map(|i| (seed >> (i % 8 * 8)) as u8 ^ i as u8)
+            .collect::<Vec<u8>>(),
+    )
 }
 
 /// The peak resident set size so far, in bytes (Linux).
@@ -37,9 +46,17 @@ async fn a_64_mib_document_streams_both_ways_in_constant_memory() {
     let h = harness();
     h.create_project("payroll").await;
     // Warm up every path once with a small document.
-    assert_eq!(h.upload(&h.alice, "payroll", "small", PASSWORD, b"warm").await.status, StatusCode::CREATED);
+    assert_eq!(
+        h.upload(&h.alice, "payroll", "small", PASSWORD, b"warm")
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     let message = h.download_message(&h.alice, "payroll", "small", PASSWORD).await;
-    assert_eq!(h.download(&h.alice, "payroll", "small", &message).await.body, b"warm");
+    assert_eq!(
+        h.download(&h.alice, "payroll", "small", &message).await.body,
+        b"warm"
+    );
     let before = peak_rss();
 
     // Upload: the session line, then 64 MiB generated piece by piece.
@@ -63,7 +80,9 @@ async fn a_64_mib_document_streams_both_ways_in_constant_memory() {
         Some(&h.alice),
         Body::from_stream(pieces),
     );
-    upload.headers_mut().insert("content-length", length.to_string().parse().unwrap());
+    upload
+        .headers_mut()
+        .insert("content-length", length.to_string().parse().unwrap());
     let stored = h.send(upload).await;
     assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.json());
     assert_eq!(stored.json()["plaintext_size"], SIZE);
@@ -76,7 +95,9 @@ async fn a_64_mib_document_streams_both_ways_in_constant_memory() {
         Some(&h.alice),
         Body::from(serde_json::to_vec(&message).unwrap()),
     );
-    download.headers_mut().insert("content-type", "application/json".parse().unwrap());
+    download
+        .headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
     let response = h.app.clone().oneshot(download).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let mut body = response.into_body();
@@ -89,8 +110,15 @@ async fn a_64_mib_document_streams_both_ways_in_constant_memory() {
         }
     }
     assert_eq!(received, SIZE);
-    assert_eq!(hash.finish().as_ref(), expected.as_ref(), "the bytes come back unchanged");
-    assert!(largest <= coffer_server::streaming::CHUNK, "pieces of at most one chunk");
+    assert_eq!(
+        hash.finish().as_ref(),
+        expected.as_ref(),
+        "the bytes come back unchanged"
+    );
+    assert!(
+        largest <= coffer_server::streaming::CHUNK,
+        "pieces of at most one chunk"
+    );
 
     let grown = peak_rss().saturating_sub(before);
     assert!(

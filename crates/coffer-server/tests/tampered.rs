@@ -4,7 +4,7 @@
 //! an error; on the wire the chunked encoding never gets its final empty
 //! chunk and the connection closes), and the failure is in the audit
 //! trail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
 
 #[path = "support/harness.rs"]
 mod harness;
@@ -28,33 +28,53 @@ async fn tampered(offset: i64) -> Harness {
     let h = harness();
     h.create_project("payroll").await;
     let content: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
-    assert_eq!(h.upload(&h.alice, "payroll", "doc", PASSWORD, &content).await.status, StatusCode::CREATED);
+    assert_eq!(
+        h.upload(&h.alice, "payroll", "doc", PASSWORD, &content)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     let files: Vec<PathBuf> = std::fs::read_dir(h.dir.path().join("state/envelopes"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let mut bytes = std::fs::read(&files[0]).unwrap();
-    let at = if offset < 0 { bytes.len() - offset.unsigned_abs() as usize } else { offset as usize };
+    let at = if offset < 0 {
+        bytes.len() - offset.unsigned_abs() as usize
+    } else {
+        offset as usize
+    };
     bytes[at] ^= 0x01;
     std::fs::write(&files[0], bytes).unwrap();
     h
 }
 
-fn download_request(h: &Harness, message: &coffer_store::policy::session::ClientMessage) -> axum::http::Request<Body> {
+fn download_request(
+    h: &Harness,
+    message: &coffer_store::policy::session::ClientMessage,
+) -> axum::http::Request<Body> {
     let mut r = request(
         Method::POST,
         "/api/v1/projects/payroll/documents/doc/download",
         Some(&h.alice),
         Body::from(serde_json::to_vec(message).unwrap()),
     );
-    r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+    r.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
     r
 }
 
 fn last_download_outcome(h: &Harness) -> Outcome {
     let records = h.state.door().audit_records().unwrap();
-    records.iter().rev().find(|r| r.event.operation.to_string() == "download").unwrap().event.outcome.clone()
+    records
+        .iter()
+        .rev()
+        .find(|r| r.event.operation.to_string() == "download")
+        .unwrap()
+        .event
+        .outcome
+        .clone()
 }
 
 #[tokio::test]
@@ -62,7 +82,10 @@ async fn damage_in_the_first_chunk_is_an_error_response() {
     let h = tampered(3000).await;
     let message = h.download_message(&h.alice, "payroll", "doc", PASSWORD).await;
     let answer = h.download(&h.alice, "payroll", "doc", &message).await;
-    assert_eq!((answer.status, answer.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "unlock_failed"));
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unlock_failed")
+    );
     assert!(matches!(last_download_outcome(&h), Outcome::Failed { .. }));
 }
 
@@ -70,8 +93,17 @@ async fn damage_in_the_first_chunk_is_an_error_response() {
 async fn damage_deep_in_the_document_aborts_the_body() {
     let h = tampered(-100).await;
     let message = h.download_message(&h.alice, "payroll", "doc", PASSWORD).await;
-    let response = h.app.clone().oneshot(download_request(&h, &message)).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "the first chunks verified and were sent");
+    let response = h
+        .app
+        .clone()
+        .oneshot(download_request(&h, &message))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the first chunks verified and were sent"
+    );
     let mut body = response.into_body();
     let mut received = 0;
     let error = loop {
@@ -81,7 +113,10 @@ async fn damage_deep_in_the_document_aborts_the_body() {
             None => panic!("the body ended normally after {received} bytes"),
         }
     };
-    assert!(received > 0 && received < SIZE, "{received} bytes before the abort ({error})");
+    assert!(
+        received > 0 && received < SIZE,
+        "{received} bytes before the abort ({error})"
+    );
     assert!(matches!(last_download_outcome(&h), Outcome::Failed { .. }));
 }
 
@@ -119,5 +154,8 @@ async fn on_the_wire_an_aborted_download_has_no_final_chunk() {
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("transfer-encoding: chunked"), "{head}");
     assert!(raw.len() < SIZE, "{} bytes on the wire", raw.len());
-    assert!(!raw.ends_with(b"0\r\n\r\n"), "the response must not look complete");
+    assert!(
+        !raw.ends_with(b"0\r\n\r\n"),
+        "the response must not look complete"
+    );
 }

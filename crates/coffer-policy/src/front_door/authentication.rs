@@ -33,12 +33,10 @@ impl<S: Store> FrontDoor<S> {
         let state = self.cached();
         // The authorizer supplies the policy digest; its membership verdict
         // does not apply to an authentication and is cleared.
-        let decision = state.authorizer.authorize(
-            claimed,
-            Operation::Authenticate,
-            &target,
-            &Attributes::default(),
-        );
+        let decision =
+            state
+                .authorizer
+                .authorize(claimed, Operation::Authenticate, &target, &Attributes::default());
         let mut event = AuditEvent::for_decision(
             Timestamp::now(),
             claimed,

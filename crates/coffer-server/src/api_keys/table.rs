@@ -117,7 +117,10 @@ impl KeyTable {
         too_new(found)?;
         for (version, sql, _) in MIGRATIONS.iter().filter(|m| m.0 > found) {
             tx.execute_batch(sql)?;
-            tx.execute("INSERT INTO coffer_server_migrations (version) VALUES ($1)", [version])?;
+            tx.execute(
+                "INSERT INTO coffer_server_migrations (version) VALUES ($1)",
+                [version],
+            )?;
         }
         tx.commit()?;
         Ok(KeyTable::Sqlite(Mutex::new(connection)))
@@ -144,12 +147,18 @@ impl KeyTable {
             &[],
         )?;
         let found: i64 = tx
-            .query_one("SELECT coalesce(max(version), 0) FROM coffer_server_migrations", &[])?
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM coffer_server_migrations",
+                &[],
+            )?
             .get(0);
         too_new(found)?;
         for (version, _, sql) in MIGRATIONS.iter().filter(|m| m.0 > found) {
             tx.batch_execute(sql)?;
-            tx.execute("INSERT INTO coffer_server_migrations (version) VALUES ($1)", &[version])?;
+            tx.execute(
+                "INSERT INTO coffer_server_migrations (version) VALUES ($1)",
+                &[version],
+            )?;
         }
         tx.commit()?;
         drop(client);

@@ -127,7 +127,10 @@ pub(crate) async fn offer(
     state
         .blocking(move |inner| {
             let target = document_target(&caller, project, document);
-            inner.door.issue_stored_download(&caller.principal, &target).map(Json)
+            inner
+                .door
+                .issue_stored_download(&caller.principal, &target)
+                .map(Json)
         })
         .await
 }

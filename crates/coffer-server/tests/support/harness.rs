@@ -48,7 +48,10 @@ pub(crate) fn harness_with(limits: Limits) -> Harness {
         .door
         .grant_tenant_role(&principal("acme/alice"), Role::Owner)
         .unwrap();
-    let (_, alice) = opened.keys.create(&principal("acme/alice"), "test", None).unwrap();
+    let (_, alice) = opened
+        .keys
+        .create(&principal("acme/alice"), "test", None)
+        .unwrap();
     let (_, bob) = opened.keys.create(&principal("acme/bob"), "test", None).unwrap();
     let state = AppState::new(opened.door, opened.keys, limits);
     Harness {
@@ -74,7 +77,11 @@ pub(crate) struct Answer {
 impl Answer {
     pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|_| {
-            panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body))
+            panic!(
+                "not JSON ({}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 
@@ -101,10 +108,20 @@ impl Harness {
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
-    pub(crate) async fn call(&self, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let body = match body {
             Some(value) => {
                 let mut request = request(method, uri, token, Body::from(value.to_string()));
@@ -190,7 +207,14 @@ pub(crate) fn upload_body(message: &ClientMessage, content: &[u8]) -> Vec<u8> {
 
 impl Harness {
     /// `token` uploads `content` as `document` of `project` with `password`.
-    pub(crate) async fn upload(&self, token: &str, project: &str, document: &str, password: &str, content: &[u8]) -> Answer {
+    pub(crate) async fn upload(
+        &self,
+        token: &str,
+        project: &str,
+        document: &str,
+        password: &str,
+        content: &[u8],
+    ) -> Answer {
         let message = self.password(token, project, password).await;
         let body = upload_body(&message, content);
         let mut request = request(
@@ -207,9 +231,20 @@ impl Harness {
 
     /// `token` asks for a download offer of `document` and answers it
     /// with `password`: the session message to post.
-    pub(crate) async fn download_message(&self, token: &str, project: &str, document: &str, password: &str) -> ClientMessage {
+    pub(crate) async fn download_message(
+        &self,
+        token: &str,
+        project: &str,
+        document: &str,
+        password: &str,
+    ) -> ClientMessage {
         let answer = self
-            .call(Method::POST, &format!("/api/v1/projects/{project}/documents/{document}/offer"), Some(token), None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/documents/{document}/offer"),
+                Some(token),
+                None,
+            )
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
         let offer: Offer = serde_json::from_slice(&answer.body).unwrap();
@@ -217,7 +252,13 @@ impl Harness {
     }
 
     /// Posts a download's session message.
-    pub(crate) async fn download(&self, token: &str, project: &str, document: &str, message: &ClientMessage) -> Answer {
+    pub(crate) async fn download(
+        &self,
+        token: &str,
+        project: &str,
+        document: &str,
+        message: &ClientMessage,
+    ) -> Answer {
         self.call(
             Method::POST,
             &format!("/api/v1/projects/{project}/documents/{document}/download"),
@@ -236,24 +277,41 @@ pub(crate) async fn story_with_documents(h: &Harness, new: &str, wrong: &str) {
     let stored = h.upload(&h.alice, "payroll", "april", PASSWORD, &content).await;
     assert_eq!(stored.status, StatusCode::CREATED, "{}", stored.json());
     let refused = h.upload(&h.bob, "payroll", "forged", PASSWORD, b"forged").await;
-    assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "denied".to_owned()));
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::FORBIDDEN, "denied".to_owned())
+    );
     let message = h.download_message(&h.bob, "payroll", "april", wrong).await;
     let answer = h.download(&h.bob, "payroll", "april", &message).await;
-    assert_eq!((answer.status, answer.code()), (StatusCode::UNPROCESSABLE_ENTITY, "unlock_failed".to_owned()));
+    assert_eq!(
+        (answer.status, answer.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unlock_failed".to_owned())
+    );
     let message = h.download_message(&h.bob, "payroll", "april", PASSWORD).await;
     let answer = h.download(&h.bob, "payroll", "april", &message).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, content);
     let replay = h.download(&h.bob, "payroll", "april", &message).await;
-    assert_eq!((replay.status, replay.code()), (StatusCode::BAD_REQUEST, "session_rejected".to_owned()));
+    assert_eq!(
+        (replay.status, replay.code()),
+        (StatusCode::BAD_REQUEST, "session_rejected".to_owned())
+    );
     let (old, new_message) = (
         h.password(&h.alice, "payroll", PASSWORD).await,
         h.password(&h.alice, "payroll", new).await,
     );
     let changed = h
-        .call(Method::POST, "/api/v1/projects/payroll/password", Some(&h.alice), Some(json!({ "old": old, "new": new_message })))
+        .call(
+            Method::POST,
+            "/api/v1/projects/payroll/password",
+            Some(&h.alice),
+            Some(json!({ "old": old, "new": new_message })),
+        )
         .await;
     assert_eq!(changed.status, StatusCode::OK);
     let message = h.download_message(&h.bob, "payroll", "april", new).await;
-    assert_eq!(h.download(&h.bob, "payroll", "april", &message).await.body, content);
+    assert_eq!(
+        h.download(&h.bob, "payroll", "april", &message).await.body,
+        content
+    );
 }
