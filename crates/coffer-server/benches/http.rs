@@ -33,11 +33,7 @@ struct Service {
 
 fn service(cache: bool) -> Service {
     let dir = tempfile::tempdir().unwrap();
-    let store = StoreArgs {
-        data_dir: dir.path().to_owned(),
-        postgres: None,
-        key_dir: None,
-    };
+    let store = StoreArgs::sqlite(dir.path());
     let config = FrontDoorConfig {
         unlock_cache: cache.then_some(Duration::from_secs(3600)),
         download_suite: Suite::EcdhP256,

@@ -162,6 +162,15 @@ pub struct Opened {
 }
 
 impl StoreArgs {
+    /// A SQLite data directory with the key files in it.
+    pub fn sqlite(data_dir: impl Into<PathBuf>) -> Self {
+        StoreArgs {
+            data_dir: data_dir.into(),
+            postgres: None,
+            key_dir: None,
+        }
+    }
+
     /// The directory of the key files.
     pub fn key_dir(&self) -> PathBuf {
         self.key_dir.clone().unwrap_or_else(|| self.data_dir.clone())

@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{Method, StatusCode};
 use harness::{harness, PASSWORD};
-use serde_json::json;
 
 /// A writer appending to a shared buffer.
 #[derive(Clone, Default)]
@@ -46,17 +45,8 @@ async fn no_password_or_key_secret_is_ever_logged() {
     h.create_project("payroll").await;
     h.add_bob("payroll", "viewer").await;
     harness::story_with_documents(&h, NEW_PASSWORD, WRONG_PASSWORD).await;
-    let (old, new) = (
-        h.password(&h.alice, "payroll", WRONG_PASSWORD).await,
-        h.password(&h.alice, "payroll", NEW_PASSWORD).await,
-    );
     let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects/payroll/password",
-            Some(&h.alice),
-            Some(json!({ "old": old, "new": new })),
-        )
+        .change_password(&h.alice, "payroll", WRONG_PASSWORD, NEW_PASSWORD)
         .await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     let wrong_key = format!("{}_{}", &h.alice[..h.alice.rfind('_').unwrap()], "f".repeat(64));

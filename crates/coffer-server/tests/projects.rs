@@ -10,204 +10,91 @@ use harness::{harness, PASSWORD};
 use serde_json::json;
 
 #[tokio::test]
-async fn projects_members_passwords_and_rotation() {
+async fn creating_projects_and_single_use_bound_sessions() {
     let h = harness();
     h.create_project("payroll").await;
 
     // A project that exists: conflict.
     let again = h.password(&h.alice, "payroll", PASSWORD).await;
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(&h.alice),
-            Some(json!({ "project": "payroll", "password": again })),
-        )
-        .await;
-    assert_eq!(
-        (answer.status, answer.code().as_str()),
-        (StatusCode::CONFLICT, "conflict")
-    );
-
+    h.create_as(&h.alice, "payroll", &again)
+        .await
+        .expect(StatusCode::CONFLICT, "conflict");
     // bob holds no tenant role: refused by policy.
     let bobs = h.password(&h.bob, "mine", PASSWORD).await;
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(&h.bob),
-            Some(json!({ "project": "mine", "password": bobs })),
-        )
-        .await;
-    assert_eq!(
-        (answer.status, answer.code().as_str()),
-        (StatusCode::FORBIDDEN, "denied")
-    );
+    h.create_as(&h.bob, "mine", &bobs)
+        .await
+        .expect(StatusCode::FORBIDDEN, "denied");
 
     // A session message is single use, and bound to its principal and project.
     let message = h.password(&h.alice, "other", PASSWORD).await;
-    let create = |project: &str| json!({ "project": project, "password": message });
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(&h.alice),
-            Some(create("elsewhere")),
-        )
-        .await;
-    assert_eq!(
-        (answer.status, answer.code().as_str()),
-        (StatusCode::BAD_REQUEST, "session_rejected")
-    );
+    let elsewhere = h.create_as(&h.alice, "elsewhere", &message).await;
+    elsewhere.expect(StatusCode::BAD_REQUEST, "session_rejected");
     let stolen = h.password(&h.alice, "other", PASSWORD).await;
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(&h.bob),
-            Some(json!({ "project": "other", "password": stolen })),
-        )
-        .await;
-    assert_eq!(answer.code(), "session_rejected", "another principal's message");
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(&h.alice),
-            Some(create("other")),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "the first try spent it");
+    let by_bob = h.create_as(&h.bob, "other", &stolen).await;
+    by_bob.expect(StatusCode::BAD_REQUEST, "session_rejected");
+    let spent = h.create_as(&h.alice, "other", &message).await;
+    spent.expect(StatusCode::BAD_REQUEST, "session_rejected");
+}
+
+#[tokio::test]
+async fn members_passwords_and_rotation() {
+    let h = harness();
+    h.create_project("payroll").await;
 
     // Members: bob joins as a viewer; he may list but not manage.
     let documents = "/api/v1/projects/payroll/documents";
-    assert_eq!(
-        h.call(Method::GET, documents, Some(&h.bob), None).await.status,
-        StatusCode::FORBIDDEN
-    );
+    let carol = "/api/v1/projects/payroll/members/carol";
+    let listed = h.call(Method::GET, documents, Some(&h.bob), None).await;
+    listed.expect(StatusCode::FORBIDDEN, "denied");
     h.add_bob("payroll", "viewer").await;
     let listed = h.call(Method::GET, documents, Some(&h.bob), None).await;
     assert_eq!((listed.status, listed.json()), (StatusCode::OK, json!([])));
-    let answer = h
-        .call(
-            Method::PUT,
-            "/api/v1/projects/payroll/members/carol",
-            Some(&h.bob),
-            Some(json!({ "role": "owner" })),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::FORBIDDEN);
-    let answer = h
-        .call(
-            Method::PUT,
-            "/api/v1/projects/payroll/members/carol",
-            Some(&h.alice),
-            Some(json!({ "role": "emperor" })),
-        )
-        .await;
-    assert_eq!(
-        (answer.status, answer.code().as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "bad_request")
-    );
-    let answer = h
-        .call(
-            Method::PUT,
-            "/api/v1/projects/payroll/members/a%2Fb",
-            Some(&h.alice),
-            Some(json!({ "role": "viewer" })),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "not a principal id");
+    let owner = Some(json!({ "role": "owner" }));
+    let by_bob = h.call(Method::PUT, carol, Some(&h.bob), owner).await;
+    by_bob.expect(StatusCode::FORBIDDEN, "denied");
+    let emperor = Some(json!({ "role": "emperor" }));
+    let no_role = h.call(Method::PUT, carol, Some(&h.alice), emperor).await;
+    no_role.expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_request");
+    let viewer = Some(json!({ "role": "viewer" }));
+    let slash = "/api/v1/projects/payroll/members/a%2Fb";
+    let not_an_id = h.call(Method::PUT, slash, Some(&h.alice), viewer).await;
+    not_an_id.expect(StatusCode::BAD_REQUEST, "bad_request");
 
     // Password change: bob is refused, alice with the wrong old password
     // fails opaquely, with the right one succeeds.
-    let change = |old, new| json!({ "old": old, "new": new });
-    let (old, new) = (
-        h.password(&h.bob, "payroll", PASSWORD).await,
-        h.password(&h.bob, "payroll", "new password").await,
-    );
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects/payroll/password",
-            Some(&h.bob),
-            Some(change(old, new)),
-        )
+    let new = "new password";
+    let by_bob = h.change_password(&h.bob, "payroll", PASSWORD, new).await;
+    by_bob.expect(StatusCode::FORBIDDEN, "denied");
+    let wrong = h
+        .change_password(&h.alice, "payroll", "not the password", new)
         .await;
-    assert_eq!(answer.status, StatusCode::FORBIDDEN);
-    let (old, new) = (
-        h.password(&h.alice, "payroll", "not the password").await,
-        h.password(&h.alice, "payroll", "new password").await,
-    );
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects/payroll/password",
-            Some(&h.alice),
-            Some(change(old, new)),
-        )
-        .await;
-    assert_eq!(
-        (answer.status, answer.code().as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "unlock_failed")
-    );
-    let (old, new) = (
-        h.password(&h.alice, "payroll", PASSWORD).await,
-        h.password(&h.alice, "payroll", "new password").await,
-    );
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects/payroll/password",
-            Some(&h.alice),
-            Some(change(old, new)),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.json());
+    wrong.expect(StatusCode::UNPROCESSABLE_ENTITY, "unlock_failed");
+    let changed = h.change_password(&h.alice, "payroll", PASSWORD, new).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.json());
 
-    // Rotation with the new password.
-    let password = h.password(&h.alice, "payroll", "new password").await;
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects/payroll/rotation",
-            Some(&h.alice),
-            Some(json!({ "password": password })),
-        )
-        .await;
+    // Rotation with the new password; the old one no longer unlocks.
+    let old = h.rotate(&h.alice, "payroll", PASSWORD).await;
+    old.expect(StatusCode::UNPROCESSABLE_ENTITY, "unlock_failed");
+    let rotated = h.rotate(&h.alice, "payroll", new).await;
     assert_eq!(
-        (answer.status, answer.json()["key_version"].clone()),
+        (rotated.status, rotated.json()["key_version"].clone()),
         (StatusCode::OK, json!(2))
     );
-    let password = h.password(&h.alice, "nowhere", "new password").await;
-    let answer = h
-        .call(
-            Method::POST,
-            "/api/v1/projects/nowhere/rotation",
-            Some(&h.alice),
-            Some(json!({ "password": password })),
-        )
-        .await;
+    let nowhere = h.rotate(&h.alice, "nowhere", new).await;
     assert!(
-        matches!(answer.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        matches!(nowhere.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
         "{}",
-        answer.status
+        nowhere.status
     );
 
     // Removing bob: he is refused again.
-    let answer = h
-        .call(
-            Method::DELETE,
-            "/api/v1/projects/payroll/members/bob",
-            Some(&h.alice),
-            None,
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK);
+    let bob = "/api/v1/projects/payroll/members/bob";
     assert_eq!(
-        h.call(Method::GET, documents, Some(&h.bob), None).await.status,
-        StatusCode::FORBIDDEN
+        h.call(Method::DELETE, bob, Some(&h.alice), None).await.status,
+        StatusCode::OK
     );
+    let listed = h.call(Method::GET, documents, Some(&h.bob), None).await;
+    listed.expect(StatusCode::FORBIDDEN, "denied");
 }
 
 #[tokio::test]
@@ -253,8 +140,5 @@ async fn the_audit_view_lists_the_project_and_verifies() {
     let refused = h
         .call(Method::GET, "/api/v1/projects/payroll/audit", Some(&h.bob), None)
         .await;
-    assert_eq!(
-        (refused.status, refused.code().as_str()),
-        (StatusCode::FORBIDDEN, "denied")
-    );
+    refused.expect(StatusCode::FORBIDDEN, "denied");
 }

@@ -4,7 +4,12 @@
 //! an error; on the wire the chunked encoding never gets its final empty
 //! chunk and the connection closes), and the failure is in the audit
 //! trail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 #[path = "support/harness.rs"]
 mod harness;

@@ -34,11 +34,7 @@ pub(crate) fn principal(text: &str) -> Principal {
 
 pub(crate) fn harness_with(limits: Limits) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = StoreArgs {
-        data_dir: dir.path().to_owned(),
-        postgres: None,
-        key_dir: None,
-    };
+    let store = StoreArgs::sqlite(dir.path());
     let config = FrontDoorConfig {
         unlock_cache: Some(Duration::from_secs(60)),
         ..FrontDoorConfig::default()
@@ -83,6 +79,16 @@ impl Answer {
                 String::from_utf8_lossy(&self.body)
             )
         })
+    }
+
+    /// Asserts the status and the API error code.
+    pub(crate) fn expect(&self, status: StatusCode, code: &str) {
+        assert_eq!(
+            (self.status, self.code().as_str()),
+            (status, code),
+            "{}",
+            self.json()
+        );
     }
 
     /// The API error code.
@@ -151,18 +157,45 @@ impl Harness {
         client::encrypt(&offer, password.as_bytes()).unwrap()
     }
 
+    /// `token` creates `project` with the password in `message`.
+    pub(crate) async fn create_as(&self, token: &str, project: &str, message: &ClientMessage) -> Answer {
+        let body = json!({ "project": project, "password": message });
+        self.call(Method::POST, "/api/v1/projects", Some(token), Some(body))
+            .await
+    }
+
     /// alice creates `project` with [`PASSWORD`].
     pub(crate) async fn create_project(&self, project: &str) {
         let password = self.password(&self.alice, project, PASSWORD).await;
-        let answer = self
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&self.alice),
-                Some(json!({ "project": project, "password": password })),
-            )
-            .await;
+        let answer = self.create_as(&self.alice, project, &password).await;
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.json());
+    }
+
+    /// `token` changes `project`'s password from `old` to `new`.
+    pub(crate) async fn change_password(&self, token: &str, project: &str, old: &str, new: &str) -> Answer {
+        let old = self.password(token, project, old).await;
+        let new = self.password(token, project, new).await;
+        let path = format!("/api/v1/projects/{project}/password");
+        self.call(
+            Method::POST,
+            &path,
+            Some(token),
+            Some(json!({ "old": old, "new": new })),
+        )
+        .await
+    }
+
+    /// `token` rotates `project`'s key with `password`.
+    pub(crate) async fn rotate(&self, token: &str, project: &str, password: &str) -> Answer {
+        let password = self.password(token, project, password).await;
+        let path = format!("/api/v1/projects/{project}/rotation");
+        self.call(
+            Method::POST,
+            &path,
+            Some(token),
+            Some(json!({ "password": password })),
+        )
+        .await
     }
 
     /// alice makes bob a member of `project` with `role`.
@@ -296,18 +329,7 @@ pub(crate) async fn story_with_documents(h: &Harness, new: &str, wrong: &str) {
         (replay.status, replay.code()),
         (StatusCode::BAD_REQUEST, "session_rejected".to_owned())
     );
-    let (old, new_message) = (
-        h.password(&h.alice, "payroll", PASSWORD).await,
-        h.password(&h.alice, "payroll", new).await,
-    );
-    let changed = h
-        .call(
-            Method::POST,
-            "/api/v1/projects/payroll/password",
-            Some(&h.alice),
-            Some(json!({ "old": old, "new": new_message })),
-        )
-        .await;
+    let changed = h.change_password(&h.alice, "payroll", PASSWORD, new).await;
     assert_eq!(changed.status, StatusCode::OK);
     let message = h.download_message(&h.bob, "payroll", "april", new).await;
     assert_eq!(
