@@ -299,3 +299,34 @@ impl ApiKeys {
         parse_token(token).map(|(key_id, _)| key_id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_parse_only_in_their_exact_form() {
+        let id = "0123456789abcdef";
+        let secret = "ab".repeat(32);
+        let token = format!("coffer_{id}_{secret}");
+        assert_eq!(parse_token(&token), Some((id, secret.as_str())));
+        for bad in [
+            format!("cofer_{id}_{secret}"),
+            format!("coffer_{id}{secret}"),
+            format!("coffer_{}_{secret}", &id[1..]),
+            format!("coffer_{id}_{secret}0"),
+            format!("coffer_{}_{secret}", id.to_uppercase()),
+            String::new(),
+        ] {
+            assert_eq!(parse_token(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_token_debug_shows_its_key_id_only() {
+        let token = ApiKeySecret(Zeroizing::new(format!("coffer_0123456789abcdef_{}", "ab".repeat(32))));
+        let shown = format!("{token:?}");
+        assert!(shown.contains("0123456789abcdef"));
+        assert!(!shown.contains("abab"), "{shown}");
+    }
+}
