@@ -100,7 +100,8 @@ impl Role {
     pub const fn permits(self, operation: Operation) -> bool {
         use Operation as Op;
         match self {
-            Role::Owner => true,
+            // Authentication is recorded, never granted.
+            Role::Owner => !matches!(operation, Op::Authenticate),
             Role::Editor => matches!(
                 operation,
                 Op::Encrypt | Op::Decrypt | Op::ListDocuments | Op::Download
