@@ -324,7 +324,10 @@ mod tests {
 
     #[test]
     fn a_token_debug_shows_its_key_id_only() {
-        let token = ApiKeySecret(Zeroizing::new(format!("coffer_0123456789abcdef_{}", "ab".repeat(32))));
+        let token = ApiKeySecret(Zeroizing::new(format!(
+            "coffer_0123456789abcdef_{}",
+            "ab".repeat(32)
+        )));
         let shown = format!("{token:?}");
         assert!(shown.contains("0123456789abcdef"));
         assert!(!shown.contains("abab"), "{shown}");
