@@ -87,6 +87,10 @@ function cell(row, text) {
 }
 
 async function download(project, document) {
+  if ($("download-password").value === "") {
+    say("Type the project password first.", "error");
+    return;
+  }
   try {
     say(`Downloading ${document}…`);
     const blob = await client.download(project, document, $("download-password").value);
