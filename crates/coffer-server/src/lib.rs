@@ -30,7 +30,8 @@ pub mod streaming;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use api_keys::{ApiKeyError, ApiKeyInfo, ApiKeySecret, ApiKeys};
 pub use auth::{Caller, ANONYMOUS};
@@ -54,6 +55,10 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::api())
         .merge(page::routes())
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
-        .layer(TraceLayer::new_for_http().make_span_with(headers::request_span));
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(headers::request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        );
     headers::secure(router).with_state(state)
 }

@@ -97,7 +97,10 @@ impl AppState {
         E: Into<ApiError> + Send + 'static,
     {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || work(&state.inner).map_err(Into::into))
+        // The request's span follows the work, so its log lines name the
+        // request.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(&state.inner).map_err(Into::into)))
             .await
             .map_err(|e| ApiError::internal(&e))?
     }

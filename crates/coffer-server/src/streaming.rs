@@ -106,7 +106,9 @@ where
 {
     let (sender, mut receiver) = mpsc::channel::<Piece>(DEPTH);
     let state = state.clone();
+    let span = tracing::Span::current();
     let task = tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+        let _entered = span.enter();
         let mut writer = ChannelWriter {
             sender,
             buffer: Vec::with_capacity(CHUNK),
