@@ -121,6 +121,11 @@ async fn a_64_mib_document_streams_both_ways_in_constant_memory() {
     );
 
     let grown = peak_rss().saturating_sub(before);
+    eprintln!(
+        "peak resident memory grew by {} KiB for {} MiB up and down",
+        grown >> 10,
+        SIZE >> 20
+    );
     assert!(
         grown < SIZE / 4,
         "peak memory grew by {} MiB for a {} MiB document",
