@@ -17,15 +17,7 @@ async fn upload_list_download_and_refusals() {
     h.add_bob("payroll", "viewer").await;
     harness::story_with_documents(&h, "the new password", "not the password").await;
 
-    let listed = h
-        .call(
-            Method::GET,
-            "/api/v1/projects/payroll/documents",
-            Some(&h.bob),
-            None,
-        )
-        .await
-        .json();
+    let listed = h.list(&h.bob, "payroll").await.json();
     let listed = listed.as_array().unwrap();
     assert_eq!(listed.len(), 1, "bob's refused upload stored nothing");
     assert_eq!(listed[0]["document"], "april");
@@ -127,29 +119,13 @@ async fn rotation_moves_stored_documents_to_the_new_key() {
             .await;
         assert_eq!(answer.status, StatusCode::CREATED);
     }
-    let password = h.password(&h.alice, "payroll", PASSWORD).await;
-    let rotated = h
-        .call(
-            Method::POST,
-            "/api/v1/projects/payroll/rotation",
-            Some(&h.alice),
-            Some(json!({ "password": password })),
-        )
-        .await;
+    let rotated = h.rotate(&h.alice, "payroll", PASSWORD).await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.json());
     let rotated = rotated.json();
     assert_eq!(rotated["key_version"], 2);
     assert_eq!(rotated["rewrapped"], json!(["a", "b"]));
     assert_eq!(rotated["failed"], json!([]));
-    let listed = h
-        .call(
-            Method::GET,
-            "/api/v1/projects/payroll/documents",
-            Some(&h.alice),
-            None,
-        )
-        .await
-        .json();
+    let listed = h.list(&h.alice, "payroll").await.json();
     assert!(listed.as_array().unwrap().iter().all(|d| d["key_version"] == 2));
     let message = h.download_message(&h.alice, "payroll", "b", PASSWORD).await;
     assert_eq!(h.download(&h.alice, "payroll", "b", &message).await.body, b"b");

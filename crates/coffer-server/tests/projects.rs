@@ -42,12 +42,11 @@ async fn members_passwords_and_rotation() {
     h.create_project("payroll").await;
 
     // Members: bob joins as a viewer; he may list but not manage.
-    let documents = "/api/v1/projects/payroll/documents";
     let carol = "/api/v1/projects/payroll/members/carol";
-    let listed = h.call(Method::GET, documents, Some(&h.bob), None).await;
+    let listed = h.list(&h.bob, "payroll").await;
     listed.expect(StatusCode::FORBIDDEN, "denied");
     h.add_bob("payroll", "viewer").await;
-    let listed = h.call(Method::GET, documents, Some(&h.bob), None).await;
+    let listed = h.list(&h.bob, "payroll").await;
     assert_eq!((listed.status, listed.json()), (StatusCode::OK, json!([])));
     let owner = Some(json!({ "role": "owner" }));
     let by_bob = h.call(Method::PUT, carol, Some(&h.bob), owner).await;
@@ -93,7 +92,7 @@ async fn members_passwords_and_rotation() {
         h.call(Method::DELETE, bob, Some(&h.alice), None).await.status,
         StatusCode::OK
     );
-    let listed = h.call(Method::GET, documents, Some(&h.bob), None).await;
+    let listed = h.list(&h.bob, "payroll").await;
     listed.expect(StatusCode::FORBIDDEN, "denied");
 }
 
@@ -102,14 +101,7 @@ async fn the_audit_view_lists_the_project_and_verifies() {
     let h = harness();
     h.create_project("payroll").await;
     h.add_bob("payroll", "viewer").await;
-    let bob_list = h
-        .call(
-            Method::GET,
-            "/api/v1/projects/payroll/documents",
-            Some(&h.bob),
-            None,
-        )
-        .await;
+    let bob_list = h.list(&h.bob, "payroll").await;
     assert_eq!(bob_list.status, StatusCode::OK);
 
     let trail = h

@@ -185,6 +185,12 @@ impl Harness {
         .await
     }
 
+    /// `token` lists `project`'s documents.
+    pub(crate) async fn list(&self, token: &str, project: &str) -> Answer {
+        let path = format!("/api/v1/projects/{project}/documents");
+        self.call(Method::GET, &path, Some(token), None).await
+    }
+
     /// `token` rotates `project`'s key with `password`.
     pub(crate) async fn rotate(&self, token: &str, project: &str, password: &str) -> Answer {
         let password = self.password(token, project, password).await;
