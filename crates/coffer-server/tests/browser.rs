@@ -73,16 +73,10 @@ impl Drop for Server {
     }
 }
 
-#[test]
-fn the_story_in_headless_chromium() {
-    if let Some(missing) = missing() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("the browser test needs {missing}");
-        }
-        println!("SKIPPED the browser end-to-end test: {missing} is missing");
-        eprintln!("SKIPPED the browser end-to-end test: {missing} is missing");
-        return;
-    }
+/// Runs `story.mjs` with `STORY=story` against a service started on a
+/// fresh data directory with `serve_args`; returns the screenshots'
+/// directory.
+fn run_story(story: &str, serve_args: &[&str]) -> PathBuf {
     let data = tempfile::tempdir().unwrap();
     admin(data.path(), &["grant", "acme/alice", "owner"]);
     let alice = admin(data.path(), &["keys", "create", "acme/alice", "--label", "e2e"]);
@@ -92,6 +86,7 @@ fn the_story_in_headless_chromium() {
     let mut child = Command::new(SERVER)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data.path())
+        .args(serve_args)
         .env_remove("COFFER_POSTGRES_URL")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -116,20 +111,54 @@ fn the_story_in_headless_chromium() {
         .env("BOB_KEY", &bob)
         .env("OUT_DIR", &out)
         .env("CHROMIUM", chromium())
+        .env("STORY", story)
         .status()
         .unwrap();
     drop(server);
     assert!(
         status.success(),
-        "the browser story failed (screenshots in {})",
+        "the browser story `{story}` failed (screenshots in {})",
         out.display()
     );
+    out
+}
+
+/// Whether the browser tests can run; says why not, or fails under CI.
+fn can_run() -> bool {
+    let Some(missing) = missing() else { return true };
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("the browser test needs {missing}");
+    }
+    println!("SKIPPED the browser end-to-end test: {missing} is missing");
+    eprintln!("SKIPPED the browser end-to-end test: {missing} is missing");
+    false
+}
+
+#[test]
+fn the_story_in_headless_chromium() {
+    if !can_run() {
+        return;
+    }
+    let out = run_story("full", &[]);
     for screen in [
+        "alice-01-sign-in",
         "alice-02-project",
         "alice-03-uploaded",
+        "bob-02-upload-refused",
+        "bob-03-wrong-password",
         "bob-04-downloaded",
+        "bob-05-replay-refused",
         "alice-04-audit",
     ] {
         assert!(out.join(format!("{screen}.png")).is_file(), "{screen}");
     }
+}
+
+#[test]
+fn ecdh_offers_in_headless_chromium() {
+    if !can_run() {
+        return;
+    }
+    let out = run_story("ecdh", &["--session-suite", "ECDH-P256"]);
+    assert!(out.join("ecdh-alice-downloaded.png").is_file());
 }

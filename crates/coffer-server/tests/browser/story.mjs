@@ -5,14 +5,18 @@
 // replayed session is refused; alice's audit view shows every step and
 // "verified". A screenshot of each screen goes to OUT_DIR.
 //
-// Environment: COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM.
+// With STORY=ecdh (a service started with `--session-suite ECDH-P256`) a
+// short story instead: alice creates a project, uploads and downloads a
+// file through ECDH-P256 offers.
+//
+// Environment: COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM, STORY.
 
 import { randomBytes } from "node:crypto";
 import { readFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const { COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM } = process.env;
+const { COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM, STORY } = process.env;
 const PASSWORD = "correct horse battery staple";
 const file = randomBytes(1024 * 1024);
 
@@ -63,15 +67,65 @@ async function shot(page, name) {
   await page.screenshot({ path: join(OUT_DIR, `${name}.png`), fullPage: true });
 }
 
+async function upload(page, project, document, content) {
+  await page.fill("#upload-project", project);
+  await page.fill("#upload-document", document);
+  await page.setInputFiles("#upload-file", { name: document, mimeType: "application/octet-stream", buffer: content });
+  await page.fill("#upload-password", PASSWORD);
+  await clear(page);
+  await page.click("#upload-form button");
+  return status(page, /Uploaded|Refused|wrong|failed/);
+}
+
+async function create(page, project) {
+  await page.fill("#create-project", project);
+  await page.fill("#create-password", PASSWORD);
+  await clear(page);
+  await page.click("#create-form button");
+  await status(page, /created/);
+}
+
+async function ecdhStory() {
+  const alice = await open("ecdh-alice", ALICE_KEY);
+  await create(alice, "ecdh");
+  const small = randomBytes(100 * 1024);
+  check((await upload(alice, "ecdh", "notes.bin", small)).startsWith("Uploaded"), "ecdh: alice uploads");
+  await alice.fill("#list-project", "ecdh");
+  await clear(alice);
+  await alice.click("#list-form button");
+  await status(alice, /document\(s\)/);
+  const suites = [];
+  alice.on("response", async (response) => {
+    if (response.url().endsWith("/offer")) suites.push((await response.json()).suite);
+  });
+  await alice.fill("#download-password", PASSWORD);
+  await clear(alice);
+  const [saved] = await Promise.all([
+    alice.waitForEvent("download"),
+    alice.locator('#document-rows tr[data-document="notes.bin"] button').click(),
+  ]);
+  await status(alice, /Downloaded/);
+  check(Buffer.compare(await readFile(await saved.path()), small) === 0, "ecdh: the download matches");
+  check(suites.length === 1 && suites[0] === "ECDH-P256", `ecdh: the offer was ECDH-P256 (${suites})`);
+  await shot(alice, "ecdh-alice-downloaded");
+}
+
 try {
+  if (STORY === "ecdh") {
+    await ecdhStory();
+  } else {
+    await fullStory();
+  }
+  check(problems.length === 0, `no script errors or content security policy violations (${problems.join("; ")})`);
+} finally {
+  await browser.close();
+}
+
+async function fullStory() {
   // alice: project, member, upload.
   const alice = await open("alice", ALICE_KEY);
   check((await page_text(alice, "#who")).includes("acme/alice"), "alice is signed in");
-  await alice.fill("#create-project", "payroll");
-  await alice.fill("#create-password", PASSWORD);
-  await clear(alice);
-  await alice.click("#create-form button");
-  await status(alice, /created/);
+  await create(alice, "payroll");
   await alice.fill("#member-project", "payroll");
   await alice.fill("#member-id", "bob");
   await alice.selectOption("#member-role", "viewer");
@@ -79,25 +133,13 @@ try {
   await alice.click("#member-form button");
   await status(alice, /viewer/);
   await shot(alice, "alice-02-project");
-  await alice.fill("#upload-project", "payroll");
-  await alice.fill("#upload-document", "report.bin");
-  await alice.setInputFiles("#upload-file", { name: "report.bin", mimeType: "application/octet-stream", buffer: file });
-  await alice.fill("#upload-password", PASSWORD);
-  await clear(alice);
-  await alice.click("#upload-form button");
-  check((await status(alice, /Uploaded|Refused|wrong|failed/)).includes("1048576 bytes"), "alice uploads 1 MiB");
+  check((await upload(alice, "payroll", "report.bin", file)).includes("1048576 bytes"), "alice uploads 1 MiB");
   check((await alice.getAttribute("#upload-progress", "value")) === "100", "the progress bar is full");
   await shot(alice, "alice-03-uploaded");
 
   // bob: refused upload, wrong password, download, replay.
   const bob = await open("bob", BOB_KEY);
-  await bob.fill("#upload-project", "payroll");
-  await bob.fill("#upload-document", "forged.bin");
-  await bob.setInputFiles("#upload-file", { name: "forged.bin", mimeType: "application/octet-stream", buffer: Buffer.from("forged") });
-  await bob.fill("#upload-password", PASSWORD);
-  await clear(bob);
-  await bob.click("#upload-form button");
-  check((await status(bob, /Refused|Uploaded/)).startsWith("Refused by policy"), "bob is refused an upload");
+  check((await upload(bob, "payroll", "forged.bin", Buffer.from("forged"))).startsWith("Refused by policy"), "bob is refused an upload");
   await shot(bob, "bob-02-upload-refused");
 
   await bob.fill("#list-project", "payroll");
@@ -151,9 +193,6 @@ try {
   check(seen("download", "failed", "acme/bob"), "audit: bob's wrong password and replay");
   check(seen("download", "succeeded", "acme/bob"), "audit: bob's download");
   await shot(alice, "alice-04-audit");
-  check(problems.length === 0, `no script errors or content security policy violations (${problems.join("; ")})`);
-} finally {
-  await browser.close();
 }
 
 async function page_text(page, selector) {
