@@ -214,3 +214,52 @@ proptest! {
         prop_assert_eq!(by_key.plaintext(), &plaintext[..]);
     }
 }
+
+/// A reader that yields at most `step` bytes a call, as a socket or a
+/// chunked store might.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.step).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn streaming_rewrap_writes_exactly_what_the_in_memory_rewrap_returns() {
+    let old = coffer_keys::ProjectKey::generate("project").unwrap();
+    let new = old.rotate().unwrap();
+    let plaintext: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
+    let sealed = seal(
+        &plaintext,
+        &[Recipient::project_key(&old)],
+        &SealOptions::new().chunk_log2(10),
+    )
+    .unwrap();
+    let options = OpenOptions::new().project_key(&old);
+    // The same scripted randomness for both, so the new wrapped key is the
+    // same; everything else is determined by the envelope.
+    let change = || {
+        Rewrap::new()
+            .remove_key(old.id())
+            .add_recipient(Recipient::project_key(&new))
+            .scripted_randomness((0..=255).cycle().take(4096).collect())
+    };
+    let in_memory = rewrap(&sealed, &options, &change()).unwrap();
+    let mut streamed = Vec::new();
+    let source = Trickle {
+        bytes: &sealed,
+        step: 37,
+    };
+    let copied = rewrap_stream(source, &mut streamed, &options, &change()).unwrap();
+    assert_eq!(streamed, in_memory);
+    assert_eq!(copied as usize, body(&sealed).len());
+    let opened = open(&streamed, &OpenOptions::new().project_key(&new)).unwrap();
+    assert_eq!(opened.plaintext(), &plaintext[..]);
+}

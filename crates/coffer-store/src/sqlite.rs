@@ -262,7 +262,7 @@ impl Store for SqliteStore {
     fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
         // Under the write lock: no link of it can commit meanwhile.
         self.group.run(&mut |tx: &mut SqliteTransaction<'_>| {
-            if tx.linked(id)? {
+            if tx.in_use(id)? {
                 return Ok(false);
             }
             tx.files().remove(id)
@@ -274,7 +274,7 @@ impl Store for SqliteStore {
     fn sweep_envelopes(&self) -> Result<u64, StoreError> {
         self.group.run(&mut |tx: &mut SqliteTransaction<'_>| {
             let files = tx.files();
-            files.sweep(&mut |id| tx.linked(id))
+            files.sweep(&mut |id| tx.in_use(id))
         })
     }
 }

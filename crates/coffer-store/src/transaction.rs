@@ -95,6 +95,13 @@ impl<'t> SqliteTransaction<'t> {
             .map_err(backend)
     }
 
+    /// Whether the envelope's file must stay: a document names it, or an
+    /// uncommitted change of this transaction (or of an earlier member of
+    /// its group) unlinked it, which the commit may still not make true.
+    pub(crate) fn in_use(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        Ok(self.unlinked.contains(id) || self.linked(id)?)
+    }
+
     /// The row of every document of `sql` (its `?` parameters `params`).
     fn document_rows(
         &self,

@@ -149,7 +149,8 @@ fn stage_in_child(dir: &Path) -> (std::process::Child, EnvelopeId) {
             return (child, id.trim().parse().unwrap());
         }
     }
-    panic!("the child ended before staging");
+    let status = child.wait().unwrap();
+    panic!("the child ended before staging: {status}");
 }
 
 fn file_of(dir: &Path, id: &EnvelopeId) -> PathBuf {
