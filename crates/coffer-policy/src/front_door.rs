@@ -36,6 +36,7 @@
 //! requires them, so an envelope moved to another project or document does
 //! not open there, whoever asks. Project keys are sealed the same way.
 
+mod authentication;
 mod documents;
 mod downloads;
 mod error;

@@ -52,6 +52,10 @@ named_enum!(
         ReadAudit = "read_audit",
         /// Verify the audit trail's chain.
         VerifyAudit = "verify_audit",
+        /// Present a credential to a service in front of the front door
+        /// (recorded when it fails; no role grants it, it is never
+        /// decided by membership).
+        Authenticate = "authenticate",
     }
 );
 
@@ -73,7 +77,7 @@ impl Operation {
     /// Whether the operation targets a tenant, a project or either.
     pub const fn target_level(self) -> TargetLevel {
         match self {
-            Operation::CreateProject => TargetLevel::Tenant,
+            Operation::CreateProject | Operation::Authenticate => TargetLevel::Tenant,
             Operation::Encrypt
             | Operation::Decrypt
             | Operation::ListDocuments
@@ -96,7 +100,8 @@ impl Role {
     pub const fn permits(self, operation: Operation) -> bool {
         use Operation as Op;
         match self {
-            Role::Owner => true,
+            // Authentication is recorded, never granted.
+            Role::Owner => !matches!(operation, Op::Authenticate),
             Role::Editor => matches!(
                 operation,
                 Op::Encrypt | Op::Decrypt | Op::ListDocuments | Op::Download

@@ -1,6 +1,8 @@
 //! Interoperability with a real Web Crypto: Node's `crypto.subtle` runs the
-//! browser client in `tests/webcrypto/client.mjs` (the snippet the session
-//! guide shows) and the Rust side redeems what it produced.
+//! browser client `js/coffer-session.mjs` (the module coffer-server serves
+//! to its page, and the snippet the session guide shows) through the driver
+//! `tests/webcrypto/client.mjs`, and the Rust side redeems what it
+//! produced.
 //!
 //! Node.js 18 or later must be on PATH (or named by the `NODE` environment
 //! variable); without it these tests fail rather than pass.
@@ -243,7 +245,7 @@ fn web_crypto_secrets_up_to_the_limit() {
 
 #[test]
 fn the_guide_shows_the_tested_client() {
-    let client = include_str!("webcrypto/client.mjs");
+    let client = include_str!("../js/coffer-session.mjs");
     let start = client.find("// --- snippet start").unwrap();
     let start = start + client[start..].find('\n').unwrap() + 1;
     let end = client.find("// --- snippet end ---").unwrap();
@@ -252,7 +254,7 @@ fn the_guide_shows_the_tested_client() {
         .expect("docs/SESSIONS.md");
     assert!(
         guide.contains(snippet),
-        "docs/SESSIONS.md must show the client snippet of client.mjs verbatim"
+        "docs/SESSIONS.md must show the client snippet of js/coffer-session.mjs verbatim"
     );
 }
 

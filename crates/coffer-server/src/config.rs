@@ -1,0 +1,232 @@
+//! Configuration: the command line (`coffer-server serve`, `keys`,
+//! `grant`), where the store and the key files are, and opening it all.
+//!
+//! Every option also reads an environment variable (`COFFER_…`), so a
+//! container or a unit file configures the service without arguments.
+//! Key files (created on first start, mode `0600`) live in `--key-dir`,
+//! by default the data directory, beside the database as in the
+//! quickstart; a deployment points `--key-dir` elsewhere (see
+//! `coffer_store`'s docs on keeping the audit key away from the database):
+//!
+//! - `audit.key`: the audit chain's MAC key (or `COFFER_AUDIT_KEY`, 64 hex
+//!   digits, which takes precedence);
+//! - `api-keys.key`: the key API keys are hashed under;
+//! - `offer-signing.key`: the Ed25519 key download offers are signed with
+//!   (its public half is what the page pins).
+//!
+//! With `--postgres URL` every instance must be given the same three keys.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use coffer_store::policy::session::{OfferSigner, SessionConfig, SessionService, Suite};
+use coffer_store::policy::{FrontDoor, FrontDoorConfig, FrontDoorError, Principal, Role};
+use coffer_store::{load_key_env, load_or_create_key_file, KeyError, OpenError, PostgresStore, SqliteStore};
+
+use crate::api_keys::{ApiKeyError, ApiKeys, KeyTable};
+use crate::backend::Backend;
+use crate::secrets;
+
+/// The environment variable that holds the audit key instead of a file.
+pub const AUDIT_KEY_ENV: &str = "COFFER_AUDIT_KEY";
+
+/// `coffer-server`: the reference HTTP service for coffer.
+#[derive(Debug, Parser)]
+#[command(name = "coffer-server", version, about)]
+pub struct Cli {
+    /// Where the state is.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the state and the keys are.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The data directory: the SQLite database (in `state/`) and, unless
+    /// `--key-dir` says otherwise, the key files. Created if missing.
+    #[arg(long, global = true, env = "COFFER_DATA_DIR", default_value = "coffer-data")]
+    pub data_dir: PathBuf,
+    /// Keep the state in this PostgreSQL database instead of SQLite
+    /// (`postgresql://user@host/db`; unix sockets as `%2Frun%2Fpostgresql`).
+    #[arg(long, global = true, env = "COFFER_POSTGRES_URL")]
+    pub postgres: Option<String>,
+    /// Where the key files are (default: the data directory).
+    #[arg(long, global = true, env = "COFFER_KEY_DIR")]
+    pub key_dir: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service.
+    Serve(ServeArgs),
+    /// Manage API keys (without HTTP).
+    Keys {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Give a principal a role over its tenant (`owner` to create projects).
+    Grant {
+        /// The principal, `tenant/principal`.
+        principal: Principal,
+        /// The role: owner, editor, viewer or auditor.
+        role: Role,
+    },
+}
+
+/// API-key administration.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key; its token is printed once.
+    Create {
+        /// The principal it authenticates as, `tenant/principal`.
+        principal: Principal,
+        /// A note for listings.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Expire it after this many days (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List every key (ids, principals, times; never secrets).
+    List,
+    /// Revoke a key by its id.
+    Revoke {
+        /// The key id (16 hex digits, the part after `coffer_`).
+        key_id: String,
+    },
+}
+
+/// `serve`'s options.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "COFFER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Largest document accepted for upload, in bytes (larger: 413).
+    #[arg(long, env = "COFFER_MAX_UPLOAD", default_value_t = 1 << 30)]
+    pub max_upload: u64,
+    /// Keep unlocked project keys this many seconds (0: no cache), so a
+    /// batch of downloads does not run PBKDF2 for each.
+    #[arg(long, env = "COFFER_UNLOCK_CACHE_SECS", default_value_t = 0)]
+    pub unlock_cache_secs: u64,
+    /// The session suite download offers use: `RSA-OAEP-256-2048` (what
+    /// every browser speaks) or `ECDH-P256`.
+    #[arg(long, env = "COFFER_SESSION_SUITE", default_value = "RSA-OAEP-256-2048")]
+    pub session_suite: Suite,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// A key file or variable.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The store did not open.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The front door did not open (a broken audit chain, a bad policy).
+    #[error(transparent)]
+    FrontDoor(#[from] FrontDoorError),
+    /// The API-key table did not open.
+    #[error(transparent)]
+    ApiKeys(#[from] ApiKeyError),
+    /// The offer signing key or the session service.
+    #[error("session service: {0}")]
+    Sessions(String),
+    /// The data directory could not be created.
+    #[error("data directory `{path}`: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The front door and the API keys, opened on one store.
+#[derive(Debug)]
+pub struct Opened {
+    /// The front door.
+    pub door: Arc<FrontDoor<Backend>>,
+    /// The API keys.
+    pub keys: ApiKeys,
+}
+
+impl StoreArgs {
+    /// A SQLite data directory with the key files in it.
+    pub fn sqlite(data_dir: impl Into<PathBuf>) -> Self {
+        StoreArgs {
+            data_dir: data_dir.into(),
+            postgres: None,
+            key_dir: None,
+        }
+    }
+
+    /// The directory of the key files.
+    pub fn key_dir(&self) -> PathBuf {
+        self.key_dir.clone().unwrap_or_else(|| self.data_dir.clone())
+    }
+
+    /// Opens the store, the front door on it (which verifies the audit
+    /// chain) with `config`, and the API-key table, creating the data
+    /// directory and the key files on first start.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`].
+    pub fn open(&self, config: FrontDoorConfig) -> Result<Opened, StartError> {
+        for dir in [self.data_dir.clone(), self.key_dir()] {
+            std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir { path: dir, source })?;
+        }
+        let keys_at = self.key_dir();
+        let audit_key = match std::env::var_os(AUDIT_KEY_ENV) {
+            Some(_) => load_key_env(AUDIT_KEY_ENV)?,
+            None => load_or_create_key_file(keys_at.join("audit.key"))?,
+        };
+        let (backend, table) = match &self.postgres {
+            Some(url) => (
+                Backend::Postgres(PostgresStore::open(url, audit_key)?),
+                KeyTable::open_postgres(url)?,
+            ),
+            None => {
+                let store = SqliteStore::open(self.data_dir.join("state"), audit_key)?;
+                let table = KeyTable::open_sqlite(store.path())?;
+                (Backend::Sqlite(store), table)
+            }
+        };
+        let hashing = secrets::load_or_create(&keys_at.join("api-keys.key"), secrets::random_32)?;
+        let signing = secrets::load_or_create(&keys_at.join("offer-signing.key"), || {
+            OfferSigner::generate_pkcs8().map_err(|_| KeyError::Random)
+        })?;
+        let signer = OfferSigner::from_pkcs8(&signing).map_err(|e| StartError::Sessions(e.to_string()))?;
+        let sessions = SessionService::builder(SessionConfig::default())
+            .signer(signer)
+            .build()
+            .map_err(|e| StartError::Sessions(e.to_string()))?;
+        let door = FrontDoor::open(config, backend, sessions)?;
+        Ok(Opened {
+            door: Arc::new(door),
+            keys: ApiKeys::new(table, &hashing),
+        })
+    }
+}
+
+impl ServeArgs {
+    /// The front door's configuration these options ask for.
+    pub fn front_door_config(&self) -> FrontDoorConfig {
+        FrontDoorConfig {
+            unlock_cache: (self.unlock_cache_secs > 0).then(|| Duration::from_secs(self.unlock_cache_secs)),
+            download_suite: self.session_suite,
+            ..FrontDoorConfig::default()
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The reference HTTP service for coffer: the front door behind an axum
+//! router, with API-key authentication, streamed uploads and downloads
+//! through browser sessions, the audit trail, and a static page that
+//! plays the whole story in a browser.
+//!
+//! [`app`] builds the router from an [`AppState`]; the binary
+//! (`coffer-server serve`) binds it to a port, and tests drive it
+//! in-process. Every front-door call blocks (PBKDF2, RSA, fsync), so
+//! handlers run it on tokio's blocking pool (`spawn_blocking`) and
+//! bridge request and response bodies through bounded channels
+//! ([`streaming`]): the async executor never waits on a lock, a disk or a
+//! key derivation, and a body of any size passes in constant memory.
+//!
+//! See `docs/SERVER.md` for the HTTP API, the upload framing, how a client
+//! learns of a failure found mid-download, and the configuration.
+#![forbid(unsafe_code)]
+
+pub mod api_keys;
+mod auth;
+pub mod backend;
+pub mod config;
+mod error;
+mod headers;
+mod limiter;
+mod page;
+mod routes;
+pub mod secrets;
+mod state;
+pub mod streaming;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use api_keys::{ApiKeyError, ApiKeyInfo, ApiKeySecret, ApiKeys};
+pub use auth::{Caller, ANONYMOUS};
+pub use backend::Backend;
+pub use config::{Cli, Command, KeysCommand, Opened, ServeArgs, StoreArgs};
+pub use error::ApiError;
+pub use limiter::{FailureLimiter, LimiterConfig};
+pub use page::OFFER_KEY_PATH;
+pub use state::{AppState, Limits};
+
+/// Largest JSON request body accepted (a session message is at most 16 KiB;
+/// every other body is smaller).
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// The service's router: the API under `/api/v1`, the page at `/`, the
+/// pinned offer key at `/.well-known/coffer-offer-key`, with the security
+/// headers on every response, request-size limits and a tracing span per
+/// request (method, path and status; never a header or a body).
+pub fn app(state: AppState) -> Router {
+    let router = Router::new()
+        .merge(routes::api())
+        .merge(page::routes())
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(headers::request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        );
+    headers::secure(router).with_state(state)
+}

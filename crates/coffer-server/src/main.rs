@@ -1,0 +1,115 @@
+//! `coffer-server`: serve the API and the page, or administer API keys and
+//! tenant roles without HTTP. See `coffer-server --help`.
+#![allow(clippy::print_stdout)]
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Parser;
+use coffer_server::{app, AppState, Cli, Command, KeysCommand, Limits, StoreArgs};
+use coffer_store::policy::FrontDoorConfig;
+use time::OffsetDateTime;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    // Structured logs (JSON lines) on stderr; `RUST_LOG` filters them.
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,postgres=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("coffer-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opening the store and the administration commands block (the
+/// PostgreSQL client drives a runtime of its own, which cannot start
+/// inside tokio's): they run before the service's runtime exists, and the
+/// state is dropped after it ends.
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Serve(serve) => {
+            let opened = cli.store.open(serve.front_door_config())?;
+            let limits = Limits {
+                max_upload: serve.max_upload,
+                session_suite: serve.session_suite,
+                ..Limits::default()
+            };
+            let state = AppState::new(opened.door, opened.keys, limits);
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(listen(state.clone(), serve.listen))?;
+            drop(runtime);
+            state.door().sessions().shutdown();
+            Ok(())
+        }
+        Command::Keys { command } => keys(&cli.store, command),
+        Command::Grant { principal, role } => {
+            let opened = cli.store.open(FrontDoorConfig::default())?;
+            let replaced = opened.door.grant_tenant_role(&principal, role)?;
+            println!(
+                "{principal} is now {role} of tenant `{}` (was: {})",
+                principal.tenant,
+                replaced.map_or("nothing".to_owned(), |r| r.to_string())
+            );
+            opened.door.sessions().shutdown();
+            Ok(())
+        }
+    }
+}
+
+/// Serves until Ctrl-C (or SIGINT).
+async fn listen(state: AppState, address: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    // The e2e test and scripts read the bound address (port 0).
+    println!("listening on http://{}", listener.local_addr()?);
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn keys(store: &StoreArgs, command: KeysCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let opened = store.open(FrontDoorConfig::default())?;
+    match command {
+        KeysCommand::Create {
+            principal,
+            label,
+            expires_in_days,
+        } => {
+            let expires_at =
+                expires_in_days.map(|days| OffsetDateTime::now_utc() + time::Duration::days(days.into()));
+            let (info, token) = opened.keys.create(&principal, &label, expires_at)?;
+            eprintln!(
+                "key `{}` for {} (shown once; store it now):",
+                info.key_id, info.principal
+            );
+            println!("{}", token.expose());
+        }
+        KeysCommand::List => {
+            for info in opened.keys.list()? {
+                println!("{}", serde_json::to_string(&info)?);
+            }
+        }
+        KeysCommand::Revoke { key_id } => {
+            if opened.keys.revoke(&key_id)? {
+                println!("key `{key_id}` revoked");
+            } else {
+                return Err(format!("no live key `{key_id}`").into());
+            }
+        }
+    }
+    opened.door.sessions().shutdown();
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Password offers: how a project password reaches the service. The page
+//! asks for an offer, encrypts the password to it with Web Crypto and
+//! sends the resulting session message with the call that needs the
+//! password (create a project, upload, change the password, rotate the
+//! key); the service redeems it once. The password never travels in
+//! clear, and never in a URL, a header or a log line.
+//!
+//! An offer is bound to its caller and project: issued to the principal
+//! (the session layer checks the issuer on redeem) with the binding
+//! `tenant/project/principal`, so a message made for one principal or
+//! project is refused for any other. Downloads use the front door's own
+//! download offers instead (bound to one document).
+
+use axum::extract::State;
+use axum::Json;
+use coffer_store::policy::session::keys::Password;
+use coffer_store::policy::session::{ClientMessage, Expected, IssueRequest, Offer};
+use coffer_store::policy::{Principal, ProjectId};
+use serde::Deserialize;
+
+use super::extract::Body;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::{AppState, Inner};
+
+/// The session purpose of password offers.
+pub(crate) const PASSWORD_PURPOSE: &str = "project-password";
+
+fn binding(caller: &Principal, project: &ProjectId) -> String {
+    format!("{}/{}/{}", caller.tenant, project, caller.id)
+}
+
+/// `POST /api/v1/password-offers`: `{"project": "payroll"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OfferRequest {
+    project: ProjectId,
+}
+
+/// Issues a password offer for the caller and a project (which need not
+/// exist yet: creating one needs its password too).
+pub(crate) async fn password_offer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(request): Body<OfferRequest>,
+) -> Result<Json<Offer>, ApiError> {
+    let suite = state.inner().limits.session_suite;
+    state
+        .blocking(move |inner| {
+            let issue = IssueRequest::new(
+                suite,
+                PASSWORD_PURPOSE,
+                binding(&caller.principal, &request.project),
+                caller.principal.to_string(),
+            )
+            .tenant(caller.principal.tenant.as_str());
+            inner
+                .door
+                .sessions()
+                .issue(&issue)
+                .map(Json)
+                .map_err(|e| ApiError::internal(&e))
+        })
+        .await
+}
+
+/// Redeems `message`, a password offer's session message for `caller` and
+/// `project`, into the password. Every refusal is the uniform
+/// `session_rejected`; the reason is logged.
+pub(crate) fn redeem_password(
+    inner: &Inner,
+    caller: &Principal,
+    project: &ProjectId,
+    message: &ClientMessage,
+) -> Result<Password, ApiError> {
+    let binding = binding(caller, project);
+    let issuer = caller.to_string();
+    let expected = Expected::new(PASSWORD_PURPOSE, &binding)
+        .issuer(&issuer)
+        .tenant(caller.tenant.as_str());
+    match inner.door.sessions().redeem(message, &expected) {
+        Ok(redeemed) => Ok(Password::from(redeemed.into_secret())),
+        Err(rejection) => {
+            tracing::info!(reason = rejection.reason().code(), "password session refused");
+            Err(ApiError::session_rejected())
+        }
+    }
+}

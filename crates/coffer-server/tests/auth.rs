@@ -1,0 +1,233 @@
+//! Authentication: missing, malformed, unknown, wrong, expired and revoked
+//! keys are refused with 401 and each refusal is in the audit trail; the
+//! failure limits per key id and per source; the security headers on
+//! every kind of response.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, StatusCode};
+use coffer_server::{LimiterConfig, Limits};
+use harness::{harness, harness_with, principal, request};
+use time::OffsetDateTime;
+
+#[tokio::test]
+async fn every_refused_key_is_401_and_audited() {
+    let h = harness();
+    let keys = h.state.keys();
+    let alice = principal("acme/alice");
+    let past = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    let expired = keys.create(&alice, "expired", Some(past)).unwrap().1;
+    let expired = expired.expose();
+    let (info, revoked) = keys.create(&alice, "revoked", None).unwrap();
+    assert!(keys.revoke(&info.key_id).unwrap());
+    assert!(!keys.revoke(&info.key_id).unwrap(), "revoked once");
+    let revoked = revoked.expose();
+    // Listing shows every key, never a secret.
+    let listed = keys.list().unwrap();
+    assert_eq!(listed.len(), 4);
+    assert!(listed
+        .iter()
+        .any(|k| k.key_id == info.key_id && k.revoked_at.is_some()));
+    assert!(!format!("{listed:?}").contains(&revoked["coffer_".len() + 17..]));
+    // alice's key id with another secret.
+    let wrong = format!("{}_{}", &h.alice[..h.alice.rfind('_').unwrap()], "0".repeat(64));
+    let unknown = format!("coffer_{}_{}", "1".repeat(16), "2".repeat(64));
+    let cases: [(Option<&str>, &str, &str); 6] = [
+        (None, "coffer-server/anonymous", "api-key.missing"),
+        (Some("not-a-key"), "coffer-server/anonymous", "api-key.malformed"),
+        (Some(&unknown), "coffer-server/anonymous", "api-key.unknown"),
+        (Some(&wrong), "acme/alice", "api-key.wrong-secret"),
+        (Some(expired), "acme/alice", "api-key.expired"),
+        (Some(revoked), "acme/alice", "api-key.revoked"),
+    ];
+    for (token, _, reason) in &cases {
+        let answer = h.call(Method::GET, "/api/v1/me", *token, None).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{reason}");
+        assert_eq!(answer.code(), "unauthorized");
+        assert_eq!(answer.headers["www-authenticate"], "Bearer");
+    }
+    let recorded = h.authentication_failures();
+    let expected: Vec<(String, String)> = cases
+        .iter()
+        .map(|(_, who, reason)| ((*who).to_owned(), (*reason).to_owned()))
+        .collect();
+    assert_eq!(recorded, expected);
+    // The right key works, and is not recorded as a failure.
+    let me = h.call(Method::GET, "/api/v1/me", Some(&h.alice), None).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["principal"]["id"], "alice");
+    assert_eq!(h.authentication_failures().len(), cases.len());
+    // The trail still verifies with the refusals in it.
+    h.state.door().verify_chain(None).unwrap();
+}
+
+fn from(ip: [u8; 4]) -> ConnectInfo<SocketAddr> {
+    ConnectInfo(SocketAddr::from((ip, 50000)))
+}
+
+#[tokio::test]
+async fn failures_are_limited_per_source_and_per_key_id() {
+    let h = harness_with(Limits {
+        failures: LimiterConfig {
+            max_failures: 3,
+            window: Duration::from_secs(600),
+            max_tracked: 1000,
+        },
+        ..Limits::default()
+    });
+    let wrong_alice = format!("{}_{}", &h.alice[..h.alice.rfind('_').unwrap()], "0".repeat(64));
+    let me = |token: &str, ip: [u8; 4]| {
+        let mut request = request(Method::GET, "/api/v1/me", Some(token), Body::empty());
+        request.extensions_mut().insert(from(ip));
+        request
+    };
+    // Per source: three failures from one address, then even bob's right
+    // key is refused from there (not checked), but works from elsewhere.
+    for _ in 0..3 {
+        assert_eq!(
+            h.send(me("garbage", [10, 0, 0, 1])).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = h.send(me(&h.bob, [10, 0, 0, 1])).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.code(), "rate_limited");
+    assert_eq!(h.send(me(&h.bob, [10, 0, 0, 2])).await.status, StatusCode::OK);
+
+    // Per key id: three wrong secrets for alice's key from three
+    // addresses, then her right key is refused from a fourth.
+    for ip in [[10, 1, 0, 1], [10, 1, 0, 2], [10, 1, 0, 3]] {
+        assert_eq!(
+            h.send(me(&wrong_alice, ip)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        h.send(me(&h.alice, [10, 1, 0, 4])).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(h.send(me(&h.bob, [10, 1, 0, 4])).await.status, StatusCode::OK);
+
+    // Each window that filled is recorded once, beside every refusal that
+    // reached the key check (limited requests add nothing).
+    let reasons: Vec<String> = h.authentication_failures().into_iter().map(|(_, r)| r).collect();
+    assert_eq!(reasons.iter().filter(|r| *r == "api-key.rate-limited").count(), 2);
+    assert_eq!(reasons.len(), 6 + 2);
+}
+
+const SECURITY_HEADERS: [(&str, &str); 5] = [
+    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
+    ("content-security-policy", "default-src 'self'"),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "strict-origin-when-cross-origin"),
+];
+
+#[tokio::test]
+async fn security_headers_are_on_every_response() {
+    let h = harness();
+    let bad_json = {
+        let mut r = request(Method::POST, "/api/v1/projects", Some(&h.alice), Body::from("{"));
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        h.send(r).await
+    };
+    let oversized = {
+        let big = format!("{{\"project\": \"{}\"}}", "x".repeat(100 * 1024));
+        let mut r = request(
+            Method::POST,
+            "/api/v1/password-offers",
+            Some(&h.alice),
+            Body::from(big),
+        );
+        r.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        h.send(r).await
+    };
+    let answers = [
+        ("page", h.call(Method::GET, "/", None, None).await, StatusCode::OK),
+        (
+            "module",
+            h.call(Method::GET, "/static/app.mjs", None, None).await,
+            StatusCode::OK,
+        ),
+        (
+            "config",
+            h.call(Method::GET, "/config.json", None, None).await,
+            StatusCode::OK,
+        ),
+        (
+            "no key",
+            h.call(Method::GET, "/api/v1/me", None, None).await,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "me",
+            h.call(Method::GET, "/api/v1/me", Some(&h.alice), None).await,
+            StatusCode::OK,
+        ),
+        (
+            "no page",
+            h.call(Method::GET, "/nowhere", None, None).await,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "no endpoint",
+            h.call(Method::GET, "/api/v1/nowhere", Some(&h.alice), None).await,
+            StatusCode::NOT_FOUND,
+        ),
+        ("bad json", bad_json, StatusCode::BAD_REQUEST),
+        ("too large", oversized, StatusCode::PAYLOAD_TOO_LARGE),
+    ];
+    for (what, answer, status) in answers {
+        assert_eq!(answer.status, status, "{what}");
+        for (name, value) in SECURITY_HEADERS {
+            assert_eq!(
+                answer.headers.get(name).map(|v| v.to_str().unwrap()),
+                Some(value),
+                "{what}: {name}"
+            );
+        }
+        if status.is_client_error() {
+            assert!(!answer.code().is_empty(), "{what}: errors are JSON");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_offer_key_is_published_for_pinning() {
+    let h = harness();
+    let config = h.call(Method::GET, "/config.json", None, None).await.json();
+    let well_known = h
+        .call(Method::GET, "/.well-known/coffer-offer-key", None, None)
+        .await
+        .json();
+    let key = config["offer_key"].as_str().unwrap();
+    assert_eq!(key.len(), 43, "32 bytes of base64url");
+    assert_eq!(well_known["offer_key"], key);
+    // Every offer carries a signature by it.
+    let offer = h
+        .call(
+            Method::POST,
+            "/api/v1/password-offers",
+            Some(&h.alice),
+            Some(serde_json::json!({ "project": "payroll" })),
+        )
+        .await
+        .json();
+    let offer: coffer_store::policy::session::Offer = serde_json::from_value(offer).unwrap();
+    use base64::Engine as _;
+    let pinned: [u8; 32] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(key)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert!(offer.verify(&pinned).is_ok());
+}
