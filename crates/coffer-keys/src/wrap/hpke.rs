@@ -219,6 +219,10 @@ impl TryRng for FixedRng<'_> {
 impl TryCryptoRng for FixedRng<'_> {}
 
 #[cfg(test)]
+#[path = "hpke_vectors.rs"]
+mod vectors;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
