@@ -166,6 +166,8 @@ fn recipient(key: WrappedKeyRef<'_>) -> RecipientReport {
         KeyType::LOCAL => "local",
         KeyType::PASSWORD => "password",
         KeyType::EXTERNAL => "external",
+        KeyType::HPKE_X25519 => "x25519",
+        KeyType::HPKE_XWING => "xwing",
         _ => "unknown",
     };
     let iterations = (key.key_type == KeyType::PASSWORD)
