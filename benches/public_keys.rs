@@ -31,8 +31,13 @@ fn limits() -> ReaderLimits {
 fn coffer_case(c: &mut Criterion, algorithm: KemAlgorithm, plaintext: &[u8]) {
     let name = format!("coffer_{algorithm}");
     for count in COUNTS {
-        let ids: Vec<Identity> = (0..count).map(|_| Identity::generate(algorithm).unwrap()).collect();
-        let recipients: Vec<_> = ids.iter().map(|id| Recipient::public_key(id.public_key())).collect();
+        let ids: Vec<Identity> = (0..count)
+            .map(|_| Identity::generate(algorithm).unwrap())
+            .collect();
+        let recipients: Vec<_> = ids
+            .iter()
+            .map(|id| Recipient::public_key(id.public_key()))
+            .collect();
         let seal_options = SealOptions::new().reader_limits(limits());
         let open_options = OpenOptions::new().limits(limits()).identity(&ids[count - 1]);
         let sealed = seal(plaintext, &recipients, &seal_options).unwrap();
@@ -63,7 +68,9 @@ fn age_seal(recipients: &[age::x25519::Recipient], plaintext: &[u8]) -> Vec<u8> 
 
 fn age_open(identity: &age::x25519::Identity, sealed: &[u8]) -> Vec<u8> {
     let decryptor = age::Decryptor::new(sealed).unwrap();
-    let mut reader = decryptor.decrypt(iter::once(identity as &dyn age::Identity)).unwrap();
+    let mut reader = decryptor
+        .decrypt(iter::once(identity as &dyn age::Identity))
+        .unwrap();
     let mut out = Vec::with_capacity(PLAINTEXT_LEN);
     reader.read_to_end(&mut out).unwrap();
     out

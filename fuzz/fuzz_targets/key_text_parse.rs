@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(key) = PublicKey::from_text(&text) {
         let rendered = key.to_text();
-        assert_eq!(PublicKey::from_text(&rendered).expect("rendered public key parses"), key);
+        assert_eq!(
+            PublicKey::from_text(&rendered).expect("rendered public key parses"),
+            key
+        );
         assert!(text.trim().eq_ignore_ascii_case(&rendered));
     }
     if let Ok(identity) = Identity::from_text(&text) {

@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use coffer_keys::envelope::Suite;
 use coffer_keys::{
-    open, Identity, KemAlgorithm, KeyEncryptionKey, KeyId, KeyState, Keyring, OpenOptions, Opener,
-    Recipient, SealOptions,
+    open, Identity, KemAlgorithm, KeyEncryptionKey, KeyId, KeyState, Keyring, OpenOptions, Opener, Recipient,
+    SealOptions,
 };
 use libfuzzer_sys::fuzz_target;
 

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use coffer_policy::session::keys::{Identity, KeyState, Keyring, OpenOptions, Password, PublicKey, Recipient};
+use coffer_policy::session::keys::{
+    Identity, KeyState, Keyring, OpenOptions, Password, PublicKey, Recipient,
+};
 
 use crate::error::CliError;
 use crate::files::read_secret_text;
@@ -188,7 +190,9 @@ impl OpeningKeys {
         let options = self
             .identities
             .iter()
-            .fold(OpenOptions::new().keyring(&self.keyring), |options, id| options.identity(id));
+            .fold(OpenOptions::new().keyring(&self.keyring), |options, id| {
+                options.identity(id)
+            });
         match &self.password {
             Some(password) => options.password(password),
             None => options,
@@ -229,7 +233,11 @@ impl LoadedKeys {
             recipients.push(Recipient::password(password));
         }
         recipients.extend(self.public_keys.iter().map(Recipient::public_key));
-        recipients.extend(self.identities.iter().map(|id| Recipient::public_key(id.public_key())));
+        recipients.extend(
+            self.identities
+                .iter()
+                .map(|id| Recipient::public_key(id.public_key())),
+        );
         if recipients.is_empty() {
             return Err(CliError::NoRecipients);
         }

@@ -201,14 +201,20 @@ mod tests {
         for algorithm in KemAlgorithm::ALL {
             let identity = Identity::generate(algorithm).unwrap();
             let file = render_identity_file(&identity);
-            assert!(file.starts_with(&format!("# coffer identity ({}): keep this file secret\n", algorithm.name())));
+            assert!(file.starts_with(&format!(
+                "# coffer identity ({}): keep this file secret\n",
+                algorithm.name()
+            )));
             assert!(file.contains(&format!("# public key: {}\n", identity.public_key().to_text())));
             assert_eq!(parse_identity_file(&file).unwrap(), identity);
             let twice = format!("{}{}", file.as_str(), identity.to_text().as_str());
             assert_eq!(parse_identity_file(&twice).err(), Some(KeyTextError::SeveralKeys));
             // A local key file is not an identity file.
             let local = render_key_file(&key("docs", 1, 9));
-            assert!(matches!(parse_identity_file(&local), Err(KeyTextError::NotAKey(_))));
+            assert!(matches!(
+                parse_identity_file(&local),
+                Err(KeyTextError::NotAKey(_))
+            ));
         }
     }
 
@@ -315,7 +321,10 @@ mod tests {
     fn other_bech32_strings_are_not_keys() {
         let other =
             bech32::encode_upper::<Bech32m>(Hrp::parse_unchecked("coffer-ring-"), &[1, 2, 3]).unwrap();
-        assert_eq!(LocalKey::parse(&other).err(), Some(KeyTextError::NotAKey(KEY_PREFIX)));
+        assert_eq!(
+            LocalKey::parse(&other).err(),
+            Some(KeyTextError::NotAKey(KEY_PREFIX))
+        );
         assert_eq!(LocalKey::parse("").err(), Some(KeyTextError::NotAKey(KEY_PREFIX)));
         assert_eq!(
             LocalKey::parse("AGE-SECRET-KEY-1QQ").err(),

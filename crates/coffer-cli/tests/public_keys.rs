@@ -37,7 +37,9 @@ fn keygen_writes_a_0600_identity_file_and_prints_its_public_key() {
         let upper = kind.to_uppercase();
         assert!(text.starts_with(&format!("# coffer identity ({kind}): keep this file secret\n")));
         assert!(text.contains(&format!("# public key: {public}\n")));
-        assert!(text.lines().any(|l| l.starts_with(&format!("COFFER-{upper}-IDENTITY-1"))));
+        assert!(text
+            .lines()
+            .any(|l| l.starts_with(&format!("COFFER-{upper}-IDENTITY-1"))));
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
     // Printing the identity asks for it explicitly; a name is for local keys.
@@ -61,7 +63,16 @@ fn sealing_to_public_keys_opens_with_each_identity() {
     let plaintext = sample(200_000);
     fs::write(dir.path().join("plain.bin"), &plaintext).unwrap();
     coffer(dir.path())
-        .args(["seal", "plain.bin", "-o", "sealed.cfr", "--recipient", &classical, "-R", &hybrid])
+        .args([
+            "seal",
+            "plain.bin",
+            "-o",
+            "sealed.cfr",
+            "--recipient",
+            &classical,
+            "-R",
+            &hybrid,
+        ])
         .assert()
         .success();
     for (identity, out) in [("alice.id", "alice.bin"), ("bob.id", "bob.bin")] {

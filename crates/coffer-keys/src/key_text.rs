@@ -117,14 +117,17 @@ pub fn decode(text: &str, hrp: Hrp, prefix: &'static str) -> Result<Zeroizing<Ve
     if checked.hrp() != hrp {
         return Err(KeyTextError::NotAKey(prefix));
     }
-    checked.validate_segwit_padding().map_err(|_| KeyTextError::Length)?;
+    checked
+        .validate_segwit_padding()
+        .map_err(|_| KeyTextError::Length)?;
     Ok(Zeroizing::new(checked.byte_iter().collect()))
 }
 
 /// Whether `text` starts with `hrp` and the separator `1`, in either case.
 fn has_prefix(text: &str, hrp: Hrp) -> bool {
     let len = hrp.len();
-    text.get(..len).is_some_and(|head| head.eq_ignore_ascii_case(hrp.as_str()))
+    text.get(..len)
+        .is_some_and(|head| head.eq_ignore_ascii_case(hrp.as_str()))
         && text.get(len..=len) == Some("1")
 }
 
@@ -177,7 +180,9 @@ fn identity_hrp(algorithm: KemAlgorithm) -> Hrp {
 /// The algorithm whose hrp `text` starts with (longest hrp first, so an
 /// identity is never read as a public key's prefix).
 fn algorithm_of(text: &str, hrp: fn(KemAlgorithm) -> Hrp) -> Option<KemAlgorithm> {
-    KemAlgorithm::ALL.into_iter().find(|a| has_prefix(text.trim(), hrp(*a)))
+    KemAlgorithm::ALL
+        .into_iter()
+        .find(|a| has_prefix(text.trim(), hrp(*a)))
 }
 
 impl PublicKey {
@@ -209,7 +214,8 @@ impl Identity {
         let algorithm = algorithm_of(text, identity_hrp).ok_or(KeyTextError::NotAKey(IDENTITY_PREFIXES))?;
         let data = decode(text, identity_hrp(algorithm), IDENTITY_PREFIXES)?;
         let secret: &[u8; 32] = data.as_slice().try_into().map_err(|_| KeyTextError::Length)?;
-        let identity = Identity::from_secret_bytes(algorithm, secret).map_err(|_| KeyTextError::InvalidKey)?;
+        let identity =
+            Identity::from_secret_bytes(algorithm, secret).map_err(|_| KeyTextError::InvalidKey)?;
         // One text per identity: an unclamped X25519 key would name the
         // same identity as its clamped form.
         if *identity.expose_secret() != *secret {
@@ -234,10 +240,19 @@ mod tests {
             let public = identity.public_key().to_text();
             assert!(public.starts_with(&format!("coffer-{}-1", algorithm.name())));
             assert_eq!(&PublicKey::from_text(&public).unwrap(), identity.public_key());
-            assert_eq!(&PublicKey::from_text(&format!(" {}\n", public.to_uppercase())).unwrap(), identity.public_key());
+            assert_eq!(
+                &PublicKey::from_text(&format!(" {}\n", public.to_uppercase())).unwrap(),
+                identity.public_key()
+            );
             // A public key is not an identity and the other way round.
-            assert!(matches!(Identity::from_text(&public), Err(KeyTextError::NotAKey(_))));
-            assert!(matches!(PublicKey::from_text(&text), Err(KeyTextError::NotAKey(_))));
+            assert!(matches!(
+                Identity::from_text(&public),
+                Err(KeyTextError::NotAKey(_))
+            ));
+            assert!(matches!(
+                PublicKey::from_text(&text),
+                Err(KeyTextError::NotAKey(_))
+            ));
         }
     }
 
@@ -245,7 +260,10 @@ mod tests {
     fn a_mistyped_character_anywhere_is_caught() {
         let alphabet = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
         for algorithm in KemAlgorithm::ALL {
-            let public = Identity::from_secret_bytes(algorithm, &[3; 32]).unwrap().public_key().to_text();
+            let public = Identity::from_secret_bytes(algorithm, &[3; 32])
+                .unwrap()
+                .public_key()
+                .to_text();
             let start = public.rfind('1').unwrap() + 1;
             // Every position of the short key; a spread of positions of the
             // long one.
@@ -255,7 +273,11 @@ mod tests {
                 let replacement = alphabet.chars().find(|c| *c != original).unwrap();
                 let mut typo = public.clone();
                 typo.replace_range(i..=i, &replacement.to_string());
-                assert_eq!(PublicKey::from_text(&typo), Err(KeyTextError::Checksum), "{algorithm} at {i}");
+                assert_eq!(
+                    PublicKey::from_text(&typo),
+                    Err(KeyTextError::Checksum),
+                    "{algorithm} at {i}"
+                );
             }
         }
     }
@@ -271,10 +293,16 @@ mod tests {
         assert_eq!(PublicKey::from_text(&bad), Err(KeyTextError::InvalidKey));
         // An unclamped X25519 private key is not the canonical text.
         let unclamped = encode_upper(X25519_IDENTITY, &[0xff; 32]);
-        assert_eq!(Identity::from_text(&unclamped).err(), Some(KeyTextError::InvalidKey));
+        assert_eq!(
+            Identity::from_text(&unclamped).err(),
+            Some(KeyTextError::InvalidKey)
+        );
         let short = encode_upper(XWING_IDENTITY, &[1; 31]);
         assert_eq!(Identity::from_text(&short).err(), Some(KeyTextError::Length));
-        assert!(matches!(PublicKey::from_text("age1qqqq"), Err(KeyTextError::NotAKey(_))));
+        assert!(matches!(
+            PublicKey::from_text("age1qqqq"),
+            Err(KeyTextError::NotAKey(_))
+        ));
         assert!(matches!(PublicKey::from_text(""), Err(KeyTextError::NotAKey(_))));
         let mut mixed = x.public_key().to_text();
         mixed.replace_range(20..21, &mixed[20..21].to_uppercase());

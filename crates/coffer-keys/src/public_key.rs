@@ -125,7 +125,9 @@ impl PublicKey {
         let invalid = |_| Error::InvalidPublicKey(algorithm);
         let inner = match algorithm {
             KemAlgorithm::X25519 => PublicInner::X25519(X25519Public::from_bytes(bytes).map_err(invalid)?),
-            KemAlgorithm::XWing => PublicInner::XWing(Box::new(XWingPublic::from_bytes(bytes).map_err(invalid)?)),
+            KemAlgorithm::XWing => {
+                PublicInner::XWing(Box::new(XWingPublic::from_bytes(bytes).map_err(invalid)?))
+            }
         };
         Ok(Self::from_inner(inner))
     }
@@ -279,7 +281,12 @@ impl Identity {
 
 impl fmt::Debug for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Identity({}, {})", self.algorithm(), self.public.fingerprint_hex())
+        write!(
+            f,
+            "Identity({}, {})",
+            self.algorithm(),
+            self.public.fingerprint_hex()
+        )
     }
 }
 

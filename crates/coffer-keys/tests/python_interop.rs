@@ -98,15 +98,28 @@ fn python_unwraps_what_coffer_wrapped() {
         let dek = [0x7e; 32];
         let extra = if algorithm == KemAlgorithm::X25519 { 32 } else { 64 };
         let options = SealOptions::new().scripted_randomness(script(&dek, extra));
-        let sealed = seal(b"to python", &[Recipient::public_key(identity.public_key())], &options).unwrap();
+        let sealed = seal(
+            b"to python",
+            &[Recipient::public_key(identity.public_key())],
+            &options,
+        )
+        .unwrap();
         let answer = python(&json!({
             "op": "unwrap",
             "algorithm": algorithm.name(),
             "identity": hex::encode(*identity.expose_secret()),
             "envelope": hex::encode(&sealed),
         }));
-        assert_eq!(field(&answer, "public_key"), identity.public_key().to_bytes(), "{algorithm}");
-        assert_eq!(field(&answer, "kid"), identity.public_key().fingerprint(), "{algorithm}");
+        assert_eq!(
+            field(&answer, "public_key"),
+            identity.public_key().to_bytes(),
+            "{algorithm}"
+        );
+        assert_eq!(
+            field(&answer, "kid"),
+            identity.public_key().fingerprint(),
+            "{algorithm}"
+        );
         assert_eq!(field(&answer, "dek"), dek, "{algorithm}");
     }
 }
@@ -134,12 +147,24 @@ fn coffer_unwraps_what_python_wrapped() {
             "envelope": hex::encode(&sealed),
             "dek": hex::encode(dek),
         }));
-        assert_eq!(field(&answer, "kid"), identity.public_key().fingerprint(), "{algorithm}");
-        header.keys = vec![WrappedKey::new(algorithm.key_type(), field(&answer, "kid"), field(&answer, "body")).unwrap()];
+        assert_eq!(
+            field(&answer, "kid"),
+            identity.public_key().fingerprint(),
+            "{algorithm}"
+        );
+        header.keys = vec![WrappedKey::new(
+            algorithm.key_type(),
+            field(&answer, "kid"),
+            field(&answer, "body"),
+        )
+        .unwrap()];
         let th = design::transcript(&header.core.to_bytes().unwrap(), None);
         let keys = design::schedule(&dek, header.core.suite.id(), &header.core.message_id.0, &th);
         header.tag = HeaderTag([0; 32]);
-        header.tag = HeaderTag(design::hmac_sha256(&keys[76..108], &header.signed_bytes().unwrap()));
+        header.tag = HeaderTag(design::hmac_sha256(
+            &keys[76..108],
+            &header.signed_bytes().unwrap(),
+        ));
         let mut envelope = header.to_bytes().unwrap();
         envelope.extend_from_slice(&body);
         let opened = open(&envelope, &OpenOptions::new().identity(&identity)).unwrap();

@@ -70,7 +70,9 @@ pub(crate) fn run(args: KeygenArgs, globals: Globals) -> Result<(), CliError> {
         KeyKind::Xwing => KemAlgorithm::XWing,
     };
     if args.name.is_some() {
-        return Err(CliError::Usage("--name is for local keys; an identity is named by its public key".to_owned()));
+        return Err(CliError::Usage(
+            "--name is for local keys; an identity is named by its public key".to_owned(),
+        ));
     }
     let identity = Identity::generate(algorithm)?;
     write_secret_file(&args.output, &render_identity_file(&identity), args.force)?;

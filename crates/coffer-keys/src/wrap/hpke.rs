@@ -58,7 +58,13 @@ pub(crate) fn wrap_hpke(
 ) -> Result<Vec<u8>, Error> {
     let mut randomness = Zeroizing::new(vec![0u8; randomness_len(public.algorithm())]);
     rng.fill(&mut randomness)?;
-    seal(public, &binding.hpke_info(), binding.transcript_hash(), dek.expose_secret(), &randomness)
+    seal(
+        public,
+        &binding.hpke_info(),
+        binding.transcript_hash(),
+        dek.expose_secret(),
+        &randomness,
+    )
 }
 
 /// Opens a type `04` or `05` body under `identity`. Any failure (a body for
@@ -71,7 +77,10 @@ pub(crate) fn unwrap_hpke(
     body: &[u8],
 ) -> Result<DataKey, UnwrapFailure> {
     let plaintext = open(identity, &binding.hpke_info(), binding.transcript_hash(), body)?;
-    let dek: &[u8; 32] = plaintext.as_slice().try_into().map_err(|_| UnwrapFailure::NotThisKey)?;
+    let dek: &[u8; 32] = plaintext
+        .as_slice()
+        .try_into()
+        .map_err(|_| UnwrapFailure::NotThisKey)?;
     Ok(DataKey::from_bytes(*dek))
 }
 
@@ -237,7 +246,10 @@ mod tests {
             let randomness = vec![9u8; randomness_len(algorithm)];
             let sealed = seal(id.public_key(), b"info", b"aad", b"data key", &randomness).unwrap();
             assert_eq!(sealed.len(), enc_len(algorithm) + 8 + TAG_LEN);
-            assert_eq!(open(&id, b"info", b"aad", &sealed).unwrap().as_slice(), b"data key");
+            assert_eq!(
+                open(&id, b"info", b"aad", &sealed).unwrap().as_slice(),
+                b"data key"
+            );
             assert!(open(&id, b"infx", b"aad", &sealed).is_err());
             assert!(open(&id, b"info", b"aax", &sealed).is_err());
             assert!(open(&id, b"info", b"aad", &sealed[..sealed.len() - 1]).is_err());
@@ -252,7 +264,10 @@ mod tests {
             let need = randomness_len(algorithm);
             for wrong in [need - 1, need + 1] {
                 let result = seal(id.public_key(), b"", b"", b"", &vec![1; wrong]);
-                assert!(matches!(result, Err(Error::Random)), "{algorithm} with {wrong} bytes");
+                assert!(
+                    matches!(result, Err(Error::Random)),
+                    "{algorithm} with {wrong} bytes"
+                );
             }
         }
     }

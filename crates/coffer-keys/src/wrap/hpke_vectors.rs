@@ -35,7 +35,10 @@ fn check_hpke(vectors: &str, algorithm: KemAlgorithm) -> usize {
         expected.extend_from_slice(&ct);
         let sealed = seal(identity.public_key(), &info, &aad, &pt, &hex(v, "ikmE")).unwrap();
         assert_eq!(hex::encode(&sealed), hex::encode(&expected));
-        assert_eq!(open(&identity, &info, &aad, &expected).unwrap().as_slice(), pt.as_slice());
+        assert_eq!(
+            open(&identity, &info, &aad, &expected).unwrap().as_slice(),
+            pt.as_slice()
+        );
         let mut flipped = expected.clone();
         flipped[0] ^= 1;
         assert!(open(&identity, &info, &aad, &flipped).is_err());
@@ -66,7 +69,8 @@ fn hpke_pq_xwing_hkdf_sha256_chacha20poly1305() {
 /// encapsulation randomness.
 #[test]
 fn xwing_draft_kem_vectors() {
-    let vectors: Vec<Value> = serde_json::from_str(include_str!("../../tests/data/hpke/xwing-kem.json")).unwrap();
+    let vectors: Vec<Value> =
+        serde_json::from_str(include_str!("../../tests/data/hpke/xwing-kem.json")).unwrap();
     assert_eq!(vectors.len(), 3);
     for v in &vectors {
         assert_eq!(hex(v, "seed"), hex(v, "sk"));
@@ -75,6 +79,9 @@ fn xwing_draft_kem_vectors() {
         assert_eq!(identity.public_key().to_bytes(), hex(v, "pk"));
         let sealed = seal(identity.public_key(), b"info", b"aad", b"pt", &hex(v, "eseed")).unwrap();
         assert_eq!(hex::encode(&sealed[..1120]), hex::encode(hex(v, "ct")));
-        assert_eq!(open(&identity, b"info", b"aad", &sealed).unwrap().as_slice(), b"pt");
+        assert_eq!(
+            open(&identity, b"info", b"aad", &sealed).unwrap().as_slice(),
+            b"pt"
+        );
     }
 }
