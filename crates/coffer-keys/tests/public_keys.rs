@@ -267,7 +267,7 @@ fn forge_record(identity: &Identity, suite: u16, message_id: &[u8], th: &[u8], d
     let mut info = b"coffer/v1 wrap\x00".to_vec();
     info.push(algorithm.key_type().0);
     info.extend_from_slice(&suite.to_be_bytes());
-    info.push(kid.len() as u8);
+    info.push(u8::try_from(kid.len()).unwrap());
     info.extend_from_slice(kid);
     info.extend_from_slice(message_id);
     let pk = identity.public_key().to_bytes();
