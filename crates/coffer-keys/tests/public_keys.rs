@@ -10,7 +10,7 @@
 //! so they also check the implementation against the written format.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use coffer_keys::envelope::{Header, HeaderTag, HeaderView, KeyType, ReaderLimits, Suite, WrappedKey};
+use coffer_keys::envelope::{KeyType, ReaderLimits, Suite, WrappedKey};
 use coffer_keys::{
     open, rewrap, seal, CryptoReason, Error, Identity, KemAlgorithm, KeyEncryptionKey, KeyId, KeyState,
     Keyring, OpenOptions, Password, Recipient, Rewrap, SealOptions,
@@ -18,6 +18,10 @@ use coffer_keys::{
 
 #[path = "support/design.rs"]
 mod design;
+#[path = "support/forge.rs"]
+mod forge;
+
+use forge::{join, reason, retag, split};
 
 const SUITES: [Suite; 2] = [Suite::Aes256GcmHkdfSha256, Suite::ChaCha20Poly1305HkdfSha256];
 
@@ -34,25 +38,6 @@ fn roomy() -> ReaderLimits {
         max_keys_len: 16384,
         ..ReaderLimits::default()
     }
-}
-
-fn reason(result: Result<coffer_keys::Opened, Error>) -> CryptoReason {
-    match result {
-        Err(Error::Crypto(failure)) => failure.reason(),
-        Err(other) => panic!("expected a cryptographic failure, got {other:?}"),
-        Ok(_) => panic!("expected a cryptographic failure, message opened"),
-    }
-}
-
-fn split(sealed: &[u8]) -> (Header, Vec<u8>) {
-    let view = HeaderView::parse_prefix(sealed, &roomy()).unwrap();
-    (view.to_header().unwrap(), sealed[view.len()..].to_vec())
-}
-
-fn join(header: &Header, body: &[u8]) -> Vec<u8> {
-    let mut out = header.to_bytes().unwrap();
-    out.extend_from_slice(body);
-    out
 }
 
 #[test]
@@ -301,15 +286,6 @@ fn forge_record(identity: &Identity, suite: u16, message_id: &[u8], th: &[u8], d
     [enc, ct].concat()
 }
 
-/// A header with `records` for the known `dek`, tagged per the design.
-fn retag(mut header: Header, dek: &[u8; 32], th: &[u8; 32]) -> Header {
-    let keys = design::schedule(dek, header.core.suite.id(), &header.core.message_id.0, th);
-    header.tag = HeaderTag([0; 32]);
-    let signed = header.signed_bytes().unwrap();
-    header.tag = HeaderTag(design::hmac_sha256(&keys[76..108], &signed));
-    header
-}
-
 /// The committing argument, part two: ChaCha20-Poly1305 alone does not
 /// commit to its key, and a malicious sender knows every recipient's HPKE
 /// key. What keeps all recipients on one plaintext is the envelope's
@@ -339,7 +315,8 @@ fn records_built_from_the_format_open_and_another_data_key_fails_the_commitment(
         // B's record built independently with the message's DEK opens.
         let mut honest = header.clone();
         honest.keys.push(record(&ids[1], &dek));
-        let honest = join(&retag(honest, &dek, &th), &body);
+        retag(&mut honest, &dek);
+        let honest = join(&honest, &body);
         assert_eq!(
             open(&honest, &OpenOptions::new().identity(&ids[1]))
                 .unwrap()
@@ -350,13 +327,15 @@ fn records_built_from_the_format_open_and_another_data_key_fails_the_commitment(
         let other = [0x44u8; 32];
         let mut split_view = header.clone();
         split_view.keys.push(record(&ids[1], &other));
-        let forged = join(&retag(split_view.clone(), &other, &th), &body);
+        retag(&mut split_view, &other);
+        let forged = join(&split_view, &body);
         assert_eq!(
             reason(open(&forged, &OpenOptions::new().identity(&ids[1]))),
             CryptoReason::Commitment
         );
         // A still opens the honest way.
-        let for_a = join(&retag(split_view, &dek, &th), &body);
+        retag(&mut split_view, &dek);
+        let for_a = join(&split_view, &body);
         assert_eq!(
             open(&for_a, &OpenOptions::new().identity(&ids[0]))
                 .unwrap()

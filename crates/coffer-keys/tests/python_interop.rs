@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use coffer_keys::envelope::{Header, HeaderTag, HeaderView, ReaderLimits, WrappedKey};
+use coffer_keys::envelope::WrappedKey;
 use coffer_keys::{
     open, seal, Identity, KemAlgorithm, KeyEncryptionKey, KeyId, OpenOptions, Recipient, SealOptions,
 };
@@ -27,6 +27,8 @@ use serde_json::{json, Value};
 
 #[path = "support/design.rs"]
 mod design;
+#[path = "support/forge.rs"]
+mod forge;
 
 const SCRIPT: &str = "tests/support/hpke_interop.py";
 
@@ -138,8 +140,7 @@ fn coffer_unwraps_what_python_wrapped() {
         let options = SealOptions::new().scripted_randomness(script(&dek, 16));
         let local = Recipient::kek(KeyId::new("local", 1).unwrap(), &kek);
         let sealed = seal(b"from python", &[local], &options).unwrap();
-        let view = HeaderView::parse_prefix(&sealed, &ReaderLimits::default()).unwrap();
-        let (mut header, body): (Header, _) = (view.to_header().unwrap(), sealed[view.len()..].to_vec());
+        let (mut header, body) = forge::split(&sealed);
         let answer = python(&json!({
             "op": "wrap",
             "algorithm": algorithm.name(),
@@ -158,15 +159,8 @@ fn coffer_unwraps_what_python_wrapped() {
             field(&answer, "body"),
         )
         .unwrap()];
-        let th = design::transcript(&header.core.to_bytes().unwrap(), None);
-        let keys = design::schedule(&dek, header.core.suite.id(), &header.core.message_id.0, &th);
-        header.tag = HeaderTag([0; 32]);
-        header.tag = HeaderTag(design::hmac_sha256(
-            &keys[76..108],
-            &header.signed_bytes().unwrap(),
-        ));
-        let mut envelope = header.to_bytes().unwrap();
-        envelope.extend_from_slice(&body);
+        forge::retag(&mut header, &dek);
+        let envelope = forge::join(&header, &body);
         let opened = open(&envelope, &OpenOptions::new().identity(&identity)).unwrap();
         assert_eq!(opened.plaintext(), b"from python", "{algorithm}");
     }
