@@ -5,16 +5,22 @@
 //! Opening uses the identity of the last recipient: coffer finds its record
 //! by kid and decapsulates once; age has no key ids in its X25519 stanzas,
 //! so it tries the identity on each stanza in turn.
+//!
+//! After criterion, the same operations run in interleaved rounds of
+//! batches and the medians are printed per recipient, with age/coffer
+//! ratios: criterion's groups run minutes apart on a shared machine, the
+//! rounds see the same load.
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::iter;
+use std::time::{Duration, Instant};
 
 use coffer::keys::envelope::ReaderLimits;
 use coffer::keys::{open, seal, Identity, KemAlgorithm, OpenOptions, Recipient, SealOptions};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 
 const PLAINTEXT_LEN: usize = 1 << 10;
 const COUNTS: [usize; 2] = [1, 8];
@@ -104,5 +110,118 @@ fn public_keys(c: &mut Criterion) {
     coffer_case(c, KemAlgorithm::XWing, &plaintext);
 }
 
+/// One side of the interleaved comparison: seal and open closures.
+struct Side<'a> {
+    name: &'static str,
+    seal: Box<dyn FnMut() + 'a>,
+    open: Box<dyn FnMut() + 'a>,
+}
+
+/// Median time per call of `op` over `ROUNDS` batches of `iters` calls,
+/// one batch of each side per round.
+#[allow(clippy::print_stdout)] // the table is this report
+fn interleaved() {
+    const ROUNDS: usize = 21;
+    let plaintext = vec![0x42u8; PLAINTEXT_LEN];
+    println!(
+        "\nper recipient, median of {ROUNDS} interleaved batches (1 KiB; open: last recipient's identity)"
+    );
+    println!(
+        "{:>10} {:>14} {:>12} {:>12} {:>14} {:>14}",
+        "recipients", "side", "seal", "open", "age/coffer seal", "age/coffer open"
+    );
+    for count in COUNTS {
+        let age_ids: Vec<age::x25519::Identity> =
+            (0..count).map(|_| age::x25519::Identity::generate()).collect();
+        let age_recipients: Vec<_> = age_ids.iter().map(age::x25519::Identity::to_public).collect();
+        let age_sealed = age_seal(&age_recipients, &plaintext);
+        let coffer_ids: Vec<Vec<Identity>> = [KemAlgorithm::X25519, KemAlgorithm::XWing]
+            .iter()
+            .map(|a| (0..count).map(|_| Identity::generate(*a).unwrap()).collect())
+            .collect();
+        let seal_options = SealOptions::new().reader_limits(limits());
+        let recipients: Vec<Vec<Recipient<'_>>> = coffer_ids
+            .iter()
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| Recipient::public_key(id.public_key()))
+                    .collect()
+            })
+            .collect();
+        let sealed: Vec<Vec<u8>> = recipients
+            .iter()
+            .map(|r| seal(&plaintext, r, &seal_options).unwrap())
+            .collect();
+        let open_options: Vec<OpenOptions<'_>> = coffer_ids
+            .iter()
+            .map(|ids| OpenOptions::new().limits(limits()).identity(&ids[count - 1]))
+            .collect();
+        let mut sides = vec![Side {
+            name: "age x25519",
+            seal: Box::new(|| drop(black_box(age_seal(&age_recipients, black_box(&plaintext))))),
+            open: Box::new(|| drop(black_box(age_open(&age_ids[count - 1], black_box(&age_sealed))))),
+        }];
+        for (i, name) in ["coffer x25519", "coffer xwing"].into_iter().enumerate() {
+            let (recipients, sealed, open_options) = (&recipients[i], &sealed[i], &open_options[i]);
+            let seal_options = &seal_options;
+            let plaintext = &plaintext;
+            sides.push(Side {
+                name,
+                seal: Box::new(move || {
+                    drop(black_box(
+                        seal(black_box(plaintext), recipients, seal_options).unwrap(),
+                    ))
+                }),
+                open: Box::new(move || drop(black_box(open(black_box(sealed), open_options).unwrap()))),
+            });
+        }
+        let iters = 160 / count + 10;
+        let batch = |op: &mut dyn FnMut()| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                op();
+            }
+            start.elapsed() / u32::try_from(iters).unwrap()
+        };
+        let mut times: Vec<[Vec<Duration>; 2]> = sides.iter().map(|_| Default::default()).collect();
+        for _ in 0..ROUNDS {
+            for (side, t) in sides.iter_mut().zip(times.iter_mut()) {
+                t[0].push(batch(&mut side.seal));
+                t[1].push(batch(&mut side.open));
+            }
+        }
+        let medians: Vec<[Duration; 2]> = times
+            .into_iter()
+            .map(|t| {
+                t.map(|mut v| {
+                    v.sort();
+                    v[ROUNDS / 2]
+                })
+            })
+            .collect();
+        let per = u32::try_from(count).unwrap();
+        for (side, [seal_t, open_t]) in sides.iter().zip(&medians) {
+            let [age_seal_t, age_open_t] = medians[0];
+            println!(
+                "{count:>10} {:>14} {:>12.1?} {:>12.1?} {:>14.2} {:>14.2}",
+                side.name,
+                *seal_t / per,
+                *open_t / per,
+                age_seal_t.as_secs_f64() / seal_t.as_secs_f64(),
+                age_open_t.as_secs_f64() / open_t.as_secs_f64(),
+            );
+        }
+    }
+}
+
 criterion_group!(benches, public_keys);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // Only `cargo bench` passes `--bench`; `cargo test --benches` just
+    // checks that the benches run.
+    if std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--list") {
+        interleaved();
+    }
+}

@@ -14,6 +14,7 @@
 //! and `05` seal it to a public key with HPKE, the same info and aad th
 //! (see `hpke.rs`).
 
+mod dhkem_x25519;
 mod external;
 pub(crate) mod hpke;
 mod password;

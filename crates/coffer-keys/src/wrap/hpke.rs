@@ -10,6 +10,9 @@
 //! KEM DHKEM(X25519, HKDF-SHA256) (`04`) or X-Wing (`05`), KDF HKDF-SHA256,
 //! AEAD ChaCha20-Poly1305: one fixed HPKE suite per type, whatever the
 //! envelope's suite. The kid is the public key's fingerprint.
+//!
+//! The `hpke` crate seals for X-Wing and opens both types; sealing for
+//! X25519 is `dhkem_x25519.rs` (one scalar multiplication fewer).
 
 use std::convert::Infallible;
 
@@ -21,6 +24,7 @@ use hpke::rand_core::{TryCryptoRng, TryRng};
 use hpke::{Deserializable, Kem, OpModeR, OpModeS, Serializable};
 use zeroize::Zeroizing;
 
+use super::dhkem_x25519;
 use super::{UnwrapFailure, WrapBinding};
 use crate::public_key::{Identity, KemAlgorithm, PublicInner, PublicKey, SecretInner};
 use crate::rng::Randomness;
@@ -93,11 +97,19 @@ pub(crate) fn seal(
     plaintext: &[u8],
     randomness: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let mut rng = FixedRng::new(randomness);
-    let sealed = match public.inner() {
-        PublicInner::X25519(pk) => seal_with::<X25519HkdfSha256>(pk, info, aad, plaintext, &mut rng),
-        PublicInner::XWing(pk) => seal_with::<XWing>(pk, info, aad, plaintext, &mut rng),
+    let pk = match public.inner() {
+        PublicInner::X25519(pk) => {
+            if randomness.len() != randomness_len(KemAlgorithm::X25519) {
+                return Err(Error::Random);
+            }
+            let pk: [u8; 32] = pk.to_bytes().into();
+            return dhkem_x25519::seal(&pk, info, aad, plaintext, randomness)
+                .map_err(|_| Error::crypto(crate::CryptoReason::Derivation));
+        }
+        PublicInner::XWing(pk) => pk,
     };
+    let mut rng = FixedRng::new(randomness);
+    let sealed = seal_with::<XWing>(pk, info, aad, plaintext, &mut rng);
     // Each KEM draws a fixed number of bytes; a short or unused supply
     // means the caller's count is wrong, never something to paper over.
     if rng.exhausted || rng.left() != 0 {
