@@ -176,7 +176,11 @@ fn recipient(key: WrappedKeyRef<'_>) -> RecipientReport {
     RecipientReport {
         key_type: key.key_type.0,
         type_name,
-        kid: printable(key.kid),
+        // A public key's kid is its binary fingerprint: always hex, even
+        // when its bytes happen to read as text.
+        kid: (!matches!(key.key_type, KeyType::HPKE_X25519 | KeyType::HPKE_XWING))
+            .then(|| printable(key.kid))
+            .flatten(),
         kid_hex: hex::encode(key.kid),
         iterations,
     }

@@ -26,6 +26,13 @@ fn keygen(dir: &Path, kind: &str, file: &str) -> String {
     public
 }
 
+/// The hex fingerprint (the kid of its records) of a public key text.
+fn fingerprint(public: &str) -> String {
+    coffer_policy::session::keys::PublicKey::from_text(public)
+        .unwrap()
+        .fingerprint_hex()
+}
+
 #[test]
 fn keygen_writes_a_0600_identity_file_and_prints_its_public_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -86,7 +93,12 @@ fn sealing_to_public_keys_opens_with_each_identity() {
         .args(["inspect", "sealed.cfr"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("x25519").and(predicate::str::contains("xwing")));
+        .stdout(
+            predicate::str::contains("x25519")
+                .and(predicate::str::contains("xwing"))
+                .and(predicate::str::contains(format!("0x{}", fingerprint(&classical))))
+                .and(predicate::str::contains(format!("0x{}", fingerprint(&hybrid)))),
+        );
     // An identity also seals to its own public key.
     coffer(dir.path())
         .args(["seal", "plain.bin", "-o", "self.cfr", "-i", "bob.id"])
