@@ -63,6 +63,14 @@ pub enum CliError {
         /// Why.
         source: KeyTextError,
     },
+    /// A `--recipient` public key text is malformed.
+    #[error("public key `{shown}`: {source}")]
+    PublicKey {
+        /// The start of the text, as given.
+        shown: String,
+        /// Why.
+        source: KeyTextError,
+    },
     /// A keyring file is malformed, or a change to it is refused.
     #[error("keyring `{path}`: {source}")]
     KeyringFile {
@@ -118,7 +126,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Keys(err) => keys_exit_code(err),
-            Self::Envelope(_) | Self::KeyFile { .. } => exit::DATA,
+            Self::Envelope(_) | Self::KeyFile { .. } | Self::PublicKey { .. } => exit::DATA,
             Self::KeyringFile { source, .. } => match source {
                 KeyringFileError::Rule(err) => keys_exit_code(err),
                 _ => exit::DATA,
@@ -147,7 +155,13 @@ impl CliError {
                 KeyTextError::Checksum | KeyTextError::Character => {
                     "the key was changed or mistyped: copy it again from the original"
                 }
-                _ => "pass a key file written by `coffer keygen`",
+                _ => "pass a key or identity file written by `coffer keygen`",
+            },
+            Self::PublicKey { source, .. } => match source {
+                KeyTextError::Checksum | KeyTextError::Character => {
+                    "the public key was changed or mistyped: copy it again from its owner"
+                }
+                _ => "pass a public key printed by `coffer keygen --type x25519|xwing`",
             },
             Self::KeyringFile { source, .. } => match source {
                 KeyringFileError::Rule(err) => keys_hint(err),
@@ -155,8 +169,8 @@ impl CliError {
             },
             Self::OutputExists(_) => "choose another output, or pass --force to replace it",
             Self::TerminalOutput => "redirect the output, or pass -o FILE",
-            Self::NoRecipients => "add --key FILE, --keyring FILE or --passphrase",
-            Self::NoKeys => "pass --key FILE, --keyring FILE or --passphrase",
+            Self::NoRecipients => "add --key FILE, --keyring FILE, --recipient PUBLIC-KEY or --passphrase",
+            Self::NoKeys => "pass --key FILE, --keyring FILE, --identity FILE or --passphrase",
             Self::KeyringName(_) => "choose one with --name NAME (see `coffer keyring list`)",
             Self::NoTerminal(_) => "use --password-file FILE or set COFFER_PASSWORD",
             Self::PasswordMismatch => "type the same password twice",

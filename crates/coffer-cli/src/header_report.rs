@@ -166,6 +166,8 @@ fn recipient(key: WrappedKeyRef<'_>) -> RecipientReport {
         KeyType::LOCAL => "local",
         KeyType::PASSWORD => "password",
         KeyType::EXTERNAL => "external",
+        KeyType::HPKE_X25519 => "x25519",
+        KeyType::HPKE_XWING => "xwing",
         _ => "unknown",
     };
     let iterations = (key.key_type == KeyType::PASSWORD)
@@ -174,7 +176,11 @@ fn recipient(key: WrappedKeyRef<'_>) -> RecipientReport {
     RecipientReport {
         key_type: key.key_type.0,
         type_name,
-        kid: printable(key.kid),
+        // A public key's kid is its binary fingerprint: always hex, even
+        // when its bytes happen to read as text.
+        kid: (!matches!(key.key_type, KeyType::HPKE_X25519 | KeyType::HPKE_XWING))
+            .then(|| printable(key.kid))
+            .flatten(),
         kid_hex: hex::encode(key.kid),
         iterations,
     }

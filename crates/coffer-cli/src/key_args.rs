@@ -1,15 +1,17 @@
 //! The key options commands share (`--key`, `--keyring`, `--passphrase`,
-//! `--password-file`), loaded into recipients for sealing and into keys for
-//! opening.
+//! `--password-file`, `--recipient`, `--identity`), loaded into recipients
+//! for sealing and into keys for opening.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use coffer_policy::session::keys::{KeyState, Keyring, OpenOptions, Password, Recipient};
+use coffer_policy::session::keys::{
+    Identity, KeyState, Keyring, OpenOptions, Password, PublicKey, Recipient,
+};
 
 use crate::error::CliError;
 use crate::files::read_secret_text;
-use crate::key_text::{parse_key_file, LocalKey};
+use crate::key_text::{parse_identity_file, parse_key_file, LocalKey};
 use crate::keyring_file::KeyringFile;
 use crate::password::{PasswordSource, PASSWORD_ENV};
 
@@ -33,12 +35,27 @@ pub(crate) struct KeyArgs {
     /// Read the password from the first line of FILE (implies --passphrase)
     #[arg(long, value_name = "FILE")]
     pub(crate) password_file: Option<PathBuf>,
+
+    /// Seal for this public key, `coffer-x25519-1...` or `coffer-xwing-1...`
+    /// (repeatable; sealing only)
+    #[arg(short = 'R', long = "recipient", value_name = "PUBLIC KEY")]
+    pub(crate) recipients: Vec<String>,
+
+    /// An identity file written by `coffer keygen --type x25519|xwing`
+    /// (repeatable): opens what was sealed to its public key, and seals for
+    /// that public key
+    #[arg(short = 'i', long = "identity", value_name = "FILE")]
+    pub(crate) identities: Vec<PathBuf>,
 }
 
 impl KeyArgs {
     /// Whether any key or password was asked for.
     pub(crate) fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.keyring.is_none() && !self.wants_password()
+        self.keys.is_empty()
+            && self.keyring.is_none()
+            && !self.wants_password()
+            && self.recipients.is_empty()
+            && self.identities.is_empty()
     }
 
     /// Whether a password was asked for.
@@ -53,6 +70,21 @@ impl KeyArgs {
             .keys
             .iter()
             .map(|path| load_key_file(path))
+            .collect::<Result<Vec<_>, _>>()?;
+        let public_keys = self
+            .recipients
+            .iter()
+            .map(|text| {
+                PublicKey::from_text(text).map_err(|source| CliError::PublicKey {
+                    shown: shorten(text),
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let identities = self
+            .identities
+            .iter()
+            .map(|path| load_identity_file(path))
             .collect::<Result<Vec<_>, _>>()?;
         let keyring = match &self.keyring {
             Some(path) => Some(LoadedKeyring {
@@ -78,6 +110,8 @@ impl KeyArgs {
             locals,
             keyring,
             password,
+            public_keys,
+            identities,
         })
     }
 }
@@ -89,6 +123,25 @@ pub(crate) fn load_key_file(path: &Path) -> Result<LocalKey, CliError> {
         path: path.display().to_string(),
         source,
     })
+}
+
+/// Reads and parses an identity file.
+pub(crate) fn load_identity_file(path: &Path) -> Result<Identity, CliError> {
+    let text = read_secret_text(path)?;
+    parse_identity_file(&text).map_err(|source| CliError::KeyFile {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// A public key text as shown in messages: its prefix and first characters
+/// (the whole text of an X-Wing key is about 2000 characters).
+fn shorten(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(24) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 /// Reads and parses a keyring file.
@@ -113,6 +166,8 @@ pub(crate) struct LoadedKeys {
     pub(crate) locals: Vec<LocalKey>,
     pub(crate) keyring: Option<LoadedKeyring>,
     pub(crate) password: Option<Password>,
+    pub(crate) public_keys: Vec<PublicKey>,
+    pub(crate) identities: Vec<Identity>,
 }
 
 /// The keyring for opening: the keyring file's versions plus every key file
@@ -121,6 +176,7 @@ pub(crate) struct LoadedKeys {
 pub(crate) struct OpeningKeys {
     keyring: Keyring,
     password: Option<Password>,
+    identities: Vec<Identity>,
 }
 
 impl OpeningKeys {
@@ -131,7 +187,12 @@ impl OpeningKeys {
 
     /// The library's open options offering these keys.
     pub(crate) fn options(&self) -> OpenOptions<'_> {
-        let options = OpenOptions::new().keyring(&self.keyring);
+        let options = self
+            .identities
+            .iter()
+            .fold(OpenOptions::new().keyring(&self.keyring), |options, id| {
+                options.identity(id)
+            });
         match &self.password {
             Some(password) => options.password(password),
             None => options,
@@ -171,6 +232,12 @@ impl LoadedKeys {
         if let Some(password) = &self.password {
             recipients.push(Recipient::password(password));
         }
+        recipients.extend(self.public_keys.iter().map(Recipient::public_key));
+        recipients.extend(
+            self.identities
+                .iter()
+                .map(|id| Recipient::public_key(id.public_key())),
+        );
         if recipients.is_empty() {
             return Err(CliError::NoRecipients);
         }
@@ -192,6 +259,11 @@ impl LoadedKeys {
 
     /// Everything for opening, merged into one keyring.
     pub(crate) fn into_opening(self) -> Result<OpeningKeys, CliError> {
+        if !self.public_keys.is_empty() {
+            return Err(CliError::Usage(
+                "--recipient names a public key to seal for; open with --identity FILE".to_owned(),
+            ));
+        }
         let mut keyring = self.keyring()?.unwrap_or_default();
         for key in &self.locals {
             if keyring.state(key.id()).is_some() {
@@ -205,6 +277,7 @@ impl LoadedKeys {
         Ok(OpeningKeys {
             keyring,
             password: self.password,
+            identities: self.identities,
         })
     }
 }

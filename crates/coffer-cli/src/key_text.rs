@@ -20,13 +20,20 @@
 //! A key file holds one such line; lines starting with `#` and blank lines
 //! are comments (see [`parse_key_file`]). Parse errors never quote the text, which
 //! is secret.
+//!
+//! The Bech32m codec and the error type are the key layer's
+//! ([`coffer_policy::session::keys::key_text`]), shared with its public-key
+//! and identity texts; identity files ([`render_identity_file`],
+//! [`parse_identity_file`]) hold one identity line the same way.
 
 use std::fmt;
 
-use bech32::primitives::decode::{CheckedHrpstring, CheckedHrpstringError};
-use bech32::{Bech32m, Hrp};
-use coffer_policy::session::keys::{KeyEncryptionKey, KeyId, MAX_KEY_NAME_LEN};
+use bech32::Hrp;
+use coffer_policy::session::keys::key_text::{decode, encode_upper, single_line};
+use coffer_policy::session::keys::{Identity, KeyEncryptionKey, KeyId, MAX_KEY_NAME_LEN};
 use zeroize::Zeroizing;
+
+pub use coffer_policy::session::keys::key_text::KeyTextError;
 
 /// The human-readable part, lower case; key text starts with it, upper cased,
 /// and the separator `1`.
@@ -40,35 +47,6 @@ const FORMAT: u8 = 1;
 
 /// Bytes of key material.
 const KEY_LEN: usize = 32;
-
-/// What is wrong with a key text. Never quotes the text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyTextError {
-    /// The text does not start with `COFFER-KEY-1`.
-    #[error("not a coffer key: expected a line starting with `{KEY_PREFIX}`")]
-    NotAKey,
-    /// A character is outside the Bech32 alphabet, or the case is mixed.
-    #[error("key text has a character that cannot occur in a key (a typo, or mixed case)")]
-    Character,
-    /// The checksum does not match: a character was changed.
-    #[error("key text checksum does not match: a character is mistyped or missing")]
-    Checksum,
-    /// The data has the wrong length or non-zero padding.
-    #[error("key text has the wrong length")]
-    Length,
-    /// The data names a layout this version does not read.
-    #[error("key text format `{0}` is not supported")]
-    UnsupportedFormat(u8),
-    /// The name or version is not a valid key id.
-    #[error("key text names an invalid key id")]
-    KeyId,
-    /// A key file holds no key line.
-    #[error("key file holds no key")]
-    Empty,
-    /// A key file holds more than one key line.
-    #[error("key file holds more than one key")]
-    SeveralKeys,
-}
 
 /// A local key-encryption key with its identity: what a key file holds.
 pub struct LocalKey {
@@ -112,31 +90,12 @@ impl LocalKey {
         data.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
         data.extend_from_slice(name);
         data.extend_from_slice(self.kek.expose_secret());
-        let mut text = Zeroizing::new(String::with_capacity(encoded_capacity(data.len())));
-        // Writing to a String cannot fail, and the data is far below
-        // Bech32m's 1023-character limit.
-        let _ = bech32::encode_upper_to_fmt::<Bech32m, String>(&mut text, HRP, &data);
-        text
+        encode_upper(HRP, &data)
     }
 
     /// Parses one key text (surrounding whitespace ignored).
     pub fn parse(text: &str) -> Result<Self, KeyTextError> {
-        let text = text.trim();
-        if !starts_with_prefix(text) {
-            return Err(KeyTextError::NotAKey);
-        }
-        let checked = CheckedHrpstring::new::<Bech32m>(text).map_err(|err| match err {
-            CheckedHrpstringError::Checksum(_) => KeyTextError::Checksum,
-            _ => KeyTextError::Character,
-        })?;
-        if checked.hrp() != HRP {
-            return Err(KeyTextError::NotAKey);
-        }
-        checked
-            .validate_segwit_padding()
-            .map_err(|_| KeyTextError::Length)?;
-        let data: Zeroizing<Vec<u8>> = Zeroizing::new(checked.byte_iter().collect());
-        decode_data(&data)
+        decode_data(&decode(text, HRP, KEY_PREFIX)?)
     }
 }
 
@@ -149,14 +108,8 @@ impl fmt::Debug for LocalKey {
     }
 }
 
-/// Whether `text` starts with the prefix in either case (Bech32 allows all
-/// lower or all upper case).
-fn starts_with_prefix(text: &str) -> bool {
-    text.get(..KEY_PREFIX.len())
-        .is_some_and(|head| head.eq_ignore_ascii_case(KEY_PREFIX))
-}
-
 /// Characters of the text for `data_len` bytes of data.
+#[cfg(test)]
 fn encoded_capacity(data_len: usize) -> usize {
     KEY_PREFIX.len() + (data_len * 8).div_ceil(5) + 6
 }
@@ -203,22 +156,67 @@ pub fn render_key_file(key: &LocalKey) -> Zeroizing<String> {
 /// one key line must remain. The comments are not trusted: the name and
 /// version come from the checksummed key line.
 pub fn parse_key_file(text: &str) -> Result<LocalKey, KeyTextError> {
-    let mut lines = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'));
-    let first = lines.next().ok_or(KeyTextError::Empty)?;
-    if lines.next().is_some() {
-        return Err(KeyTextError::SeveralKeys);
-    }
-    LocalKey::parse(first)
+    LocalKey::parse(single_line(text)?)
+}
+
+/// An identity file's text: comments naming the algorithm and the public
+/// key (so the file tells whom to give it to), then the identity line.
+///
+/// ```text
+/// # coffer identity (xwing): keep this file secret
+/// # public key: coffer-xwing-1...
+/// COFFER-XWING-IDENTITY-1...
+/// ```
+pub fn render_identity_file(identity: &Identity) -> Zeroizing<String> {
+    let text = identity.to_text();
+    let public = identity.public_key().to_text();
+    let mut out = Zeroizing::new(String::with_capacity(text.len() + public.len() + 100));
+    out.push_str("# coffer identity (");
+    out.push_str(identity.algorithm().name());
+    out.push_str("): keep this file secret\n# public key: ");
+    out.push_str(&public);
+    out.push('\n');
+    out.push_str(&text);
+    out.push('\n');
+    out
+}
+
+/// Parses an identity file: exactly one identity line among `#` comments
+/// and blank lines. The comments (and the public key in them) are not
+/// trusted: the public key is derived from the identity.
+pub fn parse_identity_file(text: &str) -> Result<Identity, KeyTextError> {
+    Identity::from_text(single_line(text)?)
 }
 
 #[cfg(test)]
 mod tests {
+    use bech32::Bech32m;
+    use coffer_policy::session::keys::KemAlgorithm;
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn identity_files_name_the_public_key_and_hold_one_identity() {
+        for algorithm in KemAlgorithm::ALL {
+            let identity = Identity::generate(algorithm).unwrap();
+            let file = render_identity_file(&identity);
+            assert!(file.starts_with(&format!(
+                "# coffer identity ({}): keep this file secret\n",
+                algorithm.name()
+            )));
+            assert!(file.contains(&format!("# public key: {}\n", identity.public_key().to_text())));
+            assert_eq!(parse_identity_file(&file).unwrap(), identity);
+            let twice = format!("{}{}", file.as_str(), identity.to_text().as_str());
+            assert_eq!(parse_identity_file(&twice).err(), Some(KeyTextError::SeveralKeys));
+            // A local key file is not an identity file.
+            let local = render_key_file(&key("docs", 1, 9));
+            assert!(matches!(
+                parse_identity_file(&local),
+                Err(KeyTextError::NotAKey(_))
+            ));
+        }
+    }
 
     proptest! {
         #[test]
@@ -323,11 +321,14 @@ mod tests {
     fn other_bech32_strings_are_not_keys() {
         let other =
             bech32::encode_upper::<Bech32m>(Hrp::parse_unchecked("coffer-ring-"), &[1, 2, 3]).unwrap();
-        assert_eq!(LocalKey::parse(&other).err(), Some(KeyTextError::NotAKey));
-        assert_eq!(LocalKey::parse("").err(), Some(KeyTextError::NotAKey));
+        assert_eq!(
+            LocalKey::parse(&other).err(),
+            Some(KeyTextError::NotAKey(KEY_PREFIX))
+        );
+        assert_eq!(LocalKey::parse("").err(), Some(KeyTextError::NotAKey(KEY_PREFIX)));
         assert_eq!(
             LocalKey::parse("AGE-SECRET-KEY-1QQ").err(),
-            Some(KeyTextError::NotAKey)
+            Some(KeyTextError::NotAKey(KEY_PREFIX))
         );
     }
 

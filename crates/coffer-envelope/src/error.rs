@@ -175,8 +175,9 @@ pub enum Error {
     /// A wrapped-key id is longer than 64 bytes.
     #[error("wrapped key id is `{0}` bytes, more than 64")]
     KidLength(usize),
-    /// A wrapped key of a fixed-size type has the wrong body length, or an
-    /// external one is empty or longer than 4096 bytes.
+    /// A wrapped key of a fixed-size type (local, password, HPKE) has the
+    /// wrong body length, or an external one is empty or longer than 4096
+    /// bytes.
     #[error("wrapped key of type `{key_type}` has a `{len}`-byte body, expected {expected}")]
     WrappedKeyBodyLength {
         /// The wrapped key's type byte.

@@ -40,6 +40,6 @@ pub use limits::{ReaderLimits, DEFAULT_CHUNK_LOG2, MAX_CHUNK_LOG2, MIN_CHUNK_LOG
 pub use stream::{BodyOpener, BodySealer};
 pub use suite::{Flags, Suite, UnknownSuiteName};
 pub use wrapped_key::{
-    KeyType, WrappedKey, WrappedKeyRef, WrappedKeys, LOCAL_BODY_LEN, MAX_EXTERNAL_BODY_LEN, MAX_KID_LEN,
-    PASSWORD_BODY_LEN,
+    KeyType, WrappedKey, WrappedKeyRef, WrappedKeys, HPKE_X25519_BODY_LEN, HPKE_XWING_BODY_LEN,
+    LOCAL_BODY_LEN, MAX_EXTERNAL_BODY_LEN, MAX_KID_LEN, PASSWORD_BODY_LEN,
 };

@@ -11,6 +11,12 @@ pub const LOCAL_BODY_LEN: usize = 96;
 pub const PASSWORD_BODY_LEN: usize = 116;
 /// Longest body of a [`KeyType::EXTERNAL`] record.
 pub const MAX_EXTERNAL_BODY_LEN: usize = 4096;
+/// Body length of a [`KeyType::HPKE_X25519`] record: the encapsulated key
+/// (32) and the sealed DEK (32 + 16).
+pub const HPKE_X25519_BODY_LEN: usize = 32 + 48;
+/// Body length of a [`KeyType::HPKE_XWING`] record: the X-Wing ciphertext
+/// (1120) and the sealed DEK (32 + 16).
+pub const HPKE_XWING_BODY_LEN: usize = 1120 + 48;
 
 /// The type byte of a wrapped-key record.
 ///
@@ -27,12 +33,20 @@ impl KeyType {
     pub const PASSWORD: KeyType = KeyType(0x02);
     /// `03`: wrapped by an external key service.
     pub const EXTERNAL: KeyType = KeyType(0x03);
+    /// `04`: wrapped for a public key with HPKE (RFC 9180) base mode,
+    /// DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305.
+    pub const HPKE_X25519: KeyType = KeyType(0x04);
+    /// `05`: wrapped for a public key with HPKE base mode, X-Wing
+    /// (ML-KEM-768 + X25519, KEM id 0x647a), HKDF-SHA256, ChaCha20-Poly1305.
+    pub const HPKE_XWING: KeyType = KeyType(0x05);
 
     fn check_body_len(self, len: usize) -> Result<()> {
         let (ok, expected) = match self {
             KeyType::LOCAL => (len == LOCAL_BODY_LEN, "96"),
             KeyType::PASSWORD => (len == PASSWORD_BODY_LEN, "116"),
             KeyType::EXTERNAL => ((1..=MAX_EXTERNAL_BODY_LEN).contains(&len), "1..=4096"),
+            KeyType::HPKE_X25519 => (len == HPKE_X25519_BODY_LEN, "80"),
+            KeyType::HPKE_XWING => (len == HPKE_XWING_BODY_LEN, "1168"),
             _ => (len <= usize::from(u16::MAX), "0..=65535"),
         };
         if ok {

@@ -557,6 +557,54 @@ fn header_cases() -> Vec<(&'static str, Target, Vec<u8>, String)> {
             s("WrappedKeyBodyLength { key_type: 3, len: 4097, expected: \"1..=4096\" }"),
         ),
         (
+            "hpke-x25519-body-79-bytes",
+            H,
+            base.with(|r| r.records[1] = record(4, &[0x5a; 16], &[0x40; 79])),
+            s("WrappedKeyBodyLength { key_type: 4, len: 79, expected: \"80\" }"),
+        ),
+        (
+            "hpke-x25519-body-81-bytes",
+            H,
+            base.with(|r| r.records[1] = record(4, &[0x5a; 16], &[0x40; 81])),
+            s("WrappedKeyBodyLength { key_type: 4, len: 81, expected: \"80\" }"),
+        ),
+        (
+            "hpke-x25519-body-80-bytes",
+            H,
+            base.with(|r| r.records[1] = record(4, &[0x5a; 16], &[0x40; 80])),
+            s("Ok"),
+        ),
+        (
+            "hpke-xwing-body-1167-bytes",
+            H,
+            base.with(|r| r.records[1] = record(5, &[0x5a; 16], &[0x40; 1167])),
+            s("WrappedKeyBodyLength { key_type: 5, len: 1167, expected: \"1168\" }"),
+        ),
+        (
+            "hpke-xwing-body-1169-bytes",
+            H,
+            base.with(|r| r.records[1] = record(5, &[0x5a; 16], &[0x40; 1169])),
+            s("WrappedKeyBodyLength { key_type: 5, len: 1169, expected: \"1168\" }"),
+        ),
+        (
+            "hpke-xwing-body-1168-bytes",
+            H,
+            base.with(|r| r.records[1] = record(5, &[0x5a; 16], &[0x40; 1168])),
+            s("Ok"),
+        ),
+        (
+            // body_len 4096 is refused for type 05 before a body byte is
+            // read: the section holds only 30 bytes after it.
+            "hpke-xwing-body-len-checked-before-reading",
+            H,
+            base.with(|r| {
+                r.records[1] = record(5, &[0x5a; 16], &[0x40; 30]);
+                let at = 2 + 16;
+                r.records[1][at..at + 2].copy_from_slice(&4096u16.to_be_bytes());
+            }),
+            s("WrappedKeyBodyLength { key_type: 5, len: 4096, expected: \"1168\" }"),
+        ),
+        (
             "unknown-key-type-kept",
             H,
             base.with(|r| r.records.push(record(0x7f, b"future", b""))),

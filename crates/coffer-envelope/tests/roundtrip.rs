@@ -65,8 +65,10 @@ fn wrapped_key() -> impl Strategy<Value = WrappedKey> {
         (kid(), prop::collection::vec(any::<u8>(), 116)).prop_map(|(k, b)| (KeyType::PASSWORD, k, b)),
         (kid(), prop::collection::vec(any::<u8>(), 1..=300)).prop_map(|(k, b)| (KeyType::EXTERNAL, k, b)),
         (kid(), Just(vec![0xee; 4096])).prop_map(|(k, b)| (KeyType::EXTERNAL, k, b)),
+        (kid(), prop::collection::vec(any::<u8>(), 80)).prop_map(|(k, b)| (KeyType::HPKE_X25519, k, b)),
+        (kid(), prop::collection::vec(any::<u8>(), 1168)).prop_map(|(k, b)| (KeyType::HPKE_XWING, k, b)),
         // Unknown types: any body length is kept, including zero.
-        (4u8..=255, kid(), bytes(300)).prop_map(|(t, k, b)| (KeyType(t), k, b)),
+        (6u8..=255, kid(), bytes(300)).prop_map(|(t, k, b)| (KeyType(t), k, b)),
         (Just(0u8), bytes(64), bytes(10)).prop_map(|(t, k, b)| (KeyType(t), k, b)),
     ]
     .prop_map(|(t, kid, body)| WrappedKey::new(t, kid, body).unwrap())

@@ -120,6 +120,14 @@ pub enum Error {
         /// Plaintext length of the message.
         len: u64,
     },
+    /// Bytes given as a public key are not a valid key of this algorithm
+    /// (wrong length, or an X-Wing key whose ML-KEM part fails the FIPS 203
+    /// modulus check).
+    #[error("public key is not a valid `{0}` key")]
+    InvalidPublicKey(crate::KemAlgorithm),
+    /// Bytes given as an identity secret were refused by the KEM.
+    #[error("identity secret is not a valid `{0}` key")]
+    InvalidIdentity(crate::KemAlgorithm),
     /// The sealed bytes are not a project key.
     #[error("sealed bytes are not a project key")]
     NotAProjectKey,
@@ -203,6 +211,8 @@ impl Error {
             Self::RecipientNotFound(_) => "recipient-not-found",
             Self::KeyWrapper { .. } => "key-wrapper",
             Self::Range { .. } => "range",
+            Self::InvalidPublicKey(_) => "invalid-public-key",
+            Self::InvalidIdentity(_) => "invalid-identity",
             Self::NotAProjectKey => "not-a-project-key",
             Self::Random => "random",
             Self::ExceedsReaderLimit { field, .. } => match field {
@@ -271,7 +281,8 @@ pub enum CryptoReason {
     /// Key derivation failed.
     Derivation,
     /// No candidate wrapped key passed its wrap commitment (wrong key or
-    /// password, or a wrapped key moved from another message).
+    /// password, or a wrapped key moved from another message), or no HPKE
+    /// wrapped key opened under the identity its kid names.
     WrapCommitment,
     /// A wrapped key passed its wrap commitment but did not decrypt.
     WrappedKey,

@@ -7,12 +7,16 @@
 //! context) and optional external AAD. The DEK is wrapped for 1 to 8
 //! recipients: keyring KEKs and project keys (type `01`), passwords through
 //! PBKDF2 (`02`) and external wrappers such as a KMS (`03`), each with a wrap
-//! commitment checked before decryption.
+//! commitment checked before decryption, and public keys through HPKE with
+//! X25519 (`04`) or the post-quantum hybrid X-Wing (`05`).
 //!
 //! - [`seal`] / [`open`], [`Sealer`] / [`Opener`], [`open_range`]: one-shot,
 //!   streaming and random access, with [`SealOptions`] and [`OpenOptions`]
 //!   (keys and expectations).
 //! - [`Keyring`]: named, versioned KEKs with states and rotation.
+//! - [`PublicKey`], [`Identity`], [`KemAlgorithm`]: public-key recipients
+//!   ([`Recipient::public_key`], [`OpenOptions::identity`]), with text forms
+//!   in [`key_text`].
 //! - [`rewrap`], [`rewrap_header`], [`rewrap_stream`]: change recipients
 //!   without touching the body.
 //! - [`ProjectKey`], [`seal_project_key`], [`unlock_project_key`],
@@ -37,10 +41,12 @@
 pub use coffer_envelope as envelope;
 
 mod error;
+pub mod key_text;
 mod keyring;
 mod open;
 mod primitive;
 mod project;
+mod public_key;
 mod recipient;
 mod rewrap;
 mod rng;
@@ -55,6 +61,7 @@ pub use open::{open, open_range, MessageInfo, OpenOptions, Opened, Opener, MAX_U
 pub use project::{
     change_password, change_password_with, seal_project_key, unlock_project_key, ProjectKey, ProjectKeyUnlock,
 };
+pub use public_key::{Identity, KemAlgorithm, PublicKey, FINGERPRINT_LEN};
 pub use recipient::{Recipient, MAX_RECIPIENTS};
 pub use rewrap::{rewrap, rewrap_header, rewrap_stream, Rewrap};
 pub use seal::{seal, seal_into, SealOptions, Sealer};

@@ -18,14 +18,16 @@ pub(crate) use unlock::{unlock, Unlocked};
 
 use crate::keyring::Keyring;
 use crate::project::ProjectKey;
+use crate::public_key::Identity;
 use crate::secret::{wipe, Password};
 use crate::wrap::{IterationBounds, KeyWrapper};
 use crate::Error;
 
 /// The keys a caller offers for opening, and what it expects of the message.
 ///
-/// Keys: a keyring, project keys, passwords and external wrappers; wrapped
-/// keys are picked by (type, kid), never by trial, at most
+/// Keys: a keyring, project keys, passwords, external wrappers and
+/// identities (public-key recipients' private keys); wrapped keys are picked
+/// by (type, kid), never by trial, at most
 /// [`MAX_UNWRAP_ATTEMPTS`] times. Expectations: required context entries,
 /// allowed suites, reader limits, the PBKDF2 iteration cap, and the external
 /// AAD the message was sealed with. All are checked before any body byte is
@@ -45,6 +47,7 @@ pub struct OpenOptions<'a> {
     project_keys: Vec<&'a ProjectKey>,
     passwords: Vec<&'a Password>,
     wrappers: Vec<&'a dyn KeyWrapper>,
+    identities: Vec<&'a Identity>,
     required_context: Vec<(String, Vec<u8>)>,
     limits: ReaderLimits,
     iterations: IterationBounds,
@@ -80,6 +83,13 @@ impl<'a> OpenOptions<'a> {
     /// Offers an external key wrapper for wrapped keys with its kid.
     pub fn key_wrapper(mut self, wrapper: &'a dyn KeyWrapper) -> Self {
         self.wrappers.push(wrapper);
+        self
+    }
+
+    /// Offers an identity for the records wrapped to its public key (kid =
+    /// its fingerprint).
+    pub fn identity(mut self, identity: &'a Identity) -> Self {
+        self.identities.push(identity);
         self
     }
 
@@ -133,6 +143,7 @@ impl fmt::Debug for OpenOptions<'_> {
             .field("project_keys", &self.project_keys)
             .field("passwords", &self.passwords.len())
             .field("wrappers", &self.wrappers.len())
+            .field("identities", &self.identities)
             .field("required_context", &self.required_context)
             .field("limits", &self.limits)
             .field("iterations", &self.iterations)

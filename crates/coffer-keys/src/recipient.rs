@@ -7,14 +7,16 @@ use coffer_envelope::{KeyType, Suite, WrappedKey, MAX_KID_LEN};
 
 use crate::keyring::{KeyId, Keyring};
 use crate::project::ProjectKey;
+use crate::public_key::PublicKey;
 use crate::rng::Randomness;
 use crate::secret::{DataKey, KeyEncryptionKey, Password};
+use crate::wrap::hpke::{randomness_len, wrap_hpke};
 use crate::wrap::{wrap_local, wrap_password, IterationBounds, KeyWrapper, KeyWrapperError, WrapBinding};
 use crate::Error;
 
-/// One recipient of a message: a keyring key, a project key, a password or an
-/// external key wrapper. A message has 1 to 8 recipients, all wrapping the
-/// same DEK.
+/// One recipient of a message: a keyring key, a project key, a password, an
+/// external key wrapper or a public key. A message has 1 to 8 recipients,
+/// all wrapping the same DEK.
 pub struct Recipient<'a> {
     kind: Kind<'a>,
 }
@@ -23,6 +25,7 @@ enum Kind<'a> {
     Kek { id: KeyId, kek: &'a KeyEncryptionKey },
     Password { password: &'a Password, label: Vec<u8> },
     External(&'a dyn KeyWrapper),
+    Public(&'a PublicKey),
 }
 
 impl<'a> Recipient<'a> {
@@ -76,12 +79,23 @@ impl<'a> Recipient<'a> {
         }
     }
 
+    /// A public key (type `04` for X25519, `05` for X-Wing; kid its
+    /// fingerprint): whoever holds the matching
+    /// [`Identity`](crate::Identity) opens the message, and sealing needs
+    /// no secret.
+    pub fn public_key(key: &'a PublicKey) -> Self {
+        Self {
+            kind: Kind::Public(key),
+        }
+    }
+
     /// The wrapped key type and kid this recipient writes.
     pub(crate) fn slot(&self) -> (KeyType, &[u8]) {
         match &self.kind {
             Kind::Kek { id, .. } => (KeyType::LOCAL, id.kid()),
             Kind::Password { label, .. } => (KeyType::PASSWORD, label),
             Kind::External(wrapper) => (KeyType::EXTERNAL, wrapper.kid()),
+            Kind::Public(key) => (key.algorithm().key_type(), key.fingerprint()),
         }
     }
 
@@ -91,6 +105,7 @@ impl<'a> Recipient<'a> {
             Kind::Kek { .. } => 16,
             Kind::Password { .. } => 32,
             Kind::External(_) => 0,
+            Kind::Public(key) => randomness_len(key.algorithm()),
         }
     }
 
@@ -124,6 +139,7 @@ impl<'a> Recipient<'a> {
             Kind::External(wrapper) => wrapper
                 .wrap(dek, &binding)
                 .map_err(|err| external_error(wrapper.kid(), err))?,
+            Kind::Public(key) => wrap_hpke(key, &binding, dek, rng)?,
         };
         Ok(WrappedKey::new(key_type, kid.to_vec(), body)?)
     }

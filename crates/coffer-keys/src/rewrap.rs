@@ -63,6 +63,10 @@ impl Selector {
 
     fn describe(&self) -> String {
         match self {
+            Self::Exact(key_type, kid) if crate::KemAlgorithm::from_key_type(*key_type).is_some() => {
+                let hex: String = kid.iter().map(|b| format!("{b:02x}")).collect();
+                format!("{:#04x}/{hex}", key_type.0)
+            }
             Self::Exact(key_type, kid) => {
                 format!("{:#04x}/{}", key_type.0, String::from_utf8_lossy(kid))
             }
@@ -95,6 +99,13 @@ impl<'a> Rewrap<'a> {
     pub fn remove_kid(mut self, key_type: KeyType, kid: &[u8]) -> Self {
         self.remove.push(Selector::Exact(key_type, kid.to_vec()));
         self
+    }
+
+    /// Removes the wrapped key sealed to this public key (its type and
+    /// fingerprint). Removal cannot take back what its identity could
+    /// already open: rotate the data's keys for that.
+    pub fn remove_public_key(self, key: &crate::PublicKey) -> Self {
+        self.remove_kid(key.algorithm().key_type(), key.fingerprint())
     }
 
     /// Removes every password-wrapped key.

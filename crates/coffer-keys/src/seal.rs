@@ -143,7 +143,9 @@ impl SealOptions {
 
     /// Test hook for known-answer vectors: random bytes are taken from
     /// `bytes` in order (DEK 32, message id 32, then per recipient: local
-    /// wrap salt 16; password salt 16 and wrap salt 16), and sealing fails
+    /// wrap salt 16; password salt 16 and wrap salt 16; X25519 public key
+    /// the HPKE ephemeral `ikmE` 32; X-Wing public key its `eseed` 64), and
+    /// sealing fails
     /// when they run out. Only with the `test-hooks` feature, which is
     /// never for production.
     #[cfg(feature = "test-hooks")]

@@ -10,9 +10,13 @@
 //!
 //! and wc is checked in constant time before the AEAD is touched, so a body
 //! that opens under many keys (a partitioning oracle) cannot be built. Type
-//! `03` hands the DEK to a [`KeyWrapper`] with the same binding.
+//! `03` hands the DEK to a [`KeyWrapper`] with the same binding; types `04`
+//! and `05` seal it to a public key with HPKE, the same info and aad th
+//! (see `hpke.rs`).
 
+mod dhkem_x25519;
 mod external;
+pub(crate) mod hpke;
 mod password;
 
 use zeroize::Zeroizing;
@@ -97,6 +101,12 @@ impl<'a> WrapBinding<'a> {
         }
         out.extend_from_slice(self.th);
         out
+    }
+
+    /// The HPKE `info` of a public-key wrap: the committing wrap's HKDF
+    /// info, `"coffer/v1 wrap" ‖ 00 ‖ type ‖ suite ‖ kid_len ‖ kid ‖ message_id`.
+    pub(crate) fn hpke_info(&self) -> Vec<u8> {
+        self.info_parts(&self.fixed_fields()).concat()
     }
 
     /// The HKDF info of the committing wrap as parts, so no allocation is

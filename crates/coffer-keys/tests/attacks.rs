@@ -11,7 +11,7 @@
     clippy::cast_possible_truncation
 )]
 
-use coffer_keys::envelope::{Header, HeaderTag, HeaderView, KeyType, ReaderLimits, Suite, WrappedKey};
+use coffer_keys::envelope::{Header, HeaderView, KeyType, ReaderLimits, Suite, WrappedKey};
 use coffer_keys::{
     open, seal, CryptoReason, Error, KeyEncryptionKey, KeyId, KeyState, Keyring, OpenOptions, Password,
     Recipient, SealOptions,
@@ -20,8 +20,11 @@ use ring::aead;
 
 #[path = "support/design.rs"]
 mod design;
+#[path = "support/forge.rs"]
+mod forge;
 
-use design::{hmac_sha256, pbkdf2_sha256, schedule, sha256, transcript, wrap_keys};
+use design::{pbkdf2_sha256, sha256, wrap_keys};
+use forge::{join, reason, retag, split};
 
 /// A keyring with version 1 of each name, keyed by the given byte.
 fn keyring_of(keys: &[(&str, u8)]) -> Keyring {
@@ -41,28 +44,9 @@ fn keyring() -> Keyring {
     keyring_of(&[("a", 0xA1), ("b", 0xB2)])
 }
 
-fn reason(result: Result<coffer_keys::Opened, Error>) -> CryptoReason {
-    match result {
-        Err(Error::Crypto(failure)) => failure.reason(),
-        Err(other) => panic!("expected a cryptographic failure, got {other:?}"),
-        Ok(_) => panic!("expected a cryptographic failure, message opened"),
-    }
-}
-
 /// Why opening `sealed` with `ring` fails.
 fn reason_under(ring: &Keyring, sealed: &[u8]) -> CryptoReason {
     reason(open(sealed, &OpenOptions::new().keyring(ring)))
-}
-
-fn split(sealed: &[u8]) -> (Header, Vec<u8>) {
-    let view = HeaderView::parse_prefix(sealed, &ReaderLimits::default()).unwrap();
-    (view.to_header().unwrap(), sealed[view.len()..].to_vec())
-}
-
-fn join(header: &Header, body: &[u8]) -> Vec<u8> {
-    let mut out = header.to_bytes().unwrap();
-    out.extend_from_slice(body);
-    out
 }
 
 #[test]
@@ -98,9 +82,7 @@ fn recipients_holding_different_deks_cannot_both_open() {
     let second = seal(b"for b", &recipients, &script(2)).unwrap();
     let (mut header, body) = split(&first);
     header.keys[1] = split(&second).0.keys[1].clone();
-    let core = header.core.to_bytes().unwrap();
-    let k_hdr = &schedule(&[1; 32], 1, &message_id, &transcript(&core, None))[76..];
-    header.tag = HeaderTag(hmac_sha256(k_hdr, &header.signed_bytes().unwrap()));
+    retag(&mut header, &[1; 32]);
     let forged = join(&header, &body);
 
     assert_eq!(
@@ -425,15 +407,13 @@ fn several_password_records_are_tried_in_record_order() {
     let other = password_message(&[&pw_b], 2, message_id, ITERATIONS);
     let (mut header, body) = split(&sealed);
     header.keys = vec![split(&other).0.keys[0].clone(), header.keys[1].clone()];
-    let core = header.core.to_bytes().unwrap();
-    let k_hdr = &schedule(&[1; 32], 1, &message_id, &transcript(&core, None))[76..];
-    header.tag = HeaderTag(hmac_sha256(k_hdr, &header.signed_bytes().unwrap()));
+    retag(&mut header, &[1; 32]);
     let forged = join(&header, &body);
     assert_eq!(reason(open(&forged, &with(&[&pw_b]))), CryptoReason::Commitment);
     // The second record alone does open: only the rule stopped it.
     let mut alone = header.clone();
     alone.keys.remove(0);
-    alone.tag = HeaderTag(hmac_sha256(k_hdr, &alone.signed_bytes().unwrap()));
+    retag(&mut alone, &[1; 32]);
     assert_eq!(
         open(&join(&alone, &body), &with(&[&pw_b])).unwrap().plaintext(),
         b"dek 1"

@@ -17,7 +17,10 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use coffer_keys::envelope::{HeaderView, KeyType, ReaderLimits, Suite};
-use coffer_keys::{open, seal, KeyEncryptionKey, KeyId, OpenOptions, Password, Recipient, SealOptions};
+use coffer_keys::{
+    open, seal, Identity, KemAlgorithm, KeyEncryptionKey, KeyId, OpenOptions, Password, Recipient,
+    SealOptions,
+};
 
 enum Who {
     Local {
@@ -31,6 +34,21 @@ enum Who {
         pw_salt: Vec<u8>,
         wrap_salt: Vec<u8>,
     },
+    PublicKey {
+        algorithm: KemAlgorithm,
+        /// The identity's secret (an X25519 private key, clamped, or an
+        /// X-Wing seed).
+        secret: Vec<u8>,
+        /// The encapsulation's randomness: `ikmE` (32) or `eseed` (64).
+        ikm: Vec<u8>,
+    },
+}
+
+/// A recipient's key, held for sealing and opening.
+enum Held {
+    Kek(KeyId, KeyEncryptionKey),
+    Password(Password),
+    Identity(Identity),
 }
 
 struct Spec {
@@ -109,6 +127,30 @@ fn specs() -> Vec<Spec> {
             ],
             plaintext: Vec::new(),
         },
+        Spec {
+            name: "keys-public-key",
+            title: "X25519 and X-Wing public-key recipients, ChaCha20-Poly1305",
+            suite: Suite::ChaCha20Poly1305HkdfSha256,
+            chunk_log2: 10,
+            context: vec![("coffer.project", b"p-2")],
+            external_aad: None,
+            dek: seq(0x30, 32),
+            message_id: seq(0x50, 32),
+            recipients: vec![
+                Who::PublicKey {
+                    algorithm: KemAlgorithm::X25519,
+                    // Clamped already, so it is the identity's own secret.
+                    secret: [seq(0x10, 31), vec![0x6f]].concat(),
+                    ikm: seq(0x80, 32),
+                },
+                Who::PublicKey {
+                    algorithm: KemAlgorithm::XWing,
+                    secret: seq(0xA0, 32),
+                    ikm: seq(0xC0, 64),
+                },
+            ],
+            plaintext: b"sealed to public keys".to_vec(),
+        },
     ]
 }
 
@@ -134,6 +176,7 @@ fn render(spec: &Spec) -> String {
                 random.extend_from_slice(pw_salt);
                 random.extend_from_slice(wrap_salt);
             }
+            Who::PublicKey { ikm, .. } => random.extend_from_slice(ikm),
         }
     }
     let mut options = SealOptions::new()
@@ -153,53 +196,49 @@ fn render(spec: &Spec) -> String {
     if let Some(aad) = spec.external_aad {
         options = options.external_aad(aad);
     }
-    let keks: Vec<Option<(KeyId, KeyEncryptionKey)>> = spec
+    let held: Vec<Held> = spec
         .recipients
         .iter()
         .map(|who| match who {
-            Who::Local { kid, kek, .. } => Some((
+            Who::Local { kid, kek, .. } => Held::Kek(
                 KeyId::from_kid(kid.as_bytes()).unwrap(),
                 KeyEncryptionKey::from_bytes(kek.as_slice().try_into().unwrap()),
-            )),
-            Who::Password { .. } => None,
+            ),
+            Who::Password { password, .. } => Held::Password(Password::new(password)),
+            Who::PublicKey {
+                algorithm, secret, ..
+            } => Held::Identity(
+                Identity::from_secret_bytes(*algorithm, &secret.as_slice().try_into().unwrap()).unwrap(),
+            ),
         })
         .collect();
-    let passwords: Vec<Option<Password>> = spec
-        .recipients
+    let recipients: Vec<Recipient<'_>> = held
         .iter()
-        .map(|who| match who {
-            Who::Password { password, .. } => Some(Password::new(password)),
-            Who::Local { .. } => None,
-        })
-        .collect();
-    let recipients: Vec<Recipient<'_>> = keks
-        .iter()
-        .zip(&passwords)
-        .map(|(kek, password)| match (kek, password) {
-            (Some((id, kek)), _) => Recipient::kek(id.clone(), kek),
-            (None, Some(password)) => Recipient::password(password),
-            (None, None) => unreachable!(),
+        .map(|key| match key {
+            Held::Kek(id, kek) => Recipient::kek(id.clone(), kek),
+            Held::Password(password) => Recipient::password(password),
+            Held::Identity(identity) => Recipient::public_key(identity.public_key()),
         })
         .collect();
     let envelope = seal(&spec.plaintext, &recipients, &options).unwrap();
 
     // Every recipient opens it.
-    for (kek, password) in keks.iter().zip(&passwords) {
+    for key in &held {
         let mut open_options = OpenOptions::new();
         if let Some(aad) = spec.external_aad {
             open_options = open_options.external_aad(aad);
         }
         let project;
-        open_options = match (kek, password) {
-            (Some((id, kek)), _) => {
+        open_options = match key {
+            Held::Kek(id, kek) => {
                 project = coffer_keys::ProjectKey::from_parts(
                     id.clone(),
                     KeyEncryptionKey::from_bytes(*kek.expose_secret()),
                 );
                 open_options.project_key(&project)
             }
-            (None, Some(password)) => open_options.password(password),
-            (None, None) => unreachable!(),
+            Held::Password(password) => open_options.password(password),
+            Held::Identity(identity) => open_options.identity(identity),
         };
         assert_eq!(
             open(&envelope, &open_options).unwrap().plaintext(),
@@ -267,6 +306,41 @@ fn render(spec: &Spec) -> String {
                 line(&mut out, "  wk", &keys[..32]);
                 line(&mut out, "  wc", &keys[32..]);
             }
+            Who::PublicKey {
+                algorithm,
+                secret,
+                ikm,
+            } => {
+                let Some(Held::Identity(identity)) = held
+                    .iter()
+                    .find(|h| matches!(h, Held::Identity(id) if id.algorithm() == *algorithm))
+                else {
+                    unreachable!("every public-key recipient has its identity")
+                };
+                let kid = identity.public_key().fingerprint();
+                assert_eq!((wrapped.key_type, wrapped.kid), (algorithm.key_type(), &kid[..]));
+                let info = design::wrap_info(algorithm.key_type().0, suite, kid, &spec.message_id);
+                let dek = design::hpke_open(*algorithm, secret, wrapped.body, &info, &th);
+                assert_eq!(dek, spec.dek, "public-key body");
+                let enc_len = wrapped.body.len() - 48;
+                writeln!(out, "recipient {algorithm}").unwrap();
+                line(&mut out, "  secret", secret);
+                if *algorithm == KemAlgorithm::X25519 {
+                    line(&mut out, "  public_key", &identity.public_key().to_bytes());
+                }
+                line(&mut out, "  kid", kid);
+                line(
+                    &mut out,
+                    if *algorithm == KemAlgorithm::X25519 {
+                        "  ikm_e"
+                    } else {
+                        "  eseed"
+                    },
+                    ikm,
+                );
+                line(&mut out, "  info", &info);
+                line(&mut out, "  enc", &wrapped.body[..enc_len]);
+            }
         }
     }
     line(&mut out, "plaintext", &spec.plaintext);
@@ -299,7 +373,11 @@ fn document(rendered: &[(String, String)]) -> String {
          k_hdr` the 108-byte schedule output, `wk ‖ wc` each recipient's wrap\n\
          derivation (for passwords `kek` is the PBKDF2-HMAC-SHA256 output).\n\
          Random bytes are consumed in the order DEK, message id, then per\n\
-         recipient: wrap salt (local) or password salt and wrap salt (password).\n\n\
+         recipient: wrap salt (local), password salt and wrap salt (password),\n\
+         `ikm_e` (X25519 public key, HPKE's `DeriveKeyPair` input) or `eseed`\n\
+         (X-Wing public key). A public-key recipient's `info` is the HPKE info,\n\
+         `enc` the start of its body; an X-Wing public key (1216 bytes) is\n\
+         derived from its `secret` (the seed) and not printed.\n\n\
          Notation: every value after `=` is hexadecimal bytes, written without\n\
          `0x` and possibly empty, including the one-byte `chunk_log2` (`0a` is 10,\n\
          `10` is 16) and the two-byte `suite`. The rest is text: the context key\n\

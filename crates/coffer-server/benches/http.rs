@@ -47,7 +47,10 @@ fn service(cache: bool) -> Service {
         .pool()
         .wait_until_full(Duration::from_secs(120));
     let owner: Principal = "acme/olga".parse().unwrap();
-    opened.door.grant_tenant_role(&owner, Role::Owner).unwrap();
+    opened
+        .door
+        .grant_tenant_role(&OperatorId::new("bench").unwrap(), &owner, Role::Owner)
+        .unwrap();
     let password = Password::new(PASSWORD);
     let project = ProjectId::new("payroll").unwrap();
     opened.door.create_project(&owner, &project, &password).unwrap();

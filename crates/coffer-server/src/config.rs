@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use coffer_store::policy::session::{OfferSigner, SessionConfig, SessionService, Suite};
-use coffer_store::policy::{FrontDoor, FrontDoorConfig, FrontDoorError, Principal, Role};
+use coffer_store::policy::{FrontDoor, FrontDoorConfig, FrontDoorError, OperatorId, Principal, Role};
 use coffer_store::{load_key_env, load_or_create_key_file, KeyError, OpenError, PostgresStore, SqliteStore};
 
 use crate::api_keys::{ApiKeyError, ApiKeys, KeyTable};
@@ -78,6 +78,10 @@ pub enum Command {
         principal: Principal,
         /// The role: owner, editor, viewer or auditor.
         role: Role,
+        /// Who grants it, as the audit trail names the operator (default:
+        /// the login name in `USER`).
+        #[arg(long, env = "COFFER_OPERATOR")]
+        operator: Option<OperatorId>,
     },
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use coffer_server::{app, AppState, Cli, Command, KeysCommand, Limits, StoreArgs};
-use coffer_store::policy::FrontDoorConfig;
+use coffer_store::policy::{FrontDoorConfig, OperatorId};
 use time::OffsetDateTime;
 use tracing_subscriber::EnvFilter;
 
@@ -51,11 +51,24 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Keys { command } => keys(&cli.store, command),
-        Command::Grant { principal, role } => {
+        Command::Grant {
+            principal,
+            role,
+            operator,
+        } => {
+            // The grant is audited under the operator's name: an unnamed
+            // grant is refused rather than recorded as nobody's.
+            let operator = operator
+                .or_else(|| {
+                    std::env::var("USER")
+                        .ok()
+                        .and_then(|user| OperatorId::new(&user).ok())
+                })
+                .ok_or("name the operator making the grant: --operator NAME (or COFFER_OPERATOR)")?;
             let opened = cli.store.open(FrontDoorConfig::default())?;
-            let replaced = opened.door.grant_tenant_role(&principal, role)?;
+            let replaced = opened.door.grant_tenant_role(&operator, &principal, role)?;
             println!(
-                "{principal} is now {role} of tenant `{}` (was: {})",
+                "{principal} is now {role} of tenant `{}` (was: {}; granted by operator `{operator}`)",
                 principal.tenant,
                 replaced.map_or("nothing".to_owned(), |r| r.to_string())
             );

@@ -78,7 +78,10 @@ impl Drop for Server {
 /// directory.
 fn run_story(story: &str, serve_args: &[&str]) -> PathBuf {
     let data = tempfile::tempdir().unwrap();
-    admin(data.path(), &["grant", "acme/alice", "owner"]);
+    admin(
+        data.path(),
+        &["grant", "acme/alice", "owner", "--operator", "ops"],
+    );
     let alice = admin(data.path(), &["keys", "create", "acme/alice", "--label", "e2e"]);
     let bob = admin(data.path(), &["keys", "create", "acme/bob", "--label", "e2e"]);
     assert!(alice.starts_with("coffer_") && bob.starts_with("coffer_"));

@@ -12,6 +12,8 @@ fn run(data: &Path, args: &[&str]) -> Output {
         .arg(data)
         .env_remove("COFFER_POSTGRES_URL")
         .env_remove("COFFER_AUDIT_KEY")
+        .env_remove("COFFER_OPERATOR")
+        .env_remove("USER")
         .output()
         .unwrap()
 }
@@ -28,8 +30,12 @@ fn stdout(output: &Output) -> String {
 #[test]
 fn keys_are_created_listed_and_revoked_and_roles_granted() {
     let data = tempfile::tempdir().unwrap();
-    let granted = stdout(&run(data.path(), &["grant", "acme/alice", "owner"]));
+    let granted = stdout(&run(
+        data.path(),
+        &["grant", "acme/alice", "owner", "--operator", "ops"],
+    ));
     assert!(granted.contains("acme/alice is now owner"), "{granted}");
+    assert!(granted.contains("granted by operator `ops`"), "{granted}");
 
     let token = stdout(&run(
         data.path(),
@@ -80,4 +86,24 @@ fn keys_are_created_listed_and_revoked_and_roles_granted() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{file}");
     }
+}
+
+#[test]
+fn a_grant_names_its_operator_or_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let refused = run(data.path(), &["grant", "acme/alice", "owner"]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("name the operator"), "{stderr}");
+
+    let granted = Command::new(env!("CARGO_BIN_EXE_coffer-server"))
+        .args(["grant", "acme/alice", "owner", "--data-dir"])
+        .arg(data.path())
+        .env_remove("COFFER_POSTGRES_URL")
+        .env_remove("COFFER_AUDIT_KEY")
+        .env("COFFER_OPERATOR", "ops")
+        .output()
+        .unwrap();
+    let granted = stdout(&granted);
+    assert!(granted.contains("granted by operator `ops`"), "{granted}");
 }

@@ -12,7 +12,7 @@ mod harness;
 
 use axum::http::{Method, StatusCode};
 use coffer_server::{app, AppState, Limits, StoreArgs};
-use coffer_store::policy::{FrontDoorConfig, Role};
+use coffer_store::policy::{FrontDoorConfig, OperatorId, Role};
 use harness::{principal, Harness, PASSWORD};
 
 /// The test database's URL with a fresh schema first on its search path.
@@ -73,7 +73,11 @@ async fn two_instances_share_projects_documents_and_keys() {
         let two = instance(&url, &path);
         one.state
             .door()
-            .grant_tenant_role(&principal("acme/alice"), Role::Owner)
+            .grant_tenant_role(
+                &OperatorId::new("ops").unwrap(),
+                &principal("acme/alice"),
+                Role::Owner,
+            )
             .unwrap();
         let (alice, token) = one
             .state

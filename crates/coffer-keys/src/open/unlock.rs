@@ -5,9 +5,11 @@ use coffer_envelope::{HeaderView, KeyType, WrappedKeyRef};
 
 use super::{MessageInfo, OpenOptions};
 use crate::keyring::KeyId;
+use crate::public_key::KemAlgorithm;
 use crate::recipient::external_error;
 use crate::schedule::{transcript_hash, MessageKeys};
 use crate::secret::{DataKey, KeyEncryptionKey};
+use crate::wrap::hpke::unwrap_hpke;
 use crate::wrap::{unwrap_local, unwrap_password, KeyWrapperError, UnwrapFailure, WrapBinding};
 use crate::{CryptoReason, Error};
 
@@ -136,6 +138,16 @@ impl<'v> Search<'v, '_> {
                         None
                     }
                 })
+            }
+            KeyType::HPKE_X25519 | KeyType::HPKE_XWING => {
+                let algorithm = KemAlgorithm::from_key_type(wrapped.key_type);
+                let options = self.options;
+                let Some(identity) = options.identities.iter().find(|id| {
+                    Some(id.algorithm()) == algorithm && id.public_key().fingerprint()[..] == *wrapped.kid
+                }) else {
+                    return Ok(None);
+                };
+                self.attempt(wrapped, |_| Some(unwrap_hpke(identity, &binding, wrapped.body)))
             }
             // Unknown types are kept in the header but never tried.
             _ => Ok(None),

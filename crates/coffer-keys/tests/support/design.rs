@@ -94,3 +94,52 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
         .try_into()
         .unwrap()
 }
+
+/// The info of the committing wrap and of HPKE records:
+/// `"coffer/v1 wrap" ‖ 00 ‖ type ‖ suite ‖ kid_len ‖ kid ‖ message_id`.
+pub(crate) fn wrap_info(key_type: u8, suite: u16, kid: &[u8], message_id: &[u8]) -> Vec<u8> {
+    let kid_len = u8::try_from(kid.len()).unwrap();
+    [
+        b"coffer/v1 wrap\x00",
+        &[key_type][..],
+        &suite.to_be_bytes(),
+        &[kid_len],
+        kid,
+        message_id,
+    ]
+    .concat()
+}
+
+/// HPKE base-mode `OpenBase` of a type `04`/`05` body (`enc ‖ ct`) with
+/// the `hpke` crate directly: ChaCha20-Poly1305, HKDF-SHA256.
+pub(crate) fn hpke_open(
+    algorithm: coffer_keys::KemAlgorithm,
+    secret: &[u8],
+    body: &[u8],
+    info: &[u8],
+    aad: &[u8],
+) -> Vec<u8> {
+    use hpke::aead::ChaCha20Poly1305;
+    use hpke::kdf::HkdfSha256;
+    use hpke::kem::{X25519HkdfSha256, XWing};
+    use hpke::{Deserializable, Kem, OpModeR};
+
+    fn open<K: Kem>(secret: &[u8], body: &[u8], info: &[u8], aad: &[u8]) -> Vec<u8> {
+        let enc_len = body.len() - 48;
+        let sk = K::PrivateKey::from_bytes(secret).unwrap();
+        let enc = K::EncappedKey::from_bytes(&body[..enc_len]).unwrap();
+        hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, K>(
+            &OpModeR::Base,
+            &sk,
+            &enc,
+            info,
+            &body[enc_len..],
+            aad,
+        )
+        .unwrap()
+    }
+    match algorithm {
+        coffer_keys::KemAlgorithm::X25519 => open::<X25519HkdfSha256>(secret, body, info, aad),
+        coffer_keys::KemAlgorithm::XWing => open::<XWing>(secret, body, info, aad),
+    }
+}

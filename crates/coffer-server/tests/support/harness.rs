@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use coffer_server::{app, AppState, Limits, StoreArgs};
 use coffer_store::policy::session::{client, ClientMessage, Offer};
-use coffer_store::policy::{FrontDoorConfig, Principal, Role};
+use coffer_store::policy::{FrontDoorConfig, OperatorId, Principal, Role};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -42,7 +42,11 @@ pub(crate) fn harness_with(limits: Limits) -> Harness {
     let opened = store.open(config).unwrap();
     opened
         .door
-        .grant_tenant_role(&principal("acme/alice"), Role::Owner)
+        .grant_tenant_role(
+            &OperatorId::new("ops").unwrap(),
+            &principal("acme/alice"),
+            Role::Owner,
+        )
         .unwrap();
     let (_, alice) = opened
         .keys
