@@ -77,5 +77,5 @@ pub use rule::{
     Severity, Violation,
 };
 pub use simulate::{simulate, Change, Counts, Simulation};
-pub use suite::{EnvelopeSuite, SessionSpec, SessionSuite};
+pub use suite::{EnvelopeSuite, RecipientKem, SessionSpec, SessionSuite};
 pub use target::{DocumentWithoutProject, Target};

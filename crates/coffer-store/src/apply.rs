@@ -9,6 +9,7 @@ use coffer_policy::store::{Change, DocumentRecord, EnvelopeId, StoreError};
 use coffer_policy::{DocumentId, Principal, ProjectId, Role, TenantId};
 
 use crate::decode::{self, corrupt, int, same_tenant, DocumentRow};
+use crate::public_keys::{self, GrantRow, KeyRow};
 
 /// The row reads and writes a change is made of, in one backend's SQL.
 pub(crate) trait Rows {
@@ -76,6 +77,19 @@ pub(crate) trait Rows {
     ) -> Result<(), StoreError>;
     /// One more state version.
     fn bump_version(&mut self) -> Result<(), StoreError>;
+    /// The fingerprint of a principal's registered key, if it has one.
+    fn key_fingerprint(&mut self, principal: &Principal) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A principal's registered key, inserted or replaced.
+    fn set_public_key(&mut self, row: &KeyRow) -> Result<(), StoreError>;
+    /// A principal's registered key, removed if held.
+    fn delete_public_key(&mut self, principal: &Principal) -> Result<(), StoreError>;
+    /// A principal's grants, in one project or (`None`) everywhere.
+    fn delete_grants(&mut self, principal: &Principal, project: Option<&ProjectId>) -> Result<(), StoreError>;
+    /// Whether a principal holds a role in a project.
+    fn is_member(&mut self, tenant: &TenantId, project: &ProjectId, principal: &Principal)
+        -> Result<bool, StoreError>;
+    /// A grant, inserted or replaced.
+    fn put_grant(&mut self, row: &GrantRow) -> Result<(), StoreError>;
 }
 
 /// The project exists; its generation.
@@ -165,7 +179,19 @@ pub(crate) fn apply_checked(rows: &mut impl Rows, change: &Change) -> Result<(),
             if member.tenant == *tenant {
                 require_project(rows, tenant, project)?;
                 rows.delete_member(tenant, project, member)?;
+                rows.delete_grants(member, Some(project))?;
             }
+        }
+        Change::RegisterPublicKey { principal, key } => public_keys::register(rows, principal, key)?,
+        Change::RevokePublicKey { principal } => public_keys::revoke(rows, principal)?,
+        Change::PutGrants {
+            tenant,
+            project,
+            expected_generation,
+            grants,
+        } => {
+            require_generation(rows, tenant, project, *expected_generation)?;
+            public_keys::put_grants(rows, tenant, project, grants)?;
         }
         Change::SetTenantRole { principal, role } => rows.set_tenant_role(principal, *role)?,
         Change::RemoveTenantRole { principal } => rows.delete_tenant_role(principal)?,

@@ -144,7 +144,7 @@ fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
     let version: u32 = database(&dir)
         .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (4, 4));
+    assert_eq!((version, SCHEMA_VERSION), (5, 5));
     let record = DocumentRecord {
         tenant: acme.clone(),
         project: payroll.clone(),
