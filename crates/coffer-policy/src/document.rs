@@ -227,7 +227,9 @@ impl ConditionDocument {
             ConditionDocument::Fips(p) => Condition::Fips(FipsProfile::from_name(&p)?),
             ConditionDocument::MaxMessageSize(max) => Condition::MaxMessageSize(max),
             ConditionDocument::AllowRecipientAlgorithms(k) => Condition::AllowRecipientAlgorithms(
-                k.iter().map(|n| RecipientKem::from_name(n)).collect::<Result<_, _>>()?,
+                k.iter()
+                    .map(|n| RecipientKem::from_name(n))
+                    .collect::<Result<_, _>>()?,
             ),
         })
     }

@@ -60,8 +60,8 @@ pub use decision::{Decision, Effect, Explanation, PolicyDecision, RequestDenial,
 pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
 pub use front_door::{
     FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, Plaintext, PolicyReport, Receipt, RewrapFailure,
-    RewrapProgress, RewrapSummary, Sealed, Setup, TrailReport, UnknownScope, DOCUMENT_CONTEXT, MEMBER_CONTEXT,
-    DOWNLOAD_PURPOSE, PROJECT_CONTEXT, TENANT_CONTEXT,
+    RewrapProgress, RewrapSummary, Sealed, Setup, TrailReport, UnknownScope, DOCUMENT_CONTEXT,
+    DOWNLOAD_PURPOSE, MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT,
 };
 pub use id::{
     DocumentId, IdError, KeyId, OperatorId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,

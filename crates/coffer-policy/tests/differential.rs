@@ -44,7 +44,8 @@ fn any_condition() -> impl Strategy<Value = Condition> {
             .prop_map(|(suite, bits)| Condition::MinKeyBits { suite, bits }),
         select(FipsProfile::ALL).prop_map(Condition::Fips),
         select(&[0u64, 100, 10_000][..]).prop_map(Condition::MaxMessageSize),
-        prop::sample::subsequence(RecipientKem::ALL.to_vec(), 1..=2).prop_map(Condition::AllowRecipientAlgorithms),
+        prop::sample::subsequence(RecipientKem::ALL.to_vec(), 1..=2)
+            .prop_map(Condition::AllowRecipientAlgorithms),
     ]
 }
 

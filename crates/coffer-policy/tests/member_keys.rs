@@ -23,9 +23,15 @@ fn store_doc<S: Store>(w: &World<S>, id: &str) {
         .unwrap();
 }
 
-fn open_with<S: Store>(w: &World<S>, who: &Principal, id: &str, identity: &Identity) -> Result<Vec<u8>, FrontDoorError> {
+fn open_with<S: Store>(
+    w: &World<S>,
+    who: &Principal,
+    id: &str,
+    identity: &Identity,
+) -> Result<Vec<u8>, FrontDoorError> {
     let mut out = Vec::new();
-    w.door.open_stored_with_identity(who, &w.doc(id), &mut out, identity)?;
+    w.door
+        .open_stored_with_identity(who, &w.doc(id), &mut out, identity)?;
     Ok(out)
 }
 
@@ -82,7 +88,10 @@ fn members_open_stored_documents_with_their_identities() {
 
     // Every call is in the trail: registrations and grants name the key.
     let records = new_records(&w, before);
-    let ops: Vec<_> = records.iter().map(|r| (r.event.operation, r.event.outcome.clone())).collect();
+    let ops: Vec<_> = records
+        .iter()
+        .map(|r| (r.event.operation, r.event.outcome.clone()))
+        .collect();
     use Operation::*;
     assert_eq!(
         ops,
@@ -103,7 +112,10 @@ fn members_open_stored_documents_with_their_identities() {
     assert_eq!(named(1), Some(key_name(&vera)));
     assert!(key_name(&vera).starts_with("xwing:"));
     assert_eq!(named(3), Some(key_name(&vera)));
-    assert_eq!(records[5].event.principal, audit::Actor::Principal(w.editor.clone()));
+    assert_eq!(
+        records[5].event.principal,
+        audit::Actor::Principal(w.editor.clone())
+    );
 }
 
 #[test]
@@ -128,14 +140,18 @@ fn a_wrong_identity_or_no_grant_opens_nothing() {
         Err(FrontDoorError::NoGrant { .. })
     ));
     // A member without a key, and a stranger, are refused.
-    assert!(matches!(grant(&w, &w.auditor), Err(FrontDoorError::NoPublicKey(_))));
+    assert!(matches!(
+        grant(&w, &w.auditor),
+        Err(FrontDoorError::NoPublicKey(_))
+    ));
     assert!(matches!(
         open_with(&w, &w.stranger, "memo", &ed),
         Err(FrontDoorError::Denied { .. })
     ));
     // Granting is the Owner's.
     assert!(matches!(
-        w.door.grant_member_key(&w.editor, &w.project_target(), &w.editor, &pw(PASSWORD)),
+        w.door
+            .grant_member_key(&w.editor, &w.project_target(), &w.editor, &pw(PASSWORD)),
         Err(FrontDoorError::Denied { .. })
     ));
     // A wrong password seals nothing.
@@ -153,7 +169,9 @@ fn a_removed_member_opens_nothing_and_keeps_no_grant() {
     store_doc(&w, "memo");
     assert_eq!(open_with(&w, &w.viewer, "memo", &vera).unwrap(), SECRET);
     assert_eq!(grants_of(&w, &w.viewer), [1]);
-    w.door.remove_member(&w.owner, &w.project_target(), &w.viewer).unwrap();
+    w.door
+        .remove_member(&w.owner, &w.project_target(), &w.viewer)
+        .unwrap();
     assert!(grants_of(&w, &w.viewer).is_empty());
     assert!(matches!(
         open_with(&w, &w.viewer, "memo", &vera),
@@ -195,8 +213,15 @@ fn a_rotation_reseals_grants_for_the_remaining_members_only() {
     let vera = register(&w, &w.viewer, KemAlgorithm::XWing);
     grant(&w, &w.editor).unwrap();
     grant(&w, &w.viewer).unwrap();
-    w.door.remove_member(&w.owner, &w.project_target(), &w.viewer).unwrap();
-    assert_eq!(w.door.rotate_key(&w.owner, &w.project_target(), &pw(PASSWORD)).unwrap(), 2);
+    w.door
+        .remove_member(&w.owner, &w.project_target(), &w.viewer)
+        .unwrap();
+    assert_eq!(
+        w.door
+            .rotate_key(&w.owner, &w.project_target(), &pw(PASSWORD))
+            .unwrap(),
+        2
+    );
     assert_eq!(grants_of(&w, &w.editor), [1, 2]);
     assert!(grants_of(&w, &w.viewer).is_empty());
     store_doc(&w, "after");
@@ -255,7 +280,9 @@ fn a_grant_moved_to_another_member_or_project_does_not_open() {
 
     // Nor in another project's slot for ed.
     let benefits = project("benefits");
-    w.door.create_project(&w.owner, &benefits, &pw("another password")).unwrap();
+    w.door
+        .create_project(&w.owner, &benefits, &pw("another password"))
+        .unwrap();
     let benefits_target = Target::for_project(w.acme.clone(), benefits.clone());
     w.door
         .add_member(&w.owner, &benefits_target, &w.editor, Role::Editor)
@@ -290,7 +317,10 @@ fn the_post_quantum_rule_refuses_x25519_registration_and_allows_xwing() {
     let refused = w
         .door
         .register_public_key(&w.editor, &w.project_target(), classical.public_key());
-    assert!(matches!(refused, Err(FrontDoorError::Denied { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(FrontDoorError::Denied { .. })),
+        "{refused:?}"
+    );
     let denied = new_records(&w, before);
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0].event.outcome, Outcome::Denied);
@@ -335,7 +365,9 @@ fn a_rotation_does_not_reseal_to_keys_the_policy_no_longer_allows() {
         r#"{"version": 1, "rules": [{"id": "pq", "condition": {"allow_recipient_algorithms": ["xwing"]}}]}"#,
     );
     let _report = w.door.install_policy(&pq, &ops()).unwrap();
-    w.door.rotate_key(&w.owner, &w.project_target(), &pw(PASSWORD)).unwrap();
+    w.door
+        .rotate_key(&w.owner, &w.project_target(), &pw(PASSWORD))
+        .unwrap();
     assert_eq!(grants_of(&w, &w.editor), [1]);
     assert_eq!(grants_of(&w, &w.viewer), [1, 2]);
 }
@@ -349,6 +381,9 @@ fn the_fips_profile_blocks_both_recipient_algorithms() {
         let result = w
             .door
             .register_public_key(&w.editor, &w.project_target(), identity.public_key());
-        assert!(matches!(result, Err(FrontDoorError::Denied { .. })), "{algorithm}");
+        assert!(
+            matches!(result, Err(FrontDoorError::Denied { .. })),
+            "{algorithm}"
+        );
     }
 }

@@ -84,10 +84,15 @@ pub(crate) trait Rows {
     /// A principal's registered key, removed if held.
     fn delete_public_key(&mut self, principal: &Principal) -> Result<(), StoreError>;
     /// A principal's grants, in one project or (`None`) everywhere.
-    fn delete_grants(&mut self, principal: &Principal, project: Option<&ProjectId>) -> Result<(), StoreError>;
+    fn delete_grants(&mut self, principal: &Principal, project: Option<&ProjectId>)
+        -> Result<(), StoreError>;
     /// Whether a principal holds a role in a project.
-    fn is_member(&mut self, tenant: &TenantId, project: &ProjectId, principal: &Principal)
-        -> Result<bool, StoreError>;
+    fn is_member(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        principal: &Principal,
+    ) -> Result<bool, StoreError>;
     /// A grant, inserted or replaced.
     fn put_grant(&mut self, row: &GrantRow) -> Result<(), StoreError>;
 }

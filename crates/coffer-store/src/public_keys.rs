@@ -66,8 +66,14 @@ pub(crate) fn grants(rows: Vec<GrantRow>) -> Result<BTreeMap<GrantSlot, KeyGrant
     rows.into_iter()
         .map(|row| {
             let member = principal_id(&row.principal)?;
-            let version = u32::try_from(row.version).map_err(|_| corrupt("a grant's key version is out of range"))?;
-            let slot = (tenant_id(&row.tenant)?, project_id(&row.project)?, member.clone(), version);
+            let version =
+                u32::try_from(row.version).map_err(|_| corrupt("a grant's key version is out of range"))?;
+            let slot = (
+                tenant_id(&row.tenant)?,
+                project_id(&row.project)?,
+                member.clone(),
+                version,
+            );
             let grant = KeyGrant {
                 member,
                 version,
@@ -93,7 +99,11 @@ pub(crate) fn key_row(principal: &Principal, key: &RegisteredKey) -> Result<KeyR
 
 /// [`Change::RegisterPublicKey`](coffer_policy::store::Change): the grants
 /// of a replaced key go with it.
-pub(crate) fn register(rows: &mut impl Rows, principal: &Principal, key: &RegisteredKey) -> Result<(), StoreError> {
+pub(crate) fn register(
+    rows: &mut impl Rows,
+    principal: &Principal,
+    key: &RegisteredKey,
+) -> Result<(), StoreError> {
     if rows.key_fingerprint(principal)?.as_deref() != Some(&key.fingerprint[..]) {
         rows.delete_grants(principal, None)?;
     }

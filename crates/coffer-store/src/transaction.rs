@@ -415,7 +415,9 @@ impl Rows for SqliteTransaction<'_> {
         self.tx
             .prepare_cached("SELECT fingerprint FROM public_keys WHERE tenant = ?1 AND principal = ?2")
             .map_err(backend)?
-            .query_row((principal.tenant.as_str(), principal.id.as_str()), |row| row.get(0))
+            .query_row((principal.tenant.as_str(), principal.id.as_str()), |row| {
+                row.get(0)
+            })
             .optional()
             .map_err(backend)
     }
@@ -425,7 +427,14 @@ impl Rows for SqliteTransaction<'_> {
             "INSERT OR REPLACE INTO public_keys
              (tenant, principal, algorithm, fingerprint, public_key, registered_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![row.tenant, row.principal, row.algorithm, row.fingerprint, row.key, row.registered_at],
+            params![
+                row.tenant,
+                row.principal,
+                row.algorithm,
+                row.fingerprint,
+                row.key,
+                row.registered_at
+            ],
         )
     }
 
@@ -436,16 +445,31 @@ impl Rows for SqliteTransaction<'_> {
         )
     }
 
-    fn delete_grants(&mut self, principal: &Principal, project: Option<&ProjectId>) -> Result<(), StoreError> {
+    fn delete_grants(
+        &mut self,
+        principal: &Principal,
+        project: Option<&ProjectId>,
+    ) -> Result<(), StoreError> {
         self.execute(
             "DELETE FROM key_grants WHERE tenant = ?1 AND principal = ?2 AND (?3 IS NULL OR project = ?3)",
-            (principal.tenant.as_str(), principal.id.as_str(), project.map(ProjectId::as_str)),
+            (
+                principal.tenant.as_str(),
+                principal.id.as_str(),
+                project.map(ProjectId::as_str),
+            ),
         )
     }
 
-    fn is_member(&mut self, tenant: &TenantId, project: &ProjectId, principal: &Principal) -> Result<bool, StoreError> {
+    fn is_member(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        principal: &Principal,
+    ) -> Result<bool, StoreError> {
         self.tx
-            .prepare_cached("SELECT 1 FROM project_members WHERE tenant = ?1 AND project = ?2 AND principal = ?3")
+            .prepare_cached(
+                "SELECT 1 FROM project_members WHERE tenant = ?1 AND project = ?2 AND principal = ?3",
+            )
             .map_err(backend)?
             .exists((tenant.as_str(), project.as_str(), principal.id.as_str()))
             .map_err(backend)
@@ -455,7 +479,14 @@ impl Rows for SqliteTransaction<'_> {
         self.execute(
             "INSERT OR REPLACE INTO key_grants (tenant, project, principal, version, fingerprint, sealed)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![row.tenant, row.project, row.principal, row.version, row.fingerprint, row.sealed],
+            params![
+                row.tenant,
+                row.project,
+                row.principal,
+                row.version,
+                row.fingerprint,
+                row.sealed
+            ],
         )
     }
 }

@@ -25,7 +25,11 @@ fn reopen<B: Backend>(backend: &B) -> FrontDoor<B::S> {
     FrontDoor::open(config(), backend.open(), sessions()).unwrap()
 }
 
-fn open_with<S: Store>(door: &FrontDoor<S>, who: &Principal, identity: &Identity) -> Result<Vec<u8>, FrontDoorError> {
+fn open_with<S: Store>(
+    door: &FrontDoor<S>,
+    who: &Principal,
+    identity: &Identity,
+) -> Result<Vec<u8>, FrontDoorError> {
     let mut out = Vec::new();
     door.open_stored_with_identity(who, &doc("memo"), &mut out, identity)?;
     Ok(out)
@@ -69,7 +73,8 @@ fn member_keys_survive_a_restart<B: Backend>(backend: &B) {
         door.register_public_key(&vera, &project(), vera_identity.public_key())
             .unwrap();
         door.grant_member_key(&olga, &project(), &ed, &password).unwrap();
-        door.grant_member_key(&olga, &project(), &vera, &password).unwrap();
+        door.grant_member_key(&olga, &project(), &vera, &password)
+            .unwrap();
         let source = Plaintext::new(SECRET, SECRET.len() as u64);
         door.store_document(&olga, &doc("memo"), source, &Context::new(), &password)
             .unwrap();

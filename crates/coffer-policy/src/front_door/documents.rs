@@ -252,7 +252,14 @@ impl<S: Store> FrontDoor<S> {
         out: W,
         password: impl FnOnce() -> Result<Password, FrontDoorError>,
     ) -> Result<Receipt, FrontDoorError> {
-        self.open_document_with(actor, opening, target, envelope, out, Unlocker::Password(password))
+        self.open_document_with(
+            actor,
+            opening,
+            target,
+            envelope,
+            out,
+            Unlocker::Password(password),
+        )
     }
 
     /// [`FrontDoor::open_document`] with the project key unlocked by a
@@ -284,7 +291,9 @@ impl<S: Store> FrontDoor<S> {
                 .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
             let key = match &unlocked {
                 Unlocked::Password(password) => call.unlock(tenant, project, version, password)?,
-                Unlocked::Identity(identity) => call.unlock_granted(actor, tenant, project, version, identity)?,
+                Unlocked::Identity(identity) => {
+                    call.unlock_granted(actor, tenant, project, version, identity)?
+                }
             };
             let options = self.document_options(&key, tenant, project, document);
             // Opening authenticates the header (commitment and header tag)

@@ -35,7 +35,7 @@ use crate::target::Target;
 /// `xwing:<fingerprint hex>`, version 1 (public keys have no versions).
 fn public_key_ref(key: &RegisteredKey) -> Option<KeyRef> {
     Some(KeyRef {
-        id: KeyId::new(&key.key_id()).ok()?,
+        id: KeyId::new(key.key_id()).ok()?,
         version: 1,
     })
 }
@@ -50,7 +50,12 @@ fn registered(key: &PublicKey) -> RegisteredKey {
 }
 
 /// Opening options of a grant of `member` in `project`.
-fn grant_options<'a>(identity: &'a Identity, tenant: &TenantId, project: &ProjectId, member: &PrincipalId) -> OpenOptions<'a> {
+fn grant_options<'a>(
+    identity: &'a Identity,
+    tenant: &TenantId,
+    project: &ProjectId,
+    member: &PrincipalId,
+) -> OpenOptions<'a> {
     OpenOptions::new()
         .identity(identity)
         .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
@@ -100,7 +105,12 @@ impl<S: Store> FrontDoor<S> {
     ///
     /// [`FrontDoorError::Denied`] (no role on `target`, a rule refusing the
     /// algorithm), [`FrontDoorError::Store`].
-    pub fn register_public_key(&self, actor: &Principal, target: &Target, key: &PublicKey) -> Result<(), FrontDoorError> {
+    pub fn register_public_key(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        key: &PublicKey,
+    ) -> Result<(), FrontDoorError> {
         let record = registered(key);
         let attributes = Attributes::recipient(record.algorithm);
         let ask = Ask::new(actor, Operation::RegisterKey, target)

@@ -179,9 +179,9 @@ impl Condition {
                 }
                 Condition::Fips(super::FipsProfile::Disabled) => Satisfied,
                 Condition::Fips(_) => match (attrs.envelope_suite, attrs.session) {
-                    _ if attrs.recipient.is_some_and(|k| !k.is_fips_approved()) => {
-                        Violated(Violation::RecipientNotFips(attrs.recipient.ok_or(MissingField::Suite)?))
-                    }
+                    _ if attrs.recipient.is_some_and(|k| !k.is_fips_approved()) => Violated(
+                        Violation::RecipientNotFips(attrs.recipient.ok_or(MissingField::Suite)?),
+                    ),
                     (None, None) if attrs.recipient.is_none() => return Err(MissingField::Suite),
                     (Some(e), _) if !e.is_fips_approved() => Violated(Violation::EnvelopeSuiteNotFips(e)),
                     (_, Some(s)) if !session_fips_ok(s) => Violated(Violation::SessionNotFips(s)),

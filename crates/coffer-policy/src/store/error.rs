@@ -68,7 +68,9 @@ pub enum StoreError {
     /// A grant names a principal that is not a member of its project, or
     /// that no longer has the key the grant is sealed to. Nothing was
     /// applied.
-    #[error("principal `{member}` is not a member of project `{project}` with the key the grant is sealed to")]
+    #[error(
+        "principal `{member}` is not a member of project `{project}` with the key the grant is sealed to"
+    )]
     StaleGrant {
         /// The project.
         project: String,

@@ -177,7 +177,12 @@ impl Snapshot {
                     self.require_grantable(tenant, project, grant)?;
                 }
                 for grant in grants {
-                    let slot = (tenant.clone(), project.clone(), grant.member.clone(), grant.version);
+                    let slot = (
+                        tenant.clone(),
+                        project.clone(),
+                        grant.member.clone(),
+                        grant.version,
+                    );
                     self.grants.insert(slot, grant.clone());
                 }
             }
@@ -230,7 +235,12 @@ impl Snapshot {
 
     /// Refuses a grant whose member is not a member of the project or no
     /// longer has the key it was sealed to.
-    fn require_grantable(&self, tenant: &TenantId, project: &ProjectId, grant: &KeyGrant) -> Result<(), StoreError> {
+    fn require_grantable(
+        &self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        grant: &KeyGrant,
+    ) -> Result<(), StoreError> {
         let member = Principal::new(tenant.clone(), grant.member.clone());
         let target = Target::for_project(tenant.clone(), project.clone());
         let member_of = self.membership.role(&member, &target).is_some();

@@ -13,8 +13,8 @@ use postgres::types::ToSql;
 use postgres::Row;
 
 use crate::apply::{apply_checked, Rows};
-use crate::public_keys::{self, GrantRow, KeyRow, GRANT_COLUMNS, KEY_COLUMNS};
 use crate::decode::{self, corrupt, envelope_id, int, uint, DocumentRow, DOCUMENT_COLUMNS};
+use crate::public_keys::{self, GrantRow, KeyRow, GRANT_COLUMNS, KEY_COLUMNS};
 
 use super::envelopes;
 
@@ -386,7 +386,14 @@ impl Rows for PostgresTransaction<'_, '_> {
              ON CONFLICT (tenant, principal) DO UPDATE SET algorithm = excluded.algorithm,
              fingerprint = excluded.fingerprint, public_key = excluded.public_key,
              registered_at = excluded.registered_at",
-            &[&row.tenant, &row.principal, &row.algorithm, &row.fingerprint, &row.key, &row.registered_at],
+            &[
+                &row.tenant,
+                &row.principal,
+                &row.algorithm,
+                &row.fingerprint,
+                &row.key,
+                &row.registered_at,
+            ],
         )?;
         Ok(())
     }
@@ -399,7 +406,11 @@ impl Rows for PostgresTransaction<'_, '_> {
         Ok(())
     }
 
-    fn delete_grants(&mut self, principal: &Principal, project: Option<&ProjectId>) -> Result<(), StoreError> {
+    fn delete_grants(
+        &mut self,
+        principal: &Principal,
+        project: Option<&ProjectId>,
+    ) -> Result<(), StoreError> {
         self.execute(
             "DELETE FROM key_grants WHERE tenant = $1 AND principal = $2 AND ($3::TEXT IS NULL OR project = $3)",
             &[&principal.tenant.as_str(), &principal.id.as_str(), &project.map(ProjectId::as_str)],
@@ -407,7 +418,12 @@ impl Rows for PostgresTransaction<'_, '_> {
         Ok(())
     }
 
-    fn is_member(&mut self, tenant: &TenantId, project: &ProjectId, principal: &Principal) -> Result<bool, StoreError> {
+    fn is_member(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        principal: &Principal,
+    ) -> Result<bool, StoreError> {
         let row = self.query_opt(
             "SELECT 1 FROM project_members WHERE tenant = $1 AND project = $2 AND principal = $3",
             &[&tenant.as_str(), &project.as_str(), &principal.id.as_str()],
@@ -421,7 +437,14 @@ impl Rows for PostgresTransaction<'_, '_> {
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (tenant, project, principal, version) DO UPDATE SET
              fingerprint = excluded.fingerprint, sealed = excluded.sealed",
-            &[&row.tenant, &row.project, &row.principal, &row.version, &row.fingerprint, &row.sealed],
+            &[
+                &row.tenant,
+                &row.project,
+                &row.principal,
+                &row.version,
+                &row.fingerprint,
+                &row.sealed,
+            ],
         )?;
         Ok(())
     }

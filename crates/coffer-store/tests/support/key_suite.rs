@@ -73,13 +73,19 @@ pub(crate) fn keys_and_grants<B: Backend>(backend: &B) {
     step(&mut reference, member("vera"));
     step(&mut reference, register("ed", key(RecipientKem::X25519, 1)));
     step(&mut reference, register("vera", key(RecipientKem::XWing, 2)));
-    step(&mut reference, put_grants(0, vec![grant("ed", 1, 1), grant("vera", 1, 2)]));
+    step(
+        &mut reference,
+        put_grants(0, vec![grant("ed", 1, 1), grant("vera", 1, 2)]),
+    );
     let refused = |change: Change, what: &str| {
         let before = snapshot(&store);
         let error = apply(&store, &change).unwrap_err();
         assert!(error.is_refusal(), "{what}: {error:?}");
         let mut reference = before.clone();
-        assert_eq!(reference.apply(&change).unwrap_err().to_string(), error.to_string());
+        assert_eq!(
+            reference.apply(&change).unwrap_err().to_string(),
+            error.to_string()
+        );
         assert_eq!(snapshot(&store), before, "{what} applied something");
         error
     };
@@ -88,7 +94,10 @@ pub(crate) fn keys_and_grants<B: Backend>(backend: &B) {
     let stranger = refused(put_grants(0, vec![grant("olga", 1, 3)]), "no member");
     assert!(matches!(stranger, StoreError::StaleGrant { .. }));
     refused(put_grants(0, vec![grant("ed", 1, 9)]), "another key");
-    refused(put_grants(0, vec![grant("vera", 1, 2), grant("ed", 1, 9)]), "one stale of two");
+    refused(
+        put_grants(0, vec![grant("vera", 1, 2), grant("ed", 1, 9)]),
+        "one stale of two",
+    );
     let stale = refused(put_grants(4, vec![grant("ed", 1, 1)]), "stale generation");
     assert!(matches!(stale, StoreError::Conflict { .. }));
     let missing = Change::PutGrants {
@@ -103,18 +112,24 @@ pub(crate) fn keys_and_grants<B: Backend>(backend: &B) {
     // key keeps them.
     step(&mut reference, register("ed", key(RecipientKem::X25519, 1)));
     assert_eq!(reference.grants.len(), 2);
-    step(&mut reference, Change::RemoveMember {
-        tenant: tenant("acme"),
-        project: project("payroll"),
-        member: principal("acme", "ed"),
-    });
+    step(
+        &mut reference,
+        Change::RemoveMember {
+            tenant: tenant("acme"),
+            project: project("payroll"),
+            member: principal("acme", "ed"),
+        },
+    );
     assert!(reference.grants.keys().all(|(_, _, m, _)| m.as_str() != "ed"));
     step(&mut reference, register("vera", key(RecipientKem::XWing, 5)));
     assert!(reference.grants.is_empty());
     step(&mut reference, put_grants(0, vec![grant("vera", 1, 5)]));
-    step(&mut reference, Change::RevokePublicKey {
-        principal: principal("acme", "vera"),
-    });
+    step(
+        &mut reference,
+        Change::RevokePublicKey {
+            principal: principal("acme", "vera"),
+        },
+    );
     assert!(reference.grants.is_empty() && reference.public_key(&principal("acme", "vera")).is_none());
     step(&mut reference, register("vera", key(RecipientKem::XWing, 6)));
     step(&mut reference, put_grants(0, vec![grant("vera", 1, 6)]));
