@@ -44,11 +44,44 @@ fn fingerprint(bytes: Vec<u8>) -> Result<[u8; FINGERPRINT_BYTES], StoreError> {
         .map_err(|_| corrupt(format!("a key fingerprint is not {FINGERPRINT_BYTES} bytes")))
 }
 
+/// A `public_keys` row as selected by [`KEY_COLUMNS`].
+pub(crate) type KeyColumns = (String, String, String, Vec<u8>, Vec<u8>, i64);
+
+/// A `key_grants` row as selected by [`GRANT_COLUMNS`].
+pub(crate) type GrantColumns = (String, String, String, i64, Vec<u8>, Vec<u8>);
+
+impl From<KeyColumns> for KeyRow {
+    fn from((tenant, principal, algorithm, fingerprint, key, registered_at): KeyColumns) -> Self {
+        KeyRow {
+            tenant,
+            principal,
+            algorithm,
+            fingerprint,
+            key,
+            registered_at,
+        }
+    }
+}
+
+impl From<GrantColumns> for GrantRow {
+    fn from((tenant, project, principal, version, fingerprint, sealed): GrantColumns) -> Self {
+        GrantRow {
+            tenant,
+            project,
+            principal,
+            version,
+            fingerprint,
+            sealed,
+        }
+    }
+}
+
 /// Every registered key, read back.
 pub(crate) fn public_keys(
-    rows: Vec<KeyRow>,
+    rows: Vec<KeyColumns>,
 ) -> Result<BTreeMap<(TenantId, PrincipalId), RegisteredKey>, StoreError> {
     rows.into_iter()
+        .map(KeyRow::from)
         .map(|row| {
             let key = RegisteredKey {
                 algorithm: row.algorithm.parse::<RecipientKem>().map_err(corrupt)?,
@@ -62,8 +95,9 @@ pub(crate) fn public_keys(
 }
 
 /// Every grant, read back.
-pub(crate) fn grants(rows: Vec<GrantRow>) -> Result<BTreeMap<GrantSlot, KeyGrant>, StoreError> {
+pub(crate) fn grants(rows: Vec<GrantColumns>) -> Result<BTreeMap<GrantSlot, KeyGrant>, StoreError> {
     rows.into_iter()
+        .map(GrantRow::from)
         .map(|row| {
             let member = principal_id(&row.principal)?;
             let version =

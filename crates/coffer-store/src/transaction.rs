@@ -510,25 +510,11 @@ impl Transaction for SqliteTransaction<'_> {
             membership: self.membership()?,
             policy: self.policies(true)?.pop(),
             projects: self.projects()?,
-            public_keys: public_keys::public_keys(self.rows(KEY_COLUMNS, |row| {
-                Ok(KeyRow {
-                    tenant: row.get(0)?,
-                    principal: row.get(1)?,
-                    algorithm: row.get(2)?,
-                    fingerprint: row.get(3)?,
-                    key: row.get(4)?,
-                    registered_at: row.get(5)?,
-                })
+            public_keys: public_keys::public_keys(self.rows(KEY_COLUMNS, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
             })?)?,
-            grants: public_keys::grants(self.rows(GRANT_COLUMNS, |row| {
-                Ok(GrantRow {
-                    tenant: row.get(0)?,
-                    project: row.get(1)?,
-                    principal: row.get(2)?,
-                    version: row.get(3)?,
-                    fingerprint: row.get(4)?,
-                    sealed: row.get(5)?,
-                })
+            grants: public_keys::grants(self.rows(GRANT_COLUMNS, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
             })?)?,
         })
     }

@@ -177,6 +177,33 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
 }
 
 /// A column of a row, of the type the schema gives it.
+impl PostgresTransaction<'_, '_> {
+    /// Every row of `sql` (no parameters), six columns each.
+    fn six_columns<A, B, C, D, E, F>(&mut self, sql: &str) -> Result<Vec<(A, B, C, D, E, F)>, StoreError>
+    where
+        for<'r> A: postgres::types::FromSql<'r>,
+        for<'r> B: postgres::types::FromSql<'r>,
+        for<'r> C: postgres::types::FromSql<'r>,
+        for<'r> D: postgres::types::FromSql<'r>,
+        for<'r> E: postgres::types::FromSql<'r>,
+        for<'r> F: postgres::types::FromSql<'r>,
+    {
+        self.query(sql, &[])?
+            .iter()
+            .map(|r| {
+                Ok((
+                    get(r, 0)?,
+                    get(r, 1)?,
+                    get(r, 2)?,
+                    get(r, 3)?,
+                    get(r, 4)?,
+                    get(r, 5)?,
+                ))
+            })
+            .collect()
+    }
+}
+
 fn get<'r, T: postgres::types::FromSql<'r>>(row: &'r Row, column: usize) -> Result<T, StoreError> {
     row.try_get(column).map_err(StoreError::backend)
 }
@@ -494,36 +521,8 @@ impl Transaction for PostgresTransaction<'_, '_> {
             membership: decode::membership(tenant_roles, names, members)?,
             policy: self.policies(true)?.pop(),
             projects: decode::projects(generations, keys)?,
-            public_keys: public_keys::public_keys(
-                self.query(KEY_COLUMNS, &[])?
-                    .iter()
-                    .map(|r| {
-                        Ok(KeyRow {
-                            tenant: get(r, 0)?,
-                            principal: get(r, 1)?,
-                            algorithm: get(r, 2)?,
-                            fingerprint: get(r, 3)?,
-                            key: get(r, 4)?,
-                            registered_at: get(r, 5)?,
-                        })
-                    })
-                    .collect::<Result<_, StoreError>>()?,
-            )?,
-            grants: public_keys::grants(
-                self.query(GRANT_COLUMNS, &[])?
-                    .iter()
-                    .map(|r| {
-                        Ok(GrantRow {
-                            tenant: get(r, 0)?,
-                            project: get(r, 1)?,
-                            principal: get(r, 2)?,
-                            version: get(r, 3)?,
-                            fingerprint: get(r, 4)?,
-                            sealed: get(r, 5)?,
-                        })
-                    })
-                    .collect::<Result<_, StoreError>>()?,
-            )?,
+            public_keys: public_keys::public_keys(self.six_columns(KEY_COLUMNS)?)?,
+            grants: public_keys::grants(self.six_columns(GRANT_COLUMNS)?)?,
         })
     }
 
