@@ -177,9 +177,12 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
 }
 
 /// A column of a row, of the type the schema gives it.
+/// A row of six columns.
+type Six<A, B, C, D, E, F> = (A, B, C, D, E, F);
+
 impl PostgresTransaction<'_, '_> {
     /// Every row of `sql` (no parameters), six columns each.
-    fn six_columns<A, B, C, D, E, F>(&mut self, sql: &str) -> Result<Vec<(A, B, C, D, E, F)>, StoreError>
+    fn six_columns<A, B, C, D, E, F>(&mut self, sql: &str) -> Result<Vec<Six<A, B, C, D, E, F>>, StoreError>
     where
         for<'r> A: postgres::types::FromSql<'r>,
         for<'r> B: postgres::types::FromSql<'r>,
