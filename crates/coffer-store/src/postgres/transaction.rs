@@ -177,33 +177,14 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
 }
 
 /// A column of a row, of the type the schema gives it.
-/// A row of six columns.
-type Six<A, B, C, D, E, F> = (A, B, C, D, E, F);
-
 impl PostgresTransaction<'_, '_> {
-    /// Every row of `sql` (no parameters), six columns each.
-    fn six_columns<A, B, C, D, E, F>(&mut self, sql: &str) -> Result<Vec<Six<A, B, C, D, E, F>>, StoreError>
-    where
-        for<'r> A: postgres::types::FromSql<'r>,
-        for<'r> B: postgres::types::FromSql<'r>,
-        for<'r> C: postgres::types::FromSql<'r>,
-        for<'r> D: postgres::types::FromSql<'r>,
-        for<'r> E: postgres::types::FromSql<'r>,
-        for<'r> F: postgres::types::FromSql<'r>,
-    {
-        self.query(sql, &[])?
-            .iter()
-            .map(|r| {
-                Ok((
-                    get(r, 0)?,
-                    get(r, 1)?,
-                    get(r, 2)?,
-                    get(r, 3)?,
-                    get(r, 4)?,
-                    get(r, 5)?,
-                ))
-            })
-            .collect()
+    /// Every row of `sql` (no parameters), read by `read`.
+    fn rows<T>(
+        &mut self,
+        sql: &str,
+        read: impl Fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.query(sql, &[])?.iter().map(read).collect()
     }
 }
 
@@ -524,8 +505,26 @@ impl Transaction for PostgresTransaction<'_, '_> {
             membership: decode::membership(tenant_roles, names, members)?,
             policy: self.policies(true)?.pop(),
             projects: decode::projects(generations, keys)?,
-            public_keys: public_keys::public_keys(self.six_columns(KEY_COLUMNS)?)?,
-            grants: public_keys::grants(self.six_columns(GRANT_COLUMNS)?)?,
+            public_keys: public_keys::public_keys(self.rows(KEY_COLUMNS, |r| {
+                Ok((
+                    get(r, 0)?,
+                    get(r, 1)?,
+                    get(r, 2)?,
+                    get(r, 3)?,
+                    get(r, 4)?,
+                    get(r, 5)?,
+                ))
+            })?)?,
+            grants: public_keys::grants(self.rows(GRANT_COLUMNS, |r| {
+                Ok((
+                    get(r, 0)?,
+                    get(r, 1)?,
+                    get(r, 2)?,
+                    get(r, 3)?,
+                    get(r, 4)?,
+                    get(r, 5)?,
+                ))
+            })?)?,
         })
     }
 
