@@ -9,10 +9,10 @@ use coffer_policy::store::{Change, DocumentRecord, EnvelopeId, StoreError};
 use coffer_policy::{DocumentId, Principal, ProjectId, Role, TenantId};
 
 use crate::decode::{self, corrupt, int, same_tenant, DocumentRow};
-use crate::public_keys::{self, GrantRow, KeyRow};
+use crate::public_keys::{self, KeyRows};
 
 /// The row reads and writes a change is made of, in one backend's SQL.
-pub(crate) trait Rows {
+pub(crate) trait Rows: KeyRows {
     /// A project's generation, or `None` when it does not exist.
     fn generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError>;
     /// A new project at generation 0, with no keys or members.
@@ -77,24 +77,6 @@ pub(crate) trait Rows {
     ) -> Result<(), StoreError>;
     /// One more state version.
     fn bump_version(&mut self) -> Result<(), StoreError>;
-    /// The fingerprint of a principal's registered key, if it has one.
-    fn key_fingerprint(&mut self, principal: &Principal) -> Result<Option<Vec<u8>>, StoreError>;
-    /// A principal's registered key, inserted or replaced.
-    fn set_public_key(&mut self, row: &KeyRow) -> Result<(), StoreError>;
-    /// A principal's registered key, removed if held.
-    fn delete_public_key(&mut self, principal: &Principal) -> Result<(), StoreError>;
-    /// A principal's grants, in one project or (`None`) everywhere.
-    fn delete_grants(&mut self, principal: &Principal, project: Option<&ProjectId>)
-        -> Result<(), StoreError>;
-    /// Whether a principal holds a role in a project.
-    fn is_member(
-        &mut self,
-        tenant: &TenantId,
-        project: &ProjectId,
-        principal: &Principal,
-    ) -> Result<bool, StoreError>;
-    /// A grant, inserted or replaced.
-    fn put_grant(&mut self, row: &GrantRow) -> Result<(), StoreError>;
 }
 
 /// The project exists; its generation.

@@ -18,6 +18,28 @@ pub(crate) const KEY_COLUMNS: &str =
 pub(crate) const GRANT_COLUMNS: &str =
     "SELECT tenant, project, principal, version, fingerprint, sealed FROM key_grants";
 
+/// The row reads and writes of keys and grants, in one backend's SQL.
+pub(crate) trait KeyRows {
+    /// The fingerprint of a principal's registered key, if it has one.
+    fn key_fingerprint(&mut self, principal: &Principal) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A principal's registered key, inserted or replaced.
+    fn set_public_key(&mut self, row: &KeyRow) -> Result<(), StoreError>;
+    /// A principal's registered key, removed if held.
+    fn delete_public_key(&mut self, principal: &Principal) -> Result<(), StoreError>;
+    /// A principal's grants, in one project or (`None`) everywhere.
+    fn delete_grants(&mut self, principal: &Principal, project: Option<&ProjectId>)
+        -> Result<(), StoreError>;
+    /// Whether a principal holds a role in a project.
+    fn is_member(
+        &mut self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        principal: &Principal,
+    ) -> Result<bool, StoreError>;
+    /// A grant, inserted or replaced.
+    fn put_grant(&mut self, row: &GrantRow) -> Result<(), StoreError>;
+}
+
 /// A `public_keys` row as stored.
 pub(crate) struct KeyRow {
     pub(crate) tenant: String,
