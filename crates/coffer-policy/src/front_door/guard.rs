@@ -18,7 +18,7 @@ use super::unlock::UnlockCache;
 use super::{FrontDoor, FrontDoorError};
 use crate::audit::{AuditEvent, KeyRef, Outcome, Timestamp};
 use crate::decision::{Decision, RequestDenial};
-use crate::id::{Principal, ProjectId, ReasonCode, TenantId};
+use crate::id::{Principal, PrincipalId, ProjectId, ReasonCode, TenantId};
 use crate::request::Attributes;
 use crate::role::Operation;
 use crate::store::{Change, Store, Transaction};
@@ -33,6 +33,10 @@ type Checked<T> = Result<Result<T, FrontDoorError>, FrontDoorError>;
 /// transaction: its value and the one change it makes, if any.
 pub(super) type InTransaction<'a, T> =
     dyn FnMut(&mut dyn Transaction, &State) -> Result<(T, Option<Change>), FrontDoorError> + 'a;
+
+/// A project key version a call unlocked: from the project's record
+/// (`None`) or from the named member's grant.
+type Unlocked = (TenantId, ProjectId, u32, Option<PrincipalId>);
 
 /// What an act reports for the audit event.
 #[derive(Debug, Default, Clone)]
@@ -142,8 +146,9 @@ pub(super) struct Call<'a, S: Store> {
     event: AuditEvent,
     /// The changes, applied in order, all or none.
     changes: Vec<Change>,
-    /// The project key versions the act unlocked.
-    unlocked: Vec<(TenantId, ProjectId, u32)>,
+    /// The project key versions the act unlocked, from the project record
+    /// or a member's grant.
+    unlocked: Vec<Unlocked>,
     released: bool,
     /// The call was refused on a re-check, and the refusal recorded.
     refusal_recorded: bool,
@@ -156,13 +161,16 @@ pub(super) struct Call<'a, S: Store> {
 /// password change won meanwhile: the password the call presented may no
 /// longer be the project's) makes it a conflict. A version only added
 /// meanwhile (a rotation) is no conflict: the key unlocked is still the
-/// project's. Returns the event to record.
+/// project's. A version unlocked from a member's grant that changed or
+/// went since (the member's key was revoked or replaced) is a conflict too,
+/// so nothing is released after the grant is gone. Returns the event to
+/// record.
 fn recheck(
     tx: &mut dyn Transaction,
     ask: &Ask<'_>,
     then: &State,
     now: &State,
-    unlocked: &[(TenantId, ProjectId, u32)],
+    unlocked: &[Unlocked],
     event: &AuditEvent,
 ) -> Checked<AuditEvent> {
     if now.version == then.version {
@@ -173,13 +181,17 @@ fn recheck(
         tx.append(redecided)?;
         return Ok(Err(ask.denied(&decision)));
     }
-    for (tenant, project, version) in unlocked {
-        let sealed = |state: &State| {
-            state
+    for (tenant, project, version, member) in unlocked {
+        let sealed = |state: &State| match member {
+            None => state
                 .project(tenant, project)
                 .ok()
                 .and_then(|r| r.sealed(*version))
-                .map(<[u8]>::to_vec)
+                .map(<[u8]>::to_vec),
+            Some(member) => state
+                .grants
+                .get(&(tenant.clone(), project.clone(), member.clone(), *version))
+                .map(|grant| grant.sealed.clone()),
         };
         if sealed(then) != sealed(now) {
             let conflict = FrontDoorError::Conflict {
@@ -223,6 +235,9 @@ impl<S: Store> Call<'_, S> {
         identity: &Identity,
     ) -> Result<Arc<ProjectKey>, FrontDoorError> {
         let key = super::grants::unlock_grant(&self.state, actor, (tenant, project), version, identity)?;
+        let member = Some(actor.id.clone());
+        self.unlocked
+            .push((tenant.clone(), project.clone(), version, member));
         Ok(Arc::new(key))
     }
 
@@ -238,7 +253,8 @@ impl<S: Store> Call<'_, S> {
     ) -> Result<Arc<ProjectKey>, FrontDoorError> {
         let record = self.state.project(tenant, project)?;
         let key = cache.unlock(tenant, project, record, version, password)?;
-        self.unlocked.push((tenant.clone(), project.clone(), version));
+        self.unlocked
+            .push((tenant.clone(), project.clone(), version, None));
         Ok(key)
     }
 
