@@ -190,6 +190,26 @@ impl PostgresTransaction<'_, '_> {
     }
 }
 
+/// The six columns of a key or grant row.
+fn six<A, B, C, D, E, F>(r: &Row) -> Result<(A, B, C, D, E, F), StoreError>
+where
+    for<'r> A: postgres::types::FromSql<'r>,
+    for<'r> B: postgres::types::FromSql<'r>,
+    for<'r> C: postgres::types::FromSql<'r>,
+    for<'r> D: postgres::types::FromSql<'r>,
+    for<'r> E: postgres::types::FromSql<'r>,
+    for<'r> F: postgres::types::FromSql<'r>,
+{
+    Ok((
+        get(r, 0)?,
+        get(r, 1)?,
+        get(r, 2)?,
+        get(r, 3)?,
+        get(r, 4)?,
+        get(r, 5)?,
+    ))
+}
+
 fn get<'r, T: postgres::types::FromSql<'r>>(row: &'r Row, column: usize) -> Result<T, StoreError> {
     row.try_get(column).map_err(StoreError::backend)
 }
@@ -429,26 +449,8 @@ impl Transaction for PostgresTransaction<'_, '_> {
             membership: decode::membership(tenant_roles, names, members)?,
             policy: self.policies(true)?.pop(),
             projects: decode::projects(generations, keys)?,
-            public_keys: public_keys::public_keys(self.rows(KEY_COLUMNS, |r| {
-                Ok((
-                    get(r, 0)?,
-                    get(r, 1)?,
-                    get(r, 2)?,
-                    get(r, 3)?,
-                    get(r, 4)?,
-                    get(r, 5)?,
-                ))
-            })?)?,
-            grants: public_keys::grants(self.rows(GRANT_COLUMNS, |r| {
-                Ok((
-                    get(r, 0)?,
-                    get(r, 1)?,
-                    get(r, 2)?,
-                    get(r, 3)?,
-                    get(r, 4)?,
-                    get(r, 5)?,
-                ))
-            })?)?,
+            public_keys: public_keys::public_keys(self.rows(KEY_COLUMNS, six)?)?,
+            grants: public_keys::grants(self.rows(GRANT_COLUMNS, six)?)?,
         })
     }
 
