@@ -11,7 +11,7 @@ use crate::id::{ProjectId, RuleId, TenantId};
 use crate::policy::{Policy, PolicyError, RuleError};
 use crate::role::{Operation, Role};
 use crate::rule::{Condition, ContextMatch, Enforcement, FipsProfile, Rule, Scope, Severity};
-use crate::suite::{EnvelopeSuite, SessionSuite};
+use crate::suite::{EnvelopeSuite, RecipientKem, SessionSuite};
 
 /// Largest policy document accepted, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 16 << 20;
@@ -101,6 +101,7 @@ enum ConditionDocument {
     MinKeyBits(MinKeyBitsDocument),
     Fips(String),
     MaxMessageSize(u64),
+    AllowRecipientAlgorithms(Vec<String>),
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -225,6 +226,11 @@ impl ConditionDocument {
             },
             ConditionDocument::Fips(p) => Condition::Fips(FipsProfile::from_name(&p)?),
             ConditionDocument::MaxMessageSize(max) => Condition::MaxMessageSize(max),
+            ConditionDocument::AllowRecipientAlgorithms(k) => Condition::AllowRecipientAlgorithms(
+                k.iter()
+                    .map(|n| RecipientKem::from_name(n))
+                    .collect::<Result<_, _>>()?,
+            ),
         })
     }
 }
@@ -286,6 +292,9 @@ impl From<&Condition> for ConditionDocument {
             }),
             Condition::Fips(p) => ConditionDocument::Fips(p.name().to_owned()),
             Condition::MaxMessageSize(max) => ConditionDocument::MaxMessageSize(*max),
+            Condition::AllowRecipientAlgorithms(k) => {
+                ConditionDocument::AllowRecipientAlgorithms(k.iter().map(|k| k.name().to_owned()).collect())
+            }
         }
     }
 }

@@ -40,6 +40,7 @@ mod authentication;
 mod documents;
 mod downloads;
 mod error;
+mod grants;
 mod guard;
 mod header;
 mod members;
@@ -82,6 +83,9 @@ use crate::target::Target;
 pub const TENANT_CONTEXT: &str = "coffer.tenant";
 /// Context key of the project id.
 pub const PROJECT_CONTEXT: &str = "coffer.project";
+/// Context key of the member id in every grant (a project key sealed to a
+/// member's public key).
+pub const MEMBER_CONTEXT: &str = "coffer.member";
 /// Context key of the document id.
 pub const DOCUMENT_CONTEXT: &str = "coffer.document";
 /// The session purpose of document downloads.

@@ -61,7 +61,7 @@ pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
 pub use front_door::{
     FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, Plaintext, PolicyReport, Receipt, RewrapFailure,
     RewrapProgress, RewrapSummary, Sealed, Setup, TrailReport, UnknownScope, DOCUMENT_CONTEXT,
-    DOWNLOAD_PURPOSE, PROJECT_CONTEXT, TENANT_CONTEXT,
+    DOWNLOAD_PURPOSE, MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT,
 };
 pub use id::{
     DocumentId, IdError, KeyId, OperatorId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,
@@ -77,5 +77,5 @@ pub use rule::{
     Severity, Violation,
 };
 pub use simulate::{simulate, Change, Counts, Simulation};
-pub use suite::{EnvelopeSuite, SessionSpec, SessionSuite};
+pub use suite::{EnvelopeSuite, RecipientKem, SessionSpec, SessionSuite};
 pub use target::{DocumentWithoutProject, Target};

@@ -216,6 +216,7 @@ fn validate_rule(rule: &Rule) -> Result<(), RuleError> {
     let empty = match &rule.condition {
         Condition::AllowEnvelopeSuites(s) | Condition::DenyEnvelopeSuites(s) => s.is_empty(),
         Condition::AllowSessionSuites(s) | Condition::DenySessionSuites(s) => s.is_empty(),
+        Condition::AllowRecipientAlgorithms(k) => k.is_empty(),
         Condition::MinKeyBits { bits: 0, .. } => return Err(RuleError::ZeroKeyBits),
         Condition::MinKeyBits { .. } | Condition::Fips(_) | Condition::MaxMessageSize(_) => false,
     };

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::role::{Operation, Role};
-use crate::suite::{EnvelopeSuite, SessionSpec};
+use crate::suite::{EnvelopeSuite, RecipientKem, SessionSpec};
 use crate::target::Target;
 
 /// The facts about an operation that algorithm rules look at.
@@ -27,6 +27,11 @@ pub struct Attributes {
     /// The plaintext size in bytes.
     #[serde(default)]
     pub message_size: Option<u64>,
+    /// The algorithm of a new public-key recipient (a key registered, or a
+    /// grant sealed to one), as `"x25519"` or `"xwing"`; left out of the
+    /// serde form when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<RecipientKem>,
 }
 
 impl Attributes {
@@ -43,6 +48,14 @@ impl Attributes {
     pub fn session(session: SessionSpec) -> Self {
         Self {
             session: Some(session),
+            ..Self::default()
+        }
+    }
+
+    /// Attributes of a new public-key recipient.
+    pub fn recipient(kem: RecipientKem) -> Self {
+        Self {
+            recipient: Some(kem),
             ..Self::default()
         }
     }

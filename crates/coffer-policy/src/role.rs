@@ -52,6 +52,13 @@ named_enum!(
         ReadAudit = "read_audit",
         /// Verify the audit trail's chain.
         VerifyAudit = "verify_audit",
+        /// Register or revoke one's own public key (every role may: it
+        /// acts on the asking principal's key only, and opens nothing by
+        /// itself).
+        RegisterKey = "register_key",
+        /// Seal a project's key versions to a member's registered public
+        /// key (a grant).
+        GrantKey = "grant_key",
         /// Present a credential to a service in front of the front door
         /// (recorded when it fails; no role grants it, it is never
         /// decided by membership).
@@ -83,12 +90,14 @@ impl Operation {
             | Operation::ListDocuments
             | Operation::Download
             | Operation::ChangePassword
-            | Operation::RotateKey => TargetLevel::Project,
+            | Operation::RotateKey
+            | Operation::GrantKey => TargetLevel::Project,
             Operation::AddMember
             | Operation::RemoveMember
             | Operation::ManagePolicy
             | Operation::ReadAudit
-            | Operation::VerifyAudit => TargetLevel::Either,
+            | Operation::VerifyAudit
+            | Operation::RegisterKey => TargetLevel::Either,
         }
     }
 }
@@ -104,10 +113,13 @@ impl Role {
             Role::Owner => !matches!(operation, Op::Authenticate),
             Role::Editor => matches!(
                 operation,
-                Op::Encrypt | Op::Decrypt | Op::ListDocuments | Op::Download
+                Op::Encrypt | Op::Decrypt | Op::ListDocuments | Op::Download | Op::RegisterKey
             ),
-            Role::Viewer => matches!(operation, Op::Decrypt | Op::ListDocuments | Op::Download),
-            Role::Auditor => matches!(operation, Op::ReadAudit | Op::VerifyAudit),
+            Role::Viewer => matches!(
+                operation,
+                Op::Decrypt | Op::ListDocuments | Op::Download | Op::RegisterKey
+            ),
+            Role::Auditor => matches!(operation, Op::ReadAudit | Op::VerifyAudit | Op::RegisterKey),
         }
     }
 }

@@ -9,7 +9,7 @@ pub use check::{MissingField, RuleStatus, Violation};
 use crate::id::{ProjectId, RuleId, TenantId};
 use crate::name::named_enum;
 use crate::role::{Operation, Role};
-use crate::suite::{EnvelopeSuite, SessionSuite};
+use crate::suite::{EnvelopeSuite, RecipientKem, SessionSuite};
 
 named_enum!(
     /// How serious a rule's violation is.
@@ -172,6 +172,10 @@ pub enum Condition {
     Fips(FipsProfile),
     /// The message must be at most this many bytes.
     MaxMessageSize(u64),
+    /// New public-key recipients (keys registered, grants sealed) must use
+    /// one of these algorithms: `[XWing]` requires the post-quantum
+    /// hybrid.
+    AllowRecipientAlgorithms(Vec<RecipientKem>),
 }
 
 impl Condition {
@@ -185,6 +189,7 @@ impl Condition {
             Condition::MinKeyBits { .. } => "min_key_bits",
             Condition::Fips(_) => "fips",
             Condition::MaxMessageSize(_) => "max_message_size",
+            Condition::AllowRecipientAlgorithms(_) => "allow_recipient_algorithms",
         }
     }
 
@@ -203,7 +208,15 @@ impl Condition {
             Condition::AllowSessionSuites(_)
             | Condition::DenySessionSuites(_)
             | Condition::MinKeyBits { .. } => &[Op::Download, Op::ChangePassword],
-            Condition::Fips(_) => &[Op::Encrypt, Op::Decrypt, Op::Download, Op::ChangePassword],
+            Condition::Fips(_) => &[
+                Op::Encrypt,
+                Op::Decrypt,
+                Op::Download,
+                Op::ChangePassword,
+                Op::RegisterKey,
+                Op::GrantKey,
+            ],
+            Condition::AllowRecipientAlgorithms(_) => &[Op::RegisterKey, Op::GrantKey],
         }
     }
 }
@@ -236,6 +249,9 @@ impl fmt::Display for Condition {
             }
             Condition::Fips(p) => write!(f, "FIPS profile `{p}`: suites must be FIPS-approved"),
             Condition::MaxMessageSize(max) => write!(f, "messages must be at most {max} bytes"),
+            Condition::AllowRecipientAlgorithms(k) => {
+                write!(f, "new recipients' algorithm must be one of {}", join(k))
+            }
         }
     }
 }

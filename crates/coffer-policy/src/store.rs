@@ -4,7 +4,8 @@
 //!
 //! The state is: tenants' tenant-level roles, projects with their members
 //! and roles, each project's record (every sealed project-key version and
-//! a generation counter), the installed policy document with its history,
+//! a generation counter), members' registered public keys and the grants
+//! sealing project key versions to them, the installed policy document with its history,
 //! the metadata of every document sealed ([`DocumentRecord`]), and the
 //! audit chain (records and head). Sessions and the unlock cache
 //! are not state: they stay in the memory of the process that made them.
@@ -32,6 +33,7 @@ mod change;
 mod document;
 mod envelope;
 mod error;
+mod keys;
 mod memory;
 mod snapshot;
 
@@ -39,6 +41,7 @@ pub use change::{Change, Installer, NewPolicy};
 pub use document::DocumentRecord;
 pub use envelope::{EnvelopeId, EnvelopeIdError, StagedEnvelope};
 pub use error::StoreError;
+pub use keys::{GrantSlot, KeyGrant, RegisteredKey, FINGERPRINT_BYTES};
 pub use memory::MemoryStore;
 pub use snapshot::{PolicyVersion, ProjectRecord, Snapshot};
 

@@ -77,6 +77,49 @@ named_enum!(
     }
 );
 
+named_enum!(
+    /// The key-encapsulation algorithm of a public-key recipient (a
+    /// member's registered key), named as in key texts.
+    RecipientKem, "recipient algorithm" {
+        /// HPKE DHKEM(X25519, HKDF-SHA256): classical only.
+        X25519 = "x25519",
+        /// X-Wing (ML-KEM-768 + X25519): the post-quantum hybrid.
+        XWing = "xwing",
+    }
+);
+
+impl RecipientKem {
+    /// Whether the algorithm resists a quantum adversary recording
+    /// ciphertexts today (X-Wing does, X25519 alone does not).
+    pub const fn is_post_quantum(self) -> bool {
+        matches!(self, RecipientKem::XWing)
+    }
+
+    /// Whether the algorithm is FIPS 140-approved: neither is (X25519 and
+    /// X-Wing's ChaCha20-Poly1305 wrap are not approved algorithms).
+    pub const fn is_fips_approved(self) -> bool {
+        false
+    }
+}
+
+impl From<coffer_session::keys::KemAlgorithm> for RecipientKem {
+    fn from(kem: coffer_session::keys::KemAlgorithm) -> Self {
+        match kem {
+            coffer_session::keys::KemAlgorithm::X25519 => RecipientKem::X25519,
+            coffer_session::keys::KemAlgorithm::XWing => RecipientKem::XWing,
+        }
+    }
+}
+
+impl From<RecipientKem> for coffer_session::keys::KemAlgorithm {
+    fn from(kem: RecipientKem) -> Self {
+        match kem {
+            RecipientKem::X25519 => coffer_session::keys::KemAlgorithm::X25519,
+            RecipientKem::XWing => coffer_session::keys::KemAlgorithm::XWing,
+        }
+    }
+}
+
 impl SessionSuite {
     /// Whether the suite is FIPS 140-approved (both are: RSA-OAEP under
     /// SP 800-56B, ECDH P-256 under SP 800-56A).

@@ -27,6 +27,8 @@ const TABLE: &[(Operation, [bool; 4])] = &[
     (Operation::ManagePolicy, [true, false, false, false]),
     (Operation::ReadAudit, [true, false, false, true]),
     (Operation::VerifyAudit, [true, false, false, true]),
+    (Operation::RegisterKey, [true, true, true, true]),
+    (Operation::GrantKey, [true, false, false, false]),
     (Operation::Authenticate, [false, false, false, false]),
 ];
 const ROLES: [Role; 4] = [Role::Owner, Role::Editor, Role::Viewer, Role::Auditor];

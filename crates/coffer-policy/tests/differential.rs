@@ -44,6 +44,8 @@ fn any_condition() -> impl Strategy<Value = Condition> {
             .prop_map(|(suite, bits)| Condition::MinKeyBits { suite, bits }),
         select(FipsProfile::ALL).prop_map(Condition::Fips),
         select(&[0u64, 100, 10_000][..]).prop_map(Condition::MaxMessageSize),
+        prop::sample::subsequence(RecipientKem::ALL.to_vec(), 1..=2)
+            .prop_map(Condition::AllowRecipientAlgorithms),
     ]
 }
 
@@ -98,9 +100,10 @@ fn any_request() -> impl Strategy<Value = Request> {
         prop::option::of(select(EnvelopeSuite::ALL)),
         prop::option::of((select(SessionSuite::ALL), select(&[256u32, 1024, 2048, 3072][..]))),
         prop::option::of(select(&[0u64, 100, 101, 50_000][..])),
+        prop::option::of(select(RecipientKem::ALL)),
     )
         .prop_map(
-            |(operation, t, p, role, v0, v1, envelope_suite, session, message_size)| {
+            |(operation, t, p, role, v0, v1, envelope_suite, session, message_size, recipient)| {
                 let tenant = TenantId::new(t).unwrap();
                 let target = match p {
                     Some(p) => Target::for_project(tenant, ProjectId::new(p).unwrap()),
@@ -121,6 +124,7 @@ fn any_request() -> impl Strategy<Value = Request> {
                         envelope_suite,
                         session: session.map(|(suite, key_bits)| SessionSpec { suite, key_bits }),
                         message_size,
+                        recipient,
                     },
                 }
             },
@@ -169,6 +173,8 @@ fn reference(policy: &Policy, req: &Request) -> (Vec<(usize, Effect)>, Verdict) 
                 a.session.map(|s| s.suite == *suite && s.key_bits < *bits)
             }
             Condition::Fips(FipsProfile::Disabled) => Some(false),
+            // No recipient algorithm is FIPS-approved.
+            Condition::Fips(_) if a.recipient.is_some() => Some(true),
             Condition::Fips(_) => {
                 if a.envelope_suite.is_none() && a.session.is_none() {
                     None
@@ -181,6 +187,7 @@ fn reference(policy: &Policy, req: &Request) -> (Vec<(usize, Effect)>, Verdict) 
                 }
             }
             Condition::MaxMessageSize(max) => a.message_size.map(|n| n > *max),
+            Condition::AllowRecipientAlgorithms(l) => a.recipient.map(|k| !l.contains(&k)),
         };
         let severity = match rule.condition {
             Condition::Fips(FipsProfile::Enabled) => Severity::Block,

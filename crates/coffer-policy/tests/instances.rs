@@ -315,3 +315,42 @@ fn a_document_stored_again_during_a_project_rewrap_is_not_overwritten() {
     assert_eq!(out, b"second");
     assert_eq!(w.door.store().sweep_envelopes().unwrap(), 0);
 }
+
+#[test]
+fn a_key_revoked_while_an_identity_open_is_in_flight_releases_nothing() {
+    use coffer_policy::session::keys::{Identity, KemAlgorithm};
+    let (w, other) = two_instances();
+    let identity = Identity::generate(KemAlgorithm::XWing).unwrap();
+    let target = w.project_target();
+    w.door
+        .register_public_key(&w.viewer, &target, identity.public_key())
+        .unwrap();
+    w.door
+        .grant_member_key(&w.owner, &target, &w.viewer, &pw(PASSWORD))
+        .unwrap();
+    let envelope = w.encrypt(&w.editor, "memo", b"payroll").unwrap();
+    // The viewer revokes its key on the other instance between this
+    // open's decision (transaction 1) and its `started` record (2).
+    let (revoker, viewer, on) = (Arc::clone(&other), w.viewer.clone(), target.clone());
+    w.door.store().before(2, move || {
+        revoker.revoke_public_key(&viewer, &on).unwrap();
+    });
+    let mut out = Vec::new();
+    let result = w
+        .door
+        .decrypt_with_identity(&w.viewer, &w.doc("memo"), &envelope[..], &mut out, &identity);
+    assert!(
+        matches!(result, Err(FrontDoorError::Conflict { .. })),
+        "{result:?}"
+    );
+    assert!(out.is_empty());
+    let last = w.last();
+    assert_eq!(last.event.operation, Operation::Decrypt);
+    assert!(
+        matches!(&last.event.outcome, Outcome::Failed { reason } if reason.as_str() == "front-door.Conflict")
+    );
+    assert!(!w
+        .records()
+        .iter()
+        .any(|r| r.event.operation == Operation::Decrypt && r.event.outcome == Outcome::Started));
+}

@@ -447,7 +447,11 @@ fn documented_examples_load_and_agree() {
     assert_ne!(changed.digest(), json.digest());
     let relaxed = Policy::new(Enforcement::Warn, json.rules().to_vec()).unwrap();
     assert_ne!(relaxed.digest(), json.digest());
-    assert_eq!(json.rules().len(), 5);
+    assert_eq!(json.rules().len(), 6);
+    assert_eq!(
+        json.rules()[5].condition,
+        Condition::AllowRecipientAlgorithms(vec![RecipientKem::XWing])
+    );
     let secret = &json.rules()[4];
     assert_eq!(secret.scope.level(), ScopeLevel::Context);
     assert_eq!(secret.enforcement, Some(Enforcement::Warn));

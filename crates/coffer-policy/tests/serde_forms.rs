@@ -1,10 +1,13 @@
 //! Serde forms of what the front door hands out and an embedder stores or
-//! sends: receipts, trail reports and policy reports. Each reads back to
-//! the same value, validates what it reads and refuses unknown fields.
+//! sends: receipts, trail reports, policy reports and request attributes.
+//! Each reads back to the same value, validates what it reads and refuses
+//! unknown fields.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_policy::session::keys::envelope::Suite;
-use coffer_policy::{PolicyReport, ProjectId, Receipt, RuleId, TenantId, TrailReport, UnknownScope};
+use coffer_policy::{
+    Attributes, PolicyReport, ProjectId, Receipt, RecipientKem, RuleId, TenantId, TrailReport, UnknownScope,
+};
 use serde_json::json;
 
 #[test]
@@ -92,4 +95,16 @@ fn policy_reports_round_trip() {
             "{bad}"
         );
     }
+}
+
+#[test]
+fn attributes_name_a_recipient_algorithm_only_when_there_is_one() {
+    let plain = serde_json::to_value(Attributes::default()).unwrap();
+    assert!(plain.get("recipient").is_none());
+    let hybrid = Attributes::recipient(RecipientKem::XWing);
+    let json = serde_json::to_value(&hybrid).unwrap();
+    assert_eq!(json["recipient"], "xwing");
+    assert_eq!(serde_json::from_value::<Attributes>(json).unwrap(), hybrid);
+    let unknown = serde_json::json!({"recipient": "rsa"});
+    assert!(serde_json::from_value::<Attributes>(unknown).is_err());
 }

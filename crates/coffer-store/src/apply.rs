@@ -9,9 +9,10 @@ use coffer_policy::store::{Change, DocumentRecord, EnvelopeId, StoreError};
 use coffer_policy::{DocumentId, Principal, ProjectId, Role, TenantId};
 
 use crate::decode::{self, corrupt, int, same_tenant, DocumentRow};
+use crate::public_keys::{self, KeyRows};
 
 /// The row reads and writes a change is made of, in one backend's SQL.
-pub(crate) trait Rows {
+pub(crate) trait Rows: KeyRows {
     /// A project's generation, or `None` when it does not exist.
     fn generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError>;
     /// A new project at generation 0, with no keys or members.
@@ -165,7 +166,19 @@ pub(crate) fn apply_checked(rows: &mut impl Rows, change: &Change) -> Result<(),
             if member.tenant == *tenant {
                 require_project(rows, tenant, project)?;
                 rows.delete_member(tenant, project, member)?;
+                rows.delete_grants(member, Some(project))?;
             }
+        }
+        Change::RegisterPublicKey { principal, key } => public_keys::register(rows, principal, key)?,
+        Change::RevokePublicKey { principal } => public_keys::revoke(rows, principal)?,
+        Change::PutGrants {
+            tenant,
+            project,
+            expected_generation,
+            grants,
+        } => {
+            require_generation(rows, tenant, project, *expected_generation)?;
+            public_keys::put_grants(rows, tenant, project, grants)?;
         }
         Change::SetTenantRole { principal, role } => rows.set_tenant_role(principal, *role)?,
         Change::RemoveTenantRole { principal } => rows.delete_tenant_role(principal)?,

@@ -49,6 +49,7 @@ mod error;
 mod group;
 mod key;
 mod postgres;
+mod public_keys;
 mod schema;
 mod sqlite;
 mod transaction;

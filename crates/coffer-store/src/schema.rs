@@ -85,10 +85,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE state ADD COLUMN checkpoint_count INTEGER CHECK (checkpoint_count >= 0);
     ALTER TABLE state ADD COLUMN checkpoint_hash BLOB CHECK (length(checkpoint_hash) = 32);
     ALTER TABLE state ADD COLUMN checkpoint_mac BLOB CHECK (length(checkpoint_mac) = 32);",
+    // 5: members' public keys, and project key versions sealed to them.
+    "CREATE TABLE public_keys (
+        tenant TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        fingerprint BLOB NOT NULL CHECK (length(fingerprint) = 16),
+        public_key BLOB NOT NULL,
+        registered_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, principal)
+    ) STRICT;
+    CREATE TABLE key_grants (
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        fingerprint BLOB NOT NULL CHECK (length(fingerprint) = 16),
+        sealed BLOB NOT NULL,
+        PRIMARY KEY (tenant, project, principal, version),
+        FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
+    ) STRICT;",
 ];
 
 /// The schema version this code writes: the number of migrations.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 

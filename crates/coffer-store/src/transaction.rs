@@ -7,11 +7,15 @@ use coffer_policy::store::{
     Change, DocumentRecord, EnvelopeId, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
 };
 use coffer_policy::{DocumentId, Membership, Principal, ProjectId, Role, TenantId};
+use rusqlite::types::FromSql;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::apply::{apply_checked, Rows};
 use crate::decode::{self, bytes32, corrupt, envelope_id, int, uint, DocumentRow, DOCUMENT_COLUMNS};
 use crate::envelope_files::EnvelopeFiles;
+use crate::public_keys::{self, GRANT_COLUMNS, KEY_COLUMNS};
+
+mod keys;
 
 /// The connection is inside a transaction the store began (alone, or
 /// shared by a group commit, under a savepoint of this caller's own).
@@ -35,6 +39,13 @@ pub(crate) struct View<'t> {
     pub(crate) seen: &'t mut u64,
     pub(crate) files: &'t EnvelopeFiles,
     pub(crate) unlinked: &'t mut Vec<EnvelopeId>,
+}
+
+/// The six columns of a key or grant row.
+fn six<A: FromSql, B: FromSql, C: FromSql, D: FromSql, E: FromSql, F: FromSql>(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(A, B, C, D, E, F)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -430,6 +441,8 @@ impl Transaction for SqliteTransaction<'_> {
             membership: self.membership()?,
             policy: self.policies(true)?.pop(),
             projects: self.projects()?,
+            public_keys: public_keys::public_keys(self.rows(KEY_COLUMNS, six)?)?,
+            grants: public_keys::grants(self.rows(GRANT_COLUMNS, six)?)?,
         })
     }
 

@@ -7,6 +7,8 @@
 mod backends;
 #[path = "support/envelope_suite.rs"]
 mod envelope_suite;
+#[path = "support/key_suite.rs"]
+mod key_suite;
 #[path = "support/suite.rs"]
 mod suite;
 #[path = "support/postgres.rs"]
@@ -17,7 +19,7 @@ macro_rules! conformance {
     ($backend:ident, $make:expr) => {
         mod $backend {
             use super::backends::*;
-            use super::{envelope_suite, suite};
+            use super::{envelope_suite, key_suite, suite};
 
             #[test]
             fn snapshot_round_trip() {
@@ -71,6 +73,12 @@ macro_rules! conformance {
             fn the_checkpoint_follows_start_up_verification() {
                 let Some(backend) = $make else { return };
                 suite::the_checkpoint_follows_start_up_verification(&backend);
+            }
+
+            #[test]
+            fn keys_and_grants_follow_their_members() {
+                let Some(backend) = $make else { return };
+                key_suite::keys_and_grants(&backend);
             }
 
             #[test]

@@ -131,10 +131,11 @@ fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
         .unwrap();
     drop(store);
     // What version 1 code left: no documents table, no checkpoint
-    // columns, one migration applied.
+    // columns, no public keys or grants, one migration applied.
     database(&dir)
         .execute_batch(
-            "DROP TABLE documents; ALTER TABLE state DROP COLUMN checkpoint_count;
+            "DROP TABLE key_grants; DROP TABLE public_keys;
+             DROP TABLE documents; ALTER TABLE state DROP COLUMN checkpoint_count;
              ALTER TABLE state DROP COLUMN checkpoint_hash; ALTER TABLE state DROP COLUMN checkpoint_mac;
              DELETE FROM schema_version WHERE version >= 2;",
         )
@@ -144,7 +145,7 @@ fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
     let version: u32 = database(&dir)
         .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (4, 4));
+    assert_eq!((version, SCHEMA_VERSION), (5, 5));
     let record = DocumentRecord {
         tenant: acme.clone(),
         project: payroll.clone(),

@@ -3,7 +3,7 @@
 
 use std::io::{Cursor, Read, Write};
 
-use coffer_session::keys::{self, OpenOptions, Opener, Password, ProjectKey, Recipient, Sealer};
+use coffer_session::keys::{self, Identity, OpenOptions, Opener, Password, ProjectKey, Recipient, Sealer};
 
 use super::error::LengthSeen;
 use super::guard::{Ask, Effects};
@@ -131,6 +131,7 @@ impl<S: Store> FrontDoor<S> {
             envelope_suite: EnvelopeSuite::try_from(self.config.suite).ok(),
             session: None,
             message_size: Some(expected),
+            recipient: None,
         };
         let ask = Ask::new(actor, Operation::Encrypt, target).attributes(attributes);
         let reader = plaintext.reader;
@@ -248,8 +249,29 @@ impl<S: Store> FrontDoor<S> {
         opening: Opening,
         target: &Target,
         envelope: Result<R, FrontDoorError>,
-        mut out: W,
+        out: W,
         password: impl FnOnce() -> Result<Password, FrontDoorError>,
+    ) -> Result<Receipt, FrontDoorError> {
+        self.open_document_with(
+            actor,
+            opening,
+            target,
+            envelope,
+            out,
+            Unlocker::Password(password),
+        )
+    }
+
+    /// [`FrontDoor::open_document`] with the project key unlocked by a
+    /// password or by the actor's identity and its grant.
+    pub(super) fn open_document_with<R: Read, W: Write>(
+        &self,
+        actor: &Principal,
+        opening: Opening,
+        target: &Target,
+        envelope: Result<R, FrontDoorError>,
+        mut out: W,
+        unlocker: Unlocker<'_, impl FnOnce() -> Result<Password, FrontDoorError>>,
     ) -> Result<Receipt, FrontDoorError> {
         let Opening { operation, session } = opening;
         let facts = HeaderFacts::read_from(envelope, &self.config.limits);
@@ -262,12 +284,17 @@ impl<S: Store> FrontDoor<S> {
             let tenant = target.tenant();
             // The password first: an allowed redeem spends its session even
             // when the envelope turns out to be unreadable.
-            let password = password()?;
+            let unlocked = unlocker.resolve()?;
             let (facts, envelope) = facts?;
             let version = facts
                 .version
                 .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
-            let key = call.unlock(tenant, project, version, &password)?;
+            let key = match &unlocked {
+                Unlocked::Password(password) => call.unlock(tenant, project, version, password)?,
+                Unlocked::Identity(identity) => {
+                    call.unlock_granted(actor, tenant, project, version, identity)?
+                }
+            };
             let options = self.document_options(&key, tenant, project, document);
             // Opening authenticates the header (commitment and header tag)
             // before anything is recorded as started.
@@ -287,6 +314,29 @@ impl<S: Store> FrontDoor<S> {
                 key_version: version,
             };
             Ok((receipt, effects))
+        })
+    }
+}
+
+/// What unlocks the project key of a document being opened.
+pub(super) enum Unlocker<'i, F> {
+    /// The project password, obtained once the call is allowed.
+    Password(F),
+    /// The actor's identity, opening its grant.
+    Identity(&'i Identity),
+}
+
+/// An [`Unlocker`] with its password obtained.
+enum Unlocked<'i> {
+    Password(Password),
+    Identity(&'i Identity),
+}
+
+impl<'i, F: FnOnce() -> Result<Password, FrontDoorError>> Unlocker<'i, F> {
+    fn resolve(self) -> Result<Unlocked<'i>, FrontDoorError> {
+        Ok(match self {
+            Unlocker::Password(password) => Unlocked::Password(password()?),
+            Unlocker::Identity(identity) => Unlocked::Identity(identity),
         })
     }
 }

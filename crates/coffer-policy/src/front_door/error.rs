@@ -27,6 +27,25 @@ pub enum FrontDoorError {
         /// Every applicable check with its outcome, in words.
         explanation: Vec<String>,
     },
+    /// The principal has no registered public key (register one with
+    /// [`FrontDoor::register_public_key`](super::FrontDoor::register_public_key)).
+    #[error("principal `{0}` has no registered public key")]
+    NoPublicKey(String),
+    /// No grant seals the project key version an envelope needs to the
+    /// identity presented: the actor is not granted (yet: an Owner seals
+    /// grants with [`FrontDoor::grant_member_key`](super::FrontDoor::grant_member_key)
+    /// or a rotation), or the identity is not its registered key.
+    #[error("no grant of project key version {version} for principal `{member}` and this identity")]
+    NoGrant {
+        /// The principal.
+        member: String,
+        /// The project key version needed.
+        version: u32,
+    },
+    /// A grant's member left the project or changed its key while the
+    /// grant was sealed; nothing was stored.
+    #[error("principal `{0}` is no member with the key the grant was sealed to")]
+    StaleGrant(String),
     /// The project is not registered with this front door.
     #[error("project `{0}` is not known")]
     UnknownProject(String),
@@ -130,6 +149,9 @@ impl FrontDoorError {
     pub const fn code(&self) -> &'static str {
         match self {
             FrontDoorError::Denied { .. } => "Denied",
+            FrontDoorError::NoPublicKey(_) => "NoPublicKey",
+            FrontDoorError::NoGrant { .. } => "NoGrant",
+            FrontDoorError::StaleGrant(_) => "StaleGrant",
             FrontDoorError::UnknownProject(_) => "UnknownProject",
             FrontDoorError::ProjectExists(_) => "ProjectExists",
             FrontDoorError::UnknownKeyVersion(_) => "UnknownKeyVersion",
@@ -163,6 +185,7 @@ impl From<StoreError> for FrontDoorError {
             StoreError::UnknownProject { project, .. } => FrontDoorError::UnknownProject(project),
             StoreError::Membership(error) => FrontDoorError::Membership(error),
             StoreError::DocumentChanged { document, .. } => FrontDoorError::DocumentChanged(document),
+            StoreError::StaleGrant { member, .. } => FrontDoorError::StaleGrant(member),
             other => FrontDoorError::Store(other),
         }
     }

@@ -11,14 +11,14 @@
 
 use std::sync::Arc;
 
-use coffer_session::keys::{self, Password, ProjectKey};
+use coffer_session::keys::{self, Identity, Password, ProjectKey};
 
 use super::state::State;
 use super::unlock::UnlockCache;
 use super::{FrontDoor, FrontDoorError};
 use crate::audit::{AuditEvent, KeyRef, Outcome, Timestamp};
 use crate::decision::{Decision, RequestDenial};
-use crate::id::{Principal, ProjectId, ReasonCode, TenantId};
+use crate::id::{Principal, PrincipalId, ProjectId, ReasonCode, TenantId};
 use crate::request::Attributes;
 use crate::role::Operation;
 use crate::store::{Change, Store, Transaction};
@@ -33,6 +33,10 @@ type Checked<T> = Result<Result<T, FrontDoorError>, FrontDoorError>;
 /// transaction: its value and the one change it makes, if any.
 pub(super) type InTransaction<'a, T> =
     dyn FnMut(&mut dyn Transaction, &State) -> Result<(T, Option<Change>), FrontDoorError> + 'a;
+
+/// A project key version a call unlocked: from the project's record
+/// (`None`) or from the named member's grant.
+type Unlocked = (TenantId, ProjectId, u32, Option<PrincipalId>);
 
 /// What an act reports for the audit event.
 #[derive(Debug, Default, Clone)]
@@ -59,6 +63,7 @@ pub(super) struct Ask<'t> {
     record_as: &'t Target,
     attributes: Attributes,
     refusal: Option<RequestDenial>,
+    key: Option<KeyRef>,
 }
 
 impl<'t> Ask<'t> {
@@ -70,6 +75,7 @@ impl<'t> Ask<'t> {
             record_as: target,
             attributes: Attributes::default(),
             refusal: None,
+            key: None,
         }
     }
 
@@ -83,6 +89,13 @@ impl<'t> Ask<'t> {
     /// recorded on the new project).
     pub(super) fn record_as(mut self, target: &'t Target) -> Self {
         self.record_as = target;
+        self
+    }
+
+    /// Names `key` in the call's records, denials included (the public key
+    /// a registration or grant is about).
+    pub(super) fn key(mut self, key: Option<KeyRef>) -> Self {
+        self.key = key;
         self
     }
 
@@ -103,7 +116,7 @@ impl<'t> Ask<'t> {
         if let Some(refusal) = self.refusal {
             decision = decision.deny_request(refusal);
         }
-        let event = AuditEvent::for_decision(
+        let mut event = AuditEvent::for_decision(
             Timestamp::now(),
             self.actor,
             self.operation,
@@ -112,6 +125,7 @@ impl<'t> Ask<'t> {
             &decision,
             Outcome::Succeeded,
         );
+        event.key.clone_from(&self.key);
         (decision, event)
     }
 
@@ -130,9 +144,11 @@ pub(super) struct Call<'a, S: Store> {
     ask: &'a Ask<'a>,
     state: Arc<State>,
     event: AuditEvent,
-    change: Option<Change>,
-    /// The project key versions the act unlocked.
-    unlocked: Vec<(TenantId, ProjectId, u32)>,
+    /// The changes, applied in order, all or none.
+    changes: Vec<Change>,
+    /// The project key versions the act unlocked, from the project record
+    /// or a member's grant.
+    unlocked: Vec<Unlocked>,
     released: bool,
     /// The call was refused on a re-check, and the refusal recorded.
     refusal_recorded: bool,
@@ -145,13 +161,16 @@ pub(super) struct Call<'a, S: Store> {
 /// password change won meanwhile: the password the call presented may no
 /// longer be the project's) makes it a conflict. A version only added
 /// meanwhile (a rotation) is no conflict: the key unlocked is still the
-/// project's. Returns the event to record.
+/// project's. A version unlocked from a member's grant that changed or
+/// went since (the member's key was revoked or replaced) is a conflict too,
+/// so nothing is released after the grant is gone. Returns the event to
+/// record.
 fn recheck(
     tx: &mut dyn Transaction,
     ask: &Ask<'_>,
     then: &State,
     now: &State,
-    unlocked: &[(TenantId, ProjectId, u32)],
+    unlocked: &[Unlocked],
     event: &AuditEvent,
 ) -> Checked<AuditEvent> {
     if now.version == then.version {
@@ -162,13 +181,17 @@ fn recheck(
         tx.append(redecided)?;
         return Ok(Err(ask.denied(&decision)));
     }
-    for (tenant, project, version) in unlocked {
-        let sealed = |state: &State| {
-            state
+    for (tenant, project, version, member) in unlocked {
+        let sealed = |state: &State| match member {
+            None => state
                 .project(tenant, project)
                 .ok()
                 .and_then(|r| r.sealed(*version))
-                .map(<[u8]>::to_vec)
+                .map(<[u8]>::to_vec),
+            Some(member) => state
+                .grants
+                .get(&(tenant.clone(), project.clone(), member.clone(), *version))
+                .map(|grant| grant.sealed.clone()),
         };
         if sealed(then) != sealed(now) {
             let conflict = FrontDoorError::Conflict {
@@ -201,6 +224,23 @@ impl<S: Store> Call<'_, S> {
         self.unlock_with(cache, tenant, project, version, password)
     }
 
+    /// The project key `version` from `actor`'s grant, opened with
+    /// `identity` (no password, no cache: the grant is the actor's own).
+    pub(super) fn unlock_granted(
+        &mut self,
+        actor: &Principal,
+        tenant: &TenantId,
+        project: &ProjectId,
+        version: u32,
+        identity: &Identity,
+    ) -> Result<Arc<ProjectKey>, FrontDoorError> {
+        let key = super::grants::unlock_grant(&self.state, actor, (tenant, project), version, identity)?;
+        let member = Some(actor.id.clone());
+        self.unlocked
+            .push((tenant.clone(), project.clone(), version, member));
+        Ok(Arc::new(key))
+    }
+
     /// [`Call::unlock`] through `cache` instead of the front door's own (a
     /// batch of calls keeps the keys it unlocked for its length).
     pub(super) fn unlock_with(
@@ -213,7 +253,8 @@ impl<S: Store> Call<'_, S> {
     ) -> Result<Arc<ProjectKey>, FrontDoorError> {
         let record = self.state.project(tenant, project)?;
         let key = cache.unlock(tenant, project, record, version, password)?;
-        self.unlocked.push((tenant.clone(), project.clone(), version));
+        self.unlocked
+            .push((tenant.clone(), project.clone(), version, None));
         Ok(key)
     }
 
@@ -222,10 +263,11 @@ impl<S: Store> Call<'_, S> {
         &self.state
     }
 
-    /// The state change the call makes: applied, if its decision still
-    /// stands, in the transaction that records it.
+    /// A state change the call makes: applied, if its decision still
+    /// stands, in the transaction that records it, after the changes staged
+    /// before it; if one is refused, none applies.
     pub(super) fn change(&mut self, change: Change) {
-        self.change = Some(change);
+        self.changes.push(change);
     }
 
     /// Writes the `started` record of a call about to release plaintext,
@@ -309,7 +351,7 @@ impl<S: Store> FrontDoor<S> {
             ask: &ask,
             state,
             event,
-            change: None,
+            changes: Vec::new(),
             unlocked: Vec::new(),
             released: false,
             refusal_recorded: false,
@@ -330,7 +372,7 @@ impl<S: Store> FrontDoor<S> {
             ask,
             state,
             event,
-            change,
+            changes,
             unlocked,
             released,
             refusal_recorded,
@@ -349,8 +391,14 @@ impl<S: Store> FrontDoor<S> {
                 return Err(error);
             }
         };
-        self.store
+        // A refusal of a change after the first leaves the earlier ones
+        // applied in the transaction: it is rolled back, and the refusal
+        // recorded in a transaction of its own.
+        let mut late_refusal: Option<AuditEvent> = None;
+        let concluded = self
+            .store
             .transaction(&mut |tx: &mut dyn Transaction| -> Checked<()> {
+                late_refusal = None;
                 // A read that released plaintext was re-checked then; only
                 // its outcome is left to record.
                 let mut event = if released {
@@ -362,7 +410,7 @@ impl<S: Store> FrontDoor<S> {
                         Err(refused) => return Ok(Err(refused)),
                     }
                 };
-                if let Some(change) = &change {
+                for (index, change) in changes.iter().enumerate() {
                     if let Err(refused) = tx.apply(change) {
                         if !refused.is_refusal() {
                             return Err(refused.into());
@@ -371,6 +419,10 @@ impl<S: Store> FrontDoor<S> {
                         event.outcome = Outcome::Failed {
                             reason: reason_code(&error),
                         };
+                        if index > 0 {
+                            late_refusal = Some(event);
+                            return Err(error);
+                        }
                         tx.append(event)?;
                         return Ok(Err(error));
                     }
@@ -378,8 +430,18 @@ impl<S: Store> FrontDoor<S> {
                 effects.apply(&mut event);
                 tx.append(event)?;
                 Ok(Ok(()))
-            })??;
-        Ok(value)
+            });
+        match (concluded, late_refusal) {
+            (Err(error), Some(failed)) => {
+                self.store
+                    .transaction(&mut |tx: &mut dyn Transaction| tx.append(failed.clone()))?;
+                Err(error)
+            }
+            (concluded, _) => {
+                concluded??;
+                Ok(value)
+            }
+        }
     }
 
     /// Authorize → act → audit in one transaction, for calls whose act is

@@ -75,6 +75,7 @@ impl HeaderFacts {
             envelope_suite: facts.and_then(|f| EnvelopeSuite::try_from(f.suite).ok()),
             session,
             message_size: facts.and_then(|f| f.size),
+            recipient: None,
         }
     }
 

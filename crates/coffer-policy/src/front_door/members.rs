@@ -11,6 +11,12 @@ use crate::target::Target;
 impl<S: Store> FrontDoor<S> {
     /// Gives `member` (of the project's tenant) `role` in the project of
     /// `target`. Owner only. Returns the role it had before.
+    ///
+    /// The role alone opens documents with the project password; to let
+    /// the member open them with its own identity instead, an Owner seals
+    /// the project key to the member's registered key with
+    /// [`FrontDoor::grant_member_key`] (which needs the password, so it is
+    /// a call of its own).
     pub fn add_member(
         &self,
         actor: &Principal,
@@ -28,8 +34,15 @@ impl<S: Store> FrontDoor<S> {
         })
     }
 
-    /// Removes `member` from the project of `target`. Owner only. Returns
-    /// the role it had. A call of the member's decided before the removal
+    /// Removes `member` from the project of `target`, deleting every grant
+    /// sealed to it there in the same transaction. Owner only. Returns the
+    /// role it had.
+    ///
+    /// Removal cannot take back a project key the member opened before
+    /// (from a grant or the password): rotate the key
+    /// ([`FrontDoor::rotate_key`], which reseals grants for the remaining
+    /// members only) and move stored documents to the new version
+    /// ([`FrontDoor::rewrap_project`]). A call of the member's decided before the removal
     /// and not yet recorded is decided again when it is (for a read, at its
     /// `started` record), so no act follows the removal in the trail on the
     /// role removed.

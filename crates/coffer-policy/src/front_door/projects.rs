@@ -195,12 +195,21 @@ impl<S: Store> FrontDoor<S> {
             let current = call.unlock(tenant, project, version, password)?;
             let next = current.rotate()?;
             let sealed = self.seal_project(&next, tenant, project, password)?;
+            let grants = self.reseal_grants(call.state(), actor, target, &next)?;
             call.change(Change::AddVersion {
                 tenant: tenant.clone(),
                 project: project.clone(),
                 expected_generation: generation,
                 sealed,
             });
+            if !grants.is_empty() {
+                call.change(Change::PutGrants {
+                    tenant: tenant.clone(),
+                    project: project.clone(),
+                    expected_generation: generation + 1,
+                    grants,
+                });
+            }
             let effects = Effects {
                 key: key_ref(next.id()),
                 ..Effects::default()

@@ -8,9 +8,9 @@ use std::sync::{Arc, PoisonError};
 use super::policy_report::PolicyReport;
 use super::{FrontDoor, FrontDoorError};
 use crate::authorizer::Authorizer;
-use crate::id::{ProjectId, TenantId};
+use crate::id::{Principal, PrincipalId, ProjectId, TenantId};
 use crate::policy::Policy;
-use crate::store::{ProjectRecord, Snapshot, Store, Transaction};
+use crate::store::{GrantSlot, KeyGrant, ProjectRecord, RegisteredKey, Snapshot, Store, Transaction};
 
 /// One version of the store's state, ready to decide on.
 #[derive(Debug)]
@@ -19,6 +19,10 @@ pub(super) struct State {
     pub(super) version: u64,
     pub(super) authorizer: Authorizer,
     pub(super) projects: BTreeMap<(TenantId, ProjectId), ProjectRecord>,
+    /// Members' registered public keys.
+    pub(super) public_keys: BTreeMap<(TenantId, PrincipalId), RegisteredKey>,
+    /// Project key versions sealed to them.
+    pub(super) grants: BTreeMap<GrantSlot, KeyGrant>,
     /// What the installed policy references that does not exist.
     pub(super) report: PolicyReport,
 }
@@ -36,6 +40,8 @@ impl State {
             version: snapshot.version,
             authorizer: Authorizer::new(snapshot.membership, compiled),
             projects: snapshot.projects,
+            public_keys: snapshot.public_keys,
+            grants: snapshot.grants,
             report,
         })
     }
@@ -49,6 +55,13 @@ impl State {
         self.projects
             .get(&(tenant.clone(), project.clone()))
             .ok_or_else(|| FrontDoorError::UnknownProject(project.to_string()))
+    }
+
+    /// A principal's registered public key.
+    pub(super) fn public_key(&self, principal: &Principal) -> Result<&RegisteredKey, FrontDoorError> {
+        self.public_keys
+            .get(&(principal.tenant.clone(), principal.id.clone()))
+            .ok_or_else(|| FrontDoorError::NoPublicKey(principal.id.to_string()))
     }
 }
 

@@ -144,7 +144,7 @@ impl<S: Store> FrontDoor<S> {
     }
 
     /// The stored envelope of the document of `target`, as a stream.
-    fn stored_envelope(
+    pub(super) fn stored_envelope(
         &self,
         target: &Target,
         operation: Operation,

@@ -34,6 +34,7 @@ fn rule(w: &mut Encoder, r: &Rule) {
         }
         Condition::Fips(p) => w.str(p.name()),
         Condition::MaxMessageSize(max) => w.u64(*max),
+        Condition::AllowRecipientAlgorithms(k) => names(w, k),
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::Condition;
 use crate::request::Attributes;
-use crate::suite::{EnvelopeSuite, SessionSpec, SessionSuite};
+use crate::suite::{EnvelopeSuite, RecipientKem, SessionSpec, SessionSuite};
 
 /// A request field a rule needed and did not get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -16,8 +16,10 @@ pub enum MissingField {
     Session,
     /// No message size.
     MessageSize,
-    /// Neither an envelope suite nor a session.
+    /// Neither an envelope suite nor a session (nor a recipient).
     Suite,
+    /// No recipient algorithm.
+    RecipientAlgorithm,
 }
 
 impl MissingField {
@@ -27,6 +29,7 @@ impl MissingField {
             MissingField::Session => "session suite",
             MissingField::MessageSize => "message size",
             MissingField::Suite => "envelope or session suite",
+            MissingField::RecipientAlgorithm => "recipient algorithm",
         }
     }
 }
@@ -53,6 +56,10 @@ pub enum Violation {
     EnvelopeSuiteNotFips(EnvelopeSuite),
     /// The session is not FIPS-approved (suite or key size).
     SessionNotFips(SessionSpec),
+    /// The recipient algorithm is not in the allow-list.
+    RecipientNotAllowed(RecipientKem),
+    /// The recipient algorithm is not FIPS-approved.
+    RecipientNotFips(RecipientKem),
     /// The message is too large.
     MessageTooLarge {
         /// The message size.
@@ -76,6 +83,8 @@ impl fmt::Display for Violation {
                 write!(f, "envelope suite `{s}` is not FIPS-approved")
             }
             Violation::SessionNotFips(s) => write!(f, "session `{s}` is not FIPS-approved"),
+            Violation::RecipientNotAllowed(k) => write!(f, "recipient algorithm `{k}` is not allowed"),
+            Violation::RecipientNotFips(k) => write!(f, "recipient algorithm `{k}` is not FIPS-approved"),
             Violation::MessageTooLarge { size, max } => {
                 write!(f, "message of {size} bytes exceeds {max}")
             }
@@ -170,11 +179,22 @@ impl Condition {
                 }
                 Condition::Fips(super::FipsProfile::Disabled) => Satisfied,
                 Condition::Fips(_) => match (attrs.envelope_suite, attrs.session) {
-                    (None, None) => return Err(MissingField::Suite),
+                    _ if attrs.recipient.is_some_and(|k| !k.is_fips_approved()) => Violated(
+                        Violation::RecipientNotFips(attrs.recipient.ok_or(MissingField::Suite)?),
+                    ),
+                    (None, None) if attrs.recipient.is_none() => return Err(MissingField::Suite),
                     (Some(e), _) if !e.is_fips_approved() => Violated(Violation::EnvelopeSuiteNotFips(e)),
                     (_, Some(s)) if !session_fips_ok(s) => Violated(Violation::SessionNotFips(s)),
                     _ => Satisfied,
                 },
+                Condition::AllowRecipientAlgorithms(list) => {
+                    let k = attrs.recipient.ok_or(MissingField::RecipientAlgorithm)?;
+                    if list.contains(&k) {
+                        Satisfied
+                    } else {
+                        Violated(Violation::RecipientNotAllowed(k))
+                    }
+                }
                 Condition::MaxMessageSize(max) => {
                     let size = attrs.message_size.ok_or(MissingField::MessageSize)?;
                     if size > *max {

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::document::DocumentRecord;
 use super::envelope::EnvelopeId;
+use super::keys::{KeyGrant, RegisteredKey};
 use crate::audit::Timestamp;
 use crate::id::{Principal, ProjectId, TenantId};
 use crate::role::Role;
@@ -97,7 +98,7 @@ pub enum Change {
         role: Role,
     },
     /// Removes a principal from a project (nothing to remove is not an
-    /// error).
+    /// error), with every grant sealed to it in that project.
     RemoveMember {
         /// The tenant.
         tenant: TenantId,
@@ -105,6 +106,40 @@ pub enum Change {
         project: ProjectId,
         /// The member.
         member: Principal,
+    },
+    /// Registers a principal's public key, replacing the one it had; the
+    /// grants sealed to a replaced key are deleted with it.
+    RegisterPublicKey {
+        /// The principal.
+        principal: Principal,
+        /// The key.
+        key: RegisteredKey,
+    },
+    /// Removes a principal's public key and every grant sealed to it
+    /// (nothing to remove is not an error).
+    RevokePublicKey {
+        /// The principal.
+        principal: Principal,
+    },
+    /// Stores grants of a project (replacing those of the same member and
+    /// version). Refused with
+    /// [`StoreError::StaleGrant`](super::StoreError::StaleGrant) when a
+    /// grant's member is not a member of the project or no longer has the
+    /// key it was sealed to, and with
+    /// [`StoreError::UnknownProject`](super::StoreError::UnknownProject)
+    /// or [`StoreError::Conflict`](super::StoreError::Conflict) when the
+    /// project does not exist or its generation is not
+    /// `expected_generation` (its key versions changed since the grants
+    /// were sealed).
+    PutGrants {
+        /// The tenant.
+        tenant: TenantId,
+        /// The project.
+        project: ProjectId,
+        /// The generation the project key versions were read at.
+        expected_generation: u64,
+        /// The grants.
+        grants: Vec<KeyGrant>,
     },
     /// Gives a principal a role over its own tenant as a whole.
     SetTenantRole {

@@ -65,6 +65,18 @@ pub enum StoreError {
         /// The document.
         document: String,
     },
+    /// A grant names a principal that is not a member of its project, or
+    /// that no longer has the key the grant is sealed to. Nothing was
+    /// applied.
+    #[error(
+        "principal `{member}` is not a member of project `{project}` with the key the grant is sealed to"
+    )]
+    StaleGrant {
+        /// The project.
+        project: String,
+        /// The member.
+        member: String,
+    },
     /// A membership change the table refuses (a principal of another
     /// tenant).
     #[error(transparent)]
@@ -88,7 +100,8 @@ impl StoreError {
     /// and the transaction still usable ([`StoreError::Conflict`],
     /// [`StoreError::ProjectExists`], [`StoreError::UnknownProject`],
     /// [`StoreError::NoKeyVersions`], [`StoreError::Membership`],
-    /// [`StoreError::UnknownEnvelope`], [`StoreError::DocumentChanged`]), as
+    /// [`StoreError::UnknownEnvelope`], [`StoreError::DocumentChanged`],
+    /// [`StoreError::StaleGrant`]), as
     /// opposed to the store failing.
     pub fn is_refusal(&self) -> bool {
         matches!(
@@ -100,6 +113,7 @@ impl StoreError {
                 | StoreError::Membership(_)
                 | StoreError::UnknownEnvelope { .. }
                 | StoreError::DocumentChanged { .. }
+                | StoreError::StaleGrant { .. }
         )
     }
 

@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 
 use super::change::{Change, Installer};
 use super::error::StoreError;
+use super::keys::{GrantSlot, KeyGrant, RegisteredKey};
 use crate::audit::Timestamp;
-use crate::id::{ProjectId, TenantId};
+use crate::id::{Principal, PrincipalId, ProjectId, TenantId};
 use crate::membership::{Membership, MembershipError};
 use crate::role::Role;
+use crate::target::Target;
 
 /// A project's sealed key versions, oldest first (index = version - 1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,6 +61,10 @@ pub struct Snapshot {
     pub policy: Option<PolicyVersion>,
     /// Every project's record.
     pub projects: BTreeMap<(TenantId, ProjectId), ProjectRecord>,
+    /// Every registered public key, by tenant and principal.
+    pub public_keys: BTreeMap<(TenantId, PrincipalId), RegisteredKey>,
+    /// Every grant, by tenant, project, member and key version.
+    pub grants: BTreeMap<GrantSlot, KeyGrant>,
 }
 
 fn slot_error(tenant: &TenantId, project: &ProjectId) -> (String, String) {
@@ -144,6 +150,41 @@ impl Snapshot {
                 self.membership
                     .revoke(tenant, project, member)
                     .map_err(unknown_project)?;
+                if member.tenant == *tenant {
+                    self.delete_grants(member, Some(project));
+                }
+            }
+            Change::RegisterPublicKey { principal, key } => {
+                let slot = (principal.tenant.clone(), principal.id.clone());
+                if self.public_keys.get(&slot).map(|k| k.fingerprint) != Some(key.fingerprint) {
+                    self.delete_grants(principal, None);
+                }
+                self.public_keys.insert(slot, key.clone());
+            }
+            Change::RevokePublicKey { principal } => {
+                self.public_keys
+                    .remove(&(principal.tenant.clone(), principal.id.clone()));
+                self.delete_grants(principal, None);
+            }
+            Change::PutGrants {
+                tenant,
+                project,
+                expected_generation,
+                grants,
+            } => {
+                self.record_at(tenant, project, *expected_generation)?;
+                for grant in grants {
+                    self.require_grantable(tenant, project, grant)?;
+                }
+                for grant in grants {
+                    let slot = (
+                        tenant.clone(),
+                        project.clone(),
+                        grant.member.clone(),
+                        grant.version,
+                    );
+                    self.grants.insert(slot, grant.clone());
+                }
             }
             Change::SetTenantRole { principal, role } => {
                 self.membership.grant_tenant(principal, *role);
@@ -177,6 +218,40 @@ impl Snapshot {
         }
         self.version += 1;
         Ok(())
+    }
+
+    /// The registered key of a principal.
+    pub fn public_key(&self, principal: &Principal) -> Option<&RegisteredKey> {
+        self.public_keys
+            .get(&(principal.tenant.clone(), principal.id.clone()))
+    }
+
+    /// Deletes a principal's grants, in one project or everywhere.
+    fn delete_grants(&mut self, principal: &Principal, project: Option<&ProjectId>) {
+        self.grants.retain(|(t, p, m, _), _| {
+            !(t == &principal.tenant && m == &principal.id && project.is_none_or(|only| only == p))
+        });
+    }
+
+    /// Refuses a grant whose member is not a member of the project or no
+    /// longer has the key it was sealed to.
+    fn require_grantable(
+        &self,
+        tenant: &TenantId,
+        project: &ProjectId,
+        grant: &KeyGrant,
+    ) -> Result<(), StoreError> {
+        let member = Principal::new(tenant.clone(), grant.member.clone());
+        let target = Target::for_project(tenant.clone(), project.clone());
+        let member_of = self.membership.role(&member, &target).is_some();
+        let keyed = self.public_key(&member).map(|k| k.fingerprint) == Some(grant.fingerprint);
+        if member_of && keyed {
+            return Ok(());
+        }
+        Err(StoreError::StaleGrant {
+            project: project.to_string(),
+            member: grant.member.to_string(),
+        })
     }
 
     /// Refuses a project that does not exist.

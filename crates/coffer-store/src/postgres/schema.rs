@@ -96,6 +96,26 @@ const MIGRATIONS: &[&str] = &[
         ADD COLUMN checkpoint_count BIGINT CHECK (checkpoint_count >= 0),
         ADD COLUMN checkpoint_hash BYTEA CHECK (length(checkpoint_hash) = 32),
         ADD COLUMN checkpoint_mac BYTEA CHECK (length(checkpoint_mac) = 32);",
+    // 5: members' public keys, and project key versions sealed to them.
+    "CREATE TABLE public_keys (
+        tenant TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        fingerprint BYTEA NOT NULL CHECK (length(fingerprint) = 16),
+        public_key BYTEA NOT NULL,
+        registered_at BIGINT NOT NULL,
+        PRIMARY KEY (tenant, principal)
+    );
+    CREATE TABLE key_grants (
+        tenant TEXT NOT NULL,
+        project TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        version BIGINT NOT NULL CHECK (version >= 1),
+        fingerprint BYTEA NOT NULL CHECK (length(fingerprint) = 16),
+        sealed BYTEA NOT NULL,
+        PRIMARY KEY (tenant, project, principal, version),
+        FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
+    );",
 ];
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);

@@ -14,6 +14,9 @@ use postgres::Row;
 
 use crate::apply::{apply_checked, Rows};
 use crate::decode::{self, corrupt, envelope_id, int, uint, DocumentRow, DOCUMENT_COLUMNS};
+use crate::public_keys::{self, GRANT_COLUMNS, KEY_COLUMNS};
+
+mod keys;
 
 use super::envelopes;
 
@@ -176,6 +179,37 @@ impl<'t, 'c> PostgresTransaction<'t, 'c> {
 }
 
 /// A column of a row, of the type the schema gives it.
+impl PostgresTransaction<'_, '_> {
+    /// Every row of `sql` (no parameters), read by `read`.
+    fn rows<T>(
+        &mut self,
+        sql: &str,
+        read: impl Fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.query(sql, &[])?.iter().map(read).collect()
+    }
+}
+
+/// The six columns of a key or grant row.
+fn six<A, B, C, D, E, F>(r: &Row) -> Result<(A, B, C, D, E, F), StoreError>
+where
+    for<'r> A: postgres::types::FromSql<'r>,
+    for<'r> B: postgres::types::FromSql<'r>,
+    for<'r> C: postgres::types::FromSql<'r>,
+    for<'r> D: postgres::types::FromSql<'r>,
+    for<'r> E: postgres::types::FromSql<'r>,
+    for<'r> F: postgres::types::FromSql<'r>,
+{
+    Ok((
+        get(r, 0)?,
+        get(r, 1)?,
+        get(r, 2)?,
+        get(r, 3)?,
+        get(r, 4)?,
+        get(r, 5)?,
+    ))
+}
+
 fn get<'r, T: postgres::types::FromSql<'r>>(row: &'r Row, column: usize) -> Result<T, StoreError> {
     row.try_get(column).map_err(StoreError::backend)
 }
@@ -415,6 +449,8 @@ impl Transaction for PostgresTransaction<'_, '_> {
             membership: decode::membership(tenant_roles, names, members)?,
             policy: self.policies(true)?.pop(),
             projects: decode::projects(generations, keys)?,
+            public_keys: public_keys::public_keys(self.rows(KEY_COLUMNS, six)?)?,
+            grants: public_keys::grants(self.rows(GRANT_COLUMNS, six)?)?,
         })
     }
 
