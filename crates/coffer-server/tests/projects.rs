@@ -34,6 +34,17 @@ async fn creating_projects_and_single_use_bound_sessions() {
     by_bob.expect(StatusCode::BAD_REQUEST, "session_rejected");
     let spent = h.create_as(&h.alice, "other", &message).await;
     spent.expect(StatusCode::BAD_REQUEST, "session_rejected");
+
+    // Each refusal is in the audit chain with its reason, under the
+    // principal that presented the message.
+    let recorded = h.authentication_failures();
+    assert_eq!(recorded.len(), 3, "{recorded:?}");
+    let who: Vec<&str> = recorded.iter().map(|(principal, _)| principal.as_str()).collect();
+    assert_eq!(who, ["acme/alice", "acme/bob", "acme/alice"]);
+    assert!(
+        recorded.iter().all(|(_, reason)| reason.starts_with("session.")),
+        "{recorded:?}"
+    );
 }
 
 #[tokio::test]

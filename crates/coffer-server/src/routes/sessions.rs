@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::Json;
 use coffer_store::policy::session::keys::Password;
 use coffer_store::policy::session::{ClientMessage, Expected, IssueRequest, Offer};
-use coffer_store::policy::{Principal, ProjectId};
+use coffer_store::policy::{Principal, ProjectId, ReasonCode};
 use serde::Deserialize;
 
 use super::extract::Body;
@@ -66,7 +66,11 @@ pub(crate) async fn password_offer(
 
 /// Redeems `message`, a password offer's session message for `caller` and
 /// `project`, into the password. Every refusal is the uniform
-/// `session_rejected`; the reason is logged.
+/// `session_rejected` outward; its reason (`session.<code>`, for example
+/// `session.already_used`) is logged and recorded in the audit chain as a
+/// failed authentication of `caller`, as a refused API key is: a password
+/// session is the credential of the call it carries, and the call itself
+/// never reaches the front door to be recorded there.
 pub(crate) fn redeem_password(
     inner: &Inner,
     caller: &Principal,
@@ -81,7 +85,13 @@ pub(crate) fn redeem_password(
     match inner.door.sessions().redeem(message, &expected) {
         Ok(redeemed) => Ok(Password::from(redeemed.into_secret())),
         Err(rejection) => {
-            tracing::info!(reason = rejection.reason().code(), "password session refused");
+            let code = rejection.reason().code();
+            tracing::info!(reason = code, "password session refused");
+            let reason = ReasonCode::sanitized(&format!("session.{code}"));
+            if let Err(error) = inner.door.record_failed_authentication(caller, &reason) {
+                // The refusal stands either way.
+                tracing::error!(%error, "a refused password session could not be recorded");
+            }
             Err(ApiError::session_rejected())
         }
     }
