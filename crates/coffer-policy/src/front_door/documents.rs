@@ -228,11 +228,25 @@ impl<S: Store> FrontDoor<S> {
         out: W,
         password: &Password,
     ) -> Result<Receipt, FrontDoorError> {
+        self.decrypt_envelope(actor, target, Ok(envelope), out, password)
+    }
+
+    /// A server-side decrypt with the project password, of a caller's
+    /// envelope ([`FrontDoor::decrypt`]) or a stored one
+    /// ([`FrontDoor::open_stored`]).
+    pub(super) fn decrypt_envelope<R: Read, W: Write>(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        envelope: Result<R, FrontDoorError>,
+        out: W,
+        password: &Password,
+    ) -> Result<Receipt, FrontDoorError> {
         let opening = Opening {
             operation: Operation::Decrypt,
             session: None,
         };
-        self.open_document(actor, opening, target, Ok(envelope), out, || {
+        self.open_document(actor, opening, target, envelope, out, || {
             Ok(Password::new(password.expose_secret()))
         })
     }

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use coffer_session::keys::Password;
 use coffer_session::{ClientMessage, Offer};
 
-use super::documents::{Opening, Plaintext, Sealing};
+use super::documents::{Plaintext, Sealing};
 use super::projects::document_of;
 use super::{FrontDoor, FrontDoorError, Receipt};
 use crate::context::Context;
@@ -97,14 +97,8 @@ impl<S: Store> FrontDoor<S> {
         out: W,
         password: &Password,
     ) -> Result<Receipt, FrontDoorError> {
-        let opening = Opening {
-            operation: Operation::Decrypt,
-            session: None,
-        };
         let envelope = self.stored_envelope(target, Operation::Decrypt);
-        self.open_document(actor, opening, target, envelope, out, || {
-            Ok(Password::new(password.expose_secret()))
-        })
+        self.decrypt_envelope(actor, target, envelope, out, password)
     }
 
     /// Issues a one-time download offer for the stored document of
