@@ -42,25 +42,18 @@
 //! and repair.
 #![forbid(unsafe_code)]
 
-mod apply;
-mod decode;
-mod envelope_files;
 mod error;
-mod group;
 mod key;
 mod postgres;
-mod public_keys;
-mod schema;
+mod sql;
 mod sqlite;
-mod transaction;
 
 pub use self::postgres::{
     PostgresStore, ENVELOPE_CHUNK, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, STAGING_GRACE,
 };
 pub use coffer_policy as policy;
 pub use coffer_policy::store::{MemoryStore, Store, StoreError, Transaction};
-pub use envelope_files::ENVELOPE_DIR;
 pub use error::{KeyError, OpenError};
 pub use key::{create_key_file, load_key_env, load_key_file, load_or_create_key_file};
-pub use schema::SCHEMA_VERSION;
-pub use sqlite::{SqliteOptions, SqliteStore, BUSY_TIMEOUT, DATABASE_FILE, DEFAULT_MAX_GROUP};
+pub use sql::schema::SCHEMA_VERSION;
+pub use sqlite::{SqliteOptions, SqliteStore, BUSY_TIMEOUT, DATABASE_FILE, DEFAULT_MAX_GROUP, ENVELOPE_DIR};

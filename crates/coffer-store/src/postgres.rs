@@ -2,8 +2,8 @@
 //! instances on several machines.
 
 mod envelopes;
+mod executor;
 mod schema;
-mod transaction;
 
 use std::io::Read;
 use std::sync::Mutex;
@@ -14,13 +14,13 @@ use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transa
 use postgres::{Client, Config, IsolationLevel, NoTls};
 use r2d2_postgres::r2d2::{CustomizeConnection, Pool};
 use r2d2_postgres::PostgresConnectionManager;
-use ring::rand::SystemRandom;
 
-use crate::decode;
 use crate::error::OpenError;
+use crate::sql;
+use crate::sql::transaction::SqlTransaction;
 use envelopes::{ChunkReader, ChunkWriter};
 pub use envelopes::{ENVELOPE_CHUNK, STAGING_GRACE};
-use transaction::{Flags, PostgresTransaction};
+use executor::{Flags, PgConn, PgSide, PostgresTransaction};
 
 /// How many times a transaction runs at most when PostgreSQL reports a
 /// serialization failure or a deadlock (SQLSTATE `40001`, `40P01`).
@@ -138,7 +138,7 @@ impl PostgresStore {
             .build(PostgresConnectionManager::new(config, NoTls))
             .map_err(|e| OpenError::Pool(e.to_string()))?;
         let mut client = pool.get().map_err(|e| OpenError::Pool(e.to_string()))?;
-        crate::schema::check(schema::migrate(&mut client).map_err(OpenError::postgres)?)?;
+        schema::migrate(&mut client)?;
         let chain = start_chain(&mut client, key)?;
         drop(client);
         let store = PostgresStore {
@@ -165,7 +165,13 @@ impl PostgresStore {
             // The lock that serializes every transaction of every instance.
             tx.query_one("SELECT version FROM state WHERE id = 1 FOR UPDATE", &[])
                 .map_err(|e| flags.fail(e))?;
-            let mut view = PostgresTransaction::new(&mut tx, &self.chain, &flags);
+            let mut view: PostgresTransaction<'_, '_> = SqlTransaction {
+                exec: PgConn {
+                    client: &mut tx,
+                    flags: &flags,
+                },
+                side: PgSide { chain: &self.chain },
+            };
             // Dropping `tx` without committing rolls it back.
             let value = match work(&mut view) {
                 Ok(value) => value,
@@ -197,36 +203,14 @@ fn start_chain(client: &mut Client, key: AuditKey) -> Result<AuditChain, OpenErr
     // Instances starting together on an empty schema: one inserts the row.
     tx.batch_execute("LOCK TABLE state IN SHARE ROW EXCLUSIVE MODE")
         .map_err(OpenError::postgres)?;
-    let row = tx
-        .query_opt(
-            "SELECT chain_id, head_count, head_hash, head_mac FROM state WHERE id = 1",
-            &[],
-        )
-        .map_err(OpenError::postgres)?;
-    let chain = match row {
-        Some(row) => {
-            let get = |i| -> Result<Vec<u8>, OpenError> { row.try_get(i).map_err(OpenError::postgres) };
-            let count: i64 = row.try_get(1).map_err(OpenError::postgres)?;
-            let head = decode::head(get(0)?, count, get(2)?, get(3)?)?;
-            decode::resume_chain(key, &head)?
-        }
-        None => {
-            let id = ChainId::generate(&SystemRandom::new()).map_err(StoreError::Audit)?;
-            let chain = AuditChain::new(key, id);
-            let head = chain.head();
-            tx.execute(
-                "INSERT INTO state (id, version, chain_id, head_count, head_hash, head_mac)
-                 VALUES (1, 0, $1, 0, $2, $3)",
-                &[
-                    &id.as_bytes().as_slice(),
-                    &head.hash.as_slice(),
-                    &head.mac.as_slice(),
-                ],
-            )
-            .map_err(OpenError::postgres)?;
-            chain
-        }
-    };
+    let flags = Flags::default();
+    let chain = sql::schema::start_chain(
+        &mut PgConn {
+            client: &mut tx,
+            flags: &flags,
+        },
+        key,
+    )?;
     tx.commit().map_err(OpenError::postgres)?;
     Ok(chain)
 }
@@ -288,7 +272,7 @@ impl Store for PostgresStore {
     fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
         // In the locked transaction: no link of it can commit meanwhile.
         self.run(&mut |tx: &mut PostgresTransaction<'_, '_>| {
-            if tx.linked(id)? {
+            if sql::transaction::linked(&mut tx.exec, id)? {
                 return Ok(false);
             }
             tx.delete_envelope(id)
