@@ -17,14 +17,12 @@
 
 pub mod api_keys;
 mod auth;
-pub mod backend;
 pub mod config;
 mod error;
 mod headers;
 mod limiter;
 mod page;
 mod routes;
-pub mod secrets;
 mod state;
 pub mod streaming;
 
@@ -35,7 +33,6 @@ use tracing::Level;
 
 pub use api_keys::{ApiKeyError, ApiKeyInfo, ApiKeySecret, ApiKeys};
 pub use auth::{Caller, ANONYMOUS};
-pub use backend::Backend;
 pub use config::{Cli, Command, KeysCommand, Opened, ServeArgs, StoreArgs};
 pub use error::ApiError;
 pub use limiter::{FailureLimiter, LimiterConfig};

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use coffer_store::policy::session::Suite;
 use coffer_store::policy::FrontDoor;
+use coffer_store::AnyStore;
 
 use crate::api_keys::ApiKeys;
-use crate::backend::Backend;
 use crate::error::ApiError;
 use crate::limiter::{FailureLimiter, LimiterConfig};
 
@@ -44,7 +44,7 @@ pub struct AppState {
 
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub(crate) door: Arc<FrontDoor<Backend>>,
+    pub(crate) door: Arc<FrontDoor<AnyStore>>,
     pub(crate) keys: ApiKeys,
     pub(crate) limits: Limits,
     pub(crate) by_key: FailureLimiter<String>,
@@ -53,7 +53,7 @@ pub(crate) struct Inner {
 
 impl AppState {
     /// The state of a service on `door`, authenticating with `keys`.
-    pub fn new(door: Arc<FrontDoor<Backend>>, keys: ApiKeys, limits: Limits) -> Self {
+    pub fn new(door: Arc<FrontDoor<AnyStore>>, keys: ApiKeys, limits: Limits) -> Self {
         AppState {
             inner: Arc::new(Inner {
                 door,
@@ -66,7 +66,7 @@ impl AppState {
     }
 
     /// The front door.
-    pub fn door(&self) -> &Arc<FrontDoor<Backend>> {
+    pub fn door(&self) -> &Arc<FrontDoor<AnyStore>> {
         &self.inner.door
     }
 

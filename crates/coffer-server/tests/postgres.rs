@@ -13,10 +13,13 @@ mod harness;
 use axum::http::{Method, StatusCode};
 use coffer_server::{app, AppState, Limits, StoreArgs};
 use coffer_store::policy::{FrontDoorConfig, OperatorId, Role};
+use coffer_store::{load_or_create_key_file, PostgresStore};
 use harness::{principal, Harness, PASSWORD};
 
 /// The test database's URL with a fresh schema first on its search path.
-fn database() -> Option<String> {
+/// The store in it is made with the audit key in `keys`, which the
+/// instances then load.
+fn database(keys: &std::path::Path) -> Option<String> {
     let Ok(url) = std::env::var("COFFER_TEST_POSTGRES_URL") else {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("COFFER_TEST_POSTGRES_URL is required under CI");
@@ -25,13 +28,13 @@ fn database() -> Option<String> {
         eprintln!("SKIPPED the PostgreSQL service test: COFFER_TEST_POSTGRES_URL is not set");
         return None;
     };
-    let schema = format!("coffer_server_{}", std::process::id());
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let schema = format!("coffer_server_{}_{nanos}", std::process::id());
+    let key = load_or_create_key_file(keys.join("audit.key")).unwrap();
+    drop(PostgresStore::open_in_schema(&url, &schema, key).unwrap());
     let separator = if url.contains('?') { '&' } else { '?' };
     Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
 }
@@ -62,12 +65,17 @@ async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_projects_documents_and_keys() {
-    let Some(url) = off_runtime(database).await else {
-        return;
-    };
     // Both instances share the key files (as a deployment must).
     let keys = tempfile::tempdir().unwrap();
     let path = keys.path().to_owned();
+    let Some(url) = off_runtime({
+        let path = path.clone();
+        move || database(&path)
+    })
+    .await
+    else {
+        return;
+    };
     let (mut one, mut two, alice, token, bob) = off_runtime(move || {
         let one = instance(&url, &path);
         let two = instance(&url, &path);

@@ -1,7 +1,10 @@
 //! Durable state for the coffer front door behind layer 4's [`Store`]
 //! trait: [`SqliteStore`], the embedded default (one file, instances on one
 //! machine), and [`PostgresStore`] (one database, instances on several
-//! machines).
+//! machines), or either as [`AnyStore`]. The crate owns the database and
+//! the secret files beside it: a service's API keys live in the store's
+//! database ([`ApiKeyTable`]), and its secrets in key files
+//! ([`load_or_create_secret_file`]) kept like the audit key's.
 //!
 //! ```no_run
 //! use coffer_store::{load_or_create_key_file, SqliteStore};
@@ -42,6 +45,8 @@
 //! and repair.
 #![forbid(unsafe_code)]
 
+mod any;
+mod api_keys;
 mod error;
 mod key;
 mod postgres;
@@ -51,9 +56,14 @@ mod sqlite;
 pub use self::postgres::{
     PostgresStore, ENVELOPE_CHUNK, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, STAGING_GRACE,
 };
+pub use any::AnyStore;
+pub use api_keys::{ApiKeyRow, ApiKeyTable};
 pub use coffer_policy as policy;
 pub use coffer_policy::store::{MemoryStore, Store, StoreError, Transaction};
 pub use error::{KeyError, OpenError};
-pub use key::{create_key_file, load_key_env, load_key_file, load_or_create_key_file};
+pub use key::{
+    create_key_file, load_key_env, load_key_file, load_or_create_key_file, load_or_create_secret_file,
+    load_secret_file, random_secret,
+};
 pub use sql::schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteOptions, SqliteStore, BUSY_TIMEOUT, DATABASE_FILE, DEFAULT_MAX_GROUP, ENVELOPE_DIR};

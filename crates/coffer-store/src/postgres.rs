@@ -2,7 +2,7 @@
 //! instances on several machines.
 
 mod envelopes;
-mod executor;
+pub(crate) mod executor;
 mod schema;
 
 use std::io::Read;
@@ -18,6 +18,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use crate::error::OpenError;
 use crate::sql;
 use crate::sql::transaction::SqlTransaction;
+use crate::ApiKeyTable;
 use envelopes::{ChunkReader, ChunkWriter};
 pub use envelopes::{ENVELOPE_CHUNK, STAGING_GRACE};
 use executor::{Flags, PgConn, PgSide, PostgresTransaction};
@@ -149,6 +150,12 @@ impl PostgresStore {
         // Leftovers of crashed writers go at every start.
         store.sweep_envelopes()?;
         Ok(store)
+    }
+
+    /// The API-key table in this store's database, on the store's
+    /// connection pool.
+    pub fn api_key_table(&self) -> ApiKeyTable {
+        ApiKeyTable::postgres(self.pool.clone())
     }
 
     /// One attempt at a transaction: `Err(error)` when PostgreSQL asked

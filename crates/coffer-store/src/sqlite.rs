@@ -1,7 +1,7 @@
 //! [`SqliteStore`]: one SQLite database file in a data directory.
 
 mod envelope_files;
-mod executor;
+pub(crate) mod executor;
 mod group;
 mod schema;
 
@@ -15,6 +15,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::OpenError;
 use crate::sql;
+use crate::ApiKeyTable;
 use envelope_files::EnvelopeFiles;
 pub use envelope_files::ENVELOPE_DIR;
 use executor::{SqliteConn, SqliteTransaction};
@@ -196,6 +197,21 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The API-key table in this store's database, on a connection of its
+    /// own: key checks read beside the store's transactions (WAL readers
+    /// never wait for the writer), and a key written waits for the write
+    /// lock within [`BUSY_TIMEOUT`].
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Sqlite`].
+    pub fn api_key_table(&self) -> Result<ApiKeyTable, OpenError> {
+        let err = sqlite(&self.path);
+        let conn = Connection::open(&self.path).map_err(&err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
+        Ok(ApiKeyTable::sqlite(conn))
     }
 }
 

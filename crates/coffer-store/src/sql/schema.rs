@@ -146,10 +146,25 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, project, principal, version),
         FOREIGN KEY (tenant, project) REFERENCES projects (tenant, project)
     ){strict};",
+    // 6: a service's API keys (`crate::ApiKeyTable`). The service made this
+    // table itself before the store owned it, with its own migrations
+    // table: a database of that time keeps its table (and keys), the same
+    // columns (and, on SQLite, the same loose typing), and loses only the
+    // migrations table, which nothing reads any more.
+    "CREATE TABLE IF NOT EXISTS coffer_server_api_keys (
+        key_id TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        verifier {bytes} NOT NULL,
+        label TEXT NOT NULL,
+        created_at {int} NOT NULL,
+        expires_at {int},
+        revoked_at {int}
+    );
+    DROP TABLE IF EXISTS coffer_server_migrations;",
 ];
 
 /// The schema version this code writes: the number of migrations.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 const _: () = assert!(MIGRATIONS.len() == SCHEMA_VERSION as usize);
 

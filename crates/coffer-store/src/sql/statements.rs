@@ -121,7 +121,7 @@ pub(crate) const PUT_GRANT: &str =
 
 /// Every statement above with parameters, for the test of their order.
 #[cfg(test)]
-pub(crate) const WITH_PARAMETERS: &[&str] = &[
+const WITH_PARAMETERS: &[&str] = &[
     SET_HEAD,
     INSERT_STATE,
     SET_CHECKPOINT,
@@ -151,13 +151,24 @@ pub(crate) const WITH_PARAMETERS: &[&str] = &[
     PUT_GRANT,
 ];
 
+/// Panics unless the statement's `$n` parameters first appear in the
+/// order 1, 2, 3, …: SQLite binds them by first appearance, PostgreSQL by
+/// number, and the two agree only then.
+#[cfg(test)]
+pub(crate) fn assert_in_order(sql: &str) {
+    let order = tests::first_appearances(sql);
+    let expected: Vec<u32> = (1..).take(order.len()).collect();
+    assert!(!order.is_empty(), "no parameters in {sql}");
+    assert_eq!(order, expected, "{sql}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// The numbers of a statement's `$n` parameters in order of first
     /// appearance.
-    fn first_appearances(sql: &str) -> Vec<u32> {
+    pub(super) fn first_appearances(sql: &str) -> Vec<u32> {
         let mut seen = Vec::new();
         let mut rest = sql;
         while let Some(at) = rest.find('$') {
@@ -172,15 +183,10 @@ mod tests {
         seen
     }
 
-    /// SQLite binds `$n` by first appearance, PostgreSQL by number: the
-    /// two agree only when the first appearances run 1, 2, 3, ….
     #[test]
     fn parameters_first_appear_in_order() {
         for sql in WITH_PARAMETERS {
-            let order = first_appearances(sql);
-            let expected: Vec<u32> = (1..).take(order.len()).collect();
-            assert!(!order.is_empty(), "no parameters in {sql}");
-            assert_eq!(order, expected, "{sql}");
+            assert_in_order(sql);
         }
     }
 
