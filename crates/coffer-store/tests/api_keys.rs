@@ -73,34 +73,37 @@ fn kept() -> ApiKeyRow {
     }
 }
 
+/// What a schema version 5 store beside the service's own migrations left
+/// (in an engine's types): the tables as the service created them.
+fn old_layout(bytes: &str, int: &str) -> String {
+    format!(
+        "DROP TABLE coffer_server_api_keys; DELETE FROM schema_version WHERE version = 6;
+         CREATE TABLE coffer_server_migrations (version {int} PRIMARY KEY);
+         INSERT INTO coffer_server_migrations (version) VALUES (1);
+         CREATE TABLE coffer_server_api_keys (
+             key_id TEXT PRIMARY KEY, principal TEXT NOT NULL, verifier {bytes} NOT NULL,
+             label TEXT NOT NULL, created_at {int} NOT NULL, expires_at {int}, revoked_at {int})"
+    )
+}
+
+/// The one key of the old table, [`kept`].
+const INSERT_KEPT: &str = "INSERT INTO coffer_server_api_keys VALUES ($1, $2, $3, $4, $5, NULL, NULL)";
+
 #[test]
 fn sqlite_upgrade_keeps_the_service_key_table() {
     let dir = tempfile::tempdir().unwrap();
     drop(SqliteStore::open(dir.path(), AuditKey::from_bytes(KEY)).unwrap());
-    // What a schema version 5 store beside the service's own migrations
-    // left: its tables as the service created them, one key.
     let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
-    conn.execute_batch(
-        "DROP TABLE coffer_server_api_keys; DELETE FROM schema_version WHERE version = 6;
-         CREATE TABLE IF NOT EXISTS coffer_server_migrations (version INTEGER PRIMARY KEY);
-         INSERT INTO coffer_server_migrations (version) VALUES (1);
-         CREATE TABLE coffer_server_api_keys (
-             key_id TEXT PRIMARY KEY, principal TEXT NOT NULL, verifier BLOB NOT NULL,
-             label TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER)",
-    )
-    .unwrap();
+    conn.execute_batch(&old_layout("BLOB", "INTEGER")).unwrap();
     let old = kept();
-    conn.execute(
-        "INSERT INTO coffer_server_api_keys VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL)",
-        (
-            &old.key_id,
-            &old.principal,
-            &old.verifier,
-            &old.label,
-            old.created_at,
-        ),
-    )
-    .unwrap();
+    let row = (
+        &old.key_id,
+        &old.principal,
+        &old.verifier,
+        &old.label,
+        old.created_at,
+    );
+    conn.execute(INSERT_KEPT, row).unwrap();
 
     let store = SqliteStore::open(dir.path(), AuditKey::from_bytes(KEY)).unwrap();
     assert_eq!(store.api_key_table().unwrap().list().unwrap(), [old]);
@@ -123,29 +126,16 @@ fn postgres_upgrade_keeps_the_service_key_table() {
     let Some(db) = Postgres::new() else { return };
     drop(db.open());
     let mut client = test_db::client(&db.url, &db.schema);
-    client
-        .batch_execute(
-            "DROP TABLE coffer_server_api_keys; DELETE FROM schema_version WHERE version = 6;
-             CREATE TABLE IF NOT EXISTS coffer_server_migrations (version BIGINT PRIMARY KEY);
-             INSERT INTO coffer_server_migrations (version) VALUES (1);
-             CREATE TABLE coffer_server_api_keys (
-                 key_id TEXT PRIMARY KEY, principal TEXT NOT NULL, verifier BYTEA NOT NULL,
-                 label TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT, revoked_at BIGINT)",
-        )
-        .unwrap();
+    client.batch_execute(&old_layout("BYTEA", "BIGINT")).unwrap();
     let old = kept();
-    client
-        .execute(
-            "INSERT INTO coffer_server_api_keys VALUES ($1, $2, $3, $4, $5, NULL, NULL)",
-            &[
-                &old.key_id,
-                &old.principal,
-                &old.verifier,
-                &old.label,
-                &old.created_at,
-            ],
-        )
-        .unwrap();
+    let row: [&(dyn postgres::types::ToSql + Sync); 5] = [
+        &old.key_id,
+        &old.principal,
+        &old.verifier,
+        &old.label,
+        &old.created_at,
+    ];
+    client.execute(INSERT_KEPT, &row).unwrap();
 
     let store = db.open();
     assert_eq!(store.api_key_table().list().unwrap(), [old]);
