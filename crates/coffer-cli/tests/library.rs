@@ -7,10 +7,8 @@ use std::fs;
 mod bin;
 use bin::{coffer, sample};
 use coffer_cli::key_text::{parse_key_file, render_key_file, LocalKey};
-use coffer_policy::session::keys::envelope::Suite;
-use coffer_policy::session::keys::{
-    open, seal, KeyId, KeyState, Keyring, OpenOptions, Password, Recipient, SealOptions,
-};
+use coffer_keys::envelope::Suite;
+use coffer_keys::{open, seal, KeyId, KeyState, Keyring, OpenOptions, Password, Recipient, SealOptions};
 
 #[test]
 fn a_file_sealed_by_the_tool_opens_with_the_library() {

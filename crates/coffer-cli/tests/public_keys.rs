@@ -28,7 +28,7 @@ fn keygen(dir: &Path, kind: &str, file: &str) -> String {
 
 /// The hex fingerprint (the kid of its records) of a public key text.
 fn fingerprint(public: &str) -> String {
-    coffer_policy::session::keys::PublicKey::from_text(public)
+    coffer_keys::PublicKey::from_text(public)
         .unwrap()
         .fingerprint_hex()
 }

@@ -4,7 +4,7 @@
 use foldhash::HashMap;
 
 use crate::id::{Principal, PrincipalId, ProjectId, TenantId};
-use crate::name::named_enum;
+use crate::named_enum;
 use crate::role::{Operation, Role, TargetLevel};
 use crate::target::Target;
 

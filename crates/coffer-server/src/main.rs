@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use coffer_server::{app, AppState, Cli, Command, KeysCommand, Limits, StoreArgs};
-use coffer_store::policy::{FrontDoorConfig, OperatorId};
+use coffer_store::door::FrontDoorConfig;
+use coffer_store::policy::OperatorId;
 use time::OffsetDateTime;
 use tracing_subscriber::EnvFilter;
 

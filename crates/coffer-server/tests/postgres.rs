@@ -12,7 +12,8 @@ mod harness;
 
 use axum::http::{Method, StatusCode};
 use coffer_server::{app, AppState, Limits, StoreArgs};
-use coffer_store::policy::{FrontDoorConfig, OperatorId, Role};
+use coffer_store::door::FrontDoorConfig;
+use coffer_store::policy::{OperatorId, Role};
 use harness::{principal, Harness, PASSWORD};
 
 /// The test database's URL with a fresh schema first on its search path.

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId, Checkpoint, Timestamp};
-use coffer_policy::session::keys::envelope::Suite;
-use coffer_policy::store::{DocumentRecord, EnvelopeId, Installer, PolicyVersion, ProjectRecord, StoreError};
-use coffer_policy::{
+use coffer_door::audit::{AuditChain, AuditKey, ChainHead, ChainId, Checkpoint, Timestamp};
+use coffer_door::envelope::Suite;
+use coffer_door::policy::{
     DocumentId, Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId,
 };
+use coffer_door::store::{DocumentRecord, EnvelopeId, Installer, PolicyVersion, ProjectRecord, StoreError};
 
 use crate::error::OpenError;
 
