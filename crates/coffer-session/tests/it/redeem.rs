@@ -1,9 +1,7 @@
 //! Issue and redeem end to end with the Rust client: binding, single use,
 //! limits, expiry and the uniform rejection.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+use crate::fixtures;
 
 use std::sync::Arc;
 use std::time::Duration;

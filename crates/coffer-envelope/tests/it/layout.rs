@@ -3,8 +3,7 @@
 //! largest headers (section 2.4) and what an encoder refuses to write.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
 
-#[path = "support/example.rs"]
-mod example;
+use crate::example;
 
 use std::io::Cursor;
 

@@ -1,7 +1,6 @@
 //! Project keys: sealed under a password and a recovery key, unlocked, used
 //! as KEK, and re-passworded by rewrap. These use the real 600 000-iteration
 //! floor.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_keys::envelope::{HeaderView, ReaderLimits};
 use coffer_keys::{

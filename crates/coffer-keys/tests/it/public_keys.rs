@@ -8,7 +8,6 @@
 //! The forgeries build records with the `hpke` crate directly from the
 //! documented info and aad, and the header tag from `support/design.rs`,
 //! so they also check the implementation against the written format.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use coffer_keys::envelope::{KeyType, ReaderLimits, Suite, WrappedKey};
 use coffer_keys::{
@@ -16,10 +15,8 @@ use coffer_keys::{
     Keyring, OpenOptions, Password, Recipient, Rewrap, SealOptions,
 };
 
-#[path = "support/design.rs"]
-mod design;
-#[path = "support/forge.rs"]
-mod forge;
+use crate::design;
+use crate::forge;
 
 use forge::{join, reason, retag, split};
 

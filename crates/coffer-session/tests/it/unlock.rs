@@ -1,8 +1,6 @@
 //! Redeem and unlock a password-sealed project key in one call.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+use crate::fixtures;
 
 use coffer_session::keys::{seal_project_key, Password, ProjectKey, Recipient, SealOptions};
 use coffer_session::{client, RejectReason, SessionConfig, Suite, UnlockError};

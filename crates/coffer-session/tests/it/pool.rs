@@ -1,8 +1,6 @@
 //! The RSA key pool: depth, refill, empty behaviour and shutdown.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+use crate::fixtures;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

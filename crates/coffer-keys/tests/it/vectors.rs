@@ -10,8 +10,7 @@
 //! regenerate both after a deliberate format change.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
 
-#[path = "support/design.rs"]
-mod design;
+use crate::design;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -2,15 +2,14 @@
 //! of the example header, byte for byte, and its offsets are right.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
 
-#[path = "support/example.rs"]
-mod example;
+use crate::example;
 
 use coffer_envelope::{HeaderView, KeyType, ReaderLimits, Suite};
 
 /// The `hex` block of FORMAT.md as (offset in the comment, bytes) lines.
 fn example_lines() -> Vec<(usize, Vec<u8>)> {
     // Compiled in, so the test needs no file system (and runs under Miri).
-    let doc = include_str!("../../../docs/FORMAT.md");
+    let doc = include_str!("../../../../docs/FORMAT.md");
     let start = doc.find("```hex\n").expect("FORMAT.md has a ```hex block") + "```hex\n".len();
     let len = doc[start..].find("```").expect("the hex block is closed");
     doc[start..start + len]

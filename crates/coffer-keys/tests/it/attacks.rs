@@ -18,10 +18,8 @@ use coffer_keys::{
 };
 use ring::aead;
 
-#[path = "support/design.rs"]
-mod design;
-#[path = "support/forge.rs"]
-mod forge;
+use crate::design;
+use crate::forge;
 
 use design::{pbkdf2_sha256, sha256, wrap_keys};
 use forge::{join, reason, retag, split};

@@ -6,10 +6,8 @@
 //!
 //! Node.js 18 or later must be on PATH (or named by the `NODE` environment
 //! variable); without it these tests fail rather than pass.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+use crate::fixtures;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -245,7 +243,7 @@ fn web_crypto_secrets_up_to_the_limit() {
 
 #[test]
 fn the_guide_shows_the_tested_client() {
-    let client = include_str!("../js/coffer-session.mjs");
+    let client = include_str!("../../js/coffer-session.mjs");
     let start = client.find("// --- snippet start").unwrap();
     let start = start + client[start..].find('\n').unwrap() + 1;
     let end = client.find("// --- snippet end ---").unwrap();

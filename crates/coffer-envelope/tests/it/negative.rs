@@ -16,8 +16,7 @@
     clippy::cast_possible_truncation
 )]
 
-#[path = "support/example.rs"]
-mod example;
+use crate::example;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -8,8 +8,7 @@ use std::path::Path;
 
 use predicates::prelude::*;
 
-#[path = "support/bin.rs"]
-mod bin;
+use crate::bin;
 use bin::{coffer, sample};
 
 /// Generates an identity file `file` of `kind`; returns its public key text.

@@ -1,7 +1,6 @@
 //! Project Wycheproof RSA-OAEP (SHA-256, MGF1-SHA-256) vectors, 2048 and
 //! 3072 bits, valid and invalid, with and without labels, through the same
 //! decryption function redeem uses.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_session::oaep;
 use rsa::pkcs8::DecodePrivateKey;

@@ -3,8 +3,7 @@
 
 use std::fs;
 
-#[path = "support/bin.rs"]
-mod bin;
+use crate::bin;
 use bin::{coffer, sample};
 use coffer_cli::key_text::{parse_key_file, render_key_file, LocalKey};
 use coffer_keys::envelope::Suite;

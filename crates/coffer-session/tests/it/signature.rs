@@ -2,10 +2,8 @@
 //! ("What an offer signature covers") out of the offer's JSON alone, then
 //! checked with ring's Ed25519 verification under the published key: a
 //! third party following the guide gets the same bytes as the server.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+use crate::fixtures;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;

@@ -1,9 +1,7 @@
 //! Hostile input: arbitrary client messages are refused with a reason,
 //! never a panic, and never touch sessions they do not name.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+use crate::fixtures;
 
 use coffer_session::{client, ClientMessage, KeyId, RejectReason, SessionConfig, StoreLimits, Suite};
 use fixtures::{expected, manual_clock, request, service_with, service_with_limits};

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-#[path = "support/bin.rs"]
-mod bin;
+use crate::bin;
 use bin::{coffer, sample};
 
 fn data(name: &str) -> PathBuf {

@@ -1,6 +1,5 @@
 //! I/O failures keep their cause: the `std::io::Error` is the error's
 //! `source`, its message is in the error's text, and the code stays `io`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::error::Error as _;
 use std::io::{self, Read, Write};

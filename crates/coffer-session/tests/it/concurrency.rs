@@ -1,9 +1,7 @@
 //! Concurrent redeems: one key, one success; thousands of sessions across
 //! threads with nothing left behind.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+use crate::fixtures;
 
 use std::sync::{Arc, Barrier};
 use std::thread;

@@ -13,7 +13,6 @@
 //! `x-wing` crate) in both directions shows they are the same KEM (KEM id
 //! 0x647a). Under `CI=true` a missing python3 or `cryptography` fails the
 //! test; elsewhere it is skipped with a message.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
 use std::path::Path;
@@ -25,10 +24,7 @@ use coffer_keys::{
 };
 use serde_json::{json, Value};
 
-#[path = "support/design.rs"]
-mod design;
-#[path = "support/forge.rs"]
-mod forge;
+use crate::forge;
 
 const SCRIPT: &str = "tests/support/hpke_interop.py";
 
