@@ -8,27 +8,27 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::{ProjectId, RuleId, TenantId};
-use crate::policy::{Policy, PolicyError, RuleError};
+use super::{Policy, PolicyError, RuleError};
 use crate::role::{Operation, Role};
 use crate::rule::{Condition, ContextMatch, Enforcement, FipsProfile, Rule, Scope, Severity};
 use crate::suite::{EnvelopeSuite, RecipientKem, SessionSuite};
 
 /// Largest policy document accepted, in bytes.
-pub const MAX_DOCUMENT_BYTES: usize = 16 << 20;
+pub const MAX_POLICY_DOCUMENT_BYTES: usize = 16 << 20;
 
 /// The only document version this crate reads.
-pub const DOCUMENT_VERSION: u32 = 1;
+pub const POLICY_DOCUMENT_VERSION: u32 = 1;
 
 /// A policy document that cannot be read.
 #[derive(Debug, thiserror::Error)]
-pub enum DocumentError {
+pub enum PolicyDocumentError {
     /// Not valid JSON, or not the expected shape (unknown fields included).
     #[error("invalid policy JSON: {0}")]
     Json(#[from] serde_json::Error),
     /// Not valid TOML, or not the expected shape (unknown fields included).
     #[error("invalid policy TOML: {0}")]
     Toml(#[from] toml::de::Error),
-    /// Larger than [`MAX_DOCUMENT_BYTES`].
+    /// Larger than [`MAX_POLICY_DOCUMENT_BYTES`].
     #[error("policy document is {len} bytes, the maximum is {max}")]
     TooLarge {
         /// The document's size.
@@ -39,7 +39,7 @@ pub enum DocumentError {
     /// The top-level `enforcement` names no mode.
     #[error(transparent)]
     UnknownName(#[from] crate::name::UnknownName),
-    /// A `version` other than [`DOCUMENT_VERSION`].
+    /// A `version` other than [`POLICY_DOCUMENT_VERSION`].
     #[error("unsupported policy document version `{0}`")]
     UnsupportedVersion(u32),
 }
@@ -111,11 +111,11 @@ struct MinKeyBitsDocument {
     bits: u32,
 }
 
-fn check_size(text: &str) -> Result<(), DocumentError> {
-    if text.len() > MAX_DOCUMENT_BYTES {
-        return Err(DocumentError::TooLarge {
+fn check_size(text: &str) -> Result<(), PolicyDocumentError> {
+    if text.len() > MAX_POLICY_DOCUMENT_BYTES {
+        return Err(PolicyDocumentError::TooLarge {
             len: text.len(),
-            max: MAX_DOCUMENT_BYTES,
+            max: MAX_POLICY_DOCUMENT_BYTES,
         });
     }
     Ok(())
@@ -129,12 +129,12 @@ fn names<T>(
 }
 
 impl PolicyDocument {
-    pub(crate) fn from_json(text: &str) -> Result<Self, DocumentError> {
+    pub(crate) fn from_json(text: &str) -> Result<Self, PolicyDocumentError> {
         check_size(text)?;
         Ok(serde_json::from_str(text)?)
     }
 
-    pub(crate) fn from_toml(text: &str) -> Result<Self, DocumentError> {
+    pub(crate) fn from_toml(text: &str) -> Result<Self, PolicyDocumentError> {
         check_size(text)?;
         Ok(toml::from_str(text)?)
     }
@@ -145,12 +145,12 @@ impl PolicyDocument {
     }
 
     pub(crate) fn into_policy(self) -> Result<Policy, PolicyError> {
-        if self.version != DOCUMENT_VERSION {
-            return Err(DocumentError::UnsupportedVersion(self.version).into());
+        if self.version != POLICY_DOCUMENT_VERSION {
+            return Err(PolicyDocumentError::UnsupportedVersion(self.version).into());
         }
         let enforcement = match &self.enforcement {
             None => Enforcement::Enforce,
-            Some(e) => Enforcement::from_name(e).map_err(DocumentError::from)?,
+            Some(e) => Enforcement::from_name(e).map_err(PolicyDocumentError::from)?,
         };
         let rules = self
             .rules
@@ -238,7 +238,7 @@ impl ConditionDocument {
 impl From<&Policy> for PolicyDocument {
     fn from(policy: &Policy) -> Self {
         PolicyDocument {
-            version: DOCUMENT_VERSION,
+            version: POLICY_DOCUMENT_VERSION,
             enforcement: Some(policy.enforcement().name().to_owned()),
             rules: policy.rules().iter().map(RuleDocument::from).collect(),
         }
