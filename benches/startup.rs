@@ -8,7 +8,12 @@
 //! After the groups, interleaved rounds print the medians and their ratio
 //! to stderr.
 // `criterion_group!` generates an undocumented public function.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "bench functions are not an API; a bench has no caller to report a setup failure to"
+)]
 
 use std::time::{Duration, Instant};
 

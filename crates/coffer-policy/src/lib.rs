@@ -64,8 +64,8 @@ pub use id::{
 pub use membership::{Access, AccessDenial, Membership, MembershipError, ProjectMembers};
 pub use name::UnknownName;
 pub use policy::{
-    CompiledPolicy, Policy, PolicyDocumentError, PolicyError, RuleError, MAX_POLICY_DOCUMENT_BYTES, MAX_RULES,
-    POLICY_DOCUMENT_VERSION,
+    CompiledPolicy, Policy, PolicyDocumentError, PolicyError, RuleError, MAX_POLICY_DOCUMENT_BYTES,
+    MAX_RULES, POLICY_DOCUMENT_VERSION,
 };
 pub use request::{Attributes, Request};
 pub use role::{Operation, Role, TargetLevel};

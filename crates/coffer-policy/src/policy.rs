@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use crate::context::{check_entry, ContextError};
 use crate::decision::{Effect, PolicyDecision, RuleResult};
-use document::PolicyDocument;
-pub use document::PolicyDocumentError;
 use crate::request::{Attributes, Request};
 use crate::role::{Operation, Role};
 use crate::rule::{Condition, Enforcement, Rule};
 use crate::target::Target;
+use document::PolicyDocument;
+pub use document::PolicyDocumentError;
 
 use index::Index;
 

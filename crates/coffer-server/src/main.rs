@@ -1,6 +1,6 @@
 //! `coffer-server`: serve the API and the page, or administer API keys and
 //! tenant roles without HTTP. See `coffer-server --help`.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, reason = "the output is this program's report")]
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -2,7 +2,12 @@
 //! keys are refused with 401 and each refusal is in the audit trail; the
 //! failure limits per key id and per source; the security headers on
 //! every kind of response.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;

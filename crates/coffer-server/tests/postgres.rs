@@ -5,7 +5,13 @@
 //! Needs `COFFER_TEST_POSTGRES_URL` (`.ci/postgres.sh start` sets it); with
 //! `CI=true` a missing URL fails the test, elsewhere it skips loudly. Each
 //! run works in a schema of its own.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a test fails by panicking; the output is this program's report"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;

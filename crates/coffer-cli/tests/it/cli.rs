@@ -1,5 +1,5 @@
 //! End-to-end tests of the `coffer` binary.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(missing_docs, reason = "test items are not an API")]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

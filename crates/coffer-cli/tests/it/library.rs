@@ -1,5 +1,5 @@
 //! Files sealed by the tool open with the library, and the other way round.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(missing_docs, reason = "test items are not an API")]
 
 use std::fs;
 

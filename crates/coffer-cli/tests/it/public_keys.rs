@@ -1,6 +1,6 @@
 //! End-to-end tests of public-key recipients in the `coffer` binary:
 //! `keygen --type x25519|xwing`, `seal --recipient`, `open --identity`.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(missing_docs, reason = "test items are not an API")]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -6,6 +6,10 @@ use coffer_envelope::{
 };
 
 /// `00 01 02 … 1f`: easy to spot in a hex dump.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "the count wraps at 256 on purpose"
+)]
 pub(crate) fn counting<const N: usize>(start: u8) -> [u8; N] {
     let mut out = [0u8; N];
     for (i, b) in out.iter_mut().enumerate() {

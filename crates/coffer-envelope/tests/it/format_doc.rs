@@ -1,6 +1,9 @@
 //! The worked example in `docs/FORMAT.md` is the implementation's encoding
 //! of the example header, byte for byte, and its offsets are right.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test sizes and byte values are small and fixed"
+)]
 
 use crate::example;
 

@@ -1,7 +1,10 @@
 //! The body layout and the bounds of the format, as `docs/FORMAT.md` states
 //! them: chunk offsets (section 3.2), the 2^32-chunk limit (section 3.1), the
 //! largest headers (section 2.4) and what an encoder refuses to write.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test sizes and byte values are small and fixed"
+)]
 
 use crate::example;
 

@@ -10,10 +10,8 @@
 //! `every_case_fails_with_its_expected_error` reads only the files, so the
 //! kit also serves other implementations of the format.
 #![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::cast_possible_truncation
+    clippy::cast_possible_truncation,
+    reason = "test sizes and byte values are small and fixed"
 )]
 
 use crate::example;

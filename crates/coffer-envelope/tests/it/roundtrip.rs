@@ -1,7 +1,10 @@
 //! Property tests: the header encoding is canonical (parse and serialize are
 //! inverse), and bodies round trip one-shot, streaming and chunk by chunk at
 //! every interesting size.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test sizes and byte values are small and fixed"
+)]
 
 use std::io::{Read, Write};
 

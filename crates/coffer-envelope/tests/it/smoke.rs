@@ -1,5 +1,8 @@
 //! Basic round trips through the public API.
-#![allow(clippy::unwrap_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test sizes and byte values are small and fixed"
+)]
 
 use std::io::{Read, Write};
 

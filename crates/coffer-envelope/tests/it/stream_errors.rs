@@ -1,6 +1,9 @@
 //! Streaming under failure: inner I/O errors, damaged chunks and misuse after
 //! an error never release unauthenticated plaintext or lose data.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test sizes and byte values are small and fixed"
+)]
 
 use std::io::{self, Read, Write};
 

@@ -1,5 +1,8 @@
 //! Rewrap changes recipients and never the body.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test sizes and byte values are small and fixed"
+)]
 
 use coffer_keys::envelope::{HeaderView, KeyType, ReaderLimits};
 use coffer_keys::{

@@ -8,7 +8,10 @@
 //! rendering must match `tests/data/<name>.txt` byte for byte and appear in
 //! the format specification (`docs/FORMAT.md`, appendix). Run with `COFFER_WRITE_VECTORS=1` to
 //! regenerate both after a deliberate format change.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "test sizes and byte values are small and fixed"
+)]
 
 use crate::design;
 

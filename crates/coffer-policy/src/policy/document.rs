@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::{ProjectId, RuleId, TenantId};
 use super::{Policy, PolicyError, RuleError};
+use crate::id::{ProjectId, RuleId, TenantId};
 use crate::role::{Operation, Role};
 use crate::rule::{Condition, ContextMatch, Enforcement, FipsProfile, Rule, Scope, Severity};
 use crate::suite::{EnvelopeSuite, RecipientKem, SessionSuite};

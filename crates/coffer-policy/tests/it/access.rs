@@ -1,5 +1,4 @@
 //! Membership: the role × operation table, default deny, tenant isolation.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_policy::*;
 

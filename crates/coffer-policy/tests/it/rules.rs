@@ -1,6 +1,5 @@
 //! Algorithm rules: scopes, severities, modes, decrypt-side enforcement,
 //! failing closed, explanations, simulation and documents.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_policy::*;
 

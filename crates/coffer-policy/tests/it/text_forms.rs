@@ -1,6 +1,5 @@
 //! Text and serde forms of ids and principals: one text per value, parsed
 //! back to the same value, malformed text refused with a precise error.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::str::FromStr;
 

@@ -1,4 +1,8 @@
-#![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test binary uses a different subset"
+)]
 //! A service on a fresh SQLite data directory, driven in-process with
 //! `tower::ServiceExt::oneshot`: alice is a tenant Owner of `acme`, bob a
 //! principal of `acme` with no role; both have API keys.

@@ -1,4 +1,4 @@
-#![allow(dead_code)] // each test binary uses a different subset
+#![allow(dead_code, reason = "each test binary uses a different subset")]
 //! Shared test fixtures: a clock, the standard request, and services whose
 //! RSA keys are generated once per test binary and handed out as clones, so
 //! tests do not pay ~0.3 s of key generation per session. Every session
