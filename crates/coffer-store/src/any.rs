@@ -3,8 +3,8 @@
 
 use std::io::Read;
 
-use coffer_policy::audit::ChainId;
-use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
+use coffer_door::audit::ChainId;
+use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
 
 use crate::{ApiKeyTable, OpenError, PostgresStore, SqliteStore};
 
@@ -19,9 +19,10 @@ use crate::{ApiKeyTable, OpenError, PostgresStore, SqliteStore};
 /// let keys = store.api_key_table()?;
 /// # Ok(()) }
 /// ```
-// One value per process, behind an `Arc`: the size difference costs
-// nothing, and boxing would add an indirection to every call.
-#[allow(clippy::large_enum_variant)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per process, behind an `Arc`: the size difference costs nothing, and boxing would add an indirection to every call"
+)]
 #[derive(Debug)]
 pub enum AnyStore {
     /// The embedded default: one SQLite database in a data directory.

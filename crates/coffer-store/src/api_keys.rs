@@ -10,7 +10,7 @@
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use coffer_policy::store::StoreError;
+use coffer_door::store::StoreError;
 use postgres::NoTls;
 use r2d2_postgres::r2d2::Pool;
 use r2d2_postgres::PostgresConnectionManager;

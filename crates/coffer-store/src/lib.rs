@@ -1,5 +1,5 @@
-//! Durable state for the coffer front door behind layer 4's [`Store`]
-//! trait: [`SqliteStore`], the embedded default (one file, instances on one
+//! coffer layer 7: durable state for the front door, behind `coffer-door`'s
+//! [`Store`] trait: [`SqliteStore`], the embedded default (one file, instances on one
 //! machine), and [`PostgresStore`] (one database, instances on several
 //! machines), or either as [`AnyStore`]. The crate owns the database and
 //! the secret files beside it: a service's API keys live in the store's
@@ -58,8 +58,11 @@ pub use self::postgres::{
 };
 pub use any::AnyStore;
 pub use api_keys::{ApiKeyRow, ApiKeyTable};
-pub use coffer_policy as policy;
-pub use coffer_policy::store::{MemoryStore, Store, StoreError, Transaction};
+#[doc(inline)]
+pub use coffer_door as door;
+pub use coffer_door::store::{MemoryStore, Store, StoreError, Transaction};
+#[doc(inline)]
+pub use coffer_door::{audit, envelope, keys, policy, session};
 pub use error::{KeyError, OpenError};
 pub use key::{
     create_key_file, load_key_env, load_key_file, load_or_create_key_file, load_or_create_secret_file,

@@ -22,7 +22,7 @@ pub(crate) mod schema;
 pub(crate) mod statements;
 pub(crate) mod transaction;
 
-use coffer_policy::store::StoreError;
+use coffer_door::store::StoreError;
 
 use self::decode::corrupt;
 

@@ -9,8 +9,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use coffer_policy::audit::{AuditChain, AuditKey, ChainId};
-use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
+use coffer_door::audit::{AuditChain, AuditKey, ChainId};
+use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::OpenError;

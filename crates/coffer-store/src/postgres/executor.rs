@@ -6,8 +6,8 @@ use std::error::Error;
 use std::sync::{Mutex, PoisonError};
 
 use bytes::BytesMut;
-use coffer_policy::audit::AuditChain;
-use coffer_policy::store::{EnvelopeId, StoreError};
+use coffer_door::audit::AuditChain;
+use coffer_door::store::{EnvelopeId, StoreError};
 use postgres::error::SqlState;
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::GenericClient;

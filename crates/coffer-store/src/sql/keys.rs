@@ -1,7 +1,7 @@
 //! Keys and grants in rows, for either backend.
 
-use coffer_policy::store::StoreError;
-use coffer_policy::{Principal, ProjectId, TenantId};
+use coffer_door::policy::{Principal, ProjectId, TenantId};
+use coffer_door::store::StoreError;
 
 use super::public_keys::{GrantRow, KeyRow, KeyRows};
 use super::statements as sql;

@@ -17,8 +17,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use coffer_policy::audit::{AuditChain, AuditKey, ChainId};
-use coffer_policy::store::StoreError;
+use coffer_door::audit::{AuditChain, AuditKey, ChainId};
+use coffer_door::store::StoreError;
 use ring::rand::SystemRandom;
 
 use super::decode::{self, corrupt};

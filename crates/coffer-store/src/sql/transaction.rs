@@ -1,10 +1,10 @@
 //! One SQL transaction as a front-door [`Transaction`], for either backend.
 
-use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Checkpoint};
-use coffer_policy::store::{
+use coffer_door::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Checkpoint};
+use coffer_door::policy::{DocumentId, Principal, ProjectId, Role, TenantId};
+use coffer_door::store::{
     Change, DocumentRecord, EnvelopeId, PolicyVersion, Snapshot, StoreError, Transaction,
 };
-use coffer_policy::{DocumentId, Principal, ProjectId, Role, TenantId};
 
 use super::apply::{apply_checked, Rows};
 use super::decode::{self, corrupt, envelope_id, int, uint, DocumentRow};

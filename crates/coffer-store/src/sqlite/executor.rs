@@ -1,8 +1,8 @@
 //! The shared SQL on a SQLite connection: statements prepared once per
 //! connection and cached, envelope bytes in files beside the database.
 
-use coffer_policy::audit::AuditChain;
-use coffer_policy::store::{EnvelopeId, StoreError};
+use coffer_door::audit::AuditChain;
+use coffer_door::store::{EnvelopeId, StoreError};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params_from_iter, Connection, ToSql};
 
