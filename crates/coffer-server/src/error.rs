@@ -1,6 +1,8 @@
 //! Errors as the API returns them: a status code and a JSON body
 //! `{"error": code, "message": text}`.
 
+use std::time::Duration;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -23,6 +25,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// What happened, in words.
     pub message: String,
+    /// Seconds to wait before trying again (`Retry-After`), for refusals
+    /// by a limit.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -32,7 +37,17 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// This error with a `Retry-After` of `wait`, rounded up to whole
+    /// seconds (at least 1).
+    #[must_use]
+    pub fn retry_after(mut self, wait: Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     /// 400: the request is malformed.
@@ -68,6 +83,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
