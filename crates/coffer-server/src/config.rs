@@ -157,11 +157,11 @@ pub struct RequestArgs {
     #[arg(long, env = "COFFER_RESPONSE_STALL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub response_stall_secs: u64,
     /// Uploads and downloads running at once (more: 503 `busy`).
-    #[arg(long, env = "COFFER_MAX_TRANSFERS", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[arg(long, env = "COFFER_MAX_TRANSFERS", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=128))]
     pub max_transfers: u64,
     /// Uploads and downloads running at once per principal (more: 429
     /// `too_many_transfers`).
-    #[arg(long, env = "COFFER_MAX_TRANSFERS_PER_PRINCIPAL", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[arg(long, env = "COFFER_MAX_TRANSFERS_PER_PRINCIPAL", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=128))]
     pub max_transfers_per_principal: u64,
     /// Small blocking calls (authentication, offers, listings) running at
     /// once; more wait up to 10 s, then 503 `busy`.
@@ -270,7 +270,8 @@ impl ServeArgs {
     /// The request limits these options ask for.
     pub fn limits(&self) -> Limits {
         let requests = &self.requests;
-        // Each clap-bounded to at most 256: the casts are lossless.
+        // Clap-bounded (transfers to 128, small calls to 256, together
+        // below tokio's 512 blocking threads): the conversions are lossless.
         let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         Limits {
             max_upload: self.max_upload,
@@ -296,6 +297,57 @@ impl ServeArgs {
             unlock_cache: (self.unlock_cache_secs > 0).then(|| Duration::from_secs(self.unlock_cache_secs)),
             download_suite: self.session_suite,
             ..FrontDoorConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod request_args_tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn serve_flags_become_the_request_limits() {
+        let cli = Cli::try_parse_from([
+            "coffer-server",
+            "serve",
+            "--trusted-proxy",
+            "10.0.0.0/8,fd00::/8",
+            "--trusted-proxy",
+            "192.0.2.1",
+            "--forwarded-header",
+            "forwarded",
+            "--body-idle-secs",
+            "5",
+            "--max-transfers",
+            "4",
+            "--max-transfers-per-principal",
+            "2",
+        ])
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let Command::Serve(serve) = cli.command else {
+            unreachable!("serve was asked for")
+        };
+        let limits = serve.limits();
+        assert_eq!(limits.client_address.trusted_proxies.len(), 3);
+        assert_eq!(limits.client_address.header, ForwardedHeader::Forwarded);
+        assert_eq!(limits.body_idle, Duration::from_secs(5));
+        assert_eq!(
+            limits.transfers,
+            TransferLimits {
+                overall: 4,
+                per_principal: 2
+            }
+        );
+        for refused in [
+            &["serve", "--trusted-proxy", "10.0.0.0/40"][..],
+            &["serve", "--max-transfers", "0"],
+            &["serve", "--max-transfers", "1000"],
+            &["serve", "--body-idle-secs", "0"],
+        ] {
+            let args = std::iter::once("coffer-server").chain(refused.iter().copied());
+            assert!(Cli::try_parse_from(args).is_err(), "{refused:?}");
         }
     }
 }

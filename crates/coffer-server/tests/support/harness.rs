@@ -113,6 +113,19 @@ pub(crate) fn request(method: Method, uri: &str, token: Option<&str>, body: Body
 }
 
 impl Harness {
+    /// Serves the router on a fresh localhost port, as the binary does
+    /// (with the peer address as connection info), until the test ends.
+    pub(crate) async fn serve(&self) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let service = self
+            .app
+            .clone()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        address
+    }
+
     pub(crate) async fn send(&self, request: Request<Body>) -> Answer {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
