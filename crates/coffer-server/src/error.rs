@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use coffer_store::policy::session::keys;
+use coffer_store::policy::session::{keys, IssueError, StoreError};
 use coffer_store::policy::FrontDoorError;
 
 /// An API error: an HTTP status, a stable machine code the page matches
@@ -120,9 +120,45 @@ impl From<FrontDoorError> for ApiError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable", message)
             }
             E::TrailBroken => Self::new(StatusCode::CONFLICT, "trail_broken", message),
-            E::Store(_) | E::Issue(_) => {
+            E::Issue(error) => error.into(),
+            E::Store(_) => {
                 tracing::error!(cause = %message, "front door unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+/// How long a caller over its offer cap is told to wait: one of its
+/// offers may be used or cancelled at any moment, so a short wait, not the
+/// offers' lifetime.
+const OFFER_RETRY: Duration = Duration::from_secs(10);
+
+impl From<IssueError> for ApiError {
+    /// An offer that could not be issued: over the caller's (or its
+    /// tenant's) cap of live offers is the caller's to resolve (429
+    /// `too_many_offers`); a full session store or an empty key pool is the
+    /// service's (503 `busy`); anything else is internal.
+    fn from(error: IssueError) -> Self {
+        match error {
+            IssueError::Store(StoreError::QuotaExceeded { quota, .. }) => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_offers",
+                format!(
+                    "at most {quota} offers may be live per principal; use or cancel one (DELETE /api/v1/offers/{{key_id}}), or wait for one to expire"
+                ),
+            )
+            .retry_after(OFFER_RETRY),
+            IssueError::Store(StoreError::TenantFull { .. }) => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_offers",
+                "the tenant has as many live offers as it may; use or cancel some, or wait for them to expire",
+            )
+            .retry_after(OFFER_RETRY),
+            IssueError::Store(StoreError::Full { .. }) | IssueError::Pool(_) => {
+                tracing::warn!(%error, "no offer could be issued");
+                crate::state::busy()
             }
             other => Self::internal(&other),
         }
