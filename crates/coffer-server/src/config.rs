@@ -98,8 +98,8 @@ pub enum KeysCommand {
         /// A note for listings.
         #[arg(long, default_value = "")]
         label: String,
-        /// Expire it after this many days (default: never).
-        #[arg(long)]
+        /// Expire it after this many days, at least 1 (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         expires_in_days: Option<u32>,
     },
     /// List every key (ids, principals, times; never secrets).

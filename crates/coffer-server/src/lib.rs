@@ -61,6 +61,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(routes::api())
         .merge(page::routes())
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(MapRequestLayer::new(move |request| {
             streaming::idle_bodies(request, idle)
@@ -71,4 +72,13 @@ pub fn app(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         );
     headers::secure(router).with_state(state)
+}
+
+/// 405 as every other error: JSON (axum adds the `Allow` header).
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this path does not take this method",
+    )
 }
