@@ -5,45 +5,15 @@
 #[path = "support/harness.rs"]
 mod harness;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use harness::{harness, upload_body, PASSWORD};
+use harness::{harness, upload_body, Captured, PASSWORD};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-/// A writer appending to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_leaving_mid_upload_is_logged_at_info() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    // Global, so the blocking pool's threads log into it too.
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let captured = Captured::install(tracing::Level::INFO);
 
     let h = harness();
     h.create_project("payroll").await;

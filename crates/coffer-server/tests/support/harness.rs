@@ -3,7 +3,9 @@
 //! `tower::ServiceExt::oneshot`: alice is a tenant Owner of `acme`, bob a
 //! principal of `acme` with no role; both have API keys.
 
+use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -359,4 +361,40 @@ pub(crate) async fn story_with_documents(h: &Harness, new: &str, wrong: &str) {
         h.download(&h.bob, "payroll", "april", &message).await.body,
         content
     );
+}
+
+/// A log writer appending to a shared buffer, for tests that read what
+/// the service logged.
+#[derive(Clone, Default)]
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// Everything logged so far.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Sends every log line of every thread, up to `level`, here (once
+    /// per test binary).
+    pub(crate) fn install(level: tracing::Level) -> Self {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        captured
+    }
 }
