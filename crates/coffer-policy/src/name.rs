@@ -14,7 +14,8 @@ pub struct UnknownName {
 }
 
 impl UnknownName {
-    pub(crate) fn new(kind: &'static str, name: &str) -> Self {
+    /// An unknown `name` for a `kind` of enum, cut to 64 bytes.
+    pub fn new(kind: &'static str, name: &str) -> Self {
         let mut end = name.len().min(64);
         while !name.is_char_boundary(end) {
             end -= 1;
@@ -28,6 +29,11 @@ impl UnknownName {
 
 /// Declares a fieldless enum with one canonical name per variant, parsing,
 /// `Display` and serde through that name.
+///
+/// Exported for the layers above that name enums in their own records
+/// (the audit chain's rule status); not a general-purpose macro.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! named_enum {
     (
         $(#[$doc:meta])*
@@ -54,24 +60,23 @@ macro_rules! named_enum {
             }
 
             /// Parses a canonical name.
-            pub fn from_name(text: &str) -> Result<Self, $crate::name::UnknownName> {
+            pub fn from_name(text: &str) -> Result<Self, $crate::UnknownName> {
                 match text {
                     $($text => Ok($name::$variant),)+
-                    _ => Err($crate::name::UnknownName::new($kind, text)),
+                    _ => Err($crate::UnknownName::new($kind, text)),
                 }
             }
 
             /// Position in [`Self::ALL`], used to index per-variant tables.
-            // Only some enums index tables; the rest share the macro.
-            #[allow(dead_code)]
+            #[allow(dead_code, reason = "only some enums index tables; the rest share the macro")]
             pub(crate) const fn index(self) -> usize {
                 self as usize
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = $crate::name::UnknownName;
-            fn try_from(text: String) -> Result<Self, $crate::name::UnknownName> {
+            type Error = $crate::UnknownName;
+            fn try_from(text: String) -> Result<Self, $crate::UnknownName> {
                 Self::from_name(&text)
             }
         }
@@ -83,8 +88,8 @@ macro_rules! named_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = $crate::name::UnknownName;
-            fn from_str(text: &str) -> Result<Self, $crate::name::UnknownName> {
+            type Err = $crate::UnknownName;
+            fn from_str(text: &str) -> Result<Self, $crate::UnknownName> {
                 Self::from_name(text)
             }
         }
@@ -96,5 +101,3 @@ macro_rules! named_enum {
         }
     };
 }
-
-pub(crate) use named_enum;

@@ -7,16 +7,23 @@
 //! once) and off (PBKDF2 on every download). One client, requests in
 //! sequence. Criterion reports each as elements (downloads) per second;
 //! the HTTP/direct ratio of each pair is printed to stderr at the end.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "bench functions are not an API; a bench has no caller to report a setup failure to; the ratio lines are its report"
+)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use coffer_server::{app, AppState, Limits, StoreArgs};
-use coffer_store::policy::session::keys::Password;
-use coffer_store::policy::session::{client, Offer, Suite};
+use coffer_store::door::*;
+use coffer_store::keys::Password;
 use coffer_store::policy::*;
+use coffer_store::session::{client, Offer, Suite};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const PASSWORD: &str = "correct horse battery staple";

@@ -6,8 +6,9 @@ use std::time::Duration;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use coffer_store::policy::session::{keys, IssueError, StoreError};
-use coffer_store::policy::FrontDoorError;
+use coffer_store::door::FrontDoorError;
+use coffer_store::keys;
+use coffer_store::session::{IssueError, StoreError};
 
 /// An API error: an HTTP status, a stable machine code the page matches
 /// on, and a message for people.

@@ -1,13 +1,14 @@
 //! `coffer-server`: serve the API and the page, or administer API keys and
 //! tenant roles without HTTP. See `coffer-server --help`.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, reason = "the output is this program's report")]
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
 use coffer_server::{app, AppState, Cli, Command, KeysCommand, StoreArgs};
-use coffer_store::policy::{FrontDoorConfig, OperatorId};
+use coffer_store::door::FrontDoorConfig;
+use coffer_store::policy::OperatorId;
 use time::OffsetDateTime;
 use tracing_subscriber::EnvFilter;
 

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use coffer_store::policy::session::Suite;
-use coffer_store::policy::FrontDoor;
+use coffer_store::door::FrontDoor;
+use coffer_store::session::Suite;
 use tokio::sync::Semaphore;
 
 use crate::api_keys::ApiKeys;

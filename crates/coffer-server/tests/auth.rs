@@ -2,7 +2,12 @@
 //! keys are refused with 401 and each refusal is in the audit trail; the
 //! security headers on every kind of response. The failure limits are in
 //! `limits.rs`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;
@@ -163,7 +168,7 @@ async fn the_offer_key_is_published_for_pinning() {
         )
         .await
         .json();
-    let offer: coffer_store::policy::session::Offer = serde_json::from_value(offer).unwrap();
+    let offer: coffer_store::session::Offer = serde_json::from_value(offer).unwrap();
     use base64::Engine as _;
     let pinned: [u8; 32] = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(key)

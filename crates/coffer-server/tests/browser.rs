@@ -8,7 +8,13 @@
 //! `tests/browser/node_modules` (`npm ci` there, with
 //! `PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1`). With `CI=true` a missing piece
 //! fails the test; elsewhere the test says loudly that it skipped.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a test fails by panicking; the output is this program's report"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

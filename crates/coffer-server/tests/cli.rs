@@ -1,6 +1,11 @@
 //! Administration without HTTP: `keys create|list|revoke` and `grant`
 //! through the built binary on one data directory.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 use std::path::Path;
 use std::process::{Command, Output};

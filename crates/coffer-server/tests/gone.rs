@@ -1,6 +1,11 @@
 //! A client that goes away mid-upload is no server error: the call ends
 //! with nothing stored, and the log says so at INFO, with no ERROR line.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;

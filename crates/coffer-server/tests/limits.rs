@@ -3,7 +3,12 @@
 //! full table does not track, the client address taken from a trusted
 //! proxy's header only, and the audit chain growing by a bounded number
 //! of records per source.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;

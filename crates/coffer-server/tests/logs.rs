@@ -2,7 +2,12 @@
 //! at TRACE while the whole story runs through the API (including refused
 //! calls and a wrong password), and searched for the passwords and the API
 //! keys' secrets.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;

@@ -1,13 +1,18 @@
 //! Offers: a caller over its cap of live offers is told to slow down (429
 //! `too_many_offers` with `Retry-After`), never a server error, and can
 //! cancel an offer of its own to make room; nobody else can.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;
 
 use axum::http::{Method, StatusCode};
-use coffer_store::policy::session::Offer;
+use coffer_store::session::Offer;
 use harness::{harness, upload_body, Harness, PASSWORD};
 use serde_json::json;
 
@@ -78,7 +83,7 @@ async fn over_the_offer_cap_is_429_and_an_owner_can_cancel() {
         StatusCode::OK
     );
     // A cancelled offer's message is refused like a spent one.
-    let message = coffer_store::policy::session::client::encrypt(&offers[0], PASSWORD.as_bytes()).unwrap();
+    let message = coffer_store::session::client::encrypt(&offers[0], PASSWORD.as_bytes()).unwrap();
     let body = upload_body(&message, b"late");
     let mut request = harness::request(
         Method::PUT,
@@ -93,7 +98,7 @@ async fn over_the_offer_cap_is_429_and_an_owner_can_cancel() {
         .await
         .expect(StatusCode::BAD_REQUEST, "session_rejected");
     // The uncancelled ones still work for alice.
-    let message = coffer_store::policy::session::client::encrypt(&offers[1], PASSWORD.as_bytes()).unwrap();
+    let message = coffer_store::session::client::encrypt(&offers[1], PASSWORD.as_bytes()).unwrap();
     let body = upload_body(&message, b"on time");
     let mut request = harness::request(
         Method::PUT,

@@ -5,14 +5,21 @@
 //! Needs `COFFER_TEST_POSTGRES_URL` (`.ci/postgres.sh start` sets it); with
 //! `CI=true` a missing URL fails the test, elsewhere it skips loudly. Each
 //! run works in a schema of its own.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a test fails by panicking; the output is this program's report"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;
 
 use axum::http::{Method, StatusCode};
 use coffer_server::{app, AppState, Limits, StoreArgs};
-use coffer_store::policy::{FrontDoorConfig, OperatorId, Role};
+use coffer_store::door::FrontDoorConfig;
+use coffer_store::policy::{OperatorId, Role};
 use harness::{principal, Harness, PASSWORD};
 
 /// The test database's URL with a fresh schema first on its search path.

@@ -7,7 +7,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::cast_possible_truncation
+    clippy::cast_possible_truncation,
+    reason = "a test fails by panicking; test sizes and byte values are small and fixed"
 )]
 
 #[path = "support/harness.rs"]
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use coffer_server::{Limits, TransferLimits};
-use coffer_store::policy::audit::Outcome;
+use coffer_store::audit::Outcome;
 use harness::{harness_with, principal, upload_body, Harness, PASSWORD};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

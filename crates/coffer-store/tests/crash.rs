@@ -7,7 +7,12 @@
 //! state change has its record and every record of a change its state).
 //!
 //! `COFFER_CRASH_SEED` replays a run (the seed is printed on failure).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 mod process_support;
 
@@ -16,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use coffer_policy::audit::{AuditRecord, Outcome};
+use coffer_door::audit::{AuditRecord, Outcome};
 use process_support::*;
 
 const CHILD_DIR: &str = "COFFER_CRASH_CHILD_DIR";

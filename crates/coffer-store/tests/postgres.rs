@@ -3,13 +3,18 @@
 //! processes extending one chain. Each test uses a fresh schema of the
 //! test database (`COFFER_TEST_POSTGRES_URL`); without one they skip
 //! loudly, except under CI, where they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/backends.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod backends;
 #[path = "support/door.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod door;
 #[path = "support/postgres.rs"]
 mod test_db;
@@ -19,10 +24,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use backends::{Backend, Postgres};
-use coffer_policy::audit::{AuditKey, Outcome};
-use coffer_policy::session::keys::Password;
-use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
-use coffer_policy::*;
+use coffer_door::audit::{AuditKey, Outcome};
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
+use coffer_door::*;
 use coffer_store::{OpenError, PostgresStore, SCHEMA_VERSION};
 use door::*;
 

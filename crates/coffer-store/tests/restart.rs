@@ -2,23 +2,29 @@
 //! restart with the same answers and the same audit chain; two front doors
 //! on one store see each other's changes at once; a tampered record stops
 //! the start.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/backends.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod backends;
 #[path = "support/door.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod door;
 #[path = "support/postgres.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod test_db;
 
 use backends::{Backend, Postgres, Sqlite};
-use coffer_policy::audit::{Outcome, VerifyFailure};
-use coffer_policy::session::keys::Password;
-use coffer_policy::store::{Store, Transaction};
-use coffer_policy::*;
+use coffer_door::audit::{Outcome, VerifyFailure};
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::store::{Store, Transaction};
+use coffer_door::*;
 use coffer_store::DATABASE_FILE;
 use door::*;
 

@@ -2,16 +2,21 @@
 //! a restart and on another instance, rewrap after a rotation, and a
 //! writer killed before linking leaves a file that no document names, left
 //! alone while its writer lives and swept once it is gone.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/backends.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod backends;
 #[path = "support/door.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod door;
 #[path = "support/postgres.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod test_db;
 
 use std::io::{BufRead, BufReader, Write};
@@ -19,11 +24,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use backends::{Backend, Postgres, Sqlite, KEY};
-use coffer_policy::audit::AuditKey;
-use coffer_policy::session::client;
-use coffer_policy::session::keys::Password;
-use coffer_policy::store::{EnvelopeId, Store};
-use coffer_policy::*;
+use coffer_door::audit::AuditKey;
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::session::client;
+use coffer_door::store::{EnvelopeId, Store};
+use coffer_door::*;
 use coffer_store::{SqliteStore, ENVELOPE_DIR};
 use door::*;
 

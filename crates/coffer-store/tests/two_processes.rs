@@ -3,7 +3,12 @@
 //! acknowledged call has exactly one record, per process; a member added or
 //! removed by one process is enforced at once by the other, whose front
 //! door had the state cached.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 mod process_support;
 
@@ -11,8 +16,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use coffer_policy::audit::AuditRecord;
-use coffer_policy::*;
+use coffer_door::audit::AuditRecord;
+use coffer_door::policy::*;
+use coffer_door::*;
 use process_support::*;
 
 const CHILD_DIR: &str = "COFFER_TWO_CHILD_DIR";

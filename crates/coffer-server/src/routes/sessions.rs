@@ -14,9 +14,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use coffer_store::policy::session::keys::Password;
-use coffer_store::policy::session::{ClientMessage, Expected, IssueRequest, KeyId, Offer};
+use coffer_store::keys::Password;
 use coffer_store::policy::{Principal, ProjectId, ReasonCode};
+use coffer_store::session::{ClientMessage, Expected, IssueRequest, KeyId, Offer};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
