@@ -30,6 +30,9 @@ use coffer_store::{load_key_env, load_or_create_key_file, KeyError, OpenError, P
 use crate::api_keys::{ApiKeyError, ApiKeys, KeyTable};
 use crate::backend::Backend;
 use crate::secrets;
+use crate::source::{Cidr, ClientAddress, ForwardedHeader};
+use crate::state::Limits;
+use crate::transfers::TransferLimits;
 
 /// The environment variable that holds the audit key instead of a file.
 pub const AUDIT_KEY_ENV: &str = "COFFER_AUDIT_KEY";
@@ -96,8 +99,8 @@ pub enum KeysCommand {
         /// A note for listings.
         #[arg(long, default_value = "")]
         label: String,
-        /// Expire it after this many days (default: never).
-        #[arg(long)]
+        /// Expire it after this many days, at least 1 (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         expires_in_days: Option<u32>,
     },
     /// List every key (ids, principals, times; never secrets).
@@ -126,6 +129,45 @@ pub struct ServeArgs {
     /// every browser speaks) or `ECDH-P256`.
     #[arg(long, env = "COFFER_SESSION_SUITE", default_value = "RSA-OAEP-256-2048")]
     pub session_suite: Suite,
+    /// Request-level limits.
+    #[command(flatten)]
+    pub requests: RequestArgs,
+}
+
+/// `serve`'s request-level limits (see `docs/SERVER.md`).
+#[derive(Debug, Clone, Args)]
+pub struct RequestArgs {
+    /// Believe `X-Forwarded-For` / `Forwarded` only from peers in these
+    /// networks (`10.0.0.0/8`, `2001:db8::/32`, a bare address); repeat or
+    /// separate with commas. Without it those headers are ignored.
+    #[arg(long, env = "COFFER_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<Cidr>,
+    /// The header the trusted proxies write the client address in.
+    #[arg(
+        long,
+        env = "COFFER_FORWARDED_HEADER",
+        value_enum,
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarded_header: ForwardedHeader,
+    /// Seconds a request body may stop before its call ends with 408 (also
+    /// the time an upload's session line must arrive in).
+    #[arg(long, env = "COFFER_BODY_IDLE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_idle_secs: u64,
+    /// Seconds a download waits for its client to read before it is ended.
+    #[arg(long, env = "COFFER_RESPONSE_STALL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub response_stall_secs: u64,
+    /// Uploads and downloads running at once (more: 503 `busy`).
+    #[arg(long, env = "COFFER_MAX_TRANSFERS", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=128))]
+    pub max_transfers: u64,
+    /// Uploads and downloads running at once per principal (more: 429
+    /// `too_many_transfers`).
+    #[arg(long, env = "COFFER_MAX_TRANSFERS_PER_PRINCIPAL", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=128))]
+    pub max_transfers_per_principal: u64,
+    /// Small blocking calls (authentication, offers, listings) running at
+    /// once; more wait up to 10 s, then 503 `busy`.
+    #[arg(long, env = "COFFER_MAX_BLOCKING_CALLS", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub max_blocking_calls: u64,
 }
 
 /// Why the service could not start.
@@ -226,12 +268,87 @@ impl StoreArgs {
 }
 
 impl ServeArgs {
+    /// The request limits these options ask for.
+    pub fn limits(&self) -> Limits {
+        let requests = &self.requests;
+        // Clap-bounded (transfers to 128, small calls to 256, together
+        // below tokio's 512 blocking threads): the conversions are lossless.
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Limits {
+            max_upload: self.max_upload,
+            session_suite: self.session_suite,
+            client_address: ClientAddress {
+                trusted_proxies: requests.trusted_proxy.clone(),
+                header: requests.forwarded_header,
+            },
+            body_idle: Duration::from_secs(requests.body_idle_secs),
+            response_stall: Duration::from_secs(requests.response_stall_secs),
+            transfers: TransferLimits {
+                overall: count(requests.max_transfers),
+                per_principal: count(requests.max_transfers_per_principal),
+            },
+            max_blocking_calls: count(requests.max_blocking_calls),
+            ..Limits::default()
+        }
+    }
+
     /// The front door's configuration these options ask for.
     pub fn front_door_config(&self) -> FrontDoorConfig {
         FrontDoorConfig {
             unlock_cache: (self.unlock_cache_secs > 0).then(|| Duration::from_secs(self.unlock_cache_secs)),
             download_suite: self.session_suite,
             ..FrontDoorConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod request_args_tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn serve_flags_become_the_request_limits() {
+        let cli = Cli::try_parse_from([
+            "coffer-server",
+            "serve",
+            "--trusted-proxy",
+            "10.0.0.0/8,fd00::/8",
+            "--trusted-proxy",
+            "192.0.2.1",
+            "--forwarded-header",
+            "forwarded",
+            "--body-idle-secs",
+            "5",
+            "--max-transfers",
+            "4",
+            "--max-transfers-per-principal",
+            "2",
+        ])
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let Command::Serve(serve) = cli.command else {
+            unreachable!("serve was asked for")
+        };
+        let limits = serve.limits();
+        assert_eq!(limits.client_address.trusted_proxies.len(), 3);
+        assert_eq!(limits.client_address.header, ForwardedHeader::Forwarded);
+        assert_eq!(limits.body_idle, Duration::from_secs(5));
+        assert_eq!(
+            limits.transfers,
+            TransferLimits {
+                overall: 4,
+                per_principal: 2
+            }
+        );
+        for refused in [
+            &["serve", "--trusted-proxy", "10.0.0.0/40"][..],
+            &["serve", "--max-transfers", "0"],
+            &["serve", "--max-transfers", "1000"],
+            &["serve", "--body-idle-secs", "0"],
+        ] {
+            let args = std::iter::once("coffer-server").chain(refused.iter().copied());
+            assert!(Cli::try_parse_from(args).is_err(), "{refused:?}");
         }
     }
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use coffer_server::{app, AppState, Cli, Command, KeysCommand, Limits, StoreArgs};
+use coffer_server::{app, AppState, Cli, Command, KeysCommand, StoreArgs};
 use coffer_store::door::FrontDoorConfig;
 use coffer_store::policy::OperatorId;
 use time::OffsetDateTime;
@@ -39,12 +39,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve(serve) => {
             let opened = cli.store.open(serve.front_door_config())?;
-            let limits = Limits {
-                max_upload: serve.max_upload,
-                session_suite: serve.session_suite,
-                ..Limits::default()
-            };
-            let state = AppState::new(opened.door, opened.keys, limits);
+            let state = AppState::new(opened.door, opened.keys, serve.limits());
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(listen(state.clone(), serve.listen))?;
             drop(runtime);
