@@ -28,6 +28,7 @@ use coffer_store::{load_key_env, load_or_create_key_file, KeyError, OpenError, P
 
 use crate::api_keys::{ApiKeyError, ApiKeys, KeyTable};
 use crate::backend::Backend;
+use crate::listen::ConnectionLimits;
 use crate::secrets;
 
 /// The environment variable that holds the audit key instead of a file.
@@ -125,6 +126,29 @@ pub struct ServeArgs {
     /// every browser speaks) or `ECDH-P256`.
     #[arg(long, env = "COFFER_SESSION_SUITE", default_value = "RSA-OAEP-256-2048")]
     pub session_suite: Suite,
+    /// Seconds a client has to send a whole request head once it started
+    /// (and to finish the TLS handshake).
+    #[arg(long, env = "COFFER_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay open without a request.
+    #[arg(long, env = "COFFER_IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub idle_timeout_secs: u64,
+    /// Connections open at once (keep it under the process's open-file
+    /// limit, `ulimit -n`).
+    #[arg(long, env = "COFFER_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Connections open at once from one IPv4 address or IPv6 /64 (0: no
+    /// cap, for a service that only its proxies reach).
+    #[arg(long, env = "COFFER_MAX_CONNECTIONS_PER_SOURCE", default_value_t = 64)]
+    pub max_connections_per_source: u32,
+    /// At SIGTERM or SIGINT, seconds to let calls in flight finish before
+    /// they are cut off.
+    #[arg(long, env = "COFFER_SHUTDOWN_GRACE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_grace_secs: u64,
 }
 
 /// Why the service could not start.
@@ -225,6 +249,18 @@ impl StoreArgs {
 }
 
 impl ServeArgs {
+    /// The connection limits these options ask for.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            max_connections_per_source: usize::try_from(self.max_connections_per_source)
+                .unwrap_or(usize::MAX),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+
     /// The front door's configuration these options ask for.
     pub fn front_door_config(&self) -> FrontDoorConfig {
         FrontDoorConfig {

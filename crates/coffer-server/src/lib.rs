@@ -22,6 +22,7 @@ pub mod config;
 mod error;
 mod headers;
 mod limiter;
+pub mod listen;
 mod page;
 mod routes;
 pub mod secrets;

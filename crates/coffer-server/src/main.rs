@@ -2,11 +2,12 @@
 //! tenant roles without HTTP. See `coffer-server --help`.
 #![allow(clippy::print_stdout)]
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use coffer_server::{app, AppState, Cli, Command, KeysCommand, Limits, StoreArgs};
+use coffer_server::listen::serve as serve_connections;
+use coffer_server::{app, AppState, Cli, Command, KeysCommand, Limits, ServeArgs, StoreArgs};
 use coffer_store::policy::{FrontDoorConfig, OperatorId};
 use time::OffsetDateTime;
 use tracing_subscriber::EnvFilter;
@@ -45,8 +46,12 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let state = AppState::new(opened.door, opened.keys, limits);
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(listen(state.clone(), serve.listen))?;
-            drop(runtime);
+            let served = runtime.block_on(listen(state.clone(), &serve));
+            // Blocking calls whose connection was cut off end as soon as
+            // their body errors; one still running after this is a store
+            // transaction that then never commits.
+            runtime.shutdown_timeout(Duration::from_secs(10));
+            served?;
             state.door().sessions().shutdown();
             Ok(())
         }
@@ -78,19 +83,31 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// Serves until Ctrl-C (or SIGINT).
-async fn listen(state: AppState, address: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind(address).await?;
+/// Serves until SIGTERM or SIGINT, then stops gracefully.
+async fn listen(state: AppState, serve: &ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(serve.listen).await?;
+    let address = listener.local_addr()?;
     // The e2e test and scripts read the bound address (port 0).
-    println!("listening on http://{}", listener.local_addr()?);
-    tracing::info!(address = %listener.local_addr()?, "listening");
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    println!("listening on http://{address}");
+    tracing::info!(%address, "listening");
+    let stop = stop_signal()?;
+    let stopped = serve_connections(listener, app(state), None, serve.connection_limits(), stop).await;
+    tracing::info!(cut_off = stopped.cut_off, "stopped");
     Ok(())
+}
+
+/// Resolves at the first SIGTERM or SIGINT.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let which = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::info!(signal = which, "stop requested");
+    })
 }
 
 fn keys(store: &StoreArgs, command: KeysCommand) -> Result<(), Box<dyn std::error::Error>> {
