@@ -10,11 +10,13 @@
 //! fails the test; elsewhere the test says loudly that it skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+#[path = "support/process.rs"]
+mod process;
 
-const SERVER: &str = env!("CARGO_BIN_EXE_coffer-server");
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use process::{alice_and_bob, Server};
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -47,63 +49,14 @@ fn chromium() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("chromium"))
 }
 
-fn admin(data: &Path, args: &[&str]) -> String {
-    let output = Command::new(SERVER)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("COFFER_POSTGRES_URL")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "coffer-server {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-/// The service, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Runs `story.mjs` with `STORY=story` against a service started on a
 /// fresh data directory with `serve_args`; returns the screenshots'
 /// directory.
 fn run_story(story: &str, serve_args: &[&str]) -> PathBuf {
     let data = tempfile::tempdir().unwrap();
-    admin(
-        data.path(),
-        &["grant", "acme/alice", "owner", "--operator", "ops"],
-    );
-    let alice = admin(data.path(), &["keys", "create", "acme/alice", "--label", "e2e"]);
-    let bob = admin(data.path(), &["keys", "create", "acme/bob", "--label", "e2e"]);
-    assert!(alice.starts_with("coffer_") && bob.starts_with("coffer_"));
-
-    let mut child = Command::new(SERVER)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path())
-        .args(serve_args)
-        .env_remove("COFFER_POSTGRES_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
-        .to_owned();
+    let (alice, bob) = alice_and_bob(data.path());
+    let server = Server::start(data.path(), serve_args);
+    let url = server.url.clone();
 
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("coffer-server-browser");
     let status = Command::new("node")
