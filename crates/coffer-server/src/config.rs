@@ -30,6 +30,7 @@ use crate::api_keys::{ApiKeyError, ApiKeys, KeyTable};
 use crate::backend::Backend;
 use crate::listen::ConnectionLimits;
 use crate::secrets;
+use crate::tls::{TlsError, TlsOptions};
 
 /// The environment variable that holds the audit key instead of a file.
 pub const AUDIT_KEY_ENV: &str = "COFFER_AUDIT_KEY";
@@ -149,6 +150,24 @@ pub struct ServeArgs {
     #[arg(long, env = "COFFER_SHUTDOWN_GRACE_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first);
+    /// reloaded on SIGHUP and when the file changes.
+    #[arg(long, env = "COFFER_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "COFFER_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also accept TLS 1.2 (by default only TLS 1.3).
+    #[arg(long, env = "COFFER_TLS12", requires = "tls_cert")]
+    pub tls12: bool,
+    /// Look for a changed certificate or key every N seconds (0: reload
+    /// on SIGHUP only).
+    #[arg(long, env = "COFFER_TLS_RELOAD_POLL_SECS", default_value_t = 10)]
+    pub tls_reload_poll_secs: u64,
+    /// Serve plain HTTP on an address other than loopback (behind a
+    /// proxy that terminates TLS).
+    #[arg(long, env = "COFFER_INSECURE_HTTP", conflicts_with = "tls_cert")]
+    pub insecure_http: bool,
 }
 
 /// Why the service could not start.
@@ -170,6 +189,15 @@ pub enum StartError {
     /// The offer signing key or the session service.
     #[error("session service: {0}")]
     Sessions(String),
+    /// Plain HTTP was asked for on an address other than loopback.
+    #[error(
+        "plain HTTP on `{0}`, which is not a loopback address: give --tls-cert and --tls-key, \
+         or --insecure-http behind a proxy that terminates TLS"
+    )]
+    PlainHttp(SocketAddr),
+    /// The TLS certificate or key.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The data directory could not be created.
     #[error("data directory `{path}`: {source}")]
     DataDir {
@@ -249,6 +277,28 @@ impl StoreArgs {
 }
 
 impl ServeArgs {
+    /// The TLS options, when `--tls-cert` and `--tls-key` are given.
+    pub fn tls_options(&self) -> Option<TlsOptions> {
+        Some(TlsOptions {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+            allow_tls12: self.tls12,
+        })
+    }
+
+    /// Refuses plain HTTP on an address other than loopback unless
+    /// `--insecure-http` says it is meant.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::PlainHttp`].
+    pub fn check_transport(&self) -> Result<(), StartError> {
+        if self.tls_cert.is_none() && !self.insecure_http && !self.listen.ip().is_loopback() {
+            return Err(StartError::PlainHttp(self.listen));
+        }
+        Ok(())
+    }
+
     /// The connection limits these options ask for.
     pub fn connection_limits(&self) -> ConnectionLimits {
         ConnectionLimits {

@@ -28,6 +28,7 @@ mod routes;
 pub mod secrets;
 mod state;
 pub mod streaming;
+pub mod tls;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use clap::Parser;
 use coffer_server::listen::serve as serve_connections;
+use coffer_server::tls::Tls;
 use coffer_server::{app, AppState, Cli, Command, KeysCommand, Limits, ServeArgs, StoreArgs};
 use coffer_store::policy::{FrontDoorConfig, OperatorId};
 use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -38,6 +40,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve(serve) => {
+            serve.check_transport()?;
+            let tls = serve.tls_options().map(Tls::new).transpose()?;
             let opened = cli.store.open(serve.front_door_config())?;
             let limits = Limits {
                 max_upload: serve.max_upload,
@@ -46,7 +50,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let state = AppState::new(opened.door, opened.keys, limits);
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let served = runtime.block_on(listen(state.clone(), &serve));
+            let served = runtime.block_on(listen(state.clone(), &serve, tls));
             // Blocking calls whose connection was cut off end as soon as
             // their body errors; one still running after this is a store
             // transaction that then never commits.
@@ -83,15 +87,36 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// Serves until SIGTERM or SIGINT, then stops gracefully.
-async fn listen(state: AppState, serve: &ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+/// Serves until SIGTERM or SIGINT, then stops gracefully; over TLS, the
+/// certificate is reloaded meanwhile.
+async fn listen(
+    state: AppState,
+    serve: &ServeArgs,
+    tls: Option<Tls>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(serve.listen).await?;
     let address = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     // The e2e test and scripts read the bound address (port 0).
-    println!("listening on http://{address}");
-    tracing::info!(%address, "listening");
+    println!("listening on {scheme}://{address}");
+    tracing::info!(%address, scheme, "listening");
     let stop = stop_signal()?;
-    let stopped = serve_connections(listener, app(state), None, serve.connection_limits(), stop).await;
+    let reloading = CancellationToken::new();
+    let acceptor = match tls {
+        Some(tls) => {
+            let poll = Duration::from_secs(serve.tls_reload_poll_secs);
+            let watcher = tls.certificates.watch(poll, reloading.clone());
+            tokio::spawn(async move {
+                if let Err(error) = watcher.await {
+                    tracing::error!(%error, "no TLS reload on SIGHUP");
+                }
+            });
+            Some(tls.acceptor)
+        }
+        None => None,
+    };
+    let stopped = serve_connections(listener, app(state), acceptor, serve.connection_limits(), stop).await;
+    reloading.cancel();
     tracing::info!(cut_off = stopped.cut_off, "stopped");
     Ok(())
 }

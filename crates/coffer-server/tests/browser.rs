@@ -10,6 +10,8 @@
 //! fails the test; elsewhere the test says loudly that it skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
+#[path = "support/pki.rs"]
+mod pki;
 #[path = "support/process.rs"]
 mod process;
 
@@ -53,10 +55,15 @@ fn chromium() -> PathBuf {
 /// fresh data directory with `serve_args`; returns the screenshots'
 /// directory.
 fn run_story(story: &str, serve_args: &[&str]) -> PathBuf {
+    run_story_with(story, serve_args, "")
+}
+
+/// [`run_story`] with extra Chromium switches (space-separated).
+fn run_story_with(story: &str, serve_args: &[&str], chromium_args: &str) -> PathBuf {
     let data = tempfile::tempdir().unwrap();
     let (alice, bob) = alice_and_bob(data.path());
     let server = Server::start(data.path(), serve_args);
-    let url = server.url.clone();
+    let url = server.url.replace("127.0.0.1", "localhost");
 
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("coffer-server-browser");
     let status = Command::new("node")
@@ -68,6 +75,7 @@ fn run_story(story: &str, serve_args: &[&str]) -> PathBuf {
         .env("OUT_DIR", &out)
         .env("CHROMIUM", chromium())
         .env("STORY", story)
+        .env("CHROMIUM_ARGS", chromium_args)
         .status()
         .unwrap();
     drop(server);
@@ -116,5 +124,35 @@ fn ecdh_offers_in_headless_chromium() {
         return;
     }
     let out = run_story("ecdh", &["--session-suite", "ECDH-P256"]);
+    assert!(out.join("ecdh-alice-downloaded.png").is_file());
+}
+
+#[test]
+fn the_page_over_tls_in_headless_chromium() {
+    if !can_run() {
+        return;
+    }
+    // The test CA's leaf is trusted by its public key's SHA-256 (what
+    // Chromium's --ignore-certificate-errors-spki-list takes); any other
+    // certificate error still fails the page load.
+    let dir = tempfile::tempdir().unwrap();
+    let leaf = pki::Ca::new("coffer browser test CA").leaf("localhost");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    leaf.install(&cert, &key);
+    let spki = ring::digest::digest(&ring::digest::SHA256, &leaf.spki);
+    use base64::Engine as _;
+    let spki = base64::engine::general_purpose::STANDARD.encode(spki.as_ref());
+    let out = run_story_with(
+        "ecdh",
+        &[
+            "--session-suite",
+            "ECDH-P256",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &format!("--ignore-certificate-errors-spki-list={spki}"),
+    );
     assert!(out.join("ecdh-alice-downloaded.png").is_file());
 }

@@ -187,3 +187,35 @@ pub(crate) fn call(
     stream.write_all(request.as_bytes()).unwrap();
     read_reply(stream)
 }
+
+/// Reads one answer with a `Content-Length` from a kept-alive connection.
+pub(crate) fn read_sized_reply(stream: &mut impl Read) -> Reply {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before the answer ended");
+        raw.extend_from_slice(&buf[..n]);
+        let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().to_owned())
+            })
+            .expect("a content-length")
+            .parse()
+            .unwrap();
+        if raw.len() >= end + 4 + length {
+            return Reply {
+                status: head[9..12].parse().unwrap(),
+                head,
+                body: raw[end + 4..end + 4 + length].to_vec(),
+            };
+        }
+    }
+}
