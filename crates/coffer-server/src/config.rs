@@ -22,12 +22,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use coffer_store::policy::session::{OfferSigner, SessionConfig, SessionService, Suite};
+use coffer_store::policy::session::{InstanceTag, OfferSigner, SessionConfig, SessionService, Suite};
 use coffer_store::policy::{FrontDoor, FrontDoorConfig, FrontDoorError, OperatorId, Principal, Role};
 use coffer_store::{load_key_env, load_or_create_key_file, KeyError, OpenError, PostgresStore, SqliteStore};
 
 use crate::api_keys::{ApiKeyError, ApiKeys, KeyTable};
 use crate::backend::Backend;
+use crate::instance::{InstanceClaim, InstanceError};
 use crate::listen::ConnectionLimits;
 use crate::secrets;
 use crate::tls::{TlsError, TlsOptions};
@@ -150,6 +151,11 @@ pub struct ServeArgs {
     #[arg(long, env = "COFFER_SHUTDOWN_GRACE_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
+    /// This instance's tag (below 2^24, e.g. a replica ordinal): the
+    /// first four characters of every session key id it issues. Two live
+    /// instances on one store must have different tags.
+    #[arg(long, env = "COFFER_INSTANCE_TAG", default_value_t = 0)]
+    pub instance_tag: u32,
     /// Serve HTTPS with this certificate chain (PEM, leaf first);
     /// reloaded on SIGHUP and when the file changes.
     #[arg(long, env = "COFFER_TLS_CERT", requires = "tls_key")]
@@ -195,6 +201,9 @@ pub enum StartError {
          or --insecure-http behind a proxy that terminates TLS"
     )]
     PlainHttp(SocketAddr),
+    /// The instance tag is taken or could not be claimed.
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
     /// The TLS certificate or key.
     #[error(transparent)]
     Tls(#[from] TlsError),
@@ -240,6 +249,29 @@ impl StoreArgs {
     ///
     /// [`StartError`].
     pub fn open(&self, config: FrontDoorConfig) -> Result<Opened, StartError> {
+        self.open_as(config, InstanceTag::default())
+    }
+
+    /// Claims `tag` on this store for as long as the claim is held (see
+    /// [`crate::instance`]); call it before [`StoreArgs::open_as`].
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::Instance`]: another live instance holds the tag.
+    pub fn claim_instance(&self, tag: InstanceTag) -> Result<InstanceClaim, StartError> {
+        Ok(match &self.postgres {
+            Some(url) => InstanceClaim::postgres(url, tag)?,
+            None => InstanceClaim::sqlite(self.data_dir.join("state"), tag)?,
+        })
+    }
+
+    /// [`StoreArgs::open`] for the instance tagged `instance`: its session
+    /// key ids start with the tag.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`].
+    pub fn open_as(&self, config: FrontDoorConfig, instance: InstanceTag) -> Result<Opened, StartError> {
         for dir in [self.data_dir.clone(), self.key_dir()] {
             std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir { path: dir, source })?;
         }
@@ -264,10 +296,13 @@ impl StoreArgs {
             OfferSigner::generate_pkcs8().map_err(|_| KeyError::Random)
         })?;
         let signer = OfferSigner::from_pkcs8(&signing).map_err(|e| StartError::Sessions(e.to_string()))?;
-        let sessions = SessionService::builder(SessionConfig::default())
-            .signer(signer)
-            .build()
-            .map_err(|e| StartError::Sessions(e.to_string()))?;
+        let sessions = SessionService::builder(SessionConfig {
+            instance,
+            ..SessionConfig::default()
+        })
+        .signer(signer)
+        .build()
+        .map_err(|e| StartError::Sessions(e.to_string()))?;
         let door = FrontDoor::open(config, backend, sessions)?;
         Ok(Opened {
             door: Arc::new(door),

@@ -21,6 +21,7 @@ pub mod backend;
 pub mod config;
 mod error;
 mod headers;
+pub mod instance;
 mod limiter;
 pub mod listen;
 mod page;

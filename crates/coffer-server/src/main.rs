@@ -42,7 +42,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve(serve) => {
             serve.check_transport()?;
             let tls = serve.tls_options().map(Tls::new).transpose()?;
-            let opened = cli.store.open(serve.front_door_config())?;
+            let tag = coffer_server::instance::tag(serve.instance_tag)?;
+            let claim = cli.store.claim_instance(tag)?;
+            tracing::info!(instance = serve.instance_tag, prefix = %tag.prefix(), "instance tag claimed");
+            let opened = cli.store.open_as(serve.front_door_config(), tag)?;
             let limits = Limits {
                 max_upload: serve.max_upload,
                 session_suite: serve.session_suite,
@@ -57,6 +60,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             runtime.shutdown_timeout(Duration::from_secs(10));
             served?;
             state.door().sessions().shutdown();
+            drop(claim);
             Ok(())
         }
         Command::Keys { command } => keys(&cli.store, command),
