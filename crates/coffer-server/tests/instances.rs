@@ -5,6 +5,8 @@
 //! killed instance's tag is free again at once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
+#[path = "support/pg.rs"]
+mod pg;
 #[path = "support/process.rs"]
 mod process;
 
@@ -73,30 +75,11 @@ fn one_live_instance_per_tag_on_sqlite_and_key_ids_carry_the_tag() {
     assert!(offer_key_id(&again, &alice).starts_with(&prefix(7)));
 }
 
-/// The test database's URL with a fresh schema first on its search path.
-fn database() -> Option<String> {
-    let Ok(url) = std::env::var("COFFER_TEST_POSTGRES_URL") else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("COFFER_TEST_POSTGRES_URL is required under CI");
-        }
-        println!("SKIPPED the PostgreSQL instance test: COFFER_TEST_POSTGRES_URL is not set");
-        eprintln!("SKIPPED the PostgreSQL instance test: COFFER_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let schema = format!("coffer_instances_{}", std::process::id());
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
-}
-
 #[test]
 fn one_live_instance_per_tag_on_postgresql() {
-    let Some(url) = database() else { return };
+    let Some(url) = pg::database("coffer_instances", "instance") else {
+        return;
+    };
     // Each instance keeps its key files in its own directory (the same
     // keys in both, as a deployment must).
     let first = tempfile::tempdir().unwrap();
