@@ -75,7 +75,7 @@ fn editor(total: usize) -> (Authorizer, Principal) {
     let ed = Principal::new(acme.clone(), id("ed".into()));
     let mut members = Membership::new();
     members.create_project(&acme, &payroll).unwrap();
-    members.grant(&acme, &payroll, &ed, Role::Editor).unwrap();
+    members.assign(&acme, &payroll, &ed, Role::Editor).unwrap();
     (Authorizer::new(members, policy(total).compile()), ed)
 }
 

@@ -35,7 +35,7 @@ fn populated(count: u64) -> tempfile::TempDir {
     let ed = Principal::new(acme.clone(), PrincipalId::new("ed").unwrap());
     let mut members = Membership::new();
     members.create_project(&acme, &payroll).unwrap();
-    members.grant(&acme, &payroll, &ed, Role::Editor).unwrap();
+    members.assign(&acme, &payroll, &ed, Role::Editor).unwrap();
     let authorizer = Authorizer::new(members, Policy::default().compile());
     let target = Target::for_document(acme, payroll, DocumentId::new("payslip").unwrap());
     let attributes = Attributes::envelope(EnvelopeSuite::Aes256GcmHkdfSha256, 1024);

@@ -3,12 +3,15 @@
 //! This facade re-exports the whole stack, so one dependency reaches every
 //! layer:
 //!
-//! - [`policy`] (`coffer-policy`): roles, projects, algorithm rules,
-//!   explained decisions, the audit chain and the [`policy::FrontDoor`]
-//!   that authorizes, performs and audits every operation;
 //! - [`store`] (`coffer-store`): durable state for the front door,
 //!   SQLite embedded by default, PostgreSQL for instances on several
-//!   machines, behind `policy::store::Store`;
+//!   machines, behind [`door::Store`];
+//! - [`door`] (`coffer-door`): the [`door::FrontDoor`] that authorizes,
+//!   performs and audits every operation, on a store;
+//! - [`audit`] (`coffer-audit`): the hash-chained, MACed audit trail;
+//! - [`policy`] (`coffer-policy`): roles, projects, algorithm rules and
+//!   explained decisions; it also re-exports the front door and the audit
+//!   chain, where earlier versions had them (`coffer::policy::FrontDoor`);
 //! - [`session`] (`coffer-session`): one-time ephemeral keys that carry a
 //!   password from a browser;
 //! - [`keys`] (`coffer-keys`): per-message keys, key commitment, key
@@ -30,12 +33,26 @@
 #![forbid(unsafe_code)]
 
 #[doc(inline)]
-pub use coffer_policy as policy;
-#[doc(inline)]
-pub use coffer_policy::session;
-#[doc(inline)]
-pub use coffer_policy::session::keys;
-#[doc(inline)]
-pub use coffer_policy::session::keys::envelope;
-#[doc(inline)]
 pub use coffer_store as store;
+#[doc(inline)]
+pub use coffer_store::{audit, door, envelope, keys, session};
+
+/// The policy layer (`coffer-policy`): who may do what, with which
+/// algorithms; with the front door ([`door`]) and the audit chain
+/// ([`audit`]) under the paths earlier versions gave them, so
+/// `coffer::policy::FrontDoor` and `coffer::policy::audit::AuditKey` keep
+/// working.
+pub mod policy {
+    #[doc(no_inline)]
+    pub use coffer_store::audit;
+    #[doc(no_inline)]
+    pub use coffer_store::door::store;
+    #[doc(no_inline)]
+    pub use coffer_store::door::{
+        FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, Plaintext, PolicyReport, Receipt,
+        RewrapFailure, RewrapProgress, RewrapSummary, Sealed, Setup, TrailReport, UnknownScope,
+        DOCUMENT_CONTEXT, DOWNLOAD_PURPOSE, MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT,
+    };
+    #[doc(inline)]
+    pub use coffer_store::policy::*;
+}

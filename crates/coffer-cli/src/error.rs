@@ -2,7 +2,7 @@
 
 use std::io;
 
-use coffer_policy::session::keys::{envelope, Error as KeysError};
+use coffer_keys::{envelope, Error as KeysError};
 
 use crate::key_text::KeyTextError;
 use crate::keyring_file::KeyringFileError;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use coffer_policy::session::keys::envelope::{BodyLayout, HeaderView, KeyType, WrappedKeyRef};
+use coffer_keys::envelope::{BodyLayout, HeaderView, KeyType, WrappedKeyRef};
 use serde::Serialize;
 
 use crate::options::chunk_size_text;

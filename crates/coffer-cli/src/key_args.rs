@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use coffer_policy::session::keys::{
-    Identity, KeyState, Keyring, OpenOptions, Password, PublicKey, Recipient,
-};
+use coffer_keys::{Identity, KeyState, Keyring, OpenOptions, Password, PublicKey, Recipient};
 
 use crate::error::CliError;
 use crate::files::read_secret_text;

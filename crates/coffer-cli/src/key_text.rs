@@ -22,18 +22,18 @@
 //! is secret.
 //!
 //! The Bech32m codec and the error type are the key layer's
-//! ([`coffer_policy::session::keys::key_text`]), shared with its public-key
+//! ([`coffer_keys::key_text`]), shared with its public-key
 //! and identity texts; identity files ([`render_identity_file`],
 //! [`parse_identity_file`]) hold one identity line the same way.
 
 use std::fmt;
 
 use bech32::Hrp;
-use coffer_policy::session::keys::key_text::{decode, encode_upper, single_line};
-use coffer_policy::session::keys::{Identity, KeyEncryptionKey, KeyId, MAX_KEY_NAME_LEN};
+use coffer_keys::key_text::{decode, encode_upper, single_line};
+use coffer_keys::{Identity, KeyEncryptionKey, KeyId, MAX_KEY_NAME_LEN};
 use zeroize::Zeroizing;
 
-pub use coffer_policy::session::keys::key_text::KeyTextError;
+pub use coffer_keys::key_text::KeyTextError;
 
 /// The human-readable part, lower case; key text starts with it, upper cased,
 /// and the separator `1`.
@@ -61,7 +61,7 @@ impl LocalKey {
     }
 
     /// A fresh random key for `id`.
-    pub fn generate(id: KeyId) -> Result<Self, coffer_policy::session::keys::Error> {
+    pub fn generate(id: KeyId) -> Result<Self, coffer_keys::Error> {
         Ok(Self::new(id, KeyEncryptionKey::generate()?))
     }
 
@@ -191,7 +191,7 @@ pub fn parse_identity_file(text: &str) -> Result<Identity, KeyTextError> {
 #[cfg(test)]
 mod tests {
     use bech32::Bech32m;
-    use coffer_policy::session::keys::KemAlgorithm;
+    use coffer_keys::KemAlgorithm;
     use proptest::prelude::*;
 
     use super::*;

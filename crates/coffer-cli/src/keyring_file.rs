@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use coffer_policy::session::keys::{Error as KeysError, KeyEncryptionKey, KeyId, KeyState, Keyring};
+use coffer_keys::{Error as KeysError, KeyEncryptionKey, KeyId, KeyState, Keyring};
 use zeroize::Zeroizing;
 
 use crate::key_text::{KeyTextError, LocalKey};

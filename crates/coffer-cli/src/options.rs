@@ -1,7 +1,7 @@
 //! Option values shared by commands: context entries, suites, chunk sizes.
 
 use clap::ValueEnum;
-use coffer_policy::session::keys::envelope::{Suite, MAX_CONTEXT_KEY_LEN, MIN_CHUNK_LOG2};
+use coffer_keys::envelope::{Suite, MAX_CONTEXT_KEY_LEN, MIN_CHUNK_LOG2};
 
 /// The largest chunk size the tool writes: what a default reader accepts
 /// (2^20 bytes).

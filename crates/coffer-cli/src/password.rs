@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use coffer_policy::session::keys::Password;
+use coffer_keys::Password;
 use zeroize::Zeroizing;
 
 use crate::error::CliError;

@@ -1,7 +1,7 @@
 //! Reading a sealed input's header before deciding how to open it.
 
-use coffer_policy::session::keys::envelope::{self, HeaderView, KeyType, ReaderLimits};
-use coffer_policy::session::keys::Error as KeysError;
+use coffer_keys::envelope::{self, HeaderView, KeyType, ReaderLimits};
+use coffer_keys::Error as KeysError;
 
 use crate::error::CliError;
 use crate::files::Input;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::RuleId;
 use crate::membership::Access;
-use crate::name::named_enum;
+use crate::named_enum;
 use crate::rule::{Enforcement, Rule, RuleStatus, Severity};
 
 named_enum!(
@@ -230,9 +230,11 @@ impl Decision {
         }
     }
 
-    /// The same decision, denied because the request cannot be evaluated.
+    /// The same decision, denied because the request cannot be evaluated
+    /// (the front door's refusal of a call whose target or envelope it
+    /// cannot read), whatever access and policy said.
     #[must_use]
-    pub(crate) fn deny_request(mut self, denial: RequestDenial) -> Self {
+    pub fn deny_request(mut self, denial: RequestDenial) -> Self {
         self.request = Some(denial);
         self
     }

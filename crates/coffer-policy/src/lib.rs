@@ -1,5 +1,8 @@
-//! coffer layer 4: who may do what, with which algorithms, and a
-//! tamper-evident record of it.
+//! coffer layer 4: who may do what, with which algorithms, explained.
+//!
+//! Its central type is the [`Authorizer`]: membership and a compiled policy
+//! in, one [`Decision`] out. This crate only decides; the layers above
+//! record (`coffer-audit`) and serve (`coffer-door`, with the front door).
 //!
 //! - [`Membership`]: tenants, projects, principals and their [`Role`]s,
 //!   with tenant isolation and default deny.
@@ -10,11 +13,8 @@
 //! - [`Authorizer::authorize`]: one call returning a [`Decision`] that lists
 //!   every applicable rule with its outcome and reason; deny overrides.
 //! - [`simulate`]: what a candidate policy would change over sample requests.
-//! - [`audit`]: events for every operation, hash-chained and MACed under an
-//!   [`audit::AuditKey`], in memory or in a durable JSON-lines file.
-//! - [`FrontDoor`]: authorize → act → audit around every operation, on a
-//!   [`store::Store`] that keeps the state (roles, projects, sealed project
-//!   keys, the policy) and the audit chain, one transaction per call.
+//! - [`Timestamp`]: the one clock of the layers above (RFC 3339 text,
+//!   milliseconds since the epoch).
 //!
 //! ```
 //! use coffer_policy::*;
@@ -23,7 +23,7 @@
 //! let ann = Principal::new(acme.clone(), PrincipalId::new("ann")?);
 //! let mut members = Membership::new();
 //! members.create_project(&acme, &docs)?;
-//! members.grant(&acme, &docs, &ann, Role::Owner)?;
+//! members.assign(&acme, &docs, &ann, Role::Owner)?;
 //! let authz = Authorizer::new(members, Policy::default().compile());
 //! let target = Target::for_project(acme, docs);
 //! let attrs = Attributes::envelope(EnvelopeSuite::Aes256GcmHkdfSha256, 1024);
@@ -34,14 +34,14 @@
 
 #[doc(inline)]
 pub use coffer_session as session;
+#[doc(inline)]
+pub use coffer_session::envelope;
+#[doc(inline)]
+pub use coffer_session::keys;
 
-pub mod audit;
 mod authorizer;
-mod canonical;
 mod context;
 mod decision;
-mod document;
-mod front_door;
 mod id;
 mod membership;
 mod name;
@@ -50,26 +50,23 @@ mod request;
 mod role;
 mod rule;
 mod simulate;
-pub mod store;
 mod suite;
 mod target;
+mod timestamp;
 
 pub use authorizer::Authorizer;
 pub use context::{Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LEN, MAX_CONTEXT_VALUE_LEN};
 pub use decision::{Decision, Effect, Explanation, PolicyDecision, RequestDenial, RuleResult, Verdict};
-pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
-pub use front_door::{
-    FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, Plaintext, PolicyReport, Receipt, RewrapFailure,
-    RewrapProgress, RewrapSummary, Sealed, Setup, TrailReport, UnknownScope, DOCUMENT_CONTEXT,
-    DOWNLOAD_PURPOSE, MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT,
-};
 pub use id::{
     DocumentId, IdError, KeyId, OperatorId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,
     MAX_ID_LEN,
 };
 pub use membership::{Access, AccessDenial, Membership, MembershipError, ProjectMembers};
 pub use name::UnknownName;
-pub use policy::{CompiledPolicy, Policy, PolicyError, RuleError, MAX_RULES};
+pub use policy::{
+    CompiledPolicy, Policy, PolicyDocumentError, PolicyError, RuleError, MAX_POLICY_DOCUMENT_BYTES,
+    MAX_RULES, POLICY_DOCUMENT_VERSION,
+};
 pub use request::{Attributes, Request};
 pub use role::{Operation, Role, TargetLevel};
 pub use rule::{
@@ -77,5 +74,6 @@ pub use rule::{
     Severity, Violation,
 };
 pub use simulate::{simulate, Change, Counts, Simulation};
-pub use suite::{EnvelopeSuite, RecipientKem, SessionSpec, SessionSuite};
+pub use suite::{envelope_suite_name, EnvelopeSuite, RecipientKem, SessionSpec, SessionSuite};
 pub use target::{DocumentWithoutProject, Target};
+pub use timestamp::{Timestamp, TimestampError};

@@ -14,7 +14,8 @@ pub struct UnknownName {
 }
 
 impl UnknownName {
-    pub(crate) fn new(kind: &'static str, name: &str) -> Self {
+    /// An unknown `name` for a `kind` of enum, cut to 64 bytes.
+    pub fn new(kind: &'static str, name: &str) -> Self {
         let mut end = name.len().min(64);
         while !name.is_char_boundary(end) {
             end -= 1;
@@ -28,6 +29,11 @@ impl UnknownName {
 
 /// Declares a fieldless enum with one canonical name per variant, parsing,
 /// `Display` and serde through that name.
+///
+/// Exported for the layers above that name enums in their own records
+/// (the audit chain's rule status); not a general-purpose macro.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! named_enum {
     (
         $(#[$doc:meta])*
@@ -54,10 +60,10 @@ macro_rules! named_enum {
             }
 
             /// Parses a canonical name.
-            pub fn from_name(text: &str) -> Result<Self, $crate::name::UnknownName> {
+            pub fn from_name(text: &str) -> Result<Self, $crate::UnknownName> {
                 match text {
                     $($text => Ok($name::$variant),)+
-                    _ => Err($crate::name::UnknownName::new($kind, text)),
+                    _ => Err($crate::UnknownName::new($kind, text)),
                 }
             }
 
@@ -70,8 +76,8 @@ macro_rules! named_enum {
         }
 
         impl TryFrom<String> for $name {
-            type Error = $crate::name::UnknownName;
-            fn try_from(text: String) -> Result<Self, $crate::name::UnknownName> {
+            type Error = $crate::UnknownName;
+            fn try_from(text: String) -> Result<Self, $crate::UnknownName> {
                 Self::from_name(&text)
             }
         }
@@ -83,8 +89,8 @@ macro_rules! named_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = $crate::name::UnknownName;
-            fn from_str(text: &str) -> Result<Self, $crate::name::UnknownName> {
+            type Err = $crate::UnknownName;
+            fn from_str(text: &str) -> Result<Self, $crate::UnknownName> {
                 Self::from_name(text)
             }
         }
@@ -96,5 +102,3 @@ macro_rules! named_enum {
         }
     };
 }
-
-pub(crate) use named_enum;

@@ -1,6 +1,6 @@
 //! Roles, operations and the fixed table of which role may do what.
 
-use crate::name::named_enum;
+use crate::named_enum;
 
 named_enum!(
     /// A principal's role in one project (or, for tenant-level operations, in

@@ -7,7 +7,7 @@ use std::fmt;
 pub use check::{MissingField, RuleStatus, Violation};
 
 use crate::id::{ProjectId, RuleId, TenantId};
-use crate::name::named_enum;
+use crate::named_enum;
 use crate::role::{Operation, Role};
 use crate::suite::{EnvelopeSuite, RecipientKem, SessionSuite};
 

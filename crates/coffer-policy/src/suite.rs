@@ -24,7 +24,8 @@ use std::str::FromStr;
 use coffer_session::keys::envelope;
 use serde::{Deserialize, Serialize};
 
-use crate::name::{named_enum, UnknownName};
+use crate::name::UnknownName;
+use crate::named_enum;
 
 named_enum!(
     /// An envelope (document) suite, named as in the envelope header.
@@ -265,16 +266,23 @@ impl TryFrom<SessionSpec> for coffer_session::Suite {
 }
 
 /// Serde of an [`envelope::Suite`] by its canonical name, for fields of
-/// that type (`#[serde(with = "crate::suite::envelope_suite_name")]`).
-pub(crate) mod envelope_suite_name {
+/// that type in the layers above
+/// (`#[serde(with = "coffer_policy::envelope_suite_name")]`).
+pub mod envelope_suite_name {
     use coffer_session::keys::envelope::Suite;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(crate) fn serialize<S: Serializer>(suite: &Suite, serializer: S) -> Result<S::Ok, S::Error> {
+    /// Writes the suite's canonical name.
+    pub fn serialize<S: Serializer>(suite: &Suite, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(suite.name())
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Suite, D::Error> {
+    /// Reads a canonical suite name.
+    ///
+    /// # Errors
+    ///
+    /// The deserializer's error for a name that is no suite.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Suite, D::Error> {
         let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         name.parse().map_err(serde::de::Error::custom)
     }

@@ -14,9 +14,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use coffer_server::{app, AppState, Limits, StoreArgs};
-use coffer_store::policy::session::keys::Password;
-use coffer_store::policy::session::{client, Offer, Suite};
+use coffer_store::door::*;
+use coffer_store::keys::Password;
 use coffer_store::policy::*;
+use coffer_store::session::{client, Offer, Suite};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const PASSWORD: &str = "correct horse battery staple";

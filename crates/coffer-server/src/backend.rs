@@ -3,8 +3,8 @@
 
 use std::io::Read;
 
-use coffer_store::policy::audit::ChainId;
-use coffer_store::policy::store::{EnvelopeId, StagedEnvelope};
+use coffer_store::audit::ChainId;
+use coffer_store::door::store::{EnvelopeId, StagedEnvelope};
 use coffer_store::{PostgresStore, SqliteStore, Store, StoreError, Transaction};
 
 /// One of the two durable stores, as one [`Store`] type, so the service's

@@ -22,8 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use coffer_store::policy::session::{InstanceTag, OfferSigner, SessionConfig, SessionService, Suite};
-use coffer_store::policy::{FrontDoor, FrontDoorConfig, FrontDoorError, OperatorId, Principal, Role};
+use coffer_store::door::{FrontDoor, FrontDoorConfig, FrontDoorError};
+use coffer_store::policy::{OperatorId, Principal, Role};
+use coffer_store::session::{InstanceTag, OfferSigner, SessionConfig, SessionService, Suite};
 use coffer_store::{load_key_env, load_or_create_key_file, KeyError, OpenError, PostgresStore, SqliteStore};
 
 use crate::api_keys::{ApiKeyError, ApiKeys, KeyTable};

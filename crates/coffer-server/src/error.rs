@@ -4,8 +4,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use coffer_store::policy::session::keys;
-use coffer_store::policy::FrontDoorError;
+use coffer_store::door::FrontDoorError;
+use coffer_store::keys;
 
 /// An API error: an HTTP status, a stable machine code the page matches
 /// on, and a message for people.

@@ -22,7 +22,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
 
-use coffer_store::policy::session::InstanceTag;
+use coffer_store::session::InstanceTag;
 
 /// Why the tag could not be claimed.
 #[derive(Debug, thiserror::Error)]

@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use coffer_store::policy::session::Suite;
-use coffer_store::policy::FrontDoor;
+use coffer_store::door::FrontDoor;
+use coffer_store::session::Suite;
 
 use crate::api_keys::ApiKeys;
 use crate::backend::Backend;

@@ -226,7 +226,7 @@ async fn the_offer_key_is_published_for_pinning() {
         )
         .await
         .json();
-    let offer: coffer_store::policy::session::Offer = serde_json::from_value(offer).unwrap();
+    let offer: coffer_store::session::Offer = serde_json::from_value(offer).unwrap();
     use base64::Engine as _;
     let pinned: [u8; 32] = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(key)

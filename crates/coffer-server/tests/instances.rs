@@ -13,7 +13,7 @@ mod process;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use coffer_store::policy::session::InstanceTag;
+use coffer_store::session::InstanceTag;
 use process::{alice_and_bob, call, Server, SERVER};
 use serde_json::json;
 

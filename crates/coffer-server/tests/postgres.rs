@@ -14,7 +14,8 @@ mod pg;
 
 use axum::http::{Method, StatusCode};
 use coffer_server::{app, AppState, Limits, StoreArgs};
-use coffer_store::policy::{FrontDoorConfig, OperatorId, Role};
+use coffer_store::door::FrontDoorConfig;
+use coffer_store::policy::{OperatorId, Role};
 use harness::{principal, Harness, PASSWORD};
 
 /// One instance: its own key files directory, the shared database.

@@ -12,7 +12,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use coffer_store::policy::session::{client, ClientMessage, Offer};
+use coffer_store::session::{client, ClientMessage, Offer};
 use process::{alice_and_bob, call, head, read_reply, Server};
 use serde_json::json;
 

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
-use coffer_store::policy::audit::Outcome;
+use coffer_store::audit::Outcome;
 use harness::{harness, request, Harness, PASSWORD};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -57,7 +57,7 @@ async fn tampered(offset: i64) -> Harness {
 
 fn download_request(
     h: &Harness,
-    message: &coffer_store::policy::session::ClientMessage,
+    message: &coffer_store::session::ClientMessage,
 ) -> axum::http::Request<Body> {
     let mut r = request(
         Method::POST,

@@ -20,10 +20,13 @@
 
 #[doc(inline)]
 pub use coffer_keys as keys;
+#[doc(inline)]
+pub use coffer_keys::envelope;
 /// The `rsa` crate this layer uses (for [`RsaKeyGenerator`] implementations).
 pub use rsa;
 
 mod binding;
+pub mod canonical;
 pub mod client;
 mod clock;
 mod codec;

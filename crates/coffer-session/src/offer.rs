@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::jwk::Jwk;
 pub use self::sign::{OfferSigner, SignatureError};
+use crate::canonical::Encoder;
 use crate::key_id::KeyId;
 use crate::suite::Suite;
 
@@ -78,30 +79,22 @@ impl Offer {
     /// Returns `None` when the SPKI text is not base64.
     pub fn signed_bytes(&self) -> Option<Vec<u8>> {
         let spki = self.spki_der()?;
-        let mut out = Vec::with_capacity(256 + spki.len() + self.spki.len() * 2);
-        out.extend_from_slice(SIGNED_DOMAIN);
-        out.push(self.version);
-        put(&mut out, self.key_id.as_bytes());
-        put(&mut out, self.suite.id().as_bytes());
-        put(&mut out, &spki);
-        let members = self.jwk.members();
-        out.extend_from_slice(&u32_len(members.len()));
-        for (name, value) in members {
-            put(&mut out, name.as_bytes());
-            put(&mut out, value.as_bytes());
-        }
-        out.extend_from_slice(&self.expires_at.to_be_bytes());
-        put(&mut out, self.purpose.as_bytes());
-        put(&mut out, self.binding.as_bytes());
-        match &self.label {
-            Some(label) => {
-                out.push(1);
-                put(&mut out, label.as_bytes());
-            }
-            None => out.push(0),
-        }
-        out.extend_from_slice(&(self.max_secret_len as u64).to_be_bytes());
-        Some(out)
+        let mut w = Encoder::with_capacity(256 + spki.len() + self.spki.len() * 2);
+        w.fixed(SIGNED_DOMAIN);
+        w.u8(self.version);
+        w.bytes(self.key_id.as_bytes());
+        w.str(self.suite.id());
+        w.bytes(&spki);
+        w.list(&self.jwk.members(), |w, (name, value)| {
+            w.str(name);
+            w.str(value);
+        });
+        w.u64(self.expires_at);
+        w.str(&self.purpose);
+        w.str(&self.binding);
+        w.opt(self.label.as_deref(), Encoder::str);
+        w.u64(self.max_secret_len as u64);
+        Some(w.finish())
     }
 
     /// The SPKI DER bytes, or `None` when the text is not base64 (either
@@ -109,15 +102,4 @@ impl Offer {
     pub(crate) fn spki_der(&self) -> Option<Vec<u8>> {
         crate::codec::decode_lenient(&self.spki, self.spki.len()).ok()
     }
-}
-
-fn u32_len(len: usize) -> [u8; 4] {
-    // Offers are built from bounded fields; saturating keeps a hostile
-    // multi-gigabyte field from wrapping into a colliding length.
-    u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes()
-}
-
-fn put(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&u32_len(bytes.len()));
-    out.extend_from_slice(bytes);
 }

@@ -5,8 +5,8 @@
 //! nothing; the backends also wrap the whole of it in a savepoint, so a
 //! write that fails half-way leaves nothing either.
 
-use coffer_policy::store::{Change, DocumentRecord, EnvelopeId, StoreError};
-use coffer_policy::{DocumentId, Principal, ProjectId, Role, TenantId};
+use coffer_door::policy::{DocumentId, Principal, ProjectId, Role, TenantId};
+use coffer_door::store::{Change, DocumentRecord, EnvelopeId, StoreError};
 
 use crate::decode::{self, corrupt, int, same_tenant, DocumentRow};
 use crate::public_keys::{self, KeyRows};

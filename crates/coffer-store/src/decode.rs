@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId, Checkpoint, Timestamp};
-use coffer_policy::session::keys::envelope::Suite;
-use coffer_policy::store::{DocumentRecord, EnvelopeId, Installer, PolicyVersion, ProjectRecord, StoreError};
-use coffer_policy::{
+use coffer_door::audit::{AuditChain, AuditKey, ChainHead, ChainId, Checkpoint, Timestamp};
+use coffer_door::envelope::Suite;
+use coffer_door::policy::{
     DocumentId, Membership, MembershipError, Principal, PrincipalId, ProjectId, Role, TenantId,
 };
+use coffer_door::store::{DocumentRecord, EnvelopeId, Installer, PolicyVersion, ProjectRecord, StoreError};
 
 use crate::error::OpenError;
 
@@ -156,7 +156,7 @@ pub(crate) fn membership(
     let mut membership = Membership::new();
     for (tenant, principal, role) in tenant_roles {
         let principal = Principal::new(tenant_id(&tenant)?, principal_id(&principal)?);
-        membership.grant_tenant(&principal, role_of(&role)?);
+        membership.assign_tenant(&principal, role_of(&role)?);
     }
     for (tenant, project) in projects {
         membership
@@ -167,7 +167,7 @@ pub(crate) fn membership(
         let tenant = tenant_id(&tenant)?;
         let principal = Principal::new(tenant.clone(), principal_id(&principal)?);
         membership
-            .grant(&tenant, &project_id(&project)?, &principal, role_of(&role)?)
+            .assign(&tenant, &project_id(&project)?, &principal, role_of(&role)?)
             .map_err(corrupt)?;
     }
     Ok(membership)

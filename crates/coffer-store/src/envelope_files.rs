@@ -15,7 +15,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use coffer_policy::store::{EnvelopeId, StagedEnvelope, StoreError};
+use coffer_door::store::{EnvelopeId, StagedEnvelope, StoreError};
 
 /// The directory of envelope files in a SQLite data directory.
 pub const ENVELOPE_DIR: &str = "envelopes";

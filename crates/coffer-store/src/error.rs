@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use coffer_policy::store::StoreError;
+use coffer_door::store::StoreError;
 
 /// Why a [`SqliteStore`](crate::SqliteStore) or a
 /// [`PostgresStore`](crate::PostgresStore) could not be opened.

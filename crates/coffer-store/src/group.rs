@@ -31,8 +31,8 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use coffer_policy::audit::AuditChain;
-use coffer_policy::store::{EnvelopeId, StoreError};
+use coffer_door::audit::AuditChain;
+use coffer_door::store::{EnvelopeId, StoreError};
 use rusqlite::Connection;
 
 use crate::envelope_files::EnvelopeFiles;
@@ -107,7 +107,7 @@ fn backend(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError
 
 /// A member's work, on the SQLite view of the transaction (the store's
 /// own calls use more of it than the
-/// [`Transaction`](coffer_policy::store::Transaction) trait).
+/// [`Transaction`](coffer_door::store::Transaction) trait).
 pub(crate) type Work<'w, T, E> = dyn FnMut(&mut SqliteTransaction<'_>) -> Result<T, E> + 'w;
 
 /// How a member's work ended.

@@ -9,7 +9,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use coffer_policy::audit::AuditKey;
+use coffer_door::audit::AuditKey;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 

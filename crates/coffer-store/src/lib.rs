@@ -1,5 +1,5 @@
-//! Durable state for the coffer front door behind layer 4's [`Store`]
-//! trait: [`SqliteStore`], the embedded default (one file, instances on one
+//! coffer layer 7: durable state for the front door, behind `coffer-door`'s
+//! [`Store`] trait: [`SqliteStore`], the embedded default (one file, instances on one
 //! machine), and [`PostgresStore`] (one database, instances on several
 //! machines).
 //!
@@ -57,8 +57,11 @@ mod transaction;
 pub use self::postgres::{
     PostgresStore, ENVELOPE_CHUNK, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, STAGING_GRACE,
 };
-pub use coffer_policy as policy;
-pub use coffer_policy::store::{MemoryStore, Store, StoreError, Transaction};
+#[doc(inline)]
+pub use coffer_door as door;
+pub use coffer_door::store::{MemoryStore, Store, StoreError, Transaction};
+#[doc(inline)]
+pub use coffer_door::{audit, envelope, keys, policy, session};
 pub use envelope_files::ENVELOPE_DIR;
 pub use error::{KeyError, OpenError};
 pub use key::{create_key_file, load_key_env, load_key_file, load_or_create_key_file};

@@ -9,8 +9,8 @@ use std::io::Read;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use coffer_policy::audit::{AuditChain, AuditKey, ChainId};
-use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
+use coffer_door::audit::{AuditChain, AuditKey, ChainId};
+use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
 use postgres::{Client, Config, IsolationLevel, NoTls};
 use r2d2_postgres::r2d2::{CustomizeConnection, Pool};
 use r2d2_postgres::PostgresConnectionManager;

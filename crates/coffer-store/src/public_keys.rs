@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use coffer_policy::audit::Timestamp;
-use coffer_policy::store::{GrantSlot, KeyGrant, RegisteredKey, StoreError, FINGERPRINT_BYTES};
-use coffer_policy::{Principal, PrincipalId, ProjectId, RecipientKem, TenantId};
+use coffer_door::audit::Timestamp;
+use coffer_door::policy::{Principal, PrincipalId, ProjectId, RecipientKem, TenantId};
+use coffer_door::store::{GrantSlot, KeyGrant, RegisteredKey, StoreError, FINGERPRINT_BYTES};
 
 use crate::apply::Rows;
 use crate::decode::{corrupt, int, principal_id, project_id, tenant_id, uint};
@@ -153,7 +153,7 @@ pub(crate) fn key_row(principal: &Principal, key: &RegisteredKey) -> Result<KeyR
     })
 }
 
-/// [`Change::RegisterPublicKey`](coffer_policy::store::Change): the grants
+/// [`Change::RegisterPublicKey`](coffer_door::store::Change): the grants
 /// of a replaced key go with it.
 pub(crate) fn register(
     rows: &mut impl Rows,
@@ -166,13 +166,13 @@ pub(crate) fn register(
     rows.set_public_key(&key_row(principal, key)?)
 }
 
-/// [`Change::RevokePublicKey`](coffer_policy::store::Change).
+/// [`Change::RevokePublicKey`](coffer_door::store::Change).
 pub(crate) fn revoke(rows: &mut impl Rows, principal: &Principal) -> Result<(), StoreError> {
     rows.delete_grants(principal, None)?;
     rows.delete_public_key(principal)
 }
 
-/// [`Change::PutGrants`](coffer_policy::store::Change) after the project
+/// [`Change::PutGrants`](coffer_door::store::Change) after the project
 /// and its generation were checked: every grant checked, then written.
 pub(crate) fn put_grants(
     rows: &mut impl Rows,

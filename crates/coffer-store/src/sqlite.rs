@@ -4,8 +4,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use coffer_policy::audit::{AuditChain, AuditKey, ChainHead, ChainId};
-use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
+use coffer_door::audit::{AuditChain, AuditKey, ChainHead, ChainId};
+use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
 use ring::rand::SystemRandom;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 

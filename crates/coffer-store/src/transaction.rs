@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Checkpoint};
-use coffer_policy::store::{
+use coffer_door::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Checkpoint};
+use coffer_door::policy::{DocumentId, Membership, Principal, ProjectId, Role, TenantId};
+use coffer_door::store::{
     Change, DocumentRecord, EnvelopeId, PolicyVersion, ProjectRecord, Snapshot, StoreError, Transaction,
 };
-use coffer_policy::{DocumentId, Membership, Principal, ProjectId, Role, TenantId};
 use rusqlite::types::FromSql;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -68,7 +68,7 @@ pub(crate) fn read_head(tx: &Connection) -> Result<ChainHead, StoreError> {
         })
         .map_err(backend)?;
     Ok(ChainHead {
-        chain: coffer_policy::audit::ChainId::from_bytes(bytes32(chain, "chain id")?),
+        chain: coffer_door::audit::ChainId::from_bytes(bytes32(chain, "chain id")?),
         count: uint(count)?,
         hash: bytes32(hash, "head hash")?,
         mac: bytes32(mac, "head MAC")?,

@@ -16,10 +16,11 @@ mod door;
 mod test_db;
 
 use backends::{Backend, Postgres, Sqlite};
-use coffer_policy::audit::{AuditError, VerifyError, VerifyFailure};
-use coffer_policy::session::keys::Password;
-use coffer_policy::store::{Store, StoreError, Transaction};
-use coffer_policy::*;
+use coffer_door::audit::{AuditError, VerifyError, VerifyFailure};
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::store::{Store, StoreError, Transaction};
+use coffer_door::*;
 use coffer_store::DATABASE_FILE;
 use door::*;
 

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use coffer_policy::audit::{AuditRecord, Outcome};
+use coffer_door::audit::{AuditRecord, Outcome};
 use process_support::*;
 
 const CHILD_DIR: &str = "COFFER_CRASH_CHILD_DIR";

@@ -8,9 +8,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use coffer_policy::audit::{AuditEvent, AuditKey, Timestamp};
-use coffer_policy::store::{Change, Store, StoreError, Transaction};
-use coffer_policy::*;
+use coffer_door::audit::{AuditEvent, AuditKey, Timestamp};
+use coffer_door::policy::*;
+use coffer_door::store::{Change, Store, StoreError, Transaction};
 use coffer_store::{SqliteOptions, SqliteStore};
 
 const KEY: [u8; 32] = [0x66; 32];

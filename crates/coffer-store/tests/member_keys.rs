@@ -14,9 +14,10 @@ mod door;
 mod test_db;
 
 use backends::{Backend, Postgres, Sqlite};
-use coffer_policy::session::keys::{Identity, KemAlgorithm, Password};
-use coffer_policy::store::{Store, Transaction};
-use coffer_policy::*;
+use coffer_door::keys::{Identity, KemAlgorithm, Password};
+use coffer_door::policy::*;
+use coffer_door::store::{Store, Transaction};
+use coffer_door::*;
 use door::*;
 
 const SECRET: &[u8] = b"the quarterly numbers";

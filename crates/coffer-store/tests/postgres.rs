@@ -19,10 +19,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use backends::{Backend, Postgres};
-use coffer_policy::audit::{AuditKey, Outcome};
-use coffer_policy::session::keys::Password;
-use coffer_policy::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
-use coffer_policy::*;
+use coffer_door::audit::{AuditKey, Outcome};
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
+use coffer_door::*;
 use coffer_store::{OpenError, PostgresStore, SCHEMA_VERSION};
 use door::*;
 

@@ -15,10 +15,11 @@ mod door;
 mod test_db;
 
 use backends::{Backend, Postgres, Sqlite};
-use coffer_policy::audit::{Outcome, VerifyFailure};
-use coffer_policy::session::keys::Password;
-use coffer_policy::store::{Store, Transaction};
-use coffer_policy::*;
+use coffer_door::audit::{Outcome, VerifyFailure};
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::store::{Store, Transaction};
+use coffer_door::*;
 use coffer_store::DATABASE_FILE;
 use door::*;
 

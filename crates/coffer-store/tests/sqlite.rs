@@ -2,7 +2,7 @@
 //! versions, the audit key it belongs to, and key files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use coffer_policy::audit::AuditKey;
+use coffer_door::audit::AuditKey;
 use coffer_store::*;
 use rusqlite::Connection;
 
@@ -110,10 +110,10 @@ fn an_unset_key_variable_is_named() {
 
 #[test]
 fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
-    use coffer_policy::audit::Timestamp;
-    use coffer_policy::session::keys::envelope::Suite;
-    use coffer_policy::store::{Change, DocumentRecord, Store, StoreError, Transaction};
-    use coffer_policy::{DocumentId, Principal, PrincipalId, ProjectId, TenantId};
+    use coffer_door::audit::Timestamp;
+    use coffer_door::envelope::Suite;
+    use coffer_door::policy::{DocumentId, Principal, PrincipalId, ProjectId, TenantId};
+    use coffer_door::store::{Change, DocumentRecord, Store, StoreError, Transaction};
 
     let dir = tempfile::tempdir().unwrap();
     let key = || AuditKey::from_bytes([1; 32]);

@@ -19,11 +19,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use backends::{Backend, Postgres, Sqlite, KEY};
-use coffer_policy::audit::AuditKey;
-use coffer_policy::session::client;
-use coffer_policy::session::keys::Password;
-use coffer_policy::store::{EnvelopeId, Store};
-use coffer_policy::*;
+use coffer_door::audit::AuditKey;
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::session::client;
+use coffer_door::store::{EnvelopeId, Store};
+use coffer_door::*;
 use coffer_store::{SqliteStore, ENVELOPE_DIR};
 use door::*;
 

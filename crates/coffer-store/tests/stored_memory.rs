@@ -18,8 +18,9 @@ mod test_db;
 use std::io::{Read, Write};
 
 use backends::{Backend, Postgres, Sqlite};
-use coffer_policy::session::keys::Password;
-use coffer_policy::*;
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::*;
 use door::*;
 
 const MIB: u64 = 1 << 20;

@@ -11,8 +11,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use coffer_policy::audit::AuditRecord;
-use coffer_policy::*;
+use coffer_door::audit::AuditRecord;
+use coffer_door::policy::*;
+use coffer_door::*;
 use process_support::*;
 
 const CHILD_DIR: &str = "COFFER_TWO_CHILD_DIR";

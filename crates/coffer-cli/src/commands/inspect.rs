@@ -4,7 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use clap::Args;
-use coffer_policy::session::keys::envelope::{self, HeaderView, ReaderLimits, Suite, MAX_CHUNK_LOG2};
+use coffer_keys::envelope::{self, HeaderView, ReaderLimits, Suite, MAX_CHUNK_LOG2};
 
 use crate::error::CliError;
 use crate::files::Input;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use coffer_policy::session::keys::{Identity, KemAlgorithm, KeyId};
+use coffer_keys::{Identity, KemAlgorithm, KeyId};
 
 use crate::cli::Globals;
 use crate::error::CliError;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use coffer_policy::session::keys::{KeyId, KeyState};
+use coffer_keys::{KeyId, KeyState};
 
 use crate::cli::Globals;
 use crate::error::CliError;

@@ -5,7 +5,7 @@ use std::io::{Cursor, Read};
 use std::path::PathBuf;
 
 use clap::Args;
-use coffer_policy::session::keys::{envelope, Error as KeysError, Opener};
+use coffer_keys::{envelope, Error as KeysError, Opener};
 use zeroize::Zeroizing;
 
 use crate::cli::Globals;

@@ -5,7 +5,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use coffer_policy::session::keys::{rewrap_header, KeyId, Recipient, Rewrap, MIN_PBKDF2_ITERATIONS};
+use coffer_keys::{rewrap_header, KeyId, Recipient, Rewrap, MIN_PBKDF2_ITERATIONS};
 
 use crate::cli::Globals;
 use crate::error::CliError;

@@ -3,9 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use coffer_policy::session::keys::{
-    envelope, Error as KeysError, SealOptions, Sealer, MIN_PBKDF2_ITERATIONS,
-};
+use coffer_keys::{envelope, Error as KeysError, SealOptions, Sealer, MIN_PBKDF2_ITERATIONS};
 
 use crate::cli::Globals;
 use crate::error::CliError;

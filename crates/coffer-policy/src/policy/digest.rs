@@ -2,8 +2,8 @@
 
 use ring::digest;
 
-use crate::canonical::Encoder;
 use crate::rule::{Condition, Enforcement, Rule};
+use coffer_session::canonical::Encoder;
 
 const DOMAIN: &[u8] = b"coffer-policy/v1 policy\x00";
 

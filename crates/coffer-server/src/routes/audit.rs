@@ -3,8 +3,9 @@
 
 use axum::extract::State;
 use axum::Json;
-use coffer_store::policy::audit::AuditRecord;
-use coffer_store::policy::{FrontDoorError, ProjectId, Target};
+use coffer_store::audit::AuditRecord;
+use coffer_store::door::FrontDoorError;
+use coffer_store::policy::{ProjectId, Target};
 use serde::Serialize;
 
 use super::extract::Path;

@@ -8,9 +8,10 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use coffer_store::policy::session::{ClientMessage, Offer, MAX_MESSAGE_JSON_LEN};
-use coffer_store::policy::store::DocumentRecord;
-use coffer_store::policy::{Context, DocumentId, Plaintext, ProjectId, Target};
+use coffer_store::door::store::DocumentRecord;
+use coffer_store::door::Plaintext;
+use coffer_store::policy::{Context, DocumentId, ProjectId, Target};
+use coffer_store::session::{ClientMessage, Offer, MAX_MESSAGE_JSON_LEN};
 
 use super::extract::{Body, Path};
 use super::sessions::redeem_password;

@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use coffer_store::policy::session::ClientMessage;
 use coffer_store::policy::{ProjectId, Target};
+use coffer_store::session::ClientMessage;
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -13,9 +13,9 @@
 
 use axum::extract::State;
 use axum::Json;
-use coffer_store::policy::session::keys::Password;
-use coffer_store::policy::session::{ClientMessage, Expected, IssueRequest, Offer};
+use coffer_store::keys::Password;
 use coffer_store::policy::{Principal, ProjectId, ReasonCode};
+use coffer_store::session::{ClientMessage, Expected, IssueRequest, Offer};
 use serde::Deserialize;
 
 use super::extract::Body;

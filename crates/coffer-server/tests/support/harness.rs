@@ -11,8 +11,9 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use coffer_server::{app, AppState, Limits, StoreArgs};
-use coffer_store::policy::session::{client, ClientMessage, Offer};
-use coffer_store::policy::{FrontDoorConfig, OperatorId, Principal, Role};
+use coffer_store::door::FrontDoorConfig;
+use coffer_store::policy::{OperatorId, Principal, Role};
+use coffer_store::session::{client, ClientMessage, Offer};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -231,7 +232,7 @@ impl Harness {
             .filter(|r| r.event.operation.to_string() == "authenticate")
             .map(|r| {
                 let reason = match &r.event.outcome {
-                    coffer_store::policy::audit::Outcome::Failed { reason } => reason.as_str().to_owned(),
+                    coffer_store::audit::Outcome::Failed { reason } => reason.as_str().to_owned(),
                     other => format!("{other:?}"),
                 };
                 (r.event.principal.to_string(), reason)

@@ -14,7 +14,7 @@
 use std::io::{self, Read, Write};
 use std::time::Duration;
 
-use coffer_policy::store::{EnvelopeId, StagedEnvelope, StoreError};
+use coffer_door::store::{EnvelopeId, StagedEnvelope, StoreError};
 use postgres::Client;
 use r2d2_postgres::r2d2::{Pool, PooledConnection};
 
@@ -24,7 +24,7 @@ use super::Manager;
 pub const ENVELOPE_CHUNK: usize = 64 * 1024;
 
 /// How long an envelope no document names is left to its writer: a sweep
-/// ([`Store::sweep_envelopes`](coffer_policy::store::Store::sweep_envelopes),
+/// ([`Store::sweep_envelopes`](coffer_door::store::Store::sweep_envelopes),
 /// and every open) deletes it once it was untouched this long.
 pub const STAGING_GRACE: Duration = Duration::from_secs(15 * 60);
 

@@ -3,11 +3,11 @@
 use std::cell::Cell;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use coffer_policy::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Checkpoint};
-use coffer_policy::store::{
+use coffer_door::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, Checkpoint};
+use coffer_door::policy::{DocumentId, Principal, ProjectId, Role, TenantId};
+use coffer_door::store::{
     Change, DocumentRecord, EnvelopeId, PolicyVersion, Snapshot, StoreError, Transaction,
 };
-use coffer_policy::{DocumentId, Principal, ProjectId, Role, TenantId};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::Row;

@@ -1,7 +1,7 @@
 //! Keys and grants in SQLite rows.
 
-use coffer_policy::store::StoreError;
-use coffer_policy::{Principal, ProjectId, TenantId};
+use coffer_door::policy::{Principal, ProjectId, TenantId};
+use coffer_door::store::StoreError;
 use rusqlite::{params, OptionalExtension};
 
 use super::{backend, SqliteTransaction};

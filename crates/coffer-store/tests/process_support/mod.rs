@@ -8,11 +8,12 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use coffer_policy::audit::{AuditKey, AuditRecord, Outcome};
-use coffer_policy::session::keys::Password;
-use coffer_policy::session::{OnEmpty, PoolConfig, SessionConfig, SessionService};
-use coffer_policy::store::{Snapshot, Store, StoreError, Transaction};
-use coffer_policy::*;
+use coffer_door::audit::{AuditKey, AuditRecord, Outcome};
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::session::{OnEmpty, PoolConfig, SessionConfig, SessionService};
+use coffer_door::store::{Snapshot, Store, StoreError, Transaction};
+use coffer_door::*;
 use coffer_store::SqliteStore;
 
 pub(crate) const KEY: [u8; 32] = [0x44; 32];

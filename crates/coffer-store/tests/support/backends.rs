@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use coffer_policy::audit::{AuditEvent, AuditKey, DecisionRecord, Outcome, Sizes, Timestamp};
-use coffer_policy::store::{MemoryStore, Store};
-use coffer_policy::*;
+use coffer_door::audit::{AuditEvent, AuditKey, DecisionRecord, Outcome, Sizes, Timestamp};
+use coffer_door::policy::*;
+use coffer_door::store::{MemoryStore, Store};
 use coffer_store::{PostgresStore, SqliteStore};
 
 use super::test_db;

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use coffer_policy::session::keys::Password;
-use coffer_policy::session::{client, OnEmpty, PoolConfig, SessionConfig, SessionService};
-use coffer_policy::store::Store;
-use coffer_policy::*;
+use coffer_door::keys::Password;
+use coffer_door::policy::*;
+use coffer_door::session::{client, OnEmpty, PoolConfig, SessionConfig, SessionService};
+use coffer_door::store::Store;
+use coffer_door::*;
 
 use super::backends::Backend;
 
@@ -96,5 +97,5 @@ pub(crate) fn denied<T: std::fmt::Debug>(result: Result<T, FrontDoorError>) -> b
 }
 
 pub(crate) fn crypto<T: std::fmt::Debug>(result: Result<T, FrontDoorError>) -> bool {
-    matches!(result, Err(FrontDoorError::Keys(session::keys::Error::Crypto(_))))
+    matches!(result, Err(FrontDoorError::Keys(keys::Error::Crypto(_))))
 }

@@ -4,8 +4,8 @@
 
 use std::io::{Read, Write};
 
-use coffer_policy::store::{Change, DocumentRecord, EnvelopeId, Store, StoreError, Transaction};
-use coffer_policy::*;
+use coffer_door::policy::*;
+use coffer_door::store::{Change, DocumentRecord, EnvelopeId, Store, StoreError, Transaction};
 
 use super::backends::{event, principal, Backend};
 use super::suite::{apply, commit, create, document_record, Abort};

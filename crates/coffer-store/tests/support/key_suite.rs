@@ -1,9 +1,9 @@
 //! The public-key cases of the conformance suite: registered keys and the
 //! grants sealed to them, kept, replaced and deleted with their member.
 
-use coffer_policy::audit::Timestamp;
-use coffer_policy::store::{Change, KeyGrant, RegisteredKey, Snapshot, Store, StoreError, Transaction};
-use coffer_policy::*;
+use coffer_door::audit::Timestamp;
+use coffer_door::policy::*;
+use coffer_door::store::{Change, KeyGrant, RegisteredKey, Snapshot, Store, StoreError, Transaction};
 
 use super::backends::{principal, project, tenant, Backend};
 use super::suite::{apply, commit, create};

@@ -1,8 +1,9 @@
 //! The store conformance suite: written once, run against every backend.
 
-use coffer_policy::audit::{AuditError, Timestamp, VerifyFailure};
-use coffer_policy::store::{Change, Installer, NewPolicy, Snapshot, Store, StoreError, Transaction};
-use coffer_policy::*;
+use coffer_door::audit::{AuditError, Timestamp, VerifyFailure};
+use coffer_door::policy::*;
+use coffer_door::store::{Change, Installer, NewPolicy, Snapshot, Store, StoreError, Transaction};
+use coffer_door::*;
 
 use super::backends::{event, principal, project, tenant, Backend};
 
@@ -385,7 +386,7 @@ pub(crate) fn document_record(
         document: DocumentId::new(id).unwrap(),
         plaintext_size: size,
         envelope_size: size + 190,
-        suite: session::keys::envelope::Suite::ChaCha20Poly1305HkdfSha256,
+        suite: envelope::Suite::ChaCha20Poly1305HkdfSha256,
         key_version: 2,
         created_by: creator,
         created_at: Timestamp::from_unix_millis(1_764_000_000_000 + size),

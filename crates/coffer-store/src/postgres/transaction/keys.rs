@@ -1,7 +1,7 @@
 //! Keys and grants in PostgreSQL rows.
 
-use coffer_policy::store::StoreError;
-use coffer_policy::{Principal, ProjectId, TenantId};
+use coffer_door::policy::{Principal, ProjectId, TenantId};
+use coffer_door::store::StoreError;
 
 use super::{get, PostgresTransaction};
 use crate::public_keys::{GrantRow, KeyRow, KeyRows};

@@ -1,0 +1,314 @@
+//! Public-key members: registering keys, sealing project key versions to
+//! them (grants), and opening documents with an identity instead of the
+//! project password.
+//!
+//! A grant is the project key of one version sealed to one member's
+//! registered public key, with the tenant, project and member as reserved
+//! context entries, which opening requires: a grant copied to another
+//! member's or project's slot does not open there. Grants are sealed where
+//! the project key is unlocked: [`FrontDoor::grant_member_key`] (every
+//! version, for one member) and [`FrontDoor::rotate_key`] (the new
+//! version, for every member holding grants). A password change leaves
+//! them as they are: they seal the project key, not the password.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+
+use crate::session::keys::{
+    seal_project_key, unlock_project_key, Identity, OpenOptions, Password, ProjectKey, PublicKey, Recipient,
+};
+
+use super::documents::{Opening, Unlocker};
+use super::guard::{Ask, Effects};
+use super::projects::{project_of, project_only};
+use super::state::State;
+use super::{FrontDoor, FrontDoorError, Receipt, MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
+use crate::audit::{KeyRef, Timestamp};
+use crate::policy::Attributes;
+use crate::policy::Operation;
+use crate::policy::RecipientKem;
+use crate::policy::Target;
+use crate::policy::{KeyId, Principal, PrincipalId, ProjectId, TenantId};
+use crate::store::{Change, KeyGrant, RegisteredKey, Store, Transaction};
+
+/// How the audit trail names a public key: `x25519:<fingerprint hex>` or
+/// `xwing:<fingerprint hex>`, version 1 (public keys have no versions).
+fn public_key_ref(key: &RegisteredKey) -> Option<KeyRef> {
+    Some(KeyRef {
+        id: KeyId::new(key.key_id()).ok()?,
+        version: 1,
+    })
+}
+
+fn registered(key: &PublicKey) -> RegisteredKey {
+    RegisteredKey {
+        algorithm: RecipientKem::from(key.algorithm()),
+        fingerprint: *key.fingerprint(),
+        key: key.to_bytes(),
+        registered_at: Timestamp::now(),
+    }
+}
+
+/// Opening options of a grant of `member` in `project`.
+fn grant_options<'a>(
+    identity: &'a Identity,
+    tenant: &TenantId,
+    project: &ProjectId,
+    member: &PrincipalId,
+) -> OpenOptions<'a> {
+    OpenOptions::new()
+        .identity(identity)
+        .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
+        .require_context(PROJECT_CONTEXT, project.as_str().as_bytes())
+        .require_context(MEMBER_CONTEXT, member.as_str().as_bytes())
+}
+
+/// The project key `version` of `project`, from the grant `state` holds
+/// for `actor`, opened with `identity`. The grant must be sealed to the
+/// actor's registered key and that key must be the identity's.
+pub(super) fn unlock_grant(
+    state: &State,
+    actor: &Principal,
+    (tenant, project): (&TenantId, &ProjectId),
+    version: u32,
+    identity: &Identity,
+) -> Result<ProjectKey, FrontDoorError> {
+    let no_grant = || FrontDoorError::NoGrant {
+        member: actor.id.to_string(),
+        version,
+    };
+    let registered = state.public_key(actor)?;
+    let slot = (tenant.clone(), project.clone(), actor.id.clone(), version);
+    let grant = state.grants.get(&slot).ok_or_else(no_grant)?;
+    let fingerprint = identity.public_key().fingerprint();
+    if grant.fingerprint != *fingerprint || registered.fingerprint != *fingerprint {
+        return Err(no_grant());
+    }
+    let options = grant_options(identity, tenant, project, &actor.id);
+    Ok(unlock_project_key(&grant.sealed, &options)?)
+}
+
+impl<S: Store> FrontDoor<S> {
+    /// Registers `key` as the actor's own public key, replacing the one it
+    /// had (the grants sealed to that one are deleted with it). Decided as
+    /// [`Operation::RegisterKey`] on `target`, a tenant or project where
+    /// the actor holds a role (every role may), with the key's algorithm as
+    /// [`Attributes::recipient`] (so recipient-algorithm and FIPS rules
+    /// judge it), and recorded there naming the key
+    /// (`x25519:<fingerprint hex>` or `xwing:…`).
+    ///
+    /// Registering opens nothing: an Owner then seals the project key to
+    /// it with [`FrontDoor::grant_member_key`], and rotations keep sealing
+    /// new versions to it.
+    ///
+    /// # Errors
+    ///
+    /// [`FrontDoorError::Denied`] (no role on `target`, a rule refusing the
+    /// algorithm), [`FrontDoorError::Store`].
+    pub fn register_public_key(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        key: &PublicKey,
+    ) -> Result<(), FrontDoorError> {
+        let record = registered(key);
+        let attributes = Attributes::recipient(record.algorithm);
+        let ask = Ask::new(actor, Operation::RegisterKey, target)
+            .attributes(attributes)
+            .key(public_key_ref(&record));
+        self.guard_in_transaction(ask, &mut |_: &mut dyn Transaction, _| {
+            let change = Change::RegisterPublicKey {
+                principal: actor.clone(),
+                key: record.clone(),
+            };
+            Ok(((), Some(change)))
+        })
+    }
+
+    /// Revokes the actor's own public key and deletes every grant sealed
+    /// to it: its identity opens nothing after this returns. Decided as
+    /// [`Operation::RegisterKey`] on `target`, like
+    /// [`FrontDoor::register_public_key`]. Revoking when no key is
+    /// registered is not an error.
+    ///
+    /// # Errors
+    ///
+    /// [`FrontDoorError::Denied`], [`FrontDoorError::Store`].
+    pub fn revoke_public_key(&self, actor: &Principal, target: &Target) -> Result<(), FrontDoorError> {
+        let ask = Ask::new(actor, Operation::RegisterKey, target);
+        self.guard_in_transaction(ask, &mut |_: &mut dyn Transaction, _| {
+            let change = Change::RevokePublicKey {
+                principal: actor.clone(),
+            };
+            Ok(((), Some(change)))
+        })
+    }
+
+    /// Seals every key version of the project of `project_target` to
+    /// `member`'s registered public key, unlocking them with `password`,
+    /// so the member opens the project's documents with its identity
+    /// ([`FrontDoor::open_stored_with_identity`]) and never learns the
+    /// password. Returns how many versions were sealed.
+    ///
+    /// Membership and keys stay separate calls: [`FrontDoor::add_member`]
+    /// gives the role (and needs no password), this seals the key, and
+    /// members who register a key later are granted the same way.
+    /// Decided as [`Operation::GrantKey`] (Owners) on the project with the
+    /// member key's algorithm as [`Attributes::recipient`], and recorded
+    /// naming the member's key.
+    ///
+    /// # Errors
+    ///
+    /// [`FrontDoorError::NoPublicKey`] when the member has registered none
+    /// (recorded), [`FrontDoorError::Denied`], [`FrontDoorError::WrongTarget`]
+    /// for a tenant or document target, [`FrontDoorError::Keys`] for a
+    /// wrong password, [`FrontDoorError::StaleGrant`] when `member` is not
+    /// a member of the project (or changed its key meanwhile),
+    /// [`FrontDoorError::Conflict`] when the project's key versions changed
+    /// meanwhile, [`FrontDoorError::Store`].
+    pub fn grant_member_key(
+        &self,
+        actor: &Principal,
+        project_target: &Target,
+        member: &Principal,
+        password: &Password,
+    ) -> Result<u32, FrontDoorError> {
+        let known = self.refreshed()?;
+        let key = known.public_key(member).ok().cloned();
+        let attributes = Attributes {
+            recipient: key.as_ref().map(|k| k.algorithm),
+            ..Attributes::default()
+        };
+        let ask = Ask::new(actor, Operation::GrantKey, project_target)
+            .attributes(attributes)
+            .key(key.as_ref().and_then(public_key_ref));
+        self.guard(ask, |call| {
+            let project = project_only(project_target, Operation::GrantKey)?;
+            let tenant = project_target.tenant();
+            let record = call.state().project(tenant, project)?;
+            let (current, generation) = (record.current_version(), record.generation);
+            let key = call.state().public_key(member)?.clone();
+            let mut grants = Vec::new();
+            for version in 1..=current {
+                let unlocked = call.unlock(tenant, project, version, password)?;
+                grants.push(self.seal_grant(&unlocked, (tenant, project), &member.id, &key)?);
+            }
+            call.change(Change::PutGrants {
+                tenant: tenant.clone(),
+                project: project.clone(),
+                expected_generation: generation,
+                grants,
+            });
+            Ok((current, Effects::default()))
+        })
+    }
+
+    /// Opens the stored document of `target` with the actor's `identity`
+    /// instead of the project password: exactly
+    /// [`FrontDoor::open_stored`] (decided as a decryption on the stored
+    /// envelope's facts, `started` recorded before the first plaintext
+    /// byte, the outcome after), with the project key version the envelope
+    /// names unlocked from the actor's grant.
+    ///
+    /// # Errors
+    ///
+    /// As [`FrontDoor::open_stored`]; [`FrontDoorError::NoPublicKey`],
+    /// [`FrontDoorError::NoGrant`] (recorded as the allowed call's
+    /// failure) when the actor has no grant of that version for this
+    /// identity; the key layer's opaque error when the grant does not open.
+    pub fn open_stored_with_identity<W: Write>(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        out: W,
+        identity: &Identity,
+    ) -> Result<Receipt, FrontDoorError> {
+        let envelope = self.stored_envelope(target, Operation::Decrypt);
+        self.open_with_identity(actor, target, envelope, out, identity)
+    }
+
+    /// [`FrontDoor::decrypt`] of an envelope the caller keeps, with the
+    /// project key unlocked from the actor's grant by `identity`; errors
+    /// as [`FrontDoor::open_stored_with_identity`].
+    pub fn decrypt_with_identity<R: Read, W: Write>(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        envelope: R,
+        out: W,
+        identity: &Identity,
+    ) -> Result<Receipt, FrontDoorError> {
+        self.open_with_identity(actor, target, Ok(envelope), out, identity)
+    }
+
+    fn open_with_identity<R: Read, W: Write>(
+        &self,
+        actor: &Principal,
+        target: &Target,
+        envelope: Result<R, FrontDoorError>,
+        out: W,
+        identity: &Identity,
+    ) -> Result<Receipt, FrontDoorError> {
+        let opening = Opening {
+            operation: Operation::Decrypt,
+            session: None,
+        };
+        let unlocker: Unlocker<'_, fn() -> Result<Password, FrontDoorError>> = Unlocker::Identity(identity);
+        self.open_document_with(actor, opening, target, envelope, out, unlocker)
+    }
+
+    /// Seals project key `key` to `member`'s registered key as a grant.
+    pub(super) fn seal_grant(
+        &self,
+        key: &ProjectKey,
+        (tenant, project): (&TenantId, &ProjectId),
+        member: &PrincipalId,
+        registered: &RegisteredKey,
+    ) -> Result<KeyGrant, FrontDoorError> {
+        let public = PublicKey::from_bytes(registered.algorithm.into(), &registered.key)?;
+        let options = self
+            .seal_options(tenant, project)?
+            .reserved_context(MEMBER_CONTEXT, member.as_str().as_bytes())?;
+        Ok(KeyGrant {
+            member: member.clone(),
+            version: key.id().version(),
+            fingerprint: registered.fingerprint,
+            sealed: seal_project_key(key, &[Recipient::public_key(&public)], &options)?,
+        })
+    }
+
+    /// The grants of a new key version `key` for the members of a project
+    /// who hold grants now (a rotation reseals for the remaining members
+    /// only: removed ones have none left), skipping those whose key
+    /// algorithm the policy no longer allows `actor` to grant.
+    pub(super) fn reseal_grants(
+        &self,
+        state: &State,
+        actor: &Principal,
+        target: &Target,
+        key: &ProjectKey,
+    ) -> Result<Vec<KeyGrant>, FrontDoorError> {
+        let (tenant, project) = (target.tenant(), project_of(target, Operation::RotateKey)?);
+        let holders: BTreeSet<&PrincipalId> = state
+            .grants
+            .keys()
+            .filter(|(t, p, _, _)| t == tenant && p == project)
+            .map(|(_, _, member, _)| member)
+            .collect();
+        let mut grants = Vec::new();
+        for member in holders {
+            let principal = Principal::new(tenant.clone(), member.clone());
+            let Ok(registered) = state.public_key(&principal) else {
+                continue;
+            };
+            let attributes = Attributes::recipient(registered.algorithm);
+            let decision = state
+                .authorizer
+                .authorize(actor, Operation::GrantKey, target, &attributes);
+            if decision.is_allowed() {
+                grants.push(self.seal_grant(key, (tenant, project), member, registered)?);
+            }
+        }
+        Ok(grants)
+    }
+}
