@@ -8,7 +8,7 @@
 //!   [`ConnectionLimits::max_connections_per_source`]) is accepted and
 //!   closed at once, so the client learns at once instead of waiting in
 //!   the kernel's backlog;
-//! - every connection's timers are in [`watch`]; the TLS handshake must
+//! - every connection's timers are in `listen/watch.rs`; the TLS handshake must
 //!   finish within the header-read timeout;
 //! - on the stop signal the listener closes, every connection is asked to
 //!   end after its requests in flight (HTTP/1.1: `Connection: close` on

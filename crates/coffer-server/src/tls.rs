@@ -144,7 +144,7 @@ impl Certificates {
         *self.seen.lock().unwrap_or_else(PoisonError::into_inner) != now
     }
 
-    /// Reloads on SIGHUP and whenever [`Self::changed`] at a `poll` (zero:
+    /// Reloads on SIGHUP and whenever either file changed at a `poll` (zero:
     /// on SIGHUP only), until `stop`.
     ///
     /// # Errors
