@@ -24,14 +24,17 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use coffer_store::door::{FrontDoor, FrontDoorConfig, FrontDoorError};
 use coffer_store::policy::{OperatorId, Principal, Role};
-use coffer_store::session::{OfferSigner, SessionConfig, SessionService, Suite};
+use coffer_store::session::{InstanceTag, OfferSigner, SessionConfig, SessionService, Suite};
 use coffer_store::{load_key_env, load_or_create_key_file, KeyError, OpenError, PostgresStore, SqliteStore};
 
 use crate::api_keys::{ApiKeyError, ApiKeys, KeyTable};
 use crate::backend::Backend;
+use crate::instance::{InstanceClaim, InstanceError};
+use crate::listen::ConnectionLimits;
 use crate::secrets;
 use crate::source::{Cidr, ClientAddress, ForwardedHeader};
 use crate::state::Limits;
+use crate::tls::{TlsError, TlsOptions};
 use crate::transfers::TransferLimits;
 
 /// The environment variable that holds the audit key instead of a file.
@@ -129,6 +132,52 @@ pub struct ServeArgs {
     /// every browser speaks) or `ECDH-P256`.
     #[arg(long, env = "COFFER_SESSION_SUITE", default_value = "RSA-OAEP-256-2048")]
     pub session_suite: Suite,
+    /// Seconds a client has to send a whole request head once it started
+    /// (and to finish the TLS handshake).
+    #[arg(long, env = "COFFER_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay open without a request.
+    #[arg(long, env = "COFFER_IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub idle_timeout_secs: u64,
+    /// Connections open at once (keep it under the process's open-file
+    /// limit, `ulimit -n`).
+    #[arg(long, env = "COFFER_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Connections open at once from one IPv4 address or IPv6 /64 (0: no
+    /// cap, for a service that only its proxies reach).
+    #[arg(long, env = "COFFER_MAX_CONNECTIONS_PER_SOURCE", default_value_t = 64)]
+    pub max_connections_per_source: u32,
+    /// At SIGTERM or SIGINT, seconds to let calls in flight finish before
+    /// they are cut off.
+    #[arg(long, env = "COFFER_SHUTDOWN_GRACE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_grace_secs: u64,
+    /// This instance's tag (below 2^24, e.g. a replica ordinal): the
+    /// first four characters of every session key id it issues. Two live
+    /// instances on one store must have different tags.
+    #[arg(long, env = "COFFER_INSTANCE_TAG", default_value_t = 0)]
+    pub instance_tag: u32,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first);
+    /// reloaded on SIGHUP and when the file changes.
+    #[arg(long, env = "COFFER_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "COFFER_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also accept TLS 1.2 (by default only TLS 1.3).
+    #[arg(long, env = "COFFER_TLS12", requires = "tls_cert")]
+    pub tls12: bool,
+    /// Look for a changed certificate or key every N seconds (0: reload
+    /// on SIGHUP only).
+    #[arg(long, env = "COFFER_TLS_RELOAD_POLL_SECS", default_value_t = 10)]
+    pub tls_reload_poll_secs: u64,
+    /// Serve plain HTTP on an address other than loopback (behind a
+    /// proxy that terminates TLS).
+    #[arg(long, env = "COFFER_INSECURE_HTTP", conflicts_with = "tls_cert")]
+    pub insecure_http: bool,
     /// Request-level limits.
     #[command(flatten)]
     pub requests: RequestArgs,
@@ -189,6 +238,18 @@ pub enum StartError {
     /// The offer signing key or the session service.
     #[error("session service: {0}")]
     Sessions(String),
+    /// Plain HTTP was asked for on an address other than loopback.
+    #[error(
+        "plain HTTP on `{0}`, which is not a loopback address: give --tls-cert and --tls-key, \
+         or --insecure-http behind a proxy that terminates TLS"
+    )]
+    PlainHttp(SocketAddr),
+    /// The instance tag is taken or could not be claimed.
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
+    /// The TLS certificate or key.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The data directory could not be created.
     #[error("data directory `{path}`: {source}")]
     DataDir {
@@ -231,6 +292,29 @@ impl StoreArgs {
     ///
     /// [`StartError`].
     pub fn open(&self, config: FrontDoorConfig) -> Result<Opened, StartError> {
+        self.open_as(config, InstanceTag::default())
+    }
+
+    /// Claims `tag` on this store for as long as the claim is held (see
+    /// [`crate::instance`]); call it before [`StoreArgs::open_as`].
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::Instance`]: another live instance holds the tag.
+    pub fn claim_instance(&self, tag: InstanceTag) -> Result<InstanceClaim, StartError> {
+        Ok(match &self.postgres {
+            Some(url) => InstanceClaim::postgres(url, tag)?,
+            None => InstanceClaim::sqlite(self.data_dir.join("state"), tag)?,
+        })
+    }
+
+    /// [`StoreArgs::open`] for the instance tagged `instance`: its session
+    /// key ids start with the tag.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError`].
+    pub fn open_as(&self, config: FrontDoorConfig, instance: InstanceTag) -> Result<Opened, StartError> {
         for dir in [self.data_dir.clone(), self.key_dir()] {
             std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir { path: dir, source })?;
         }
@@ -255,10 +339,13 @@ impl StoreArgs {
             OfferSigner::generate_pkcs8().map_err(|_| KeyError::Random)
         })?;
         let signer = OfferSigner::from_pkcs8(&signing).map_err(|e| StartError::Sessions(e.to_string()))?;
-        let sessions = SessionService::builder(SessionConfig::default())
-            .signer(signer)
-            .build()
-            .map_err(|e| StartError::Sessions(e.to_string()))?;
+        let sessions = SessionService::builder(SessionConfig {
+            instance,
+            ..SessionConfig::default()
+        })
+        .signer(signer)
+        .build()
+        .map_err(|e| StartError::Sessions(e.to_string()))?;
         let door = FrontDoor::open(config, backend, sessions)?;
         Ok(Opened {
             door: Arc::new(door),
@@ -289,6 +376,40 @@ impl ServeArgs {
             },
             max_blocking_calls: count(requests.max_blocking_calls),
             ..Limits::default()
+        }
+    }
+
+    /// The TLS options, when `--tls-cert` and `--tls-key` are given.
+    pub fn tls_options(&self) -> Option<TlsOptions> {
+        Some(TlsOptions {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+            allow_tls12: self.tls12,
+        })
+    }
+
+    /// Refuses plain HTTP on an address other than loopback unless
+    /// `--insecure-http` says it is meant.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::PlainHttp`].
+    pub fn check_transport(&self) -> Result<(), StartError> {
+        if self.tls_cert.is_none() && !self.insecure_http && !self.listen.ip().is_loopback() {
+            return Err(StartError::PlainHttp(self.listen));
+        }
+        Ok(())
+    }
+
+    /// The connection limits these options ask for.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            max_connections_per_source: usize::try_from(self.max_connections_per_source)
+                .unwrap_or(usize::MAX),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
         }
     }
 

@@ -21,13 +21,16 @@ pub mod backend;
 pub mod config;
 mod error;
 mod headers;
+pub mod instance;
 mod limiter;
+pub mod listen;
 mod page;
 mod routes;
 pub mod secrets;
 pub mod source;
 mod state;
 pub mod streaming;
+pub mod tls;
 mod transfers;
 
 use axum::extract::DefaultBodyLimit;

@@ -68,8 +68,7 @@ async fn every_refused_key_is_401_and_audited() {
     h.state.door().verify_chain(None).unwrap();
 }
 
-const SECURITY_HEADERS: [(&str, &str); 5] = [
-    ("strict-transport-security", "max-age=63072000; includeSubDomains"),
+const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("content-security-policy", "default-src 'self'"),
     ("x-frame-options", "DENY"),
     ("x-content-type-options", "nosniff"),
@@ -141,6 +140,11 @@ async fn security_headers_are_on_every_response() {
                 "{what}: {name}"
             );
         }
+        // HSTS comes from a TLS connection only (tests/tls.rs).
+        assert!(
+            answer.headers.get("strict-transport-security").is_none(),
+            "{what}"
+        );
         if status.is_client_error() {
             assert!(!answer.code().is_empty(), "{what}: errors are JSON");
         }
