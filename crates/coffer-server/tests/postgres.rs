@@ -15,36 +15,14 @@
 
 #[path = "support/harness.rs"]
 mod harness;
+#[path = "support/pg.rs"]
+mod pg;
 
 use axum::http::{Method, StatusCode};
 use coffer_server::{app, AppState, Limits, StoreArgs};
 use coffer_store::door::FrontDoorConfig;
 use coffer_store::policy::{OperatorId, Role};
-use coffer_store::{load_or_create_key_file, PostgresStore};
 use harness::{principal, Harness, PASSWORD};
-
-/// The test database's URL with a fresh schema first on its search path.
-/// The store in it is made with the audit key in `keys`, which the
-/// instances then load.
-fn database(keys: &std::path::Path) -> Option<String> {
-    let Ok(url) = std::env::var("COFFER_TEST_POSTGRES_URL") else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("COFFER_TEST_POSTGRES_URL is required under CI");
-        }
-        println!("SKIPPED the PostgreSQL service test: COFFER_TEST_POSTGRES_URL is not set");
-        eprintln!("SKIPPED the PostgreSQL service test: COFFER_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let schema = format!("coffer_server_{}_{nanos}", std::process::id());
-    let key = load_or_create_key_file(keys.join("audit.key")).unwrap();
-    drop(PostgresStore::open_in_schema(&url, &schema, key).unwrap());
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
-}
 
 /// One instance: its own key files directory, the shared database.
 fn instance(url: &str, keys: &std::path::Path) -> Harness {
@@ -72,17 +50,12 @@ async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_projects_documents_and_keys() {
+    let Some(url) = off_runtime(|| pg::database("coffer_server", "service")).await else {
+        return;
+    };
     // Both instances share the key files (as a deployment must).
     let keys = tempfile::tempdir().unwrap();
     let path = keys.path().to_owned();
-    let Some(url) = off_runtime({
-        let path = path.clone();
-        move || database(&path)
-    })
-    .await
-    else {
-        return;
-    };
     let (mut one, mut two, alice, token, bob) = off_runtime(move || {
         let one = instance(&url, &path);
         let two = instance(&url, &path);

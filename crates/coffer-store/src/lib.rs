@@ -54,7 +54,7 @@ mod sql;
 mod sqlite;
 
 pub use self::postgres::{
-    PostgresStore, ENVELOPE_CHUNK, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, STAGING_GRACE,
+    PostgresSessionLock, PostgresStore, ENVELOPE_CHUNK, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, STAGING_GRACE,
 };
 pub use any::AnyStore;
 pub use api_keys::{ApiKeyRow, ApiKeyTable};

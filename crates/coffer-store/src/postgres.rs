@@ -4,6 +4,7 @@
 mod envelopes;
 pub(crate) mod executor;
 mod schema;
+mod session_lock;
 
 use std::io::Read;
 use std::sync::Mutex;
@@ -22,6 +23,7 @@ use crate::ApiKeyTable;
 use envelopes::{ChunkReader, ChunkWriter};
 pub use envelopes::{ENVELOPE_CHUNK, STAGING_GRACE};
 use executor::{Flags, PgConn, PgSide, PostgresTransaction};
+pub use session_lock::PostgresSessionLock;
 
 /// How many times a transaction runs at most when PostgreSQL reports a
 /// serialization failure or a deadlock (SQLSTATE `40001`, `40P01`).
@@ -116,19 +118,33 @@ impl PostgresStore {
     /// As [`PostgresStore::open`], and [`OpenError::SchemaName`] for a name
     /// that is not lower-case letters, digits and `_`.
     pub fn open_in_schema(url: &str, schema: &str, key: AuditKey) -> Result<Self, OpenError> {
+        Self::create_schema(url, schema)?;
+        Self::connect(url, Some(schema), key)
+    }
+
+    /// Creates the schema `schema` in the database `url` names, if
+    /// missing (instances doing so together wait for each other), so a
+    /// store can be opened in it by a connection string that puts it first
+    /// on the search path.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::SchemaName`] for a name that is not lower-case letters,
+    /// digits and `_`, [`OpenError::Url`], [`OpenError::Postgres`].
+    pub fn create_schema(url: &str, schema: &str) -> Result<(), OpenError> {
         if !plain_identifier(schema) {
             return Err(OpenError::SchemaName(schema.to_owned()));
         }
-        Self::connect(url, Some(schema), key)
+        let config: Config = url.parse().map_err(|source| OpenError::Url { source })?;
+        let mut client = config.connect(NoTls).map_err(OpenError::postgres)?;
+        schema::create_schema(&mut client, schema).map_err(OpenError::postgres)
     }
 
     fn connect(url: &str, namespace: Option<&str>, key: AuditKey) -> Result<Self, OpenError> {
         let config: Config = url.parse().map_err(|source| OpenError::Url { source })?;
         let mut sql = format!("SET lock_timeout = {};", LOCK_TIMEOUT.as_millis());
         if let Some(schema) = namespace {
-            // Checked by `plain_identifier`: nothing to quote.
-            let mut client = config.connect(NoTls).map_err(OpenError::postgres)?;
-            schema::create_schema(&mut client, schema).map_err(OpenError::postgres)?;
+            // Created, and checked by `plain_identifier`: nothing to quote.
             sql.push_str(&format!("SET search_path TO {schema};"));
         }
         let pool = Pool::builder()

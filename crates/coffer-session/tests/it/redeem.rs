@@ -750,3 +750,30 @@ fn signed_offers_verify_and_tampering_is_caught() {
         assert_eq!(offer.verify(&other.public_key()), Err(SignatureError::Invalid));
     }
 }
+
+#[test]
+fn an_issuer_cancels_its_own_live_session_only() {
+    let limits = StoreLimits {
+        per_issuer: 1,
+        ..StoreLimits::default()
+    };
+    let service = service_with_limits(limits, manual_clock());
+    let alice = request(Suite::EcdhP256).tenant("acme");
+    let offer = service.issue(&alice).unwrap();
+    assert!(matches!(
+        service.issue(&alice),
+        Err(IssueError::Store(StoreError::QuotaExceeded { .. }))
+    ));
+    let key_id = KeyId::parse(&offer.key_id.to_string()).unwrap();
+    // Not by another issuer, nor by the same issuer name of another tenant.
+    assert!(!service.cancel(&key_id, "mallory", Some("acme")));
+    assert!(!service.cancel(&key_id, "alice", Some("other")));
+    assert_eq!(service.stats().live, 1, "left alone");
+    // By its issuer: gone, its quota freed, a later redeem a replay.
+    assert!(service.cancel(&key_id, "alice", Some("acme")));
+    assert!(!service.cancel(&key_id, "alice", Some("acme")), "once");
+    assert_eq!(service.stats().live, 0);
+    let message = client::encrypt(&offer, b"secret").unwrap();
+    assert_eq!(reason(&service, &message), RejectReason::AlreadyUsed);
+    service.issue(&alice).unwrap();
+}
