@@ -136,7 +136,7 @@ impl Store for HeadOnlyStore {
 struct Setup {
     door: FrontDoor<HeadOnlyStore>,
     owner: Principal,
-    target: Target,
+    target: DocumentRef,
     password: Password,
     key: ProjectKey,
 }

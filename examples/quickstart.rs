@@ -27,8 +27,8 @@ use base64::Engine as _;
 use coffer::policy::audit::Outcome;
 use coffer::policy::store::Store;
 use coffer::policy::{
-    Context, DocumentId, FrontDoor, FrontDoorConfig, FrontDoorError, Policy, Principal, PrincipalId,
-    ProjectId, Role, Target, TenantId,
+    Context, DocumentId, DocumentRef, FrontDoor, FrontDoorConfig, FrontDoorError, Policy, Principal,
+    PrincipalId, ProjectId, ProjectRef, Role, TenantId,
 };
 use coffer::session::keys::Password;
 use coffer::session::{ClientMessage, Offer, SessionConfig, SessionService};
@@ -75,7 +75,7 @@ struct Cast {
     alice: Principal,
     bob: Principal,
     payroll: ProjectId,
-    project: Target,
+    project: ProjectRef,
 }
 
 impl Cast {
@@ -85,14 +85,14 @@ impl Cast {
         Ok(Cast {
             alice: Principal::new(acme.clone(), PrincipalId::new("alice")?),
             bob: Principal::new(acme.clone(), PrincipalId::new("bob")?),
-            project: Target::for_project(acme.clone(), payroll.clone()),
+            project: ProjectRef::new(acme.clone(), payroll.clone()),
             acme,
             payroll,
         })
     }
 
-    fn doc(&self, id: &str) -> Result<Target, Box<dyn Error>> {
-        Ok(Target::for_document(
+    fn doc(&self, id: &str) -> Result<DocumentRef, Box<dyn Error>> {
+        Ok(DocumentRef::new(
             self.acme.clone(),
             self.payroll.clone(),
             DocumentId::new(id)?,
@@ -242,7 +242,7 @@ fn first_run(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
 }
 
 fn print_trail(door: &FrontDoor<SqliteStore>, cast: &Cast) -> Result<(), Box<dyn Error>> {
-    let trail = door.audit_trail(&cast.alice, &cast.project)?;
+    let trail = door.audit_trail(&cast.alice, &cast.project.clone().into())?;
     for record in &trail {
         let e = &record.event;
         let outcome = match &e.outcome {
@@ -262,7 +262,7 @@ fn print_trail(door: &FrontDoor<SqliteStore>, cast: &Cast) -> Result<(), Box<dyn
             e.operation.to_string()
         );
     }
-    let report = door.verify_audit(&cast.alice, &cast.project)?;
+    let report = door.verify_audit(&cast.alice, &cast.project.clone().into())?;
     println!(
         "   verified: the chain is intact; {} records about the project",
         report.records
@@ -350,7 +350,7 @@ fn restarted(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
             policy.version, policy.installed_by
         );
     }
-    let report = door.verify_audit(&cast.alice, &cast.project)?;
+    let report = door.verify_audit(&cast.alice, &cast.project.clone().into())?;
     println!(
         "   the chain goes on: {} records about the project now",
         report.records

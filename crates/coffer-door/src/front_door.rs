@@ -77,6 +77,8 @@ use crate::policy::Authorizer;
 use crate::policy::Operation;
 use crate::policy::Principal;
 use crate::policy::Target;
+#[cfg(doc)]
+use crate::policy::{DocumentRef, ProjectRef};
 use crate::store::{Store, StoreError, Transaction};
 
 /// Context key of the tenant id in every envelope the front door seals.
@@ -169,6 +171,71 @@ pub struct Receipt {
 /// .open()?;
 /// let project = ProjectId::new("payroll")?;
 /// door.create_project(&alice, &project, &Password::new("correct horse battery staple"))?;
+/// # Ok(()) }
+/// ```
+///
+/// Calls on one project or one document take a [`ProjectRef`] or a
+/// [`DocumentRef`], so the wrong kind of target is refused by the compiler
+/// rather than at run time (each example below fails to compile on its
+/// one call):
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, DocumentRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &DocumentRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.list_documents(actor, target)?; // a document is not a project
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, Target};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &Target, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.list_documents(actor, target)?; // a tenant is not a project
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, ProjectRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.encrypt(actor, target, b"x", &Context::new(), password)?; // a project is not a document
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, ProjectRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.decrypt(actor, target, &b""[..], std::io::sink(), password)?; // a project is not a document
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, ProjectRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.issue_download(actor, target, &b""[..])?; // a project is not a document
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, ProjectRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.rewrap_document(actor, target, b"", password)?; // a project is not a document
 /// # Ok(()) }
 /// ```
 pub struct FrontDoor<S: Store> {

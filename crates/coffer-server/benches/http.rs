@@ -56,7 +56,7 @@ fn service(cache: bool) -> Service {
     let project = ProjectId::new("payroll").unwrap();
     opened.door.create_project(&owner, &project, &password).unwrap();
     for (size, name) in SIZES {
-        let target = Target::for_document(
+        let target = DocumentRef::new(
             owner.tenant.clone(),
             project.clone(),
             DocumentId::new(name).unwrap(),
@@ -131,7 +131,7 @@ fn over_http(service: &Service, name: &str, size: usize) {
 
 fn direct(service: &Service, name: &str, size: usize) {
     let door = service.state.door();
-    let target = Target::for_document(
+    let target = DocumentRef::new(
         service.owner.tenant.clone(),
         ProjectId::new("payroll").unwrap(),
         DocumentId::new(name).unwrap(),

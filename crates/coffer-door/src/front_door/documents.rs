@@ -8,7 +8,7 @@ use crate::session::keys::{self, Identity, OpenOptions, Opener, Password, Projec
 use super::error::LengthSeen;
 use super::guard::{Ask, Effects};
 use super::header::{HeaderFacts, SIZE_CONTEXT};
-use super::projects::{document_of, key_ref, project_only};
+use super::projects::key_ref;
 use super::unlock::PROJECT_KEY_NAME;
 use super::{FrontDoor, FrontDoorError, Receipt, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::audit::Timestamp;
@@ -16,7 +16,7 @@ use crate::policy::Attributes;
 use crate::policy::Context;
 use crate::policy::Operation;
 use crate::policy::Target;
-use crate::policy::{DocumentId, Principal, ProjectId, TenantId};
+use crate::policy::{DocumentRef, Principal, ProjectRef};
 use crate::policy::{EnvelopeSuite, SessionSpec};
 use crate::store::{Change, DocumentRecord, EnvelopeId, Store, Transaction};
 
@@ -34,20 +34,17 @@ impl<S: Store> FrontDoor<S> {
     pub(super) fn document_options<'k>(
         &self,
         key: &'k ProjectKey,
-        tenant: &TenantId,
-        project: &ProjectId,
-        document: &DocumentId,
+        document: &DocumentRef,
     ) -> OpenOptions<'k> {
         OpenOptions::new()
             .project_key(key)
             .limits(self.config.limits.clone())
-            .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
-            .require_context(PROJECT_CONTEXT, project.as_str().as_bytes())
-            .require_context(DOCUMENT_CONTEXT, document.as_str().as_bytes())
+            .require_context(TENANT_CONTEXT, document.tenant().as_str().as_bytes())
+            .require_context(PROJECT_CONTEXT, document.project().as_str().as_bytes())
+            .require_context(DOCUMENT_CONTEXT, document.document().as_str().as_bytes())
     }
 
-    /// Encrypts a document into the project of `target` (a document
-    /// target) under the project's current key, unlocked with `password`.
+    /// Encrypts `document` under the project's current key, unlocked with `password`.
     /// `context` entries are committed into the envelope and visible to
     /// context-scoped policy rules; so is the plaintext size, which size
     /// rules then see on decrypt too. Returns the envelope.
@@ -57,19 +54,18 @@ impl<S: Store> FrontDoor<S> {
     pub fn encrypt(
         &self,
         actor: &Principal,
-        target: &Target,
+        document: &DocumentRef,
         plaintext: &[u8],
         context: &Context,
         password: &Password,
     ) -> Result<Vec<u8>, FrontDoorError> {
         let source = Plaintext::new(plaintext, plaintext.len() as u64);
         let mut envelope = Vec::new();
-        self.encrypt_from(actor, target, source, &mut envelope, context, password)?;
+        self.encrypt_from(actor, document, source, &mut envelope, context, password)?;
         Ok(envelope)
     }
 
-    /// Encrypts a document read from `plaintext` into the project of
-    /// `target` (a document target), streaming the envelope into `out` in
+    /// Encrypts `document`, read from `plaintext`, streaming the envelope into `out` in
     /// constant memory, under the project's current key unlocked with
     /// `password`.
     ///
@@ -88,7 +84,7 @@ impl<S: Store> FrontDoor<S> {
     pub fn encrypt_from<R: Read, W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        document: &DocumentRef,
         plaintext: Plaintext<R>,
         out: W,
         context: &Context,
@@ -96,7 +92,7 @@ impl<S: Store> FrontDoor<S> {
     ) -> Result<Sealed, FrontDoorError> {
         let sealing = Sealing {
             actor,
-            target,
+            document,
             context,
             password,
         };
@@ -121,7 +117,7 @@ impl<S: Store> FrontDoor<S> {
     ) -> Result<(Sealed, DocumentRecord), FrontDoorError> {
         let Sealing {
             actor,
-            target,
+            document: doc,
             context,
             password,
         } = sealing;
@@ -133,11 +129,11 @@ impl<S: Store> FrontDoor<S> {
             message_size: Some(expected),
             recipient: None,
         };
-        let ask = Ask::new(actor, Operation::Encrypt, target).attributes(attributes);
+        let target = Target::from(doc);
+        let ask = Ask::new(actor, Operation::Encrypt, &target).attributes(attributes);
         let reader = plaintext.reader;
+        let (tenant, project, document) = (doc.tenant(), doc.project(), doc.document());
         self.guard(ask, move |call| {
-            let (project, document) = document_of(target, Operation::Encrypt)?;
-            let tenant = target.tenant();
             let version = call.state().project(tenant, project)?.current_version();
             let key = call.unlock(tenant, project, version, password)?;
             let mut options = self
@@ -184,8 +180,7 @@ impl<S: Store> FrontDoor<S> {
         })
     }
 
-    /// The documents of the project of `project_target` (a project
-    /// target) with their metadata, by document id: every document this
+    /// The documents of `project` with their metadata, by document id: every document this
     /// front door (or another on the same store) sealed there; sealing one
     /// again under the same id replaces its entry. Decided as
     /// [`Operation::ListDocuments`] (Owners, Editors and Viewers: who may
@@ -194,18 +189,17 @@ impl<S: Store> FrontDoor<S> {
     ///
     /// # Errors
     ///
-    /// [`FrontDoorError::Denied`], [`FrontDoorError::WrongTarget`] for a
-    /// tenant or document target, [`FrontDoorError::UnknownProject`], or the store's
-    /// failure.
+    /// [`FrontDoorError::Denied`], [`FrontDoorError::UnknownProject`], or
+    /// the store's failure.
     pub fn list_documents(
         &self,
         actor: &Principal,
-        project_target: &Target,
+        project: &ProjectRef,
     ) -> Result<Vec<DocumentRecord>, FrontDoorError> {
-        let ask = Ask::new(actor, Operation::ListDocuments, project_target);
+        let target = Target::from(project);
+        let ask = Ask::new(actor, Operation::ListDocuments, &target);
+        let (tenant, project) = (project.tenant(), project.project());
         self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, state| {
-            let project = project_only(project_target, Operation::ListDocuments)?;
-            let tenant = project_target.tenant();
             state.project(tenant, project)?;
             Ok((tx.documents(tenant, project)?, None))
         })
@@ -223,7 +217,7 @@ impl<S: Store> FrontDoor<S> {
     pub fn decrypt<R: Read, W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         envelope: R,
         out: W,
         password: &Password,
@@ -237,7 +231,7 @@ impl<S: Store> FrontDoor<S> {
     pub(super) fn decrypt_envelope<R: Read, W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         envelope: Result<R, FrontDoorError>,
         out: W,
         password: &Password,
@@ -261,7 +255,7 @@ impl<S: Store> FrontDoor<S> {
         &self,
         actor: &Principal,
         opening: Opening,
-        target: &Target,
+        target: &DocumentRef,
         envelope: Result<R, FrontDoorError>,
         out: W,
         password: impl FnOnce() -> Result<Password, FrontDoorError>,
@@ -282,7 +276,7 @@ impl<S: Store> FrontDoor<S> {
         &self,
         actor: &Principal,
         opening: Opening,
-        target: &Target,
+        document: &DocumentRef,
         envelope: Result<R, FrontDoorError>,
         mut out: W,
         unlocker: Unlocker<'_, impl FnOnce() -> Result<Password, FrontDoorError>>,
@@ -290,12 +284,12 @@ impl<S: Store> FrontDoor<S> {
         let Opening { operation, session } = opening;
         let facts = HeaderFacts::read_from(envelope, &self.config.limits);
         let known = facts.as_ref().ok().map(|(facts, _)| facts);
-        let ask = Ask::new(actor, operation, target)
+        let target = Target::from(document);
+        let ask = Ask::new(actor, operation, &target)
             .attributes(HeaderFacts::attributes(known, session))
             .refuse(HeaderFacts::refusal(known));
+        let (tenant, project) = (document.tenant(), document.project());
         self.guard(ask, |call| {
-            let (project, document) = document_of(target, operation)?;
-            let tenant = target.tenant();
             // The password first: an allowed redeem spends its session even
             // when the envelope turns out to be unreadable.
             let unlocked = unlocker.resolve()?;
@@ -309,7 +303,7 @@ impl<S: Store> FrontDoor<S> {
                     call.unlock_granted(actor, tenant, project, version, identity)?
                 }
             };
-            let options = self.document_options(&key, tenant, project, document);
+            let options = self.document_options(&key, document);
             // Opening authenticates the header (commitment and header tag)
             // before anything is recorded as started.
             let mut opener = Opener::new(Cursor::new(&facts.bytes[..]).chain(envelope), &options)?;
@@ -359,7 +353,7 @@ impl<'i, F: FnOnce() -> Result<Password, FrontDoorError>> Unlocker<'i, F> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Sealing<'a> {
     pub(super) actor: &'a Principal,
-    pub(super) target: &'a Target,
+    pub(super) document: &'a DocumentRef,
     pub(super) context: &'a Context,
     pub(super) password: &'a Password,
 }

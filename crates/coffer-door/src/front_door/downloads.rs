@@ -10,12 +10,11 @@ use ring::digest;
 use super::documents::Opening;
 use super::guard::{Ask, Effects};
 use super::header::HeaderFacts;
-use super::projects::document_of;
 use super::{FrontDoor, FrontDoorError, Receipt, DOWNLOAD_PURPOSE};
 use crate::policy::Operation;
 use crate::policy::Principal;
 use crate::policy::SessionSpec;
-use crate::policy::Target;
+use crate::policy::{DocumentRef, Target};
 use crate::store::Store;
 
 /// Who a download session is issued to, as the session layer counts and
@@ -30,16 +29,15 @@ fn issuer(actor: &Principal) -> String {
 /// store's issuer check. (The principal's ids in full could pass the
 /// binding's 256-byte limit; 96 bits of SHA-256 cannot collide by
 /// accident, and the store checks the full issuer.)
-fn download_binding(target: &Target, actor: &Principal) -> Result<String, FrontDoorError> {
-    let (project, document) = document_of(target, Operation::Download)?;
+fn download_binding(document: &DocumentRef, actor: &Principal) -> String {
     let digest = digest::digest(&digest::SHA256, issuer(actor).as_bytes());
     let fingerprint = hex::encode(digest.as_ref().get(..12).unwrap_or_default());
-    Ok(format!(
+    format!(
         "{}/{}/{}/{fingerprint}",
-        target.tenant().as_str(),
-        project.as_str(),
-        document.as_str()
-    ))
+        document.tenant().as_str(),
+        document.project().as_str(),
+        document.document().as_str()
+    )
 }
 
 impl<S: Store> FrontDoor<S> {
@@ -55,7 +53,7 @@ impl<S: Store> FrontDoor<S> {
     pub fn issue_download<R: Read>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         envelope: R,
     ) -> Result<Offer, FrontDoorError> {
         self.issue_download_from(actor, target, Ok(envelope))
@@ -66,20 +64,20 @@ impl<S: Store> FrontDoor<S> {
     pub(super) fn issue_download_from<R: Read>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         envelope: Result<R, FrontDoorError>,
     ) -> Result<Offer, FrontDoorError> {
         let facts = HeaderFacts::read_from(envelope, &self.config.limits);
         let known = facts.as_ref().ok().map(|(facts, _)| facts);
         let session = Some(SessionSpec::from(self.config.download_suite));
-        let ask = Ask::new(actor, Operation::Download, target)
+        let decide_on = Target::from(target);
+        let ask = Ask::new(actor, Operation::Download, &decide_on)
             .attributes(HeaderFacts::attributes(known, session))
             .refuse(HeaderFacts::refusal(known));
         self.guard(ask, |call| {
-            let binding = download_binding(target, actor)?;
+            let binding = download_binding(target, actor);
             facts?;
-            let project = document_of(target, Operation::Download)?.0;
-            call.state().project(target.tenant(), project)?;
+            call.state().project(target.tenant(), target.project())?;
             let request = IssueRequest::new(
                 self.config.download_suite,
                 DOWNLOAD_PURPOSE,
@@ -111,7 +109,7 @@ impl<S: Store> FrontDoor<S> {
     pub fn redeem_download<R: Read, W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         message: &ClientMessage,
         envelope: R,
         out: W,
@@ -124,7 +122,7 @@ impl<S: Store> FrontDoor<S> {
     pub(super) fn redeem_download_from<R: Read, W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         message: &ClientMessage,
         envelope: Result<R, FrontDoorError>,
         out: W,
@@ -134,7 +132,7 @@ impl<S: Store> FrontDoor<S> {
             session: Some(SessionSpec::from(self.config.download_suite)),
         };
         self.open_document(actor, opening, target, envelope, out, || {
-            let binding = download_binding(target, actor)?;
+            let binding = download_binding(target, actor);
             let issuer = issuer(actor);
             let expected = Expected::new(DOWNLOAD_PURPOSE, &binding)
                 .issuer(&issuer)

@@ -20,14 +20,13 @@ use crate::session::keys::{
 
 use super::documents::{Opening, Unlocker};
 use super::guard::{Ask, Effects};
-use super::projects::{project_of, project_only};
 use super::state::State;
 use super::{FrontDoor, FrontDoorError, Receipt, MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::audit::{KeyRef, Timestamp};
 use crate::policy::Attributes;
 use crate::policy::Operation;
 use crate::policy::RecipientKem;
-use crate::policy::Target;
+use crate::policy::{DocumentRef, ProjectRef, Target};
 use crate::policy::{KeyId, Principal, PrincipalId, ProjectId, TenantId};
 use crate::store::{Change, KeyGrant, RegisteredKey, Store, Transaction};
 
@@ -144,7 +143,7 @@ impl<S: Store> FrontDoor<S> {
         })
     }
 
-    /// Seals every key version of the project of `project_target` to
+    /// Seals every key version of `project` to
     /// `member`'s registered public key, unlocking them with `password`,
     /// so the member opens the project's documents with its identity
     /// ([`FrontDoor::open_stored_with_identity`]) and never learns the
@@ -160,8 +159,7 @@ impl<S: Store> FrontDoor<S> {
     /// # Errors
     ///
     /// [`FrontDoorError::NoPublicKey`] when the member has registered none
-    /// (recorded), [`FrontDoorError::Denied`], [`FrontDoorError::WrongTarget`]
-    /// for a tenant or document target, [`FrontDoorError::Keys`] for a
+    /// (recorded), [`FrontDoorError::Denied`], [`FrontDoorError::Keys`] for a
     /// wrong password, [`FrontDoorError::StaleGrant`] when `member` is not
     /// a member of the project (or changed its key meanwhile),
     /// [`FrontDoorError::Conflict`] when the project's key versions changed
@@ -169,7 +167,7 @@ impl<S: Store> FrontDoor<S> {
     pub fn grant_member_key(
         &self,
         actor: &Principal,
-        project_target: &Target,
+        project: &ProjectRef,
         member: &Principal,
         password: &Password,
     ) -> Result<u32, FrontDoorError> {
@@ -179,12 +177,12 @@ impl<S: Store> FrontDoor<S> {
             recipient: key.as_ref().map(|k| k.algorithm),
             ..Attributes::default()
         };
-        let ask = Ask::new(actor, Operation::GrantKey, project_target)
+        let target = Target::from(project);
+        let ask = Ask::new(actor, Operation::GrantKey, &target)
             .attributes(attributes)
             .key(key.as_ref().and_then(public_key_ref));
+        let (tenant, project) = (project.tenant(), project.project());
         self.guard(ask, |call| {
-            let project = project_only(project_target, Operation::GrantKey)?;
-            let tenant = project_target.tenant();
             let record = call.state().project(tenant, project)?;
             let (current, generation) = (record.current_version(), record.generation);
             let key = call.state().public_key(member)?.clone();
@@ -219,11 +217,11 @@ impl<S: Store> FrontDoor<S> {
     pub fn open_stored_with_identity<W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         out: W,
         identity: &Identity,
     ) -> Result<Receipt, FrontDoorError> {
-        let envelope = self.stored_envelope(target, Operation::Decrypt);
+        let envelope = self.stored_envelope(target);
         self.open_with_identity(actor, target, envelope, out, identity)
     }
 
@@ -233,7 +231,7 @@ impl<S: Store> FrontDoor<S> {
     pub fn decrypt_with_identity<R: Read, W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         envelope: R,
         out: W,
         identity: &Identity,
@@ -244,7 +242,7 @@ impl<S: Store> FrontDoor<S> {
     fn open_with_identity<R: Read, W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         envelope: Result<R, FrontDoorError>,
         out: W,
         identity: &Identity,
@@ -285,10 +283,11 @@ impl<S: Store> FrontDoor<S> {
         &self,
         state: &State,
         actor: &Principal,
-        target: &Target,
+        project: &ProjectRef,
         key: &ProjectKey,
     ) -> Result<Vec<KeyGrant>, FrontDoorError> {
-        let (tenant, project) = (target.tenant(), project_of(target, Operation::RotateKey)?);
+        let target = Target::from(project);
+        let (tenant, project) = (project.tenant(), project.project());
         let holders: BTreeSet<&PrincipalId> = state
             .grants
             .keys()
@@ -304,7 +303,7 @@ impl<S: Store> FrontDoor<S> {
             let attributes = Attributes::recipient(registered.algorithm);
             let decision = state
                 .authorizer
-                .authorize(actor, Operation::GrantKey, target, &attributes);
+                .authorize(actor, Operation::GrantKey, &target, &attributes);
             if decision.is_allowed() {
                 grants.push(self.seal_grant(key, (tenant, project), member, registered)?);
             }

@@ -17,8 +17,7 @@ use crate::audit::KeyRef;
 use crate::policy::Attributes;
 use crate::policy::EnvelopeSuite;
 use crate::policy::Operation;
-use crate::policy::Target;
-use crate::policy::{DocumentId, KeyId, Principal, ProjectId, TenantId};
+use crate::policy::{DocumentRef, KeyId, Principal, ProjectId, ProjectRef, Target, TenantId};
 use crate::store::{Change, Store};
 
 pub(super) fn key_ref(id: &KeyLayerId) -> Option<KeyRef> {
@@ -26,37 +25,6 @@ pub(super) fn key_ref(id: &KeyLayerId) -> Option<KeyRef> {
         id: KeyId::new(id.name()).ok()?,
         version: id.version(),
     })
-}
-
-pub(super) fn project_of(target: &Target, operation: Operation) -> Result<&ProjectId, FrontDoorError> {
-    target.project().ok_or(FrontDoorError::WrongTarget {
-        operation,
-        needs: "project",
-    })
-}
-
-/// The project of a project target (not a tenant or document target).
-pub(super) fn project_only(target: &Target, operation: Operation) -> Result<&ProjectId, FrontDoorError> {
-    match (target.project(), target.document()) {
-        (Some(project), None) => Ok(project),
-        _ => Err(FrontDoorError::WrongTarget {
-            operation,
-            needs: "project",
-        }),
-    }
-}
-
-pub(super) fn document_of(
-    target: &Target,
-    operation: Operation,
-) -> Result<(&ProjectId, &DocumentId), FrontDoorError> {
-    match (target.project(), target.document()) {
-        (Some(p), Some(d)) => Ok((p, d)),
-        _ => Err(FrontDoorError::WrongTarget {
-            operation,
-            needs: "document",
-        }),
-    }
 }
 
 impl<S: Store> FrontDoor<S> {
@@ -127,7 +95,7 @@ impl<S: Store> FrontDoor<S> {
     pub fn change_password(
         &self,
         actor: &Principal,
-        target: &Target,
+        project: &ProjectRef,
         old: &Password,
         new: &Password,
     ) -> Result<(), FrontDoorError> {
@@ -137,10 +105,10 @@ impl<S: Store> FrontDoor<S> {
             envelope_suite: EnvelopeSuite::try_from(self.config.suite).ok(),
             ..Attributes::default()
         };
-        let ask = Ask::new(actor, Operation::ChangePassword, target).attributes(attributes);
+        let target = Target::from(project);
+        let ask = Ask::new(actor, Operation::ChangePassword, &target).attributes(attributes);
+        let (tenant, project) = (project.tenant(), project.project());
         self.guard(ask, |call| {
-            let project = project_of(target, Operation::ChangePassword)?;
-            let tenant = target.tenant();
             let record = call.state().project(tenant, project)?;
             let options = OpenOptions::new()
                 .password(old)
@@ -166,9 +134,7 @@ impl<S: Store> FrontDoor<S> {
         })?;
         // Keys cached under the old password belong to the old generation
         // and are never served again; this also wipes them now.
-        if let Some(project) = target.project() {
-            self.cache.forget(target.tenant(), project);
-        }
+        self.cache.forget(tenant, project);
         Ok(())
     }
 
@@ -179,13 +145,14 @@ impl<S: Store> FrontDoor<S> {
     pub fn rotate_key(
         &self,
         actor: &Principal,
-        target: &Target,
+        project: &ProjectRef,
         password: &Password,
     ) -> Result<u32, FrontDoorError> {
-        let ask = Ask::new(actor, Operation::RotateKey, target);
+        let target = Target::from(project);
+        let ask = Ask::new(actor, Operation::RotateKey, &target);
+        let grants_of = project;
+        let (tenant, project) = (project.tenant(), project.project());
         self.guard(ask, |call| {
-            let project = project_of(target, Operation::RotateKey)?;
-            let tenant = target.tenant();
             // PBKDF2 and sealing run outside any transaction; the new
             // version is added only to the generation it was made from, so
             // of two racing rotations (or a rotation and a password change)
@@ -195,7 +162,7 @@ impl<S: Store> FrontDoor<S> {
             let current = call.unlock(tenant, project, version, password)?;
             let next = current.rotate()?;
             let sealed = self.seal_project(&next, tenant, project, password)?;
-            let grants = self.reseal_grants(call.state(), actor, target, &next)?;
+            let grants = self.reseal_grants(call.state(), actor, grants_of, &next)?;
             call.change(Change::AddVersion {
                 tenant: tenant.clone(),
                 project: project.clone(),
@@ -226,16 +193,17 @@ impl<S: Store> FrontDoor<S> {
     pub fn rewrap_document(
         &self,
         actor: &Principal,
-        target: &Target,
+        document: &DocumentRef,
         envelope: &[u8],
         password: &Password,
     ) -> Result<Vec<u8>, FrontDoorError> {
-        let ask = Ask::new(actor, Operation::RotateKey, target);
+        let target = Target::from(document);
+        let ask = Ask::new(actor, Operation::RotateKey, &target);
         self.guard(ask, |call| {
-            let (project, document) = document_of(target, Operation::RotateKey)?;
+            let (tenant, project) = (document.tenant(), document.project());
             let view = HeaderView::parse_prefix(envelope, &self.config.limits).map_err(keys::Error::from)?;
-            let keys = self.rewrap_keys(call, &self.cache, target.tenant(), project, &view, password)?;
-            let options = self.document_options(&keys.old, target.tenant(), project, document);
+            let keys = self.rewrap_keys(call, &self.cache, tenant, project, &view, password)?;
+            let options = self.document_options(&keys.old, document);
             let rewrapped = rewrap(envelope, &options, &keys.change())?;
             let effects = Effects {
                 key: key_ref(keys.new.id()),

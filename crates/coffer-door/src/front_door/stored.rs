@@ -8,12 +8,10 @@ use crate::session::keys::Password;
 use crate::session::{ClientMessage, Offer};
 
 use super::documents::{Plaintext, Sealing};
-use super::projects::document_of;
 use super::{FrontDoor, FrontDoorError, Receipt};
 use crate::policy::Context;
-use crate::policy::Operation;
+use crate::policy::DocumentRef;
 use crate::policy::Principal;
-use crate::policy::Target;
 use crate::store::{DocumentRecord, StagedEnvelope, Store, StoreError, Transaction};
 
 impl<S: Store> FrontDoor<S> {
@@ -40,14 +38,14 @@ impl<S: Store> FrontDoor<S> {
     pub fn store_document<R: Read>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         plaintext: Plaintext<R>,
         context: &Context,
         password: &Password,
     ) -> Result<DocumentRecord, FrontDoorError> {
         let sealing = Sealing {
             actor,
-            target,
+            document: target,
             context,
             password,
         };
@@ -93,11 +91,11 @@ impl<S: Store> FrontDoor<S> {
     pub fn open_stored<W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         out: W,
         password: &Password,
     ) -> Result<Receipt, FrontDoorError> {
-        let envelope = self.stored_envelope(target, Operation::Decrypt);
+        let envelope = self.stored_envelope(target);
         self.decrypt_envelope(actor, target, envelope, out, password)
     }
 
@@ -110,8 +108,12 @@ impl<S: Store> FrontDoor<S> {
     ///
     /// As [`FrontDoor::issue_download`]; [`FrontDoorError::NotStored`]
     /// when the document has no stored envelope.
-    pub fn issue_stored_download(&self, actor: &Principal, target: &Target) -> Result<Offer, FrontDoorError> {
-        let envelope = self.stored_envelope(target, Operation::Download);
+    pub fn issue_stored_download(
+        &self,
+        actor: &Principal,
+        target: &DocumentRef,
+    ) -> Result<Offer, FrontDoorError> {
+        let envelope = self.stored_envelope(target);
         self.issue_download_from(actor, target, envelope)
     }
 
@@ -129,21 +131,17 @@ impl<S: Store> FrontDoor<S> {
     pub fn redeem_stored_download<W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        target: &DocumentRef,
         message: &ClientMessage,
         out: W,
     ) -> Result<Receipt, FrontDoorError> {
-        let envelope = self.stored_envelope(target, Operation::Download);
+        let envelope = self.stored_envelope(target);
         self.redeem_download_from(actor, target, message, envelope, out)
     }
 
     /// The stored envelope of the document of `target`, as a stream.
-    pub(super) fn stored_envelope(
-        &self,
-        target: &Target,
-        operation: Operation,
-    ) -> Result<Box<dyn Read + '_>, FrontDoorError> {
-        let (project, document) = document_of(target, operation)?;
+    pub(super) fn stored_envelope(&self, target: &DocumentRef) -> Result<Box<dyn Read + '_>, FrontDoorError> {
+        let (project, document) = (target.project(), target.document());
         let record = self
             .store
             .transaction(&mut |tx: &mut dyn Transaction| tx.document(target.tenant(), project, document))?;

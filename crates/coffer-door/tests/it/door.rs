@@ -242,16 +242,12 @@ pub(crate) fn world_in<S: Store>(
 }
 
 impl<S: Store> World<S> {
-    pub(crate) fn project_target(&self) -> Target {
-        Target::for_project(self.acme.clone(), self.payroll.clone())
+    pub(crate) fn project_target(&self) -> ProjectRef {
+        ProjectRef::new(self.acme.clone(), self.payroll.clone())
     }
 
-    pub(crate) fn doc(&self, id: &str) -> Target {
-        Target::for_document(
-            self.acme.clone(),
-            self.payroll.clone(),
-            DocumentId::new(id).unwrap(),
-        )
+    pub(crate) fn doc(&self, id: &str) -> DocumentRef {
+        self.project_target().document(DocumentId::new(id).unwrap())
     }
 
     /// Encrypts `plaintext` as document `id` of `payroll`, no context.
@@ -318,7 +314,7 @@ pub(crate) fn open<S: Store>(
     via: Via,
     door: &FrontDoor<S>,
     who: &Principal,
-    target: &Target,
+    target: &DocumentRef,
     envelope: &[u8],
     password: &str,
 ) -> Result<(Vec<u8>, Receipt), FrontDoorError> {
@@ -335,7 +331,7 @@ pub(crate) fn open<S: Store>(
 /// The key version a successful decrypt reports.
 pub(crate) fn opened_version<S: Store>(
     door: &FrontDoor<S>,
-    target: &Target,
+    target: &DocumentRef,
     envelope: &[u8],
     password: &str,
 ) -> u32 {
@@ -355,7 +351,7 @@ pub(crate) fn browser_message(offer: &session::Offer, password: &str) -> ClientM
 pub(crate) fn redeem<S: Store>(
     door: &FrontDoor<S>,
     who: &Principal,
-    target: &Target,
+    target: &DocumentRef,
     message: &ClientMessage,
     envelope: &[u8],
 ) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {

@@ -194,7 +194,7 @@ fn one_tenant_cannot_fill_the_session_store_for_everyone() {
     let gus = &w.globex_owner;
     let tax = ProjectId::new("tax").unwrap();
     w.door.create_project(gus, &tax, &pw(PASSWORD)).unwrap();
-    let globex_doc = Target::for_document(gus.tenant.clone(), tax, DocumentId::new("t").unwrap());
+    let globex_doc = DocumentRef::new(gus.tenant.clone(), tax, DocumentId::new("t").unwrap());
     let globex_envelope = w
         .door
         .encrypt(gus, &globex_doc, b"y", &Context::new(), &pw(PASSWORD))

@@ -157,11 +157,11 @@ fn make_call(
             assert_eq!(removed, Some(Role::Viewer));
         }
         Call::AuditTrail => {
-            let trail = w.door.audit_trail(who, &project)?;
+            let trail = w.door.audit_trail(who, &project.clone().into())?;
             assert!(!trail.is_empty());
         }
         Call::VerifyAudit => {
-            let report = w.door.verify_audit(who, &project)?;
+            let report = w.door.verify_audit(who, &project.clone().into())?;
             // Every record about the project but the verification's own event.
             let about = w
                 .records()
@@ -269,7 +269,7 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
     let elsewhere = [
         (
             &w.owner,
-            Target::for_document(
+            DocumentRef::new(
                 w.acme.clone(),
                 benefits.clone(),
                 DocumentId::new("report-a").unwrap(),
@@ -278,7 +278,7 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
         ),
         (
             &w.globex_owner,
-            Target::for_document(
+            DocumentRef::new(
                 tenant("globex"),
                 globex_payroll,
                 DocumentId::new("report-a").unwrap(),
@@ -311,7 +311,7 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
     let forged = replace_once(&envelope, b"payroll", b"benefit");
     let benefit = project("benefit");
     w.door.create_project(&w.owner, &benefit, &pw(PASSWORD)).unwrap();
-    let target = Target::for_document(w.acme.clone(), benefit, DocumentId::new("report-a").unwrap());
+    let target = DocumentRef::new(w.acme.clone(), benefit, DocumentId::new("report-a").unwrap());
     assert_crypto(open(Decrypt, &w.door, &w.owner, &target, &forged, PASSWORD));
     assert_eq!(reason_of(&w.last()), "crypto.wrap-commitment");
 
@@ -393,7 +393,10 @@ fn a_principal_of_another_tenant_never_reaches_the_project() {
         w.door.add_member(gus, &project, gus, Role::Owner),
         Operation::AddMember,
     );
-    assert_denied(w.door.audit_trail(gus, &project), Operation::ReadAudit);
+    assert_denied(
+        w.door.audit_trail(gus, &project.clone().into()),
+        Operation::ReadAudit,
+    );
     assert_denied(
         w.door.audit_trail(gus, &Target::for_tenant(w.acme.clone())),
         Operation::ReadAudit,
@@ -901,7 +904,7 @@ fn tenant_roles_are_the_operators_and_take_effect_at_once() {
         Operation::ReadAudit,
     );
     // Her project role is untouched by tenant roles.
-    let tax_doc = Target::for_document(w.acme.clone(), tax, DocumentId::new("t").unwrap());
+    let tax_doc = DocumentRef::new(w.acme.clone(), tax, DocumentId::new("t").unwrap());
     w.door
         .encrypt(&carla, &tax_doc, b"t", &Context::new(), &pw(PASSWORD))
         .unwrap();
@@ -930,7 +933,7 @@ fn the_audit_trail_of_a_project_holds_only_that_project() {
     let w = world(fast_config());
     let benefits = project("benefits");
     w.door.create_project(&w.owner, &benefits, &pw(PASSWORD)).unwrap();
-    let other = Target::for_document(w.acme.clone(), benefits.clone(), DocumentId::new("b").unwrap());
+    let other = DocumentRef::new(w.acme.clone(), benefits.clone(), DocumentId::new("b").unwrap());
     w.door
         .encrypt(&w.owner, &other, b"b", &Context::new(), &pw(PASSWORD))
         .unwrap();
@@ -945,7 +948,10 @@ fn the_audit_trail_of_a_project_holds_only_that_project() {
         .collect();
     assert!(all.iter().any(|r| r.event.project.as_ref() == Some(&benefits)));
 
-    let trail = w.door.audit_trail(&w.auditor, &w.project_target()).unwrap();
+    let trail = w
+        .door
+        .audit_trail(&w.auditor, &w.project_target().into())
+        .unwrap();
     let trail: Vec<AuditEvent> = trail.into_iter().map(|r| r.event).collect();
     assert_eq!(trail, payroll_events);
 

@@ -319,7 +319,7 @@ fn a_key_revoked_while_an_identity_open_is_in_flight_releases_nothing() {
     let identity = Identity::generate(KemAlgorithm::XWing).unwrap();
     let target = w.project_target();
     w.door
-        .register_public_key(&w.viewer, &target, identity.public_key())
+        .register_public_key(&w.viewer, &target.clone().into(), identity.public_key())
         .unwrap();
     w.door
         .grant_member_key(&w.owner, &target, &w.viewer, &pw(PASSWORD))
@@ -327,7 +327,7 @@ fn a_key_revoked_while_an_identity_open_is_in_flight_releases_nothing() {
     let envelope = w.encrypt(&w.editor, "memo", b"payroll").unwrap();
     // The viewer revokes its key on the other instance between this
     // open's decision (transaction 1) and its `started` record (2).
-    let (revoker, viewer, on) = (Arc::clone(&other), w.viewer.clone(), target.clone());
+    let (revoker, viewer, on) = (Arc::clone(&other), w.viewer.clone(), Target::from(&target));
     w.door.store().before(2, move || {
         revoker.revoke_public_key(&viewer, &on).unwrap();
     });

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coffer_store::door::store::DocumentRecord;
 use coffer_store::door::Plaintext;
-use coffer_store::policy::{Context, DocumentId, ProjectId, Target};
+use coffer_store::policy::{Context, DocumentId, DocumentRef, ProjectId, ProjectRef};
 use coffer_store::session::{ClientMessage, Offer, MAX_MESSAGE_JSON_LEN};
 
 use super::extract::{Body, Path};
@@ -28,14 +28,14 @@ pub(crate) async fn list(
 ) -> Result<Json<Vec<DocumentRecord>>, ApiError> {
     state
         .blocking(move |inner| {
-            let target = Target::for_project(caller.principal.tenant.clone(), project);
+            let target = ProjectRef::new(caller.principal.tenant.clone(), project);
             inner.door.list_documents(&caller.principal, &target).map(Json)
         })
         .await
 }
 
-fn document_target(caller: &Caller, project: ProjectId, document: DocumentId) -> Target {
-    Target::for_document(caller.principal.tenant.clone(), project, document)
+fn document_target(caller: &Caller, project: ProjectId, document: DocumentId) -> DocumentRef {
+    DocumentRef::new(caller.principal.tenant.clone(), project, document)
 }
 
 /// The longest first line of an upload: a session message and its newline.

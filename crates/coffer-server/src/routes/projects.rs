@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use coffer_store::policy::{ProjectId, Target};
+use coffer_store::policy::{ProjectId, ProjectRef};
 use coffer_store::session::ClientMessage;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -62,7 +62,7 @@ pub(crate) async fn change_password(
             let actor = &caller.principal;
             let old = redeem_password(inner, actor, &project, &request.old)?;
             let new = redeem_password(inner, actor, &project, &request.new)?;
-            let target = Target::for_project(actor.tenant.clone(), project);
+            let target = ProjectRef::new(actor.tenant.clone(), project);
             inner.door.change_password(actor, &target, &old, &new)?;
             Ok::<_, ApiError>(())
         })
@@ -93,7 +93,7 @@ pub(crate) async fn rotate(
         .blocking(move |inner| {
             let actor = &caller.principal;
             let password = redeem_password(inner, actor, &project, &request.password)?;
-            let target = Target::for_project(actor.tenant.clone(), project);
+            let target = ProjectRef::new(actor.tenant.clone(), project);
             let version = inner.door.rotate_key(actor, &target, &password)?;
             let summary = inner.door.rewrap_project(actor, &target, &password, &mut |p| {
                 tracing::debug!(done = p.documents_done, total = p.documents_total, "rewrapping");

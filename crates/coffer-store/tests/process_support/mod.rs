@@ -50,12 +50,12 @@ pub(crate) fn principal(name: &str) -> Principal {
     Principal::new(TenantId::new(TENANT).unwrap(), PrincipalId::new(name).unwrap())
 }
 
-pub(crate) fn project_target(project: &str) -> Target {
-    Target::for_project(TenantId::new(TENANT).unwrap(), ProjectId::new(project).unwrap())
+pub(crate) fn project_target(project: &str) -> ProjectRef {
+    ProjectRef::new(TenantId::new(TENANT).unwrap(), ProjectId::new(project).unwrap())
 }
 
-pub(crate) fn doc_target(project: &str, doc: &str) -> Target {
-    Target::for_document(
+pub(crate) fn doc_target(project: &str, doc: &str) -> DocumentRef {
+    DocumentRef::new(
         TenantId::new(TENANT).unwrap(),
         ProjectId::new(project).unwrap(),
         DocumentId::new(doc).unwrap(),
@@ -198,7 +198,7 @@ pub(crate) fn assert_consistent(snapshot: &Snapshot, records: &[AuditRecord], ba
                 replayed = None;
             }
         }
-        let stored = snapshot.membership.role(&eve, &project_target(p));
+        let stored = snapshot.membership.role(&eve, &project_target(p).into());
         assert_eq!(
             stored, replayed,
             "eve's role in {p} vs membership changes recorded"

@@ -54,12 +54,12 @@ pub(crate) fn door<B: Backend>(backend: &B) -> FrontDoor<B::S> {
         .unwrap()
 }
 
-pub(crate) fn project() -> Target {
-    Target::for_project(id(TenantId::new, "acme"), id(ProjectId::new, "payroll"))
+pub(crate) fn project() -> ProjectRef {
+    ProjectRef::new(id(TenantId::new, "acme"), id(ProjectId::new, "payroll"))
 }
 
-pub(crate) fn doc(name: &'static str) -> Target {
-    Target::for_document(
+pub(crate) fn doc(name: &'static str) -> DocumentRef {
+    DocumentRef::new(
         id(TenantId::new, "acme"),
         id(ProjectId::new, "payroll"),
         id(DocumentId::new, name),
