@@ -199,7 +199,13 @@ impl Setup {
     fn door_decrypt(&self, envelope: &[u8], out: &mut Vec<u8>) {
         out.clear();
         self.door
-            .decrypt(&self.owner, &self.target, envelope, &mut *out, &self.password)
+            .open_document(
+                &self.owner,
+                &self.target,
+                Source::Envelope(envelope),
+                &self.password,
+                &mut *out,
+            )
             .unwrap();
     }
 

@@ -28,7 +28,7 @@ use coffer::policy::audit::Outcome;
 use coffer::policy::store::Store;
 use coffer::policy::{
     Context, DocumentId, DocumentRef, FrontDoor, FrontDoorConfig, FrontDoorError, Policy, Principal,
-    PrincipalId, ProjectId, ProjectRef, Role, TenantId,
+    PrincipalId, ProjectId, ProjectRef, Role, Source, TenantId,
 };
 use coffer::session::keys::Password;
 use coffer::session::{ClientMessage, Offer, SessionConfig, SessionService};
@@ -185,7 +185,7 @@ fn first_run(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
     );
 
     println!("3. bob downloads `march` through a one-time RSA-OAEP-256 session");
-    let offer = door.issue_download(bob, &cast.doc("march")?, &march[..])?;
+    let offer = door.issue_download(bob, &cast.doc("march")?, Source::Envelope(&march[..]))?;
     println!(
         "   the server offers key `{}` ({}), bound to `{}`",
         offer.key_id,
@@ -194,14 +194,26 @@ fn first_run(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
     );
     let posted = browser_encrypts(&offer, FIRST_PASSWORD)?;
     let mut plaintext = Vec::new();
-    let receipt = door.redeem_download(bob, &cast.doc("march")?, &posted, &march[..], &mut plaintext)?;
+    let receipt = door.open_document(
+        bob,
+        &cast.doc("march")?,
+        Source::Envelope(&march[..]),
+        &posted,
+        &mut plaintext,
+    )?;
     println!(
         "   bob reads: {:?} ({} bytes, key version {})",
         String::from_utf8_lossy(&plaintext),
         receipt.plaintext_len,
         receipt.key_version
     );
-    match door.redeem_download(bob, &cast.doc("march")?, &posted, &march[..], &mut Vec::new()) {
+    match door.open_document(
+        bob,
+        &cast.doc("march")?,
+        Source::Envelope(&march[..]),
+        &posted,
+        &mut Vec::new(),
+    ) {
         Err(e @ FrontDoorError::SessionRejected(_)) => {
             println!("   replaying the same session: refused ({e})")
         }
@@ -218,18 +230,24 @@ fn first_run(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
     let new_password = Password::new(NEW_PASSWORD);
     door.change_password(alice, project, &password, &new_password)?;
     let mut april_plain = Vec::new();
-    door.decrypt(
+    door.open_document(
         alice,
         &cast.doc("april")?,
-        &april[..],
-        &mut april_plain,
+        Source::Envelope(&april[..]),
         &new_password,
+        &mut april_plain,
     )?;
     println!(
         "   the same `april` bytes open with the new password: {:?}",
         String::from_utf8_lossy(&april_plain)
     );
-    let old = door.decrypt(alice, &cast.doc("april")?, &april[..], &mut Vec::new(), &password);
+    let old = door.open_document(
+        alice,
+        &cast.doc("april")?,
+        Source::Envelope(&april[..]),
+        &password,
+        &mut Vec::new(),
+    );
     println!(
         "   the old password: {}",
         old.map_or_else(|e| format!("refused ({e})"), |_| "accepted?!".into())
@@ -315,19 +333,25 @@ fn restarted(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
         let envelope = fs::read(documents.join(format!("{id}.cfr")))?;
         let mut plain = Vec::new();
         // Bob is still a viewer: the membership is in the store.
-        let receipt = door.decrypt(&cast.bob, &cast.doc(id)?, &envelope[..], &mut plain, &password)?;
+        let receipt = door.open_document(
+            &cast.bob,
+            &cast.doc(id)?,
+            Source::Envelope(&envelope[..]),
+            &password,
+            &mut plain,
+        )?;
         println!(
             "   bob opens `{id}` from the previous run with the password changed then: {:?} (key version {})",
             String::from_utf8_lossy(&plain),
             receipt.key_version
         );
     }
-    let old = door.decrypt(
+    let old = door.open_document(
         &cast.alice,
         &cast.doc("april")?,
-        &fs::read(documents.join("april.cfr"))?[..],
-        &mut Vec::new(),
+        Source::Envelope(&fs::read(documents.join("april.cfr"))?[..]),
         &Password::new(FIRST_PASSWORD),
+        &mut Vec::new(),
     );
     println!(
         "   the first password: {}",

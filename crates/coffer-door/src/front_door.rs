@@ -38,16 +38,17 @@
 
 mod authentication;
 mod documents;
-mod downloads;
 mod error;
 mod grants;
 mod guard;
 mod header;
 mod members;
+mod open;
 mod operator;
 mod policy_report;
 mod projects;
 mod rewrap;
+mod sessions;
 mod setup;
 mod state;
 mod stored;
@@ -63,8 +64,10 @@ use crate::session::SessionService;
 
 pub use documents::{Plaintext, Sealed};
 pub use error::{FrontDoorError, LengthSeen};
+pub use open::{Credential, Source};
 pub use policy_report::{PolicyReport, UnknownScope};
 pub use rewrap::{RewrapFailure, RewrapProgress, RewrapSummary};
+pub use sessions::PasswordCredential;
 pub use setup::Setup;
 use state::State;
 pub use trail::TrailReport;
@@ -92,6 +95,8 @@ pub const MEMBER_CONTEXT: &str = "coffer.member";
 pub const DOCUMENT_CONTEXT: &str = "coffer.document";
 /// The session purpose of document downloads.
 pub const DOWNLOAD_PURPOSE: &str = "download";
+/// The session purpose of password offers.
+pub const PASSWORD_PURPOSE: &str = "project-password";
 
 /// How the front door seals and unlocks.
 #[derive(Debug, Clone)]
@@ -108,8 +113,8 @@ pub struct FrontDoorConfig {
     /// used when the same password is presented again; it is zeroized when
     /// the window ends.
     pub unlock_cache: Option<Duration>,
-    /// Session suite for download offers (default RSA-OAEP-256 2048, what
-    /// existing browser clients speak).
+    /// Session suite for download and password offers (default
+    /// RSA-OAEP-256 2048, what existing browser clients speak).
     pub download_suite: crate::session::Suite,
     /// Bounds applied to envelopes read back (defaults from the design).
     pub limits: ReaderLimits,
@@ -180,7 +185,7 @@ pub struct Receipt {
 /// one call):
 ///
 /// ```compile_fail
-/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
 /// # use coffer_door::keys::Password;
 /// # use coffer_door::policy::{Context, Principal, DocumentRef};
 /// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &DocumentRef, password: &Password) -> Result<(), FrontDoorError> {
@@ -190,7 +195,7 @@ pub struct Receipt {
 /// ```
 ///
 /// ```compile_fail
-/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
 /// # use coffer_door::keys::Password;
 /// # use coffer_door::policy::{Context, Principal, Target};
 /// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &Target, password: &Password) -> Result<(), FrontDoorError> {
@@ -200,7 +205,7 @@ pub struct Receipt {
 /// ```
 ///
 /// ```compile_fail
-/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
 /// # use coffer_door::keys::Password;
 /// # use coffer_door::policy::{Context, Principal, ProjectRef};
 /// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
@@ -210,27 +215,27 @@ pub struct Receipt {
 /// ```
 ///
 /// ```compile_fail
-/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
 /// # use coffer_door::keys::Password;
 /// # use coffer_door::policy::{Context, Principal, ProjectRef};
 /// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
 /// # let _ = (Context::new(), password);
-/// door.decrypt(actor, target, &b""[..], std::io::sink(), password)?; // a project is not a document
+/// door.open_document(actor, target, Source::stored(), password, std::io::sink())?; // a project is not a document
 /// # Ok(()) }
 /// ```
 ///
 /// ```compile_fail
-/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
 /// # use coffer_door::keys::Password;
 /// # use coffer_door::policy::{Context, Principal, ProjectRef};
 /// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
 /// # let _ = (Context::new(), password);
-/// door.issue_download(actor, target, &b""[..])?; // a project is not a document
+/// door.issue_download(actor, target, Source::stored())?; // a project is not a document
 /// # Ok(()) }
 /// ```
 ///
 /// ```compile_fail
-/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore};
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
 /// # use coffer_door::keys::Password;
 /// # use coffer_door::policy::{Context, Principal, ProjectRef};
 /// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {

@@ -136,11 +136,13 @@ fn direct(service: &Service, name: &str, size: usize) {
         ProjectId::new("payroll").unwrap(),
         DocumentId::new(name).unwrap(),
     );
-    let offer = door.issue_stored_download(&service.owner, &target).unwrap();
+    let offer = door
+        .issue_download(&service.owner, &target, Source::stored())
+        .unwrap();
     let message = client::encrypt(&offer, PASSWORD.as_bytes()).unwrap();
     let mut sink = std::io::sink();
     let receipt = door
-        .redeem_stored_download(&service.owner, &target, &message, &mut sink)
+        .open_document(&service.owner, &target, Source::stored(), &message, &mut sink)
         .unwrap();
     assert_eq!(receipt.plaintext_len, size as u64);
 }

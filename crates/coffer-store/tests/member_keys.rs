@@ -32,7 +32,7 @@ fn open_with<S: Store>(
     identity: &Identity,
 ) -> Result<Vec<u8>, FrontDoorError> {
     let mut out = Vec::new();
-    door.open_stored_with_identity(who, &doc("memo"), &mut out, identity)?;
+    door.open_document(who, &doc("memo"), Source::stored(), identity, &mut out)?;
     Ok(out)
 }
 

@@ -1,32 +1,24 @@
 //! Documents: sealing under the project's current key, and opening with
 //! the isolation context required, recorded before any plaintext leaves.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Read, Write};
 
-use crate::session::keys::{self, Identity, OpenOptions, Opener, Password, ProjectKey, Recipient, Sealer};
+use crate::session::keys::{OpenOptions, Password, ProjectKey, Recipient, Sealer};
 
 use super::error::LengthSeen;
 use super::guard::{Ask, Effects};
-use super::header::{HeaderFacts, SIZE_CONTEXT};
+use super::header::SIZE_CONTEXT;
 use super::projects::key_ref;
-use super::unlock::PROJECT_KEY_NAME;
-use super::{FrontDoor, FrontDoorError, Receipt, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
+use super::sessions::PasswordCredential;
+use super::{FrontDoor, FrontDoorError, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::audit::Timestamp;
 use crate::policy::Attributes;
 use crate::policy::Context;
+use crate::policy::EnvelopeSuite;
 use crate::policy::Operation;
 use crate::policy::Target;
 use crate::policy::{DocumentRef, Principal, ProjectRef};
-use crate::policy::{EnvelopeSuite, SessionSpec};
 use crate::store::{Change, DocumentRecord, EnvelopeId, Store, Transaction};
-
-/// How a document is being opened: the operation decided and the session
-/// it arrives through, if any.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Opening {
-    pub(super) operation: Operation,
-    pub(super) session: Option<SessionSpec>,
-}
 
 impl<S: Store> FrontDoor<S> {
     /// How a document of this project is opened: with `key`, the reader
@@ -51,13 +43,13 @@ impl<S: Store> FrontDoor<S> {
     ///
     /// The bytes-in, bytes-out form of [`FrontDoor::encrypt_from`], for
     /// callers that hold the document in memory.
-    pub fn encrypt(
+    pub fn encrypt<'c>(
         &self,
         actor: &Principal,
         document: &DocumentRef,
         plaintext: &[u8],
         context: &Context,
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<Vec<u8>, FrontDoorError> {
         let source = Plaintext::new(plaintext, plaintext.len() as u64);
         let mut envelope = Vec::new();
@@ -81,20 +73,21 @@ impl<S: Store> FrontDoor<S> {
     ///
     /// As [`FrontDoor::encrypt`], plus [`FrontDoorError::LengthMismatch`]
     /// and [`FrontDoorError::Io`] for the reader or `out` failing.
-    pub fn encrypt_from<R: Read, W: Write>(
+    pub fn encrypt_from<'c, R: Read, W: Write>(
         &self,
         actor: &Principal,
         document: &DocumentRef,
         plaintext: Plaintext<R>,
         out: W,
         context: &Context,
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<Sealed, FrontDoorError> {
+        let password = self.password(actor, &document.project_ref(), password.into())?;
         let sealing = Sealing {
             actor,
             document,
             context,
-            password,
+            password: &password,
         };
         let finish = |mut out: W| {
             out.flush()?;
@@ -202,149 +195,6 @@ impl<S: Store> FrontDoor<S> {
         self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, state| {
             state.project(tenant, project)?;
             Ok((tx.documents(tenant, project)?, None))
-        })
-    }
-
-    /// Opens a document envelope read from `envelope` for `target`,
-    /// streaming the plaintext into `out`, with the project unlocked by
-    /// `password` (a server-side decrypt; browsers use
-    /// [`FrontDoor::issue_download`] and [`FrontDoor::redeem_download`]).
-    ///
-    /// No plaintext byte reaches `out` before a `started` record of the
-    /// allowed open is in the audit trail; then plaintext arrives chunk by
-    /// chunk, each only after it verifies, and the outcome is recorded. On
-    /// any error, discard what was written.
-    pub fn decrypt<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        target: &DocumentRef,
-        envelope: R,
-        out: W,
-        password: &Password,
-    ) -> Result<Receipt, FrontDoorError> {
-        self.decrypt_envelope(actor, target, Ok(envelope), out, password)
-    }
-
-    /// A server-side decrypt with the project password, of a caller's
-    /// envelope ([`FrontDoor::decrypt`]) or a stored one
-    /// ([`FrontDoor::open_stored`]).
-    pub(super) fn decrypt_envelope<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        target: &DocumentRef,
-        envelope: Result<R, FrontDoorError>,
-        out: W,
-        password: &Password,
-    ) -> Result<Receipt, FrontDoorError> {
-        let opening = Opening {
-            operation: Operation::Decrypt,
-            session: None,
-        };
-        self.open_document(actor, opening, target, envelope, out, || {
-            Ok(Password::new(password.expose_secret()))
-        })
-    }
-
-    /// Shared by decrypt and download, of caller-kept and stored
-    /// envelopes: read the header (pure parsing), decide with the suite,
-    /// context and size actually in the envelope, get the password, unlock,
-    /// open with the isolation context required, record the start, stream.
-    /// An `envelope` that could not be found is the call's failure once it
-    /// is allowed (a denied caller learns nothing about it).
-    pub(super) fn open_document<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        opening: Opening,
-        target: &DocumentRef,
-        envelope: Result<R, FrontDoorError>,
-        out: W,
-        password: impl FnOnce() -> Result<Password, FrontDoorError>,
-    ) -> Result<Receipt, FrontDoorError> {
-        self.open_document_with(
-            actor,
-            opening,
-            target,
-            envelope,
-            out,
-            Unlocker::Password(password),
-        )
-    }
-
-    /// [`FrontDoor::open_document`] with the project key unlocked by a
-    /// password or by the actor's identity and its grant.
-    pub(super) fn open_document_with<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        opening: Opening,
-        document: &DocumentRef,
-        envelope: Result<R, FrontDoorError>,
-        mut out: W,
-        unlocker: Unlocker<'_, impl FnOnce() -> Result<Password, FrontDoorError>>,
-    ) -> Result<Receipt, FrontDoorError> {
-        let Opening { operation, session } = opening;
-        let facts = HeaderFacts::read_from(envelope, &self.config.limits);
-        let known = facts.as_ref().ok().map(|(facts, _)| facts);
-        let target = Target::from(document);
-        let ask = Ask::new(actor, operation, &target)
-            .attributes(HeaderFacts::attributes(known, session))
-            .refuse(HeaderFacts::refusal(known));
-        let (tenant, project) = (document.tenant(), document.project());
-        self.guard(ask, |call| {
-            // The password first: an allowed redeem spends its session even
-            // when the envelope turns out to be unreadable.
-            let unlocked = unlocker.resolve()?;
-            let (facts, envelope) = facts?;
-            let version = facts
-                .version
-                .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
-            let key = match &unlocked {
-                Unlocked::Password(password) => call.unlock(tenant, project, version, password)?,
-                Unlocked::Identity(identity) => {
-                    call.unlock_granted(actor, tenant, project, version, identity)?
-                }
-            };
-            let options = self.document_options(&key, document);
-            // Opening authenticates the header (commitment and header tag)
-            // before anything is recorded as started.
-            let mut opener = Opener::new(Cursor::new(&facts.bytes[..]).chain(envelope), &options)?;
-            let mut effects = Effects {
-                key: key_ref(key.id()),
-                ..Effects::default()
-            };
-            call.release(&effects)?;
-            let plaintext_len = std::io::copy(&mut opener, &mut out)
-                .map_err(|e| keys::Error::from(keys::envelope::Error::from_io(e)))?;
-            out.flush()?;
-            effects.plaintext = Some(plaintext_len);
-            let receipt = Receipt {
-                plaintext_len,
-                suite: facts.suite,
-                key_version: version,
-            };
-            Ok((receipt, effects))
-        })
-    }
-}
-
-/// What unlocks the project key of a document being opened.
-pub(super) enum Unlocker<'i, F> {
-    /// The project password, obtained once the call is allowed.
-    Password(F),
-    /// The actor's identity, opening its grant.
-    Identity(&'i Identity),
-}
-
-/// An [`Unlocker`] with its password obtained.
-enum Unlocked<'i> {
-    Password(Password),
-    Identity(&'i Identity),
-}
-
-impl<'i, F: FnOnce() -> Result<Password, FrontDoorError>> Unlocker<'i, F> {
-    fn resolve(self) -> Result<Unlocked<'i>, FrontDoorError> {
-        Ok(match self {
-            Unlocker::Password(password) => Unlocked::Password(password()?),
-            Unlocker::Identity(identity) => Unlocked::Identity(identity),
         })
     }
 }

@@ -11,6 +11,7 @@ use crate::session::keys::{
 
 use super::guard::{Ask, Call, Effects};
 use super::header::project_key_version;
+use super::sessions::PasswordCredential;
 use super::unlock::{UnlockCache, PROJECT_KEY_NAME};
 use super::{FrontDoor, FrontDoorError, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::audit::KeyRef;
@@ -58,13 +59,15 @@ impl<S: Store> FrontDoor<S> {
 
     /// Creates a project in the actor's tenant, protected by `password`,
     /// and makes the actor its Owner. Needs the Owner role on the tenant.
-    pub fn create_project(
+    pub fn create_project<'c>(
         &self,
         actor: &Principal,
         project: &ProjectId,
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<(), FrontDoorError> {
         let tenant = &actor.tenant;
+        let created = ProjectRef::new(tenant.clone(), project.clone());
+        let password = self.password(actor, &created, password.into())?;
         let decide_on = Target::for_tenant(tenant.clone());
         let record_as = Target::for_project(tenant.clone(), project.clone());
         let ask = Ask::new(actor, Operation::CreateProject, &decide_on).record_as(&record_as);
@@ -73,7 +76,7 @@ impl<S: Store> FrontDoor<S> {
                 return Err(FrontDoorError::ProjectExists(project.to_string()));
             }
             let key = ProjectKey::generate(PROJECT_KEY_NAME)?;
-            let sealed = self.seal_project(&key, tenant, project, password)?;
+            let sealed = self.seal_project(&key, tenant, project, &password)?;
             let effects = Effects {
                 key: key_ref(key.id()),
                 ciphertext: Some(sealed.len() as u64),
@@ -92,13 +95,16 @@ impl<S: Store> FrontDoor<S> {
 
     /// Changes a project's password: every key version is rewrapped (key
     /// section and header tag only); no document is touched. Owner only.
-    pub fn change_password(
+    pub fn change_password<'o, 'n>(
         &self,
         actor: &Principal,
         project: &ProjectRef,
-        old: &Password,
-        new: &Password,
+        old: impl Into<PasswordCredential<'o>>,
+        new: impl Into<PasswordCredential<'n>>,
     ) -> Result<(), FrontDoorError> {
+        let old = self.password(actor, project, old.into())?;
+        let new = self.password(actor, project, new.into())?;
+        let (old, new): (&Password, &Password) = (&old, &new);
         // Project keys are sealed with the configured suite; suite rules
         // (FIPS) judge the change against it.
         let attributes = Attributes {
@@ -142,12 +148,14 @@ impl<S: Store> FrontDoor<S> {
     /// documents; older versions still open older documents, which
     /// [`FrontDoor::rewrap_document`] moves to the current version. Owner
     /// only. Returns the new version.
-    pub fn rotate_key(
+    pub fn rotate_key<'c>(
         &self,
         actor: &Principal,
         project: &ProjectRef,
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<u32, FrontDoorError> {
+        let password = self.password(actor, project, password.into())?;
+        let password: &Password = &password;
         let target = Target::from(project);
         let ask = Ask::new(actor, Operation::RotateKey, &target);
         let grants_of = project;
@@ -190,13 +198,15 @@ impl<S: Store> FrontDoor<S> {
     /// unchanged). Needs the RotateKey permission. Records nothing about
     /// the document: the caller keeps the envelope (stored documents are
     /// moved by [`FrontDoor::rewrap_project`], which updates their records).
-    pub fn rewrap_document(
+    pub fn rewrap_document<'c>(
         &self,
         actor: &Principal,
         document: &DocumentRef,
         envelope: &[u8],
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<Vec<u8>, FrontDoorError> {
+        let password = self.password(actor, &document.project_ref(), password.into())?;
+        let password: &Password = &password;
         let target = Target::from(document);
         let ask = Ask::new(actor, Operation::RotateKey, &target);
         self.guard(ask, |call| {

@@ -9,6 +9,7 @@ use crate::session::keys::{self, rewrap_stream, Password};
 
 use super::guard::{reason_code, Ask, Effects};
 use super::projects::key_ref;
+use super::sessions::PasswordCredential;
 use super::unlock::UnlockCache;
 use super::{FrontDoor, FrontDoorError};
 use crate::policy::Operation;
@@ -102,13 +103,15 @@ impl<S: Store> FrontDoor<S> {
     /// [`FrontDoorError::Denied`], [`FrontDoorError::UnknownProject`],
     /// [`FrontDoorError::Keys`] for a wrong password (nothing is moved),
     /// [`FrontDoorError::Store`].
-    pub fn rewrap_project(
+    pub fn rewrap_project<'c>(
         &self,
         actor: &Principal,
         project: &ProjectRef,
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
         progress: &mut dyn FnMut(&RewrapProgress),
     ) -> Result<RewrapSummary, FrontDoorError> {
+        let password = self.password(actor, project, password.into())?;
+        let password: &Password = &password;
         let cache = UnlockCache::new(Some(REWRAP_KEY_WINDOW))?;
         let target = Target::from(project);
         let ask = Ask::new(actor, Operation::RotateKey, &target);

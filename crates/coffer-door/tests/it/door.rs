@@ -319,9 +319,11 @@ pub(crate) fn open<S: Store>(
     password: &str,
 ) -> Result<(Vec<u8>, Receipt), FrontDoorError> {
     let (result, out) = match via {
-        Via::Decrypt => into_buffer(|out| door.decrypt(who, target, envelope, out, &pw(password))),
+        Via::Decrypt => {
+            into_buffer(|out| door.open_document(who, target, Source::Envelope(envelope), &pw(password), out))
+        }
         Via::Download => {
-            let offer = door.issue_download(who, target, envelope)?;
+            let offer = door.issue_download(who, target, Source::Envelope(envelope))?;
             redeem(door, who, target, &browser_message(&offer, password), envelope)
         }
     };
@@ -355,7 +357,7 @@ pub(crate) fn redeem<S: Store>(
     message: &ClientMessage,
     envelope: &[u8],
 ) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {
-    into_buffer(|out| door.redeem_download(who, target, message, envelope, out))
+    into_buffer(|out| door.open_document(who, target, Source::Envelope(envelope), message, out))
 }
 
 /// The uniform message of every refused session.

@@ -30,16 +30,22 @@ fn no_plaintext_leaves_before_the_read_is_recorded() {
     let envelope = w.encrypt(&w.editor, "d", b"the payroll of november").unwrap();
     for via in [Decrypt, Download] {
         // A download's offer is recorded first; then the redeem's records.
-        let offer = w.door.issue_download(&w.viewer, &w.doc("d"), &envelope[..]);
+        let offer = w
+            .door
+            .issue_download(&w.viewer, &w.doc("d"), Source::Envelope(&envelope[..]));
         let message = browser_message(&offer.unwrap(), PASSWORD);
         let before = w.records().len();
         accepts.store(0, Ordering::SeqCst);
         let (result, out) = match via {
             Decrypt => {
                 let mut out = Vec::new();
-                let result = w
-                    .door
-                    .decrypt(&w.viewer, &w.doc("d"), &envelope[..], &mut out, &pw(PASSWORD));
+                let result = w.door.open_document(
+                    &w.viewer,
+                    &w.doc("d"),
+                    Source::Envelope(&envelope[..]),
+                    &pw(PASSWORD),
+                    &mut out,
+                );
                 (result, out)
             }
             Download => redeem(&w.door, &w.viewer, &w.doc("d"), &message, &envelope),
@@ -57,9 +63,13 @@ fn a_read_whose_final_record_fails_is_on_file_as_started() {
     let envelope = w.encrypt(&w.editor, "d", b"released").unwrap();
     accepts.store(1, Ordering::SeqCst);
     let mut out = Vec::new();
-    let result = w
-        .door
-        .decrypt(&w.viewer, &w.doc("d"), &envelope[..], &mut out, &pw(PASSWORD));
+    let result = w.door.open_document(
+        &w.viewer,
+        &w.doc("d"),
+        Source::Envelope(&envelope[..]),
+        &pw(PASSWORD),
+        &mut out,
+    );
     assert!(unrecorded(&result), "{result:?}");
     accepts.store(usize::MAX, Ordering::SeqCst);
     // The plaintext left, and the trail says who was given it.
@@ -109,8 +119,13 @@ fn calls_refused_before_the_decision_are_audited() {
     wrong_target(w.door.verify_audit(&w.auditor, &on_document).map(drop));
     let outsider = principal("acme", "mallory");
     assert!(matches!(
-        w.door
-            .decrypt(&outsider, &w.doc("d"), &envelope[..], io::sink(), &pw(PASSWORD)),
+        w.door.open_document(
+            &outsider,
+            &w.doc("d"),
+            Source::Envelope(&envelope[..]),
+            &pw(PASSWORD),
+            io::sink()
+        ),
         Err(FrontDoorError::Denied { .. })
     ));
     // An unreadable envelope is refused after the decision, on file too.
@@ -178,7 +193,13 @@ fn a_member_removed_during_a_read_is_never_served_on_the_old_role_after_the_remo
         let read = scope.spawn(|| {
             let mut out = Vec::new();
             w.door
-                .decrypt(&w.viewer, &w.doc("d"), reader, &mut out, &pw(PASSWORD))
+                .open_document(
+                    &w.viewer,
+                    &w.doc("d"),
+                    Source::Envelope(reader),
+                    &pw(PASSWORD),
+                    &mut out,
+                )
                 .map(|_| out)
         });
         arrival.recv_timeout(Duration::from_secs(30)).unwrap();

@@ -207,9 +207,13 @@ fn a_member_removed_between_decision_and_release_gets_no_plaintext() {
         );
     });
     let mut out = Vec::new();
-    let refused = w
-        .door
-        .decrypt(&w.viewer, &w.doc("d"), &envelope[..], &mut out, &pw(PASSWORD));
+    let refused = w.door.open_document(
+        &w.viewer,
+        &w.doc("d"),
+        Source::Envelope(&envelope[..]),
+        &pw(PASSWORD),
+        &mut out,
+    );
     assert_denied(refused, Operation::Decrypt);
     assert!(out.is_empty(), "plaintext left after the removal");
     // On file: the removal, then vera's read as denied, once, and nothing
@@ -306,7 +310,13 @@ fn a_document_stored_again_during_a_project_rewrap_is_not_overwritten() {
     // The newer document stands, and nothing of the rewrap is left over.
     let mut out = Vec::new();
     w.door
-        .open_stored(&w.viewer, &w.doc("memo"), &mut out, &pw(PASSWORD))
+        .open_document(
+            &w.viewer,
+            &w.doc("memo"),
+            Source::stored(),
+            &pw(PASSWORD),
+            &mut out,
+        )
         .unwrap();
     assert_eq!(out, b"second");
     assert_eq!(w.door.store().sweep_envelopes().unwrap(), 0);
@@ -332,9 +342,13 @@ fn a_key_revoked_while_an_identity_open_is_in_flight_releases_nothing() {
         revoker.revoke_public_key(&viewer, &on).unwrap();
     });
     let mut out = Vec::new();
-    let result = w
-        .door
-        .decrypt_with_identity(&w.viewer, &w.doc("memo"), &envelope[..], &mut out, &identity);
+    let result = w.door.open_document(
+        &w.viewer,
+        &w.doc("memo"),
+        Source::Envelope(&envelope[..]),
+        &identity,
+        &mut out,
+    );
     assert!(
         matches!(result, Err(FrontDoorError::Conflict { .. })),
         "{result:?}"

@@ -30,7 +30,7 @@ fn open_with<S: Store>(
 ) -> Result<Vec<u8>, FrontDoorError> {
     let mut out = Vec::new();
     w.door
-        .open_stored_with_identity(who, &w.doc(id), &mut out, identity)?;
+        .open_document(who, &w.doc(id), Source::stored(), identity, &mut out)?;
     Ok(out)
 }
 
@@ -296,7 +296,8 @@ fn a_grant_moved_to_another_member_or_project_does_not_open() {
         .unwrap();
     let mut out = Vec::new();
     assert!(matches!(
-        w.door.open_stored_with_identity(&w.editor, &doc, &mut out, &ed),
+        w.door
+            .open_document(&w.editor, &doc, Source::stored(), &ed, &mut out),
         Err(FrontDoorError::Keys(_))
     ));
     assert!(out.is_empty());

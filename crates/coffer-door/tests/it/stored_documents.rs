@@ -32,7 +32,9 @@ fn open_stored<S: Store>(
     password: &str,
 ) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {
     let mut out = Vec::new();
-    let result = w.door.open_stored(who, &w.doc(id), &mut out, &pw(password));
+    let result = w
+        .door
+        .open_document(who, &w.doc(id), Source::stored(), &pw(password), &mut out);
     (result, out)
 }
 
@@ -106,21 +108,28 @@ fn a_stored_document_is_listed_and_opens() {
 fn a_stored_document_downloads_through_a_browser_session() {
     let w = world(fast_config());
     store(&w, &w.editor, "report", &[9; 3000]).unwrap();
-    let offer = w.door.issue_stored_download(&w.viewer, &w.doc("report")).unwrap();
+    let offer = w
+        .door
+        .issue_download(&w.viewer, &w.doc("report"), Source::stored())
+        .unwrap();
     let message = browser_message(&offer, PASSWORD);
     let mut out = Vec::new();
     let receipt = w
         .door
-        .redeem_stored_download(&w.viewer, &w.doc("report"), &message, &mut out)
+        .open_document(&w.viewer, &w.doc("report"), Source::stored(), &message, &mut out)
         .unwrap();
     assert_eq!(out, vec![9; 3000]);
     assert_eq!((receipt.plaintext_len, receipt.key_version), (3000, 1));
     assert_eq!(w.last().event.operation, Operation::Download);
     // Single use, as any download session.
     let mut again = Vec::new();
-    let replay = w
-        .door
-        .redeem_stored_download(&w.viewer, &w.doc("report"), &message, &mut again);
+    let replay = w.door.open_document(
+        &w.viewer,
+        &w.doc("report"),
+        Source::stored(),
+        &message,
+        &mut again,
+    );
     assert!(matches!(replay, Err(FrontDoorError::SessionRejected(_))));
     assert!(again.is_empty());
 }
@@ -133,9 +142,13 @@ fn stored_downloads_are_decided_on_the_stored_envelope() {
     let at_most_16 = Rule::new(RuleId::new("at-most-16").unwrap(), Condition::MaxMessageSize(16));
     let policy = Policy::new(Enforcement::Enforce, vec![at_most_16]).unwrap();
     assert!(w.door.install_policy(&policy, &ops()).unwrap().is_clean());
-    assert!(w.door.issue_stored_download(&w.viewer, &w.doc("small")).is_ok());
+    assert!(w
+        .door
+        .issue_download(&w.viewer, &w.doc("small"), Source::stored())
+        .is_ok());
     assert_denied(
-        w.door.issue_stored_download(&w.viewer, &w.doc("large")),
+        w.door
+            .issue_download(&w.viewer, &w.doc("large"), Source::stored()),
         Operation::Download,
     );
     assert_eq!(w.last().event.sizes.plaintext, Some(100));
@@ -185,7 +198,8 @@ fn a_viewer_cannot_store_and_failed_calls_leave_nothing() {
         assert_eq!(reason_of(&w.last()), "front-door.NotStored");
     }
     assert!(matches!(
-        w.door.issue_stored_download(&w.viewer, &w.doc("never")),
+        w.door
+            .issue_download(&w.viewer, &w.doc("never"), Source::stored()),
         Err(FrontDoorError::NotStored(_))
     ));
 }

@@ -9,12 +9,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coffer_store::door::store::DocumentRecord;
-use coffer_store::door::Plaintext;
+use coffer_store::door::{Plaintext, Source};
 use coffer_store::policy::{Context, DocumentId, DocumentRef, ProjectId, ProjectRef};
 use coffer_store::session::{ClientMessage, Offer, MAX_MESSAGE_JSON_LEN};
 
 use super::extract::{Body, Path};
-use super::sessions::redeem_password;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -106,12 +105,11 @@ pub(crate) async fn upload(
                 return Err(too_large(max));
             }
             let actor = &caller.principal;
-            let password = redeem_password(inner, actor, &project, &message)?;
             let target = document_target(&caller, project, document);
             let plaintext = Plaintext::new(reader, size);
             Ok(inner
                 .door
-                .store_document(actor, &target, plaintext, &Context::new(), &password)?)
+                .store_document(actor, &target, plaintext, &Context::new(), &message)?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(record)))
@@ -130,7 +128,7 @@ pub(crate) async fn offer(
             let target = document_target(&caller, project, document);
             inner
                 .door
-                .issue_stored_download(&caller.principal, &target)
+                .issue_download(&caller.principal, &target, Source::stored())
                 .map(Json)
         })
         .await
@@ -151,7 +149,7 @@ pub(crate) async fn download(
         let target = document_target(&caller, project, document);
         inner
             .door
-            .redeem_stored_download(&caller.principal, &target, &message, out)
+            .open_document(&caller.principal, &target, Source::stored(), &message, out)
     })
     .await?;
     let headers = [

@@ -332,8 +332,14 @@ pub(crate) fn run_child(dir: &Path, who: &str, seed: u64, limit: Option<u64>) {
                 let (q, doc, envelope) = &documents[rng.index(documents.len())];
                 let qpw = password(q, changes.get(q).copied().unwrap_or(0));
                 let mut out = Vec::new();
-                door.decrypt(&olga, &doc_target(q, doc), envelope.as_slice(), &mut out, &qpw)
-                    .unwrap();
+                door.open_document(
+                    &olga,
+                    &doc_target(q, doc),
+                    Source::Envelope(envelope.as_slice()),
+                    &qpw,
+                    &mut out,
+                )
+                .unwrap();
                 assert_eq!(out, doc.as_bytes());
                 ack(Operation::Decrypt, q, doc, "succeeded");
             }
