@@ -13,16 +13,12 @@ use door::*;
 
 /// The session message a browser posts for a password offer of `who` for
 /// `project`.
-fn password_message<S: coffer_door::Store>(
-    w: &World<S>,
-    who: &Principal,
-    project: &ProjectRef,
-) -> ClientMessage {
+fn password_message<S: Store>(w: &World<S>, who: &Principal, project: &ProjectRef) -> ClientMessage {
     let offer = w.door.issue_password_offer(who, project).unwrap();
     browser_message(&offer, PASSWORD)
 }
 
-fn assert_refused_and_recorded<S: coffer_door::Store, T: std::fmt::Debug>(
+fn assert_refused_and_recorded<S: Store, T: std::fmt::Debug>(
     w: &World<S>,
     result: Result<T, FrontDoorError>,
     reason: RejectReason,
