@@ -26,7 +26,7 @@ use crate::store::{Store, StoreError, Transaction};
 /// What opens a document: converts from `&Password`, `&ClientMessage`
 /// and `&Identity`, so [`FrontDoor::open_document`] takes any of them as
 /// it is.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub enum Credential<'a> {
     /// The project password: a server-side decrypt, decided as
     /// [`Operation::Decrypt`].
@@ -41,17 +41,6 @@ pub enum Credential<'a> {
     /// the envelope names ([`FrontDoor::grant_member_key`]); decided as
     /// [`Operation::Decrypt`].
     Identity(&'a Identity),
-}
-
-impl core::fmt::Debug for Credential<'_> {
-    // The variant only: never a secret, never a message.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Credential::Password(_) => "Credential::Password",
-            Credential::Session(_) => "Credential::Session",
-            Credential::Identity(_) => "Credential::Identity",
-        })
-    }
 }
 
 impl<'a> From<&'a Password> for Credential<'a> {

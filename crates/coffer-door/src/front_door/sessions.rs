@@ -18,7 +18,7 @@ use crate::store::Store;
 ///
 /// Converts from `&Password` and from `&ClientMessage`, so a call takes
 /// either as it is.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub enum PasswordCredential<'a> {
     /// The password itself (a caller that holds it: a server-side tool,
     /// a test).
@@ -32,16 +32,6 @@ pub enum PasswordCredential<'a> {
     /// ([`FrontDoor::record_failed_authentication`], reason
     /// `session.<code>`) and the call goes no further.
     Session(&'a ClientMessage),
-}
-
-impl core::fmt::Debug for PasswordCredential<'_> {
-    // The variant only: never a secret, never a message.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            PasswordCredential::Password(_) => "PasswordCredential::Password",
-            PasswordCredential::Session(_) => "PasswordCredential::Session",
-        })
-    }
 }
 
 impl<'a> From<&'a Password> for PasswordCredential<'a> {
