@@ -7,7 +7,10 @@
 //! timed loop. After criterion's groups, a fixed number of interleaved rounds
 //! per size gives the envelope/raw throughput ratio table, so both sides of
 //! each ratio see the same machine load.
-#![allow(clippy::expect_used)] // a bench has no caller to report a setup failure to
+#![allow(
+    clippy::expect_used,
+    reason = "a bench has no caller to report a setup failure to"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -77,7 +80,7 @@ impl Fixture {
     }
 }
 
-#[allow(clippy::cast_possible_truncation)] // i % 251 fits a byte
+#[allow(clippy::cast_possible_truncation, reason = "i % 251 fits a byte")]
 fn plaintext(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
@@ -151,7 +154,7 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 /// Times envelope and raw ring in alternating batches and prints the
 /// envelope/raw throughput ratio per size (1.000 = as fast as raw ring).
-#[allow(clippy::print_stdout)] // the ratio table is this bench's report
+#[allow(clippy::print_stdout, reason = "the ratio table is this bench's report")]
 fn ratio_table() {
     const ROUNDS: usize = 21;
     let f = Fixture::new();

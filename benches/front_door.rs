@@ -13,7 +13,12 @@
 //! per size and direction is measured with interleaved batches and printed
 //! to stderr.
 // `criterion_group!` generates an undocumented public function.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "bench functions are not an API; a bench has no caller to report a setup failure to"
+)]
 
 #[path = "support/door.rs"]
 mod support;

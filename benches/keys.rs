@@ -3,7 +3,12 @@
 //! a header after a rotation, and a password unwrap at the 600 000-iteration
 //! floor.
 // `criterion_group!` generates an undocumented public function.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "bench functions are not an API; a bench has no caller to report a setup failure to"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -166,7 +171,7 @@ fn stream_open(c: &mut Criterion) {
 /// median of the per-round streaming/one-shot ratios: on a shared machine
 /// this is the figure to trust, as both sides of each ratio see the same
 /// load.
-#[allow(clippy::print_stdout)] // the ratio table is this report
+#[allow(clippy::print_stdout, reason = "the ratio table is this report")]
 fn interleaved_stream_ratios() {
     const ROUNDS: usize = 401;
     const ITERS: u32 = 50;
@@ -326,7 +331,7 @@ fn password_unwrap(c: &mut Criterion) {
 /// work each) and prints the coffer/raw throughput ratio of the median batch per
 /// size, so both sides of a ratio see the same machine load; criterion's
 /// groups run one after the other, minutes apart on a shared machine.
-#[allow(clippy::print_stdout)] // the ratio table is this report
+#[allow(clippy::print_stdout, reason = "the ratio table is this report")]
 fn interleaved_ratios() {
     const ROUNDS: usize = 11;
     let ring = keyring();

@@ -5,9 +5,13 @@
 //! contexts, as in a multi-tenant deployment. Flat figures across the three
 //! sizes show the index doing its job. The target is under 250 ns per
 //! decision at 500 rules.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a bench has no caller to report a setup failure to"
+)]
 // `criterion_group!` generates an undocumented public function.
-#![allow(missing_docs)]
+#![allow(missing_docs, reason = "bench functions are not an API")]
 
 use std::hint::black_box;
 
@@ -75,7 +79,7 @@ fn editor(total: usize) -> (Authorizer, Principal) {
     let ed = Principal::new(acme.clone(), id("ed".into()));
     let mut members = Membership::new();
     members.create_project(&acme, &payroll).unwrap();
-    members.grant(&acme, &payroll, &ed, Role::Editor).unwrap();
+    members.assign(&acme, &payroll, &ed, Role::Editor).unwrap();
     (Authorizer::new(members, policy(total).compile()), ed)
 }
 

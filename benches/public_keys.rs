@@ -11,7 +11,12 @@
 //! ratios: criterion's groups run minutes apart on a shared machine, the
 //! rounds see the same load.
 // `criterion_group!` generates an undocumented public function.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "bench functions are not an API; a bench has no caller to report a setup failure to"
+)]
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -119,7 +124,7 @@ struct Side<'a> {
 
 /// Median time per call of `op` over `ROUNDS` batches of `iters` calls,
 /// one batch of each side per round.
-#[allow(clippy::print_stdout)] // the table is this report
+#[allow(clippy::print_stdout, reason = "the table is this report")]
 fn interleaved() {
     const ROUNDS: usize = 21;
     let plaintext = vec![0x42u8; PLAINTEXT_LEN];

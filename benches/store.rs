@@ -15,7 +15,12 @@
 //! After the groups, the group-commit / one-fsync-per-call throughput
 //! ratio at 8 threads is printed to stderr from interleaved batches.
 // `criterion_group!` generates an undocumented public function.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "bench functions are not an API; a bench has no caller to report a setup failure to"
+)]
 
 #[path = "support/door.rs"]
 mod support;

@@ -17,7 +17,7 @@
 //! `cargo run --example quickstart [-- --data-dir DIR]`; the directory
 //! defaults to `coffer-quickstart` in the system's temporary directory, or
 //! `COFFER_DATA_DIR`. Delete it to start over.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, reason = "the output is this program's report")]
 
 use std::error::Error;
 use std::fs;

@@ -9,7 +9,7 @@
 //!
 //! Run one size per process: the peak is per process. Linux only (it reads
 //! `/proc/self/status`).
-#![allow(clippy::print_stdout)] // this example's output is its report
+#![allow(clippy::print_stdout, reason = "this example's output is its report")]
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -22,7 +22,7 @@ const PIECE: usize = 1 << 20;
 
 /// The plaintext byte at `offset`: a pattern the opener can check without
 /// holding the plaintext.
-#[allow(clippy::cast_possible_truncation)] // offset % 251 fits a byte
+#[allow(clippy::cast_possible_truncation, reason = "offset % 251 fits a byte")]
 fn pattern(offset: u64) -> u8 {
     (offset % 251) as u8
 }

@@ -60,7 +60,7 @@ pub struct RuleRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRecord {
-    /// Digest of the policy that decided ([`crate::CompiledPolicy::digest`]).
+    /// Digest of the policy that decided ([`crate::policy::CompiledPolicy::digest`]).
     #[serde(with = "super::hex32")]
     pub policy: [u8; 32],
     /// The verdict.

@@ -106,7 +106,7 @@ impl AuditSink for MemorySink {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "a test fails by panicking")]
 
     use super::*;
     use crate::{AuditEvent, Timestamp, VerifyError, VerifyFailure};

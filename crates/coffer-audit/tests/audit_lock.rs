@@ -4,10 +4,15 @@
 //! Kept apart from `audit_file.rs` because it spawns processes: a process
 //! forked while another test thread holds a sink shares that sink's lock
 //! until it execs, which would make that test's reopen fail spuriously.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "it/events.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod events;
 
 use std::path::{Path, PathBuf};

@@ -113,7 +113,10 @@ fn check_entry(key: &str, value: &[u8]) -> Result<()> {
     Ok(())
 }
 
-#[allow(clippy::cast_possible_truncation)] // lengths were checked by `check_entry`
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "lengths were checked by `check_entry`"
+)]
 fn write_entry(out: &mut Vec<u8>, key: &str, value: &[u8]) {
     out.push(key.len() as u8);
     out.extend_from_slice(key.as_bytes());

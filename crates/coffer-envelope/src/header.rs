@@ -94,7 +94,10 @@ impl Core {
         Ok(out)
     }
 
-    #[allow(clippy::cast_possible_truncation)] // `Context` keeps its length within u16
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "`Context` keeps its length within u16"
+    )]
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
         check_chunk_log2(self.chunk_log2)?;
         out.extend_from_slice(&MAGIC);
@@ -157,7 +160,7 @@ impl Header {
         self.core.encode_into(&mut out)?;
         out.extend_from_slice(self.commitment.as_bytes());
         out.extend_from_slice(&keys_len.to_be_bytes());
-        #[allow(clippy::cast_possible_truncation)] // checked by `keys_len`
+        #[allow(clippy::cast_possible_truncation, reason = "checked by `keys_len`")]
         out.push(self.keys.len() as u8);
         for key in &self.keys {
             key.encode_into(&mut out);

@@ -106,7 +106,7 @@ impl WrappedKey {
         4 + self.kid.len() + self.body.len()
     }
 
-    #[allow(clippy::cast_possible_truncation)] // lengths were checked by `new`
+    #[allow(clippy::cast_possible_truncation, reason = "lengths were checked by `new`")]
     pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
         out.push(self.key_type.0);
         out.push(self.kid.len() as u8);

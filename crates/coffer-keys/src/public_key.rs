@@ -172,7 +172,7 @@ impl PublicKey {
 
     /// The fingerprint as lower-case hex, for people comparing keys.
     pub fn fingerprint_hex(&self) -> String {
-        self.fingerprint.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.fingerprint)
     }
 
     pub(crate) fn inner(&self) -> &PublicInner {
@@ -354,7 +354,7 @@ mod tests {
             assert_eq!(again.public_key(), identity.public_key());
             let debug = format!("{identity:?}");
             assert!(debug.starts_with(&format!("Identity({algorithm}, ")), "{debug}");
-            let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = hex::encode(&secret[..]);
             assert!(!debug.contains(&hex[..8]));
             assert_ne!(Identity::generate(algorithm).unwrap(), identity);
         }

@@ -64,8 +64,7 @@ impl Selector {
     fn describe(&self) -> String {
         match self {
             Self::Exact(key_type, kid) if crate::KemAlgorithm::from_key_type(*key_type).is_some() => {
-                let hex: String = kid.iter().map(|b| format!("{b:02x}")).collect();
-                format!("{:#04x}/{hex}", key_type.0)
+                format!("{:#04x}/{}", key_type.0, hex::encode(kid))
             }
             Self::Exact(key_type, kid) => {
                 format!("{:#04x}/{}", key_type.0, String::from_utf8_lossy(kid))

@@ -23,7 +23,7 @@ use crate::target::Target;
 /// let bob = Principal::new(acme.clone(), PrincipalId::new("bob")?);
 /// let mut members = Membership::new();
 /// members.create_project(&acme, &payroll)?;
-/// members.grant(&acme, &payroll, &bob, Role::Viewer)?;
+/// members.assign(&acme, &payroll, &bob, Role::Viewer)?;
 /// let policy = Policy::from_json(r#"{"version": 1, "rules": [
 ///   {"id": "fips", "condition": {"fips": "enabled"}}
 /// ]}"#)?;

@@ -41,6 +41,15 @@ pub enum IdError {
         /// The offending id (already known to be at most 64 bytes).
         id: String,
     },
+    /// The id is `.` or `..`: URLs resolve those path segments away, so no
+    /// browser could address a project or document so named.
+    #[error("{kind} id `{id}` is not allowed: a URL resolves it away")]
+    DotSegment {
+        /// Which kind of id.
+        kind: &'static str,
+        /// The offending id.
+        id: String,
+    },
     /// Principal text that is not `tenant/principal` (it has no `/`).
     #[error("principal `{text}` is not of the form `tenant/principal`")]
     NotAPrincipal {
@@ -72,6 +81,12 @@ fn validate(kind: &'static str, id: &str) -> Result<(), IdError> {
     let ok = id
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':' | b'@'));
+    if id == "." || id == ".." {
+        return Err(IdError::DotSegment {
+            kind,
+            id: id.to_owned(),
+        });
+    }
     if ok {
         Ok(())
     } else {
@@ -91,7 +106,7 @@ macro_rules! id_type {
 
         impl $name {
             /// Validates and wraps an id: 1 to 64 bytes of letters, digits,
-            /// `.`, `_`, `-`, `:` or `@`.
+            /// `.`, `_`, `-`, `:` or `@`, other than `.` and `..`.
             pub fn new(id: impl Into<String>) -> Result<Self, IdError> {
                 let id = id.into();
                 validate($kind, &id)?;
@@ -277,10 +292,10 @@ impl ReasonCode {
             })
             .take(MAX_ID_LEN)
             .collect();
-        if code.is_empty() {
-            Self("failed".to_owned())
-        } else {
-            Self(code)
+        // Kept valid: a code that is only `.` or `..` would not read back.
+        match code.as_str() {
+            "" | "." | ".." => Self("failed".to_owned()),
+            _ => Self(code),
         }
     }
 }

@@ -23,7 +23,7 @@
 //! let ann = Principal::new(acme.clone(), PrincipalId::new("ann")?);
 //! let mut members = Membership::new();
 //! members.create_project(&acme, &docs)?;
-//! members.grant(&acme, &docs, &ann, Role::Owner)?;
+//! members.assign(&acme, &docs, &ann, Role::Owner)?;
 //! let authz = Authorizer::new(members, Policy::default().compile());
 //! let target = Target::for_project(acme, docs);
 //! let attrs = Attributes::envelope(EnvelopeSuite::Aes256GcmHkdfSha256, 1024);
@@ -42,7 +42,6 @@ pub use coffer_session::keys;
 mod authorizer;
 mod context;
 mod decision;
-mod document;
 mod id;
 mod membership;
 mod name;
@@ -58,14 +57,16 @@ mod timestamp;
 pub use authorizer::Authorizer;
 pub use context::{Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LEN, MAX_CONTEXT_VALUE_LEN};
 pub use decision::{Decision, Effect, Explanation, PolicyDecision, RequestDenial, RuleResult, Verdict};
-pub use document::{DocumentError, DOCUMENT_VERSION, MAX_DOCUMENT_BYTES};
 pub use id::{
     DocumentId, IdError, KeyId, OperatorId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,
     MAX_ID_LEN,
 };
 pub use membership::{Access, AccessDenial, Membership, MembershipError, ProjectMembers};
 pub use name::UnknownName;
-pub use policy::{CompiledPolicy, Policy, PolicyError, RuleError, MAX_RULES};
+pub use policy::{
+    CompiledPolicy, Policy, PolicyDocumentError, PolicyError, RuleError, MAX_POLICY_DOCUMENT_BYTES,
+    MAX_RULES, POLICY_DOCUMENT_VERSION,
+};
 pub use request::{Attributes, Request};
 pub use role::{Operation, Role, TargetLevel};
 pub use rule::{

@@ -78,7 +78,7 @@ pub enum MembershipError {
         /// The project.
         project: String,
     },
-    /// A grant or revoke names a project that was never created.
+    /// An assignment or unassignment names a project that was never created.
     #[error("project `{project}` does not exist in tenant `{tenant}`")]
     UnknownProject {
         /// The tenant.
@@ -86,7 +86,7 @@ pub enum MembershipError {
         /// The project.
         project: String,
     },
-    /// A grant would give a principal of one tenant a role in another.
+    /// An assignment would give a principal of one tenant a role in another.
     #[error(
         "principal `{principal}` of tenant `{principal_tenant}` cannot hold a role in tenant `{tenant}`"
     )]
@@ -121,7 +121,7 @@ struct TenantMembers {
 /// let alice = Principal::new(acme.clone(), PrincipalId::new("alice")?);
 /// let mut m = Membership::new();
 /// m.create_project(&acme, &payroll)?;
-/// m.grant(&acme, &payroll, &alice, Role::Editor)?;
+/// m.assign(&acme, &payroll, &alice, Role::Editor)?;
 /// let target = Target::for_project(acme.clone(), payroll.clone());
 /// assert_eq!(m.check(&alice, Operation::Encrypt, &target), Access::Granted(Role::Editor));
 /// assert!(!m.check(&alice, Operation::RotateKey, &target).is_granted());
@@ -166,7 +166,7 @@ impl Membership {
     }
 
     /// Gives `principal` `role` in a project, returning the role it replaced.
-    pub fn grant(
+    pub fn assign(
         &mut self,
         tenant: &TenantId,
         project: &ProjectId,
@@ -179,7 +179,7 @@ impl Membership {
     }
 
     /// Removes `principal` from a project, returning the role it held.
-    pub fn revoke(
+    pub fn unassign(
         &mut self,
         tenant: &TenantId,
         project: &ProjectId,
@@ -195,7 +195,7 @@ impl Membership {
     /// Gives `principal` a role over its own tenant as a whole, used for
     /// tenant-level operations (creating projects, tenant-wide audit and
     /// policy). It grants nothing inside projects.
-    pub fn grant_tenant(&mut self, principal: &Principal, role: Role) -> Option<Role> {
+    pub fn assign_tenant(&mut self, principal: &Principal, role: Role) -> Option<Role> {
         self.tenants
             .entry(principal.tenant.clone())
             .or_default()
@@ -204,7 +204,7 @@ impl Membership {
     }
 
     /// Removes a tenant-level role.
-    pub fn revoke_tenant(&mut self, principal: &Principal) -> Option<Role> {
+    pub fn unassign_tenant(&mut self, principal: &Principal) -> Option<Role> {
         self.tenants
             .get_mut(&principal.tenant)
             .and_then(|t| t.tenant_roles.remove(&principal.id))

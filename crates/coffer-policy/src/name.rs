@@ -68,8 +68,7 @@ macro_rules! named_enum {
             }
 
             /// Position in [`Self::ALL`], used to index per-variant tables.
-            // Only some enums index tables; the rest share the macro.
-            #[allow(dead_code)]
+            #[allow(dead_code, reason = "only some enums index tables; the rest share the macro")]
             pub(crate) const fn index(self) -> usize {
                 self as usize
             }

@@ -1,6 +1,7 @@
 //! Policies: a validated set of rules, and its compiled, indexed form.
 
 mod digest;
+mod document;
 mod index;
 
 use std::collections::HashSet;
@@ -8,13 +9,16 @@ use std::sync::Arc;
 
 use crate::context::{check_entry, ContextError};
 use crate::decision::{Effect, PolicyDecision, RuleResult};
-use crate::document::{DocumentError, PolicyDocument};
 use crate::request::{Attributes, Request};
 use crate::role::{Operation, Role};
 use crate::rule::{Condition, Enforcement, Rule};
 use crate::target::Target;
+use document::PolicyDocument;
+pub use document::PolicyDocumentError;
 
 use index::Index;
+
+pub use document::{MAX_POLICY_DOCUMENT_BYTES, POLICY_DOCUMENT_VERSION};
 
 /// Most rules a policy may hold.
 pub const MAX_RULES: usize = 100_000;
@@ -66,7 +70,7 @@ pub enum RuleError {
 pub enum PolicyError {
     /// The document does not parse or names something unknown.
     #[error(transparent)]
-    Document(#[from] DocumentError),
+    Document(#[from] PolicyDocumentError),
     /// A rule is inconsistent.
     #[error("rule `{rule}`: {source}")]
     Rule {

@@ -1,9 +1,19 @@
 //! Authentication: `Authorization: Bearer <api key>` on every API call,
 //! checked against the key table; every refusal recorded in the audit
-//! trail; failures limited per key id and per source address.
+//! trail; failures limited per (key id, source) and per source.
+//!
+//! A token that names a key id is limited by the failures of that key id
+//! from that source only: guessing a key's secret from one place is
+//! stopped, while the key's holder elsewhere, and every other key from
+//! the same place (the users behind one proxy or NAT), still pass. A token
+//! that names no key (missing, malformed) is limited by its source's
+//! failures. A source over its limit is still answered, but its further
+//! refusals are no longer recorded one by one: the audit chain grows by a
+//! bounded number of records per source and window, whatever the flood.
+//! Sources are counted by address, IPv6 by /64 ([`crate::source`]).
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -14,6 +24,7 @@ use zeroize::Zeroizing;
 
 use crate::api_keys::ApiKeys;
 use crate::error::ApiError;
+use crate::source::counted;
 use crate::state::{AppState, Inner};
 
 /// The tenant and principal a refusal is recorded under when the token
@@ -43,13 +54,15 @@ fn anonymous() -> Principal {
     }
 }
 
-/// The source address; a request without connection info (an in-process
-/// call) counts as the unspecified address.
-fn source(parts: &Parts) -> IpAddr {
-    parts
+/// The client address: the peer's, or the one a trusted proxy reports; a
+/// request without connection info (an in-process call) counts as the
+/// unspecified address.
+fn client(parts: &Parts, state: &AppState) -> IpAddr {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |info| info.0.ip())
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |info| info.0.ip());
+    state.limits().client_address.client(peer, &parts.headers)
 }
 
 fn unauthorized() -> ApiError {
@@ -60,12 +73,33 @@ fn unauthorized() -> ApiError {
     )
 }
 
-fn limited() -> ApiError {
+fn limited(wait: Duration) -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
-        "too many failed authentications; wait a minute",
+        "too many failed authentications from here; wait before trying again",
     )
+    .retry_after(wait)
+}
+
+/// What a token is counted under: its key id and the source, or the
+/// source alone.
+fn limit_keys(token: Option<&str>, client: IpAddr) -> (IpAddr, Option<(String, IpAddr)>) {
+    let source = counted(client);
+    let pair = token
+        .and_then(ApiKeys::key_id_of)
+        .map(|id| (id.to_owned(), source));
+    (source, pair)
+}
+
+/// Refuses, before any work, a token whose counter is used up.
+fn over_limit(inner: &Inner, token: Option<&str>, client: IpAddr) -> Result<(), ApiError> {
+    let now = Instant::now();
+    let wait = match limit_keys(token, client) {
+        (_, Some(pair)) => inner.by_key.retry_after(&pair, now),
+        (source, None) => inner.by_source.retry_after(&source, now),
+    };
+    wait.map_or(Ok(()), |wait| Err(limited(wait)))
 }
 
 /// Records a refusal in the audit trail and the log; a record that cannot
@@ -81,14 +115,7 @@ fn record(inner: &Inner, claimed: Option<&Principal>, reason: &str, source: IpAd
 
 /// Checks the token on the blocking pool (the table read and the audit
 /// record may wait on the database).
-fn check(inner: &Inner, token: Option<&str>, source: IpAddr) -> Result<Caller, ApiError> {
-    let now = Instant::now();
-    let key_id = token.and_then(ApiKeys::key_id_of).map(str::to_owned);
-    let over = inner.by_source.is_limited(&source, now)
-        || key_id.as_ref().is_some_and(|id| inner.by_key.is_limited(id, now));
-    if over {
-        return Err(limited());
-    }
+fn check(inner: &Inner, token: Option<&str>, client: IpAddr) -> Result<Caller, ApiError> {
     let outcome = inner
         .keys
         .authenticate(token, OffsetDateTime::now_utc())
@@ -99,18 +126,22 @@ fn check(inner: &Inner, token: Option<&str>, source: IpAddr) -> Result<Caller, A
             key_id: info.key_id,
         }),
         Err(refused) => {
-            record(inner, refused.claimed.as_ref(), refused.failure.code(), source);
-            // Every refusal counts, a missing token too: each one writes an
-            // audit record, and the limit is what bounds them.
-            let mut used_up = inner.by_source.fail(&source, now);
-            if let Some(id) = &key_id {
-                used_up |= inner.by_key.fail(id, now);
+            let now = Instant::now();
+            let (source, pair) = limit_keys(token, client);
+            // A source over its limit is answered without a record each,
+            // so a flood cannot grow the audit chain without bound.
+            let quiet = inner.by_source.is_limited(&source, now);
+            if !quiet {
+                record(inner, refused.claimed.as_ref(), refused.failure.code(), client);
             }
-            // The window's first refusal by the limit is recorded; the rest
-            // of the window is refused without a record each, so a flood
-            // cannot grow the audit chain without bound.
-            if used_up {
-                record(inner, refused.claimed.as_ref(), RATE_LIMITED, source);
+            // Every refusal counts, a missing token too.
+            let mut used_up = inner.by_source.fail(&source, now);
+            if let Some(pair) = &pair {
+                used_up |= inner.by_key.fail(pair, now);
+            }
+            // The moment a window fills is recorded once.
+            if used_up && !quiet {
+                record(inner, refused.claimed.as_ref(), RATE_LIMITED, client);
             }
             Err(unauthorized())
         }
@@ -133,9 +164,10 @@ impl FromRequestParts<AppState> for Caller {
                 Some(Zeroizing::new(token.trim().to_owned()))
             }
         };
-        let source = source(parts);
+        let client = client(parts, state);
+        over_limit(state.inner(), token.as_deref().map(String::as_str), client)?;
         state
-            .blocking(move |inner| check(inner, token.as_deref().map(String::as_str), source))
+            .blocking(move |inner| check(inner, token.as_deref().map(String::as_str), client))
             .await
     }
 }

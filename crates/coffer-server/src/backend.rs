@@ -9,9 +9,10 @@ use coffer_store::{PostgresStore, SqliteStore, Store, StoreError, Transaction};
 
 /// One of the two durable stores, as one [`Store`] type, so the service's
 /// handlers are written once.
-// One value per process, behind an `Arc`: the size difference costs
-// nothing, and boxing would add an indirection to every call.
-#[allow(clippy::large_enum_variant)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per process, behind an `Arc`: the size difference costs nothing, and boxing would add an indirection to every call"
+)]
 #[derive(Debug)]
 pub enum Backend {
     /// The embedded default: one SQLite database in a data directory.

@@ -1,11 +1,14 @@
 //! Errors as the API returns them: a status code and a JSON body
 //! `{"error": code, "message": text}`.
 
+use std::time::Duration;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coffer_store::door::FrontDoorError;
 use coffer_store::keys;
+use coffer_store::session::{IssueError, StoreError};
 
 /// An API error: an HTTP status, a stable machine code the page matches
 /// on, and a message for people.
@@ -23,6 +26,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// What happened, in words.
     pub message: String,
+    /// Seconds to wait before trying again (`Retry-After`), for refusals
+    /// by a limit.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -32,7 +38,17 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// This error with a `Retry-After` of `wait`, rounded up to whole
+    /// seconds (at least 1).
+    #[must_use]
+    pub fn retry_after(mut self, wait: Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     /// 400: the request is malformed.
@@ -69,6 +85,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -100,9 +121,45 @@ impl From<FrontDoorError> for ApiError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable", message)
             }
             E::TrailBroken => Self::new(StatusCode::CONFLICT, "trail_broken", message),
-            E::Store(_) | E::Issue(_) => {
+            E::Issue(error) => error.into(),
+            E::Store(_) => {
                 tracing::error!(cause = %message, "front door unavailable");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+/// How long a caller over its offer cap is told to wait: one of its
+/// offers may be used or cancelled at any moment, so a short wait, not the
+/// offers' lifetime.
+const OFFER_RETRY: Duration = Duration::from_secs(10);
+
+impl From<IssueError> for ApiError {
+    /// An offer that could not be issued: over the caller's (or its
+    /// tenant's) cap of live offers is the caller's to resolve (429
+    /// `too_many_offers`); a full session store or an empty key pool is the
+    /// service's (503 `busy`); anything else is internal.
+    fn from(error: IssueError) -> Self {
+        match error {
+            IssueError::Store(StoreError::QuotaExceeded { quota, .. }) => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_offers",
+                format!(
+                    "at most {quota} offers may be live per principal; use or cancel one (DELETE /api/v1/offers/{{key_id}}), or wait for one to expire"
+                ),
+            )
+            .retry_after(OFFER_RETRY),
+            IssueError::Store(StoreError::TenantFull { .. }) => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_offers",
+                "the tenant has as many live offers as it may; use or cancel some, or wait for them to expire",
+            )
+            .retry_after(OFFER_RETRY),
+            IssueError::Store(StoreError::Full { .. }) | IssueError::Pool(_) => {
+                tracing::warn!(%error, "no offer could be issued");
+                crate::state::busy()
             }
             other => Self::internal(&other),
         }

@@ -7,16 +7,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Span;
 
 /// The headers every response carries, whatever produced it (a handler,
-/// an extractor's rejection, the router's 404): HSTS, a content security
+/// an extractor's rejection, the router's 404): a content security
 /// policy that allows only the service's own scripts, styles and
 /// connections (so the page works with no inline script or style), no
 /// framing, no MIME sniffing, and a referrer policy that never sends a
-/// path to another origin.
-pub(crate) const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
-    (
-        header::STRICT_TRANSPORT_SECURITY,
-        "max-age=63072000; includeSubDomains",
-    ),
+/// path to another origin. HSTS is added by the connection, over TLS
+/// only ([`crate::listen::HSTS`]).
+pub(crate) const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
     (header::CONTENT_SECURITY_POLICY, "default-src 'self'"),
     (header::X_FRAME_OPTIONS, "DENY"),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -21,15 +21,21 @@ pub mod backend;
 pub mod config;
 mod error;
 mod headers;
+pub mod instance;
 mod limiter;
+pub mod listen;
 mod page;
 mod routes;
 pub mod secrets;
+pub mod source;
 mod state;
 pub mod streaming;
+pub mod tls;
+mod transfers;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
+use tower::util::MapRequestLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -40,7 +46,9 @@ pub use config::{Cli, Command, KeysCommand, Opened, ServeArgs, StoreArgs};
 pub use error::ApiError;
 pub use limiter::{FailureLimiter, LimiterConfig};
 pub use page::OFFER_KEY_PATH;
+pub use source::{Cidr, ClientAddress, ForwardedHeader};
 pub use state::{AppState, Limits};
+pub use transfers::TransferLimits;
 
 /// Largest JSON request body accepted (a session message is at most 16 KiB;
 /// every other body is smaller).
@@ -48,17 +56,32 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 
 /// The service's router: the API under `/api/v1`, the page at `/`, the
 /// pinned offer key at `/.well-known/coffer-offer-key`, with the security
-/// headers on every response, request-size limits and a tracing span per
-/// request (method, path and status; never a header or a body).
+/// headers on every response, request-size limits, the idle timeout on
+/// every request body and a tracing span per request (method, path and
+/// status; never a header or a body).
 pub fn app(state: AppState) -> Router {
+    let idle = state.limits().body_idle;
     let router = Router::new()
         .merge(routes::api())
         .merge(page::routes())
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(MapRequestLayer::new(move |request| {
+            streaming::idle_bodies(request, idle)
+        }))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(headers::request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         );
     headers::secure(router).with_state(state)
+}
+
+/// 405 as every other error: JSON (axum adds the `Allow` header).
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this path does not take this method",
+    )
 }

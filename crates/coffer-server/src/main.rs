@@ -1,15 +1,18 @@
 //! `coffer-server`: serve the API and the page, or administer API keys and
 //! tenant roles without HTTP. See `coffer-server --help`.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, reason = "the output is this program's report")]
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use coffer_server::{app, AppState, Cli, Command, KeysCommand, Limits, StoreArgs};
+use coffer_server::listen::serve as serve_connections;
+use coffer_server::tls::Tls;
+use coffer_server::{app, AppState, Cli, Command, KeysCommand, ServeArgs, StoreArgs};
 use coffer_store::door::FrontDoorConfig;
 use coffer_store::policy::OperatorId;
 use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -38,17 +41,22 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve(serve) => {
-            let opened = cli.store.open(serve.front_door_config())?;
-            let limits = Limits {
-                max_upload: serve.max_upload,
-                session_suite: serve.session_suite,
-                ..Limits::default()
-            };
-            let state = AppState::new(opened.door, opened.keys, limits);
+            serve.check_transport()?;
+            let tls = serve.tls_options().map(Tls::new).transpose()?;
+            let tag = coffer_server::instance::tag(serve.instance_tag)?;
+            let claim = cli.store.claim_instance(tag)?;
+            tracing::info!(instance = serve.instance_tag, prefix = %tag.prefix(), "instance tag claimed");
+            let opened = cli.store.open_as(serve.front_door_config(), tag)?;
+            let state = AppState::new(opened.door, opened.keys, serve.limits());
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(listen(state.clone(), serve.listen))?;
-            drop(runtime);
+            let served = runtime.block_on(listen(state.clone(), &serve, tls));
+            // Blocking calls whose connection was cut off end as soon as
+            // their body errors; one still running after this is a store
+            // transaction that then never commits.
+            runtime.shutdown_timeout(Duration::from_secs(10));
+            served?;
             state.door().sessions().shutdown();
+            drop(claim);
             Ok(())
         }
         Command::Keys { command } => keys(&cli.store, command),
@@ -79,19 +87,52 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// Serves until Ctrl-C (or SIGINT).
-async fn listen(state: AppState, address: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind(address).await?;
+/// Serves until SIGTERM or SIGINT, then stops gracefully; over TLS, the
+/// certificate is reloaded meanwhile.
+async fn listen(
+    state: AppState,
+    serve: &ServeArgs,
+    tls: Option<Tls>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(serve.listen).await?;
+    let address = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     // The e2e test and scripts read the bound address (port 0).
-    println!("listening on http://{}", listener.local_addr()?);
-    tracing::info!(address = %listener.local_addr()?, "listening");
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    println!("listening on {scheme}://{address}");
+    tracing::info!(%address, scheme, "listening");
+    let stop = stop_signal()?;
+    let reloading = CancellationToken::new();
+    let acceptor = match tls {
+        Some(tls) => {
+            let poll = Duration::from_secs(serve.tls_reload_poll_secs);
+            let watcher = tls.certificates.watch(poll, reloading.clone());
+            tokio::spawn(async move {
+                if let Err(error) = watcher.await {
+                    tracing::error!(%error, "no TLS reload on SIGHUP");
+                }
+            });
+            Some(tls.acceptor)
+        }
+        None => None,
+    };
+    let stopped = serve_connections(listener, app(state), acceptor, serve.connection_limits(), stop).await;
+    reloading.cancel();
+    tracing::info!(cut_off = stopped.cut_off, "stopped");
     Ok(())
+}
+
+/// Resolves at the first SIGTERM or SIGINT.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let which = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::info!(signal = which, "stop requested");
+    })
 }
 
 fn keys(store: &StoreArgs, command: KeysCommand) -> Result<(), Box<dyn std::error::Error>> {

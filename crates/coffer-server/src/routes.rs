@@ -10,7 +10,7 @@ mod projects;
 mod sessions;
 
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -23,6 +23,7 @@ pub(crate) fn api() -> Router<AppState> {
     Router::new()
         .route("/api/v1/me", get(me))
         .route("/api/v1/password-offers", post(sessions::password_offer))
+        .route("/api/v1/offers/{key_id}", delete(sessions::cancel))
         .route("/api/v1/projects", post(projects::create))
         .route(
             "/api/v1/projects/{project}/password",

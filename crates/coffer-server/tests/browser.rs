@@ -8,13 +8,23 @@
 //! `tests/browser/node_modules` (`npm ci` there, with
 //! `PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1`). With `CI=true` a missing piece
 //! fails the test; elsewhere the test says loudly that it skipped.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a test fails by panicking; the output is this program's report"
+)]
 
-use std::io::{BufRead, BufReader};
+#[path = "support/pki.rs"]
+mod pki;
+#[path = "support/process.rs"]
+mod process;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-const SERVER: &str = env!("CARGO_BIN_EXE_coffer-server");
+use process::{alice_and_bob, Server};
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -47,63 +57,19 @@ fn chromium() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("chromium"))
 }
 
-fn admin(data: &Path, args: &[&str]) -> String {
-    let output = Command::new(SERVER)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("COFFER_POSTGRES_URL")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "coffer-server {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-/// The service, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Runs `story.mjs` with `STORY=story` against a service started on a
 /// fresh data directory with `serve_args`; returns the screenshots'
 /// directory.
 fn run_story(story: &str, serve_args: &[&str]) -> PathBuf {
-    let data = tempfile::tempdir().unwrap();
-    admin(
-        data.path(),
-        &["grant", "acme/alice", "owner", "--operator", "ops"],
-    );
-    let alice = admin(data.path(), &["keys", "create", "acme/alice", "--label", "e2e"]);
-    let bob = admin(data.path(), &["keys", "create", "acme/bob", "--label", "e2e"]);
-    assert!(alice.starts_with("coffer_") && bob.starts_with("coffer_"));
+    run_story_with(story, serve_args, "")
+}
 
-    let mut child = Command::new(SERVER)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path())
-        .args(serve_args)
-        .env_remove("COFFER_POSTGRES_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
-        .to_owned();
+/// [`run_story`] with extra Chromium switches (space-separated).
+fn run_story_with(story: &str, serve_args: &[&str], chromium_args: &str) -> PathBuf {
+    let data = tempfile::tempdir().unwrap();
+    let (alice, bob) = alice_and_bob(data.path());
+    let server = Server::start(data.path(), serve_args);
+    let url = server.url.replace("127.0.0.1", "localhost");
 
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("coffer-server-browser");
     let status = Command::new("node")
@@ -115,6 +81,7 @@ fn run_story(story: &str, serve_args: &[&str]) -> PathBuf {
         .env("OUT_DIR", &out)
         .env("CHROMIUM", chromium())
         .env("STORY", story)
+        .env("CHROMIUM_ARGS", chromium_args)
         .status()
         .unwrap();
     drop(server);
@@ -163,5 +130,35 @@ fn ecdh_offers_in_headless_chromium() {
         return;
     }
     let out = run_story("ecdh", &["--session-suite", "ECDH-P256"]);
+    assert!(out.join("ecdh-alice-downloaded.png").is_file());
+}
+
+#[test]
+fn the_page_over_tls_in_headless_chromium() {
+    if !can_run() {
+        return;
+    }
+    // The test CA's leaf is trusted by its public key's SHA-256 (what
+    // Chromium's --ignore-certificate-errors-spki-list takes); any other
+    // certificate error still fails the page load.
+    let dir = tempfile::tempdir().unwrap();
+    let leaf = pki::Ca::new("coffer browser test CA").leaf("localhost");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    leaf.install(&cert, &key);
+    let spki = ring::digest::digest(&ring::digest::SHA256, &leaf.spki);
+    use base64::Engine as _;
+    let spki = base64::engine::general_purpose::STANDARD.encode(spki.as_ref());
+    let out = run_story_with(
+        "ecdh",
+        &[
+            "--session-suite",
+            "ECDH-P256",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &format!("--ignore-certificate-errors-spki-list={spki}"),
+    );
     assert!(out.join("ecdh-alice-downloaded.png").is_file());
 }

@@ -1,6 +1,11 @@
 //! Administration without HTTP: `keys create|list|revoke` and `grant`
 //! through the built binary on one data directory.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -76,6 +81,14 @@ fn keys_are_created_listed_and_revoked_and_roles_granted() {
 
     let bad = run(data.path(), &["keys", "create", "not-a-principal"]);
     assert!(!bad.status.success());
+    // A key that would be expired when printed is refused.
+    let expired = run(
+        data.path(),
+        &["keys", "create", "acme/alice", "--expires-in-days", "0"],
+    );
+    assert!(!expired.status.success());
+    assert!(expired.stdout.is_empty(), "no token printed");
+    assert_eq!(stdout(&run(data.path(), &["keys", "list"])).lines().count(), 1);
     // The key files were made private.
     #[cfg(unix)]
     for file in ["audit.key", "api-keys.key", "offer-signing.key"] {

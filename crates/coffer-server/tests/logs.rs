@@ -2,44 +2,26 @@
 //! at TRACE while the whole story runs through the API (including refused
 //! calls and a wrong password), and searched for the passwords and the API
 //! keys' secrets.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::http::{Method, StatusCode};
-use harness::{harness, PASSWORD};
-
-/// A writer appending to a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use harness::{harness, Captured, PASSWORD};
 
 const NEW_PASSWORD: &str = "a new password nobody may log";
 const WRONG_PASSWORD: &str = "a wrong password nobody may log";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_or_key_secret_is_ever_logged() {
-    let captured = Captured::default();
-    let writer = captured.clone();
     // Global, so the blocking pool's threads log into it too.
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .init();
+    let captured = Captured::install(tracing::Level::TRACE);
 
     let h = harness();
     h.create_project("payroll").await;
@@ -57,7 +39,7 @@ async fn no_password_or_key_secret_is_ever_logged() {
         StatusCode::UNAUTHORIZED
     );
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("request"), "the capture works: {logs}");
     assert!(logs.contains("authentication refused"), "refusals are logged");
     for secret in [PASSWORD, NEW_PASSWORD, WRONG_PASSWORD] {

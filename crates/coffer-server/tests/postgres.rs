@@ -5,37 +5,24 @@
 //! Needs `COFFER_TEST_POSTGRES_URL` (`.ci/postgres.sh start` sets it); with
 //! `CI=true` a missing URL fails the test, elsewhere it skips loudly. Each
 //! run works in a schema of its own.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a test fails by panicking; the output is this program's report"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;
+#[path = "support/pg.rs"]
+mod pg;
 
 use axum::http::{Method, StatusCode};
 use coffer_server::{app, AppState, Limits, StoreArgs};
 use coffer_store::door::FrontDoorConfig;
 use coffer_store::policy::{OperatorId, Role};
 use harness::{principal, Harness, PASSWORD};
-
-/// The test database's URL with a fresh schema first on its search path.
-fn database() -> Option<String> {
-    let Ok(url) = std::env::var("COFFER_TEST_POSTGRES_URL") else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("COFFER_TEST_POSTGRES_URL is required under CI");
-        }
-        println!("SKIPPED the PostgreSQL service test: COFFER_TEST_POSTGRES_URL is not set");
-        eprintln!("SKIPPED the PostgreSQL service test: COFFER_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let schema = format!("coffer_server_{}", std::process::id());
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
-}
 
 /// One instance: its own key files directory, the shared database.
 fn instance(url: &str, keys: &std::path::Path) -> Harness {
@@ -63,7 +50,7 @@ async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_projects_documents_and_keys() {
-    let Some(url) = off_runtime(database).await else {
+    let Some(url) = off_runtime(|| pg::database("coffer_server", "service")).await else {
         return;
     };
     // Both instances share the key files (as a deployment must).

@@ -1,6 +1,11 @@
 //! Projects, members, password offers, password changes, rotation and the
 //! audit trail through the API: each endpoint's success and its refusals.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/harness.rs"]
 mod harness;

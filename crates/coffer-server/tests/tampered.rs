@@ -8,7 +8,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::cast_possible_truncation
+    clippy::cast_possible_truncation,
+    reason = "a test fails by panicking; test sizes and byte values are small and fixed"
 )]
 
 #[path = "support/harness.rs"]

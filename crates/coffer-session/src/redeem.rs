@@ -1,4 +1,5 @@
-//! Redeeming: one decryption per key, then the key is gone.
+//! Redeeming: one decryption per key, then the key is gone; and cancelling
+//! a session its issuer will not use.
 
 use serde::{Deserialize, Serialize};
 
@@ -162,6 +163,26 @@ fn plausible_length(suite: Suite, len: usize) -> bool {
 }
 
 impl SessionService {
+    /// Cancels the live session `key_id` of `issuer` (of `tenant`, when
+    /// issuers are counted per tenant) before it is redeemed: its private
+    /// key is destroyed, it no longer counts against the issuer's quota,
+    /// and a later redeem of it is refused as a replay
+    /// ([`RejectReason::AlreadyUsed`]). Returns whether a session was
+    /// cancelled: false when there is no live session of that id, or it
+    /// belongs to another issuer or tenant (then it is left alone, and the
+    /// answer does not tell the two apart).
+    pub fn cancel(&self, key_id: &KeyId, issuer: &str, tenant: Option<&str>) -> bool {
+        // Ownership is all `take` checks; purpose and binding do not matter
+        // to a cancellation.
+        let owner = Expected {
+            purpose: "",
+            binding: "",
+            issuer: Some(issuer),
+            tenant,
+        };
+        matches!(self.store.take(key_id, &owner, self.clock.now()), Taken::Live(_))
+    }
+
     /// Redeems a client message once.
     ///
     /// The session is removed from the store first; whatever happens next,

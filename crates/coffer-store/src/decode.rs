@@ -156,7 +156,7 @@ pub(crate) fn membership(
     let mut membership = Membership::new();
     for (tenant, principal, role) in tenant_roles {
         let principal = Principal::new(tenant_id(&tenant)?, principal_id(&principal)?);
-        membership.grant_tenant(&principal, role_of(&role)?);
+        membership.assign_tenant(&principal, role_of(&role)?);
     }
     for (tenant, project) in projects {
         membership
@@ -167,7 +167,7 @@ pub(crate) fn membership(
         let tenant = tenant_id(&tenant)?;
         let principal = Principal::new(tenant.clone(), principal_id(&principal)?);
         membership
-            .grant(&tenant, &project_id(&project)?, &principal, role_of(&role)?)
+            .assign(&tenant, &project_id(&project)?, &principal, role_of(&role)?)
             .map_err(corrupt)?;
     }
     Ok(membership)

@@ -1,7 +1,12 @@
 //! The store conformance suite against [`MemoryStore`], [`SqliteStore`]
 //! and [`PostgresStore`] (each test in a fresh schema of the test database,
 //! skipped loudly without one outside CI).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/backends.rs"]
 mod backends;
@@ -12,7 +17,7 @@ mod key_suite;
 #[path = "support/suite.rs"]
 mod suite;
 #[path = "support/postgres.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod test_db;
 
 macro_rules! conformance {

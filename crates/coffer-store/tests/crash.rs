@@ -7,7 +7,12 @@
 //! state change has its record and every record of a change its state).
 //!
 //! `COFFER_CRASH_SEED` replays a run (the seed is printed on failure).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 mod process_support;
 

@@ -1,16 +1,21 @@
 //! Public-key members on SQLite and PostgreSQL: registered keys and grants
 //! survive a restart, identities still open stored documents after it, and
 //! a removal deletes the member's grant rows for good.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/backends.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod backends;
 #[path = "support/door.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod door;
 #[path = "support/postgres.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod test_db;
 
 use backends::{Backend, Postgres, Sqlite};

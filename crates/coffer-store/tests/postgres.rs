@@ -3,13 +3,18 @@
 //! processes extending one chain. Each test uses a fresh schema of the
 //! test database (`COFFER_TEST_POSTGRES_URL`); without one they skip
 //! loudly, except under CI, where they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[path = "support/backends.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod backends;
 #[path = "support/door.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod door;
 #[path = "support/postgres.rs"]
 mod test_db;

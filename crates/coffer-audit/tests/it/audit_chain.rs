@@ -1,6 +1,5 @@
 //! The audit chain detects edits, deletions, insertions, reordering, (with
 //! a head kept elsewhere) truncation, and logs of another chain.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::events;
 

@@ -2,7 +2,6 @@
 //! chain identity, repair of the final line, verification against the
 //! sink's own head, and one writer per file (across processes:
 //! `audit_lock.rs`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::events;
 

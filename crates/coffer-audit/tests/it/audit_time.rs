@@ -1,7 +1,6 @@
 //! Audit timestamps: RFC 3339 text in UTC with milliseconds in the JSON
 //! form, parsed back strictly; the chain still hashes the u64 milliseconds,
 //! so a record's MAC verifies after a JSON round trip.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::events;
 

@@ -24,7 +24,7 @@ pub(crate) fn event(n: u64) -> AuditEvent {
     let ed = Principal::new(acme.clone(), PrincipalId::new("ed").unwrap());
     let mut m = Membership::new();
     m.create_project(&acme, &p).unwrap();
-    m.grant(&acme, &p, &ed, Role::Editor).unwrap();
+    m.assign(&acme, &p, &ed, Role::Editor).unwrap();
     let authz = Authorizer::new(m, policy().compile());
     let target = Target::for_document(acme, p, DocumentId::new(format!("doc-{n}")).unwrap());
     let suite = if n.is_multiple_of(2) {

@@ -77,9 +77,10 @@ pub(crate) fn run(args: KeygenArgs, globals: Globals) -> Result<(), CliError> {
     let identity = Identity::generate(algorithm)?;
     write_secret_file(&args.output, &render_identity_file(&identity), args.force)?;
     if !is_stdio(Some(&args.output)) {
-        // The public key is what the owner hands out, so it goes to
-        // standard output (for scripts) whatever --quiet says.
-        #[allow(clippy::print_stdout)]
+        #[allow(
+            clippy::print_stdout,
+            reason = "the public key is what the owner hands out: standard output (for scripts) whatever --quiet says"
+        )]
         {
             println!("{}", identity.public_key().to_text());
         }

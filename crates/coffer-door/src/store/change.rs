@@ -32,9 +32,9 @@ impl std::fmt::Display for Installer {
 /// A policy document to install.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPolicy {
-    /// The document's JSON text (see [`crate::Policy::to_json`]).
+    /// The document's JSON text (see [`crate::policy::Policy::to_json`]).
     pub document: String,
-    /// The policy's digest ([`crate::Policy::digest`]).
+    /// The policy's digest ([`crate::policy::Policy::digest`]).
     pub digest: [u8; 32],
     /// Who installs it.
     pub installed_by: Installer,

@@ -25,8 +25,7 @@ impl RegisteredKey {
     /// The key id the audit trail names it by: `x25519:<fingerprint hex>`
     /// or `xwing:<fingerprint hex>`.
     pub fn key_id(&self) -> String {
-        let hex: String = self.fingerprint.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}:{hex}", self.algorithm)
+        format!("{}:{}", self.algorithm, hex::encode(self.fingerprint))
     }
 }
 

@@ -98,7 +98,7 @@ impl Snapshot {
                 }
                 let mut membership = self.membership.clone();
                 membership.create_project(tenant, project)?;
-                membership.grant(tenant, project, owner, Role::Owner)?;
+                membership.assign(tenant, project, owner, Role::Owner)?;
                 self.membership = membership;
                 self.projects.insert(
                     slot,
@@ -139,7 +139,7 @@ impl Snapshot {
                 role,
             } => {
                 self.membership
-                    .grant(tenant, project, member, *role)
+                    .assign(tenant, project, member, *role)
                     .map_err(unknown_project)?;
             }
             Change::RemoveMember {
@@ -148,7 +148,7 @@ impl Snapshot {
                 member,
             } => {
                 self.membership
-                    .revoke(tenant, project, member)
+                    .unassign(tenant, project, member)
                     .map_err(unknown_project)?;
                 if member.tenant == *tenant {
                     self.delete_grants(member, Some(project));
@@ -187,10 +187,10 @@ impl Snapshot {
                 }
             }
             Change::SetTenantRole { principal, role } => {
-                self.membership.grant_tenant(principal, *role);
+                self.membership.assign_tenant(principal, *role);
             }
             Change::RemoveTenantRole { principal } => {
-                self.membership.revoke_tenant(principal);
+                self.membership.unassign_tenant(principal);
             }
             Change::InstallPolicy(new) => {
                 let version = self.policy.as_ref().map_or(1, |p| p.version + 1);

@@ -1,5 +1,4 @@
 //! What a principal learns from the audit trail: its own target only.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

@@ -1,7 +1,6 @@
 //! Failed authentications recorded by a service in front of the door: an
 //! `authenticate` event with the service's reason, in the claimed
 //! principal's tenant trail, in a chain that still verifies.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

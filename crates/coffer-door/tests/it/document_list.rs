@@ -1,7 +1,6 @@
 //! Document metadata: every encryption records it in the transaction of
 //! its audit record; listing a project's documents is Owners', Editors' and
 //! Viewers' right, audited, and untouched by suite and size rules.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

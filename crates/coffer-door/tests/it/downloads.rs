@@ -1,6 +1,5 @@
 //! Downloads: decided as decryptions, owned by the principal they were
 //! issued to, and fair across tenants.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

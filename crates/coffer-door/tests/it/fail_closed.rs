@@ -1,7 +1,6 @@
 //! The front door fails closed: no plaintext before its access is recorded,
 //! every refused call in the trail, decisions and acts on one state, and a
 //! request that cannot be evaluated is denied.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

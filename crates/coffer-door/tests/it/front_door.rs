@@ -1,7 +1,6 @@
 //! The front door end to end: role × operation, project isolation, download
 //! sessions, algorithm rules on both sides, password change, rotation, the
 //! audit trail and failing closed.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

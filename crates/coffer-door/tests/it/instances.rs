@@ -3,7 +3,6 @@
 //! keys one wins and the other is a recorded conflict. Races are made
 //! deterministic by a store handle that runs the other instance's call
 //! just before a chosen transaction.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

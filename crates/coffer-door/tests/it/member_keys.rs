@@ -2,7 +2,6 @@
 //! project key to it, and the member opens stored documents with its
 //! identity and no password; removal, rotation, moved grants and the
 //! recipient-algorithm rules.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

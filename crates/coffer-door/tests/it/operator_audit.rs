@@ -3,7 +3,6 @@
 //! transaction, so a record that cannot be written leaves the change
 //! undone; the records verify with the chain, and a tenant's trail shows
 //! the role changes in that tenant.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

@@ -1,6 +1,5 @@
 //! A policy installed into a front door is checked against the tenants and
 //! projects that exist.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

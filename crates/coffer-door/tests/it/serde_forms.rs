@@ -2,7 +2,6 @@
 //! sends: receipts, trail reports, policy reports and request attributes.
 //! Each reads back to the same value, validates what it reads and refuses
 //! unknown fields.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_door::envelope::Suite;
 use coffer_door::policy::{Attributes, ProjectId, RecipientKem, RuleId, TenantId};

@@ -1,7 +1,6 @@
 //! Stored documents: the front door keeps envelopes in its store, opens and
 //! offers them for download exactly as envelopes callers keep, and moves a
 //! project's stored documents to the current key version with progress.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

@@ -1,7 +1,6 @@
 //! Encrypting from a reader: the envelope streams out in constant memory,
 //! the declared size is committed and decided on before a byte is read, and
 //! a reader yielding another length is refused and audited.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::door;
 

@@ -1,5 +1,4 @@
 //! Membership: the role × operation table, default deny, tenant isolation.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_policy::*;
 
@@ -60,8 +59,8 @@ fn authorize_role_by_operation_exhaustive() {
     let mut users = Vec::new();
     for role in ROLES {
         let who = principal("acme", role.name());
-        m.grant(&acme, &p, &who, role).unwrap();
-        m.grant_tenant(&who, role);
+        m.assign(&acme, &p, &who, role).unwrap();
+        m.assign_tenant(&who, role);
         users.push((role, who));
     }
     let stranger = principal("acme", "stranger");
@@ -111,8 +110,8 @@ fn operation_on_the_wrong_kind_of_target_is_denied() {
     let owner = principal("acme", "o");
     let mut m = Membership::new();
     m.create_project(&acme, &p).unwrap();
-    m.grant(&acme, &p, &owner, Role::Owner).unwrap();
-    m.grant_tenant(&owner, Role::Owner);
+    m.assign(&acme, &p, &owner, Role::Owner).unwrap();
+    m.assign_tenant(&owner, Role::Owner);
     let on_project = Target::for_project(acme.clone(), p);
     let on_tenant = Target::for_tenant(acme);
     let create = m.check(&owner, Operation::CreateProject, &on_project);
@@ -140,7 +139,7 @@ fn tenant_role_grants_nothing_inside_projects() {
     let admin = principal("acme", "admin");
     let mut m = Membership::new();
     m.create_project(&acme, &p).unwrap();
-    m.grant_tenant(&admin, Role::Owner);
+    m.assign_tenant(&admin, Role::Owner);
     let access = m.check(&admin, Operation::Decrypt, &Target::for_project(acme, p));
     assert!(!access.is_granted());
 }
@@ -155,8 +154,8 @@ fn principal_of_another_tenant_never_gets_access() {
     // Same principal id and same project id in both tenants.
     let alice_a = principal("tenant-a", "alice");
     let alice_b = principal("tenant-b", "alice");
-    m.grant(&a, &shared, &alice_a, Role::Owner).unwrap();
-    m.grant_tenant(&alice_a, Role::Owner);
+    m.assign(&a, &shared, &alice_a, Role::Owner).unwrap();
+    m.assign_tenant(&alice_a, Role::Owner);
     let authz = Authorizer::new(m.clone(), Policy::default().compile());
     for op in Operation::ALL {
         for target in [
@@ -183,7 +182,7 @@ fn principal_of_another_tenant_never_gets_access() {
         assert!(!d.is_allowed());
     }
     // The table refuses to hold a cross-tenant grant at all.
-    let err = m.grant(&b, &shared, &alice_a, Role::Viewer).unwrap_err();
+    let err = m.assign(&b, &shared, &alice_a, Role::Viewer).unwrap_err();
     assert!(matches!(err, MembershipError::CrossTenant { .. }));
     assert_eq!(
         err.to_string(),
@@ -199,7 +198,7 @@ fn unknown_project_and_revocation() {
     let bob = principal("acme", "bob");
     let mut m = Membership::new();
     assert!(matches!(
-        m.grant(&acme, &p, &bob, Role::Editor),
+        m.assign(&acme, &p, &bob, Role::Editor),
         Err(MembershipError::UnknownProject { .. })
     ));
     let target = Target::for_project(acme.clone(), p.clone());
@@ -215,13 +214,13 @@ fn unknown_project_and_revocation() {
         m.create_project(&acme, &p),
         Err(MembershipError::ProjectExists { .. })
     ));
-    assert_eq!(m.grant(&acme, &p, &bob, Role::Editor).unwrap(), None);
+    assert_eq!(m.assign(&acme, &p, &bob, Role::Editor).unwrap(), None);
     assert_eq!(
-        m.grant(&acme, &p, &bob, Role::Viewer).unwrap(),
+        m.assign(&acme, &p, &bob, Role::Viewer).unwrap(),
         Some(Role::Editor)
     );
     assert!(m.check(&bob, Operation::Decrypt, &target).is_granted());
-    assert_eq!(m.revoke(&acme, &p, &bob).unwrap(), Some(Role::Viewer));
+    assert_eq!(m.unassign(&acme, &p, &bob).unwrap(), Some(Role::Viewer));
     assert!(!m.check(&bob, Operation::Decrypt, &target).is_granted());
 }
 

@@ -1,6 +1,5 @@
 //! The compiled (indexed) evaluator agrees with a plain loop over all rules
 //! on random policies and requests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_policy::*;
 use proptest::prelude::*;

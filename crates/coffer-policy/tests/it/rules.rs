@@ -1,6 +1,5 @@
 //! Algorithm rules: scopes, severities, modes, decrypt-side enforcement,
 //! failing closed, explanations, simulation and documents.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_policy::*;
 
@@ -134,7 +133,7 @@ fn decrypt_is_checked_against_the_suite_in_the_envelope() {
     let ed = Principal::new(acme.clone(), PrincipalId::new("ed").unwrap());
     let mut m = Membership::new();
     m.create_project(&acme, &docs).unwrap();
-    m.grant(&acme, &docs, &ed, Role::Editor).unwrap();
+    m.assign(&acme, &docs, &ed, Role::Editor).unwrap();
     let mut authz = Authorizer::new(m, Policy::default().compile());
     let target = Target::for_project(acme, docs);
     let found_in_header = Attributes::envelope(CHACHA, 4096);
@@ -346,7 +345,7 @@ fn authorizer_decision_combines_access_and_rules() {
     let viewer = Principal::new(acme.clone(), PrincipalId::new("vic").unwrap());
     let mut m = Membership::new();
     m.create_project(&acme, &p).unwrap();
-    m.grant(&acme, &p, &viewer, Role::Viewer).unwrap();
+    m.assign(&acme, &p, &viewer, Role::Viewer).unwrap();
     let authz = Authorizer::new(m, enforce(vec![deny_chacha("no-chacha")]));
     let target = Target::for_project(acme, p);
     // Role refuses even though the rule passes.
@@ -641,10 +640,10 @@ fn load_errors_name_the_offender() {
 
 #[test]
 fn oversized_documents_are_refused_before_parsing() {
-    let big = " ".repeat(MAX_DOCUMENT_BYTES + 1);
+    let big = " ".repeat(MAX_POLICY_DOCUMENT_BYTES + 1);
     assert!(matches!(
         Policy::from_json(&big),
-        Err(PolicyError::Document(DocumentError::TooLarge { .. }))
+        Err(PolicyError::Document(PolicyDocumentError::TooLarge { .. }))
     ));
 }
 

@@ -1,7 +1,6 @@
 //! One vocabulary for suites across the layers: the same names in every
 //! layer's Display, FromStr and serde, in policy documents, and public
 //! conversions both ways where the layers meet.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use coffer_policy::session::keys::envelope::Suite as EnvSuite;
 use coffer_policy::session::Suite as SesSuite;

@@ -1,23 +1,26 @@
 //! Documents: upload (streamed into the sealer and the store), list,
 //! download offers, and downloads (streamed out of the opener).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufReader;
+use std::time::Duration;
 
 use axum::body::Body as RawBody;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use coffer_store::door::store::DocumentRecord;
 use coffer_store::door::{Plaintext, Source};
 use coffer_store::policy::{Context, DocumentId, DocumentRef, ProjectId, ProjectRef};
 use coffer_store::session::{ClientMessage, Offer, MAX_MESSAGE_JSON_LEN};
+use futures_util::{Stream, StreamExt};
 
 use super::extract::{Body, Path};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::streaming::{body_reader, stream_download, CHUNK};
+use crate::streaming::{body_reader, stream_download, BodyFailure, BodyWatch, CHUNK};
 
 /// A project's documents with their metadata (Owners, Editors, Viewers).
 pub(crate) async fn list(
@@ -48,21 +51,47 @@ fn too_large(max: u64) -> ApiError {
     )
 }
 
-/// Reads the upload's first line (at most [`MAX_LINE`] bytes): the session
-/// message carrying the project password. Returns it and the bytes read.
-fn session_line(reader: &mut impl BufRead) -> Result<(ClientMessage, u64), ApiError> {
-    let mut line = Vec::new();
-    let read = reader
-        .take(MAX_LINE)
-        .read_until(b'\n', &mut line)
-        .map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
-    if line.pop() != Some(b'\n') {
+/// Reads the upload's first line from `frames` on the async side: the
+/// session message carrying the project password, at most [`MAX_LINE`]
+/// bytes, whole within `idle`. Returns the message, the line's length with
+/// its newline, and the bytes after it that came in the same frame.
+///
+/// # Errors
+///
+/// 408 `body_timeout` when the line does not come in time, 400 when it is
+/// too long or the body ends or breaks first, `session_rejected` when it
+/// is no session message.
+async fn session_line(
+    frames: &mut (impl Stream<Item = Result<Bytes, axum::Error>> + Unpin),
+    idle: Duration,
+) -> Result<(ClientMessage, u64, Bytes), ApiError> {
+    let read = async {
+        let mut line = Vec::new();
+        while let Some(frame) = frames.next().await {
+            let frame = frame.map_err(|error| BodyFailure::of(&error).answer())?;
+            if let Some(end) = frame.iter().position(|b| *b == b'\n') {
+                line.extend_from_slice(&frame[..end]);
+                return Ok((line, frame.slice(end + 1..)));
+            }
+            line.extend_from_slice(&frame);
+            if line.len() as u64 >= MAX_LINE {
+                break;
+            }
+        }
+        Err(ApiError::bad_request(
+            "an upload starts with a password session message on one line",
+        ))
+    };
+    let (line, rest) = tokio::time::timeout(idle, read)
+        .await
+        .map_err(|_| BodyFailure::Idle.answer())??;
+    if line.len() as u64 >= MAX_LINE {
         return Err(ApiError::bad_request(
             "an upload starts with a password session message on one line",
         ));
     }
     let message = ClientMessage::from_json(&line).map_err(|_| ApiError::session_rejected())?;
-    Ok((message, read as u64))
+    Ok((message, line.len() as u64 + 1, rest))
 }
 
 /// `PUT /api/v1/projects/{project}/documents/{document}`: the body is a
@@ -72,6 +101,12 @@ fn session_line(reader: &mut impl BufRead) -> Result<(ClientMessage, u64), ApiEr
 /// configured maximum are refused (413) before anything is read. Stores
 /// the document sealed under the project's current key (Owners, Editors)
 /// and answers `201` with its metadata.
+///
+/// The call takes a transfer slot, then reads the session line here, on
+/// the async side, under the body idle timeout; only then does blocking
+/// work start, with the front door's decision, before any document byte
+/// is read. The rest of the body is read under the idle timeout too: a
+/// body that stops ends the call with nothing stored.
 pub(crate) async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,30 +124,36 @@ pub(crate) async fn upload(
                 "an upload needs a Content-Length",
             )
         })?;
-    let max = state.inner().limits.max_upload;
+    let limits = state.limits();
+    let max = limits.max_upload;
     if length > max.saturating_add(MAX_LINE) {
         return Err(too_large(max));
     }
-    let reader = body_reader(body);
-    let record = state
-        .blocking(move |inner| {
-            let mut reader = BufReader::with_capacity(CHUNK, reader);
-            let (message, line) = session_line(&mut reader)?;
-            let size = length
-                .checked_sub(line)
-                .ok_or_else(|| ApiError::bad_request("Content-Length is shorter than the body"))?;
-            if size > max {
-                return Err(too_large(max));
-            }
+    let permit = state.inner().transfers.start(&caller.principal)?;
+    let mut frames = body.into_data_stream();
+    let (message, line, rest) = session_line(&mut frames, limits.body_idle).await?;
+    let size = length
+        .checked_sub(line)
+        .ok_or_else(|| ApiError::bad_request("Content-Length is shorter than the body"))?;
+    if size > max {
+        return Err(too_large(max));
+    }
+    let watch = BodyWatch::default();
+    let reader = body_reader(rest, frames, watch.clone());
+    let stored = state
+        .transfer(permit, move |inner| {
             let actor = &caller.principal;
             let target = document_target(&caller, project, document);
-            let plaintext = Plaintext::new(reader, size);
-            Ok(inner
+            let plaintext = Plaintext::new(BufReader::with_capacity(CHUNK, reader), size);
+            inner
                 .door
-                .store_document(actor, &target, plaintext, &Context::new(), &message)?)
+                .store_document(actor, &target, plaintext, &Context::new(), &message)
+                // A body that failed is the answer, whatever the front
+                // door made of the broken read.
+                .map_err(|error| watch.failure().map_or_else(|| error.into(), BodyFailure::answer))
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(record)))
+    Ok((StatusCode::CREATED, Json(stored)))
 }
 
 /// `POST …/documents/{document}/offer`: a one-time download offer for the
@@ -145,7 +186,8 @@ pub(crate) async fn download(
     Body(message): Body<ClientMessage>,
 ) -> Result<Response, ApiError> {
     let disposition = format!("attachment; filename=\"{document}\"");
-    let body = stream_download(&state, move |inner, out| {
+    let permit = state.inner().transfers.start(&caller.principal)?;
+    let body = stream_download(&state, permit, move |inner, out| {
         let target = document_target(&caller, project, document);
         inner
             .door

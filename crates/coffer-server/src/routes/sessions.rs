@@ -18,12 +18,14 @@
 //! [`PasswordCredential`]: coffer_store::door::PasswordCredential
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use coffer_store::policy::{ProjectId, ProjectRef};
-use coffer_store::session::Offer;
+use coffer_store::session::{KeyId, Offer};
 use serde::Deserialize;
+use serde_json::{json, Value};
 
-use super::extract::Body;
+use super::extract::{Body, Path};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -45,11 +47,37 @@ pub(crate) async fn password_offer(
     state
         .blocking(move |inner| {
             let project = ProjectRef::new(caller.principal.tenant.clone(), request.project);
-            inner
-                .door
-                .issue_password_offer(&caller.principal, &project)
-                .map(Json)
-                .map_err(|e| ApiError::internal(&e))
+            Ok::<_, ApiError>(Json(
+                inner.door.issue_password_offer(&caller.principal, &project)?,
+            ))
         })
         .await
+}
+
+/// `DELETE /api/v1/offers/{key_id}`: cancels a live offer of the caller's
+/// (a password offer or a download offer) that it will not use, freeing
+/// its place under the cap. 404 when the caller has no live offer of that
+/// id (someone else's is not touched and looks the same).
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let key_id = KeyId::parse(&key_id).map_err(|_| ApiError::bad_request("not an offer's key id"))?;
+    let cancelled = state
+        .blocking(move |inner| {
+            let principal = &caller.principal;
+            let issuer = principal.to_string();
+            let tenant = Some(principal.tenant.as_str());
+            Ok::<_, ApiError>(inner.door.sessions().cancel(&key_id, &issuer, tenant))
+        })
+        .await?;
+    if !cancelled {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no live offer of yours has this key id",
+        ));
+    }
+    Ok(Json(json!({ "cancelled": true })))
 }

@@ -9,19 +9,27 @@
 // short story instead: alice creates a project, uploads and downloads a
 // file through ECDH-P256 offers.
 //
-// Environment: COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM, STORY.
+// Environment: COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM, STORY,
+// and CHROMIUM_ARGS (extra command-line switches, space-separated: the TLS
+// test trusts its certificate with --ignore-certificate-errors-spki-list;
+// certificate errors are never ignored otherwise).
 
 import { randomBytes } from "node:crypto";
 import { readFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const { COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM, STORY } = process.env;
+const { COFFER_URL, ALICE_KEY, BOB_KEY, OUT_DIR, CHROMIUM, STORY, CHROMIUM_ARGS } = process.env;
 const PASSWORD = "correct horse battery staple";
 const file = randomBytes(1024 * 1024);
 
 await mkdir(OUT_DIR, { recursive: true });
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+const extraArgs = (CHROMIUM_ARGS ?? "").split(" ").filter((a) => a !== "");
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ["--no-sandbox", ...extraArgs],
+});
 const problems = [];
 
 function check(condition, what) {
@@ -30,7 +38,7 @@ function check(condition, what) {
 }
 
 async function open(who, key) {
-  const context = await browser.newContext({ acceptDownloads: true });
+  const context = await browser.newContext({ acceptDownloads: true, ignoreHTTPSErrors: false });
   const page = await context.newPage();
   // Anything the content security policy blocks, and any script error, is
   // a failure of the page (refused API calls are logged by the browser as
@@ -42,7 +50,13 @@ async function open(who, key) {
     }
   });
   page.on("pageerror", (error) => problems.push(`${who}: ${error}`));
-  await page.goto(COFFER_URL);
+  const response = await page.goto(COFFER_URL);
+  if (COFFER_URL.startsWith("https:")) {
+    check(
+      response.headers()["strict-transport-security"] === "max-age=63072000; includeSubDomains",
+      `${who}: the page came over TLS with HSTS`,
+    );
+  }
   await page.screenshot({ path: join(OUT_DIR, `${who}-01-sign-in.png`) });
   await page.fill("#api-key", key);
   await page.click("#signin-form button");

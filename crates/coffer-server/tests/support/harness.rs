@@ -1,9 +1,15 @@
-#![allow(dead_code, unreachable_pub)] // each test binary uses a different subset
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test binary uses a different subset"
+)]
 //! A service on a fresh SQLite data directory, driven in-process with
 //! `tower::ServiceExt::oneshot`: alice is a tenant Owner of `acme`, bob a
 //! principal of `acme` with no role; both have API keys.
 
+use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -114,6 +120,19 @@ pub(crate) fn request(method: Method, uri: &str, token: Option<&str>, body: Body
 }
 
 impl Harness {
+    /// Serves the router on a fresh localhost port, as the binary does
+    /// (with the peer address as connection info), until the test ends.
+    pub(crate) async fn serve(&self) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let service = self
+            .app
+            .clone()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        address
+    }
+
     pub(crate) async fn send(&self, request: Request<Body>) -> Answer {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -347,4 +366,40 @@ pub(crate) async fn story_with_documents(h: &Harness, new: &str, wrong: &str) {
         h.download(&h.bob, "payroll", "april", &message).await.body,
         content
     );
+}
+
+/// A log writer appending to a shared buffer, for tests that read what
+/// the service logged.
+#[derive(Clone, Default)]
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// Everything logged so far.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Sends every log line of every thread, up to `level`, here (once
+    /// per test binary).
+    pub(crate) fn install(level: tracing::Level) -> Self {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        captured
+    }
 }

@@ -1,7 +1,7 @@
 //! What the process tests share: a front door on a data directory, a
 //! seeded RNG, a child that runs front-door operations and acknowledges
 //! each on stdout, and the checks that the state and the audit trail agree.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 
 use std::collections::BTreeMap;
 use std::io::Write;

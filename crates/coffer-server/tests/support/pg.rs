@@ -1,0 +1,31 @@
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test binary uses a different subset"
+)]
+//! The test database: `COFFER_TEST_POSTGRES_URL` (`.ci/postgres.sh start`
+//! sets it); with `CI=true` a missing URL fails the test, elsewhere it
+//! skips loudly.
+
+/// The test database's URL with a fresh schema `<schema>_<pid>` first on
+/// its search path, or `None` (having said so) when there is none; `what`
+/// names the test in the message.
+pub(crate) fn database(schema: &str, what: &str) -> Option<String> {
+    let Ok(url) = std::env::var("COFFER_TEST_POSTGRES_URL") else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("COFFER_TEST_POSTGRES_URL is required under CI");
+        }
+        println!("SKIPPED the PostgreSQL {what} test: COFFER_TEST_POSTGRES_URL is not set");
+        eprintln!("SKIPPED the PostgreSQL {what} test: COFFER_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let schema = format!("{schema}_{}", std::process::id());
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
+}
