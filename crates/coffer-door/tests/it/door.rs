@@ -273,6 +273,20 @@ impl<S: Store> World<S> {
         open(via, &self.door, who, &self.doc(id), envelope, password)
     }
 
+    /// Opens the stored document `id` of `payroll` for `who` into a fresh
+    /// buffer, returning the result and whatever reached the buffer.
+    pub(crate) fn open_stored(
+        &self,
+        who: &Principal,
+        id: &str,
+        password: &str,
+    ) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {
+        into_buffer(|out| {
+            self.door
+                .open_document(who, &self.doc(id), Source::stored(), &pw(password), out)
+        })
+    }
+
     /// Every audit record so far.
     pub(crate) fn records(&self) -> Vec<AuditRecord> {
         records(&self.door)

@@ -307,16 +307,8 @@ fn a_document_stored_again_during_a_project_rewrap_is_not_overwritten() {
     assert_eq!(summary.failed.len(), 1);
     assert_eq!(summary.failed[0].reason.as_str(), "front-door.DocumentChanged");
     // The newer document stands, and nothing of the rewrap is left over.
-    let mut out = Vec::new();
-    w.door
-        .open_document(
-            &w.viewer,
-            &w.doc("memo"),
-            Source::stored(),
-            &pw(PASSWORD),
-            &mut out,
-        )
-        .unwrap();
+    let (opened, out) = w.open_stored(&w.viewer, "memo", PASSWORD);
+    opened.unwrap();
     assert_eq!(out, b"second");
     assert_eq!(w.door.store().sweep_envelopes().unwrap(), 0);
 }

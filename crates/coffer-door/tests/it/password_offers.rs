@@ -52,16 +52,8 @@ fn calls_that_need_the_password_take_a_password_offers_message() {
     w.door
         .store_document(&w.editor, &w.doc("memo"), plaintext, &Context::new(), &message)
         .unwrap();
-    let mut out = Vec::new();
-    w.door
-        .open_document(
-            &w.viewer,
-            &w.doc("memo"),
-            Source::stored(),
-            &pw(PASSWORD),
-            &mut out,
-        )
-        .unwrap();
+    let (opened, out) = w.open_stored(&w.viewer, "memo", PASSWORD);
+    opened.unwrap();
     assert_eq!(out, b"a memo");
     let message = password_message(&w, &w.owner, &payroll);
     assert_eq!(w.door.rotate_key(&w.owner, &payroll, &message).unwrap(), 2);
