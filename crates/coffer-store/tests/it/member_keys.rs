@@ -24,7 +24,7 @@ fn open_with<S: Store>(
     identity: &Identity,
 ) -> Result<Vec<u8>, FrontDoorError> {
     let mut out = Vec::new();
-    door.open_stored_with_identity(who, &doc("memo"), &mut out, identity)?;
+    door.open_document(who, &doc("memo"), Source::stored(), identity, &mut out)?;
     Ok(out)
 }
 
@@ -61,9 +61,9 @@ fn member_keys_survive_a_restart<B: Backend>(backend: &B) {
             .unwrap();
         door.add_member(&olga, &project(), &ed, Role::Editor).unwrap();
         door.add_member(&olga, &project(), &vera, Role::Viewer).unwrap();
-        door.register_public_key(&ed, &project(), ed_identity.public_key())
+        door.register_public_key(&ed, &project().into(), ed_identity.public_key())
             .unwrap();
-        door.register_public_key(&vera, &project(), vera_identity.public_key())
+        door.register_public_key(&vera, &project().into(), vera_identity.public_key())
             .unwrap();
         door.grant_member_key(&olga, &project(), &ed, &password).unwrap();
         door.grant_member_key(&olga, &project(), &vera, &password)
