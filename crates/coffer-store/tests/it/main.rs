@@ -8,7 +8,12 @@
 //! peak memory (`stored_memory.rs`) are binaries of their own: a child
 //! forked while a sibling test holds a store's lock shares that lock until
 //! it execs, and a sibling's allocations would count as the measured peak.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 mod api_keys;
 mod backends;
