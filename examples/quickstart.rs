@@ -24,13 +24,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use coffer::keys::Password;
 use coffer::policy::audit::Outcome;
 use coffer::policy::store::Store;
 use coffer::policy::{
     Context, DocumentId, DocumentRef, FrontDoor, FrontDoorConfig, FrontDoorError, Policy, Principal,
     PrincipalId, ProjectId, ProjectRef, Role, Source, TenantId,
 };
-use coffer::session::keys::Password;
 use coffer::session::{ClientMessage, Offer, SessionConfig, SessionService};
 use coffer::store::{load_or_create_key_file, SqliteStore, DATABASE_FILE};
 use rsa::pkcs8::DecodePublicKey;

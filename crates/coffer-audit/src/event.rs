@@ -11,7 +11,7 @@ use coffer_policy::named_enum;
 use coffer_policy::Attributes;
 use coffer_policy::{Access, AccessDenial};
 use coffer_policy::{Decision, Effect, RequestDenial, Verdict};
-use coffer_policy::{DocumentId, KeyId, OperatorId, Principal, ProjectId, ReasonCode, RuleId, TenantId};
+use coffer_policy::{DocumentId, KeyName, OperatorId, Principal, ProjectId, ReasonCode, RuleId, TenantId};
 use coffer_policy::{Enforcement, RuleStatus, Severity};
 use coffer_policy::{EnvelopeSuite, SessionSpec};
 use coffer_policy::{Operation, Role};
@@ -22,7 +22,7 @@ use coffer_policy::{Target, Timestamp};
 #[serde(deny_unknown_fields)]
 pub struct KeyRef {
     /// The key's name.
-    pub id: KeyId,
+    pub id: KeyName,
     /// The key's version.
     pub version: u32,
 }

@@ -58,8 +58,8 @@ mod unlock;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::session::keys::envelope::{ReaderLimits, Suite};
-use crate::session::keys::{self, SealOptions, MIN_PBKDF2_ITERATIONS};
+use crate::envelope::{ReaderLimits, Suite};
+use crate::keys::{self, SealOptions, MIN_PBKDF2_ITERATIONS};
 use crate::session::SessionService;
 
 pub use documents::{Plaintext, Sealed};
@@ -163,7 +163,7 @@ pub struct Receipt {
 /// # use coffer_door::audit::AuditKey;
 /// # use coffer_door::store::MemoryStore;
 /// # use coffer_door::session::{SessionConfig, SessionService};
-/// # use coffer_door::session::keys::Password;
+/// # use coffer_door::keys::Password;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let tenant = TenantId::new("acme")?;
 /// let alice = Principal::new(tenant.clone(), PrincipalId::new("alice")?);

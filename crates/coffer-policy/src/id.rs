@@ -203,8 +203,10 @@ id_type!(
     "document"
 );
 id_type!(
-    /// A key name as it appears in a wrapped key's kid (public, never key material).
-    KeyId,
+    /// A key's name, without a version, as it appears in a wrapped key's
+    /// kid (public, never key material). With a version it is an audit
+    /// record's `KeyRef`, and a keyring's `coffer_keys::KeyId`.
+    KeyName,
     "key"
 );
 id_type!(

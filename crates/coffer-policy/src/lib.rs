@@ -58,8 +58,8 @@ pub use authorizer::Authorizer;
 pub use context::{Context, ContextError, MAX_CONTEXT_ENTRIES, MAX_CONTEXT_KEY_LEN, MAX_CONTEXT_VALUE_LEN};
 pub use decision::{Decision, Effect, Explanation, PolicyDecision, RequestDenial, RuleResult, Verdict};
 pub use id::{
-    DocumentId, IdError, KeyId, OperatorId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,
-    MAX_ID_LEN,
+    DocumentId, IdError, KeyName, OperatorId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId,
+    TenantId, MAX_ID_LEN,
 };
 pub use membership::{Access, AccessDenial, Membership, MembershipError, ProjectMembers};
 pub use name::UnknownName;

@@ -6,8 +6,8 @@
 //!
 //! | policy type | name | lower layer |
 //! |---|---|---|
-//! | [`EnvelopeSuite::Aes256GcmHkdfSha256`] | `AES-256-GCM/HKDF-SHA256` | [`envelope::Suite::Aes256GcmHkdfSha256`](coffer_session::keys::envelope::Suite), header id `0x0001` |
-//! | [`EnvelopeSuite::ChaCha20Poly1305HkdfSha256`] | `CHACHA20-POLY1305/HKDF-SHA256` | [`envelope::Suite::ChaCha20Poly1305HkdfSha256`](coffer_session::keys::envelope::Suite), header id `0x0002` |
+//! | [`EnvelopeSuite::Aes256GcmHkdfSha256`] | `AES-256-GCM/HKDF-SHA256` | [`envelope::Suite::Aes256GcmHkdfSha256`](coffer_session::envelope::Suite), header id `0x0001` |
+//! | [`EnvelopeSuite::ChaCha20Poly1305HkdfSha256`] | `CHACHA20-POLY1305/HKDF-SHA256` | [`envelope::Suite::ChaCha20Poly1305HkdfSha256`](coffer_session::envelope::Suite), header id `0x0002` |
 //! | [`SessionSuite::RsaOaep256`] | `RSA-OAEP-256` | [`session::Suite::algorithm`](coffer_session::Suite::algorithm) of `RsaOaep2048` and `RsaOaep3072` |
 //! | [`SessionSuite::EcdhP256`] | `ECDH-P256` | [`session::Suite::algorithm`](coffer_session::Suite::algorithm) of `EcdhP256` |
 //! | [`SessionSpec`] | `RSA-OAEP-256-2048`, `RSA-OAEP-256-3072`, `ECDH-P256` | [`session::Suite`](coffer_session::Suite) (its id) |
@@ -18,10 +18,11 @@
 //! [`SessionSpec`] (`From`), [`SessionSpec`] → `session::Suite`
 //! (`TryFrom`: only sizes the session layer issues).
 
+use coffer_session::keys::KemAlgorithm;
 use std::fmt;
 use std::str::FromStr;
 
-use coffer_session::keys::envelope;
+use coffer_session::envelope;
 use serde::{Deserialize, Serialize};
 
 use crate::name::UnknownName;
@@ -103,20 +104,20 @@ impl RecipientKem {
     }
 }
 
-impl From<coffer_session::keys::KemAlgorithm> for RecipientKem {
-    fn from(kem: coffer_session::keys::KemAlgorithm) -> Self {
+impl From<KemAlgorithm> for RecipientKem {
+    fn from(kem: KemAlgorithm) -> Self {
         match kem {
-            coffer_session::keys::KemAlgorithm::X25519 => RecipientKem::X25519,
-            coffer_session::keys::KemAlgorithm::XWing => RecipientKem::XWing,
+            KemAlgorithm::X25519 => RecipientKem::X25519,
+            KemAlgorithm::XWing => RecipientKem::XWing,
         }
     }
 }
 
-impl From<RecipientKem> for coffer_session::keys::KemAlgorithm {
+impl From<RecipientKem> for KemAlgorithm {
     fn from(kem: RecipientKem) -> Self {
         match kem {
-            RecipientKem::X25519 => coffer_session::keys::KemAlgorithm::X25519,
-            RecipientKem::XWing => coffer_session::keys::KemAlgorithm::XWing,
+            RecipientKem::X25519 => KemAlgorithm::X25519,
+            RecipientKem::XWing => KemAlgorithm::XWing,
         }
     }
 }
@@ -269,7 +270,7 @@ impl TryFrom<SessionSpec> for coffer_session::Suite {
 /// that type in the layers above
 /// (`#[serde(with = "coffer_policy::envelope_suite_name")]`).
 pub mod envelope_suite_name {
-    use coffer_session::keys::envelope::Suite;
+    use coffer_session::envelope::Suite;
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// Writes the suite's canonical name.

@@ -261,9 +261,10 @@ pub enum StartError {
     },
 }
 
-/// The front door and the API keys, opened on one store.
+/// What the service runs on: the front door and the API keys, opened on
+/// one store.
 #[derive(Debug)]
-pub struct Opened {
+pub struct Service {
     /// The front door.
     pub door: Arc<FrontDoor<AnyStore>>,
     /// The API keys.
@@ -292,7 +293,7 @@ impl StoreArgs {
     /// # Errors
     ///
     /// [`StartError`].
-    pub fn open(&self, config: FrontDoorConfig) -> Result<Opened, StartError> {
+    pub fn open(&self, config: FrontDoorConfig) -> Result<Service, StartError> {
         self.open_as(config, InstanceTag::default())
     }
 
@@ -315,7 +316,7 @@ impl StoreArgs {
     /// # Errors
     ///
     /// [`StartError`].
-    pub fn open_as(&self, config: FrontDoorConfig, instance: InstanceTag) -> Result<Opened, StartError> {
+    pub fn open_as(&self, config: FrontDoorConfig, instance: InstanceTag) -> Result<Service, StartError> {
         for dir in [self.data_dir.clone(), self.key_dir()] {
             std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir { path: dir, source })?;
         }
@@ -342,7 +343,7 @@ impl StoreArgs {
         .build()
         .map_err(|e| StartError::Sessions(e.to_string()))?;
         let door = FrontDoor::open(config, store, sessions)?;
-        Ok(Opened {
+        Ok(Service {
             door: Arc::new(door),
             keys: ApiKeys::new(table, &hashing),
         })

@@ -39,7 +39,7 @@ use tracing::Level;
 
 pub use api_keys::{ApiKeyError, ApiKeyInfo, ApiKeySecret, ApiKeys};
 pub use auth::{Caller, ANONYMOUS};
-pub use config::{Cli, Command, KeysCommand, Opened, ServeArgs, StoreArgs};
+pub use config::{Cli, Command, KeysCommand, ServeArgs, Service, StoreArgs};
 pub use error::ApiError;
 pub use limiter::{FailureLimiter, LimiterConfig};
 pub use page::OFFER_KEY_PATH;

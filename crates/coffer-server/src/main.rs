@@ -46,8 +46,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let tag = coffer_server::instance::tag(serve.instance_tag)?;
             let claim = cli.store.claim_instance(tag)?;
             tracing::info!(instance = serve.instance_tag, prefix = %tag.prefix(), "instance tag claimed");
-            let opened = cli.store.open_as(serve.front_door_config(), tag)?;
-            let state = AppState::new(opened.door, opened.keys, serve.limits());
+            let service = cli.store.open_as(serve.front_door_config(), tag)?;
+            let state = AppState::new(service.door, service.keys, serve.limits());
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let served = runtime.block_on(listen(state.clone(), &serve, tls));
             // Blocking calls whose connection was cut off end as soon as
@@ -74,14 +74,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                         .and_then(|user| OperatorId::new(&user).ok())
                 })
                 .ok_or("name the operator making the grant: --operator NAME (or COFFER_OPERATOR)")?;
-            let opened = cli.store.open(FrontDoorConfig::default())?;
-            let replaced = opened.door.grant_tenant_role(&operator, &principal, role)?;
+            let service = cli.store.open(FrontDoorConfig::default())?;
+            let replaced = service.door.grant_tenant_role(&operator, &principal, role)?;
             println!(
                 "{principal} is now {role} of tenant `{}` (was: {}; granted by operator `{operator}`)",
                 principal.tenant,
                 replaced.map_or("nothing".to_owned(), |r| r.to_string())
             );
-            opened.door.sessions().shutdown();
+            service.door.sessions().shutdown();
             Ok(())
         }
     }
@@ -136,7 +136,7 @@ fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 }
 
 fn keys(store: &StoreArgs, command: KeysCommand) -> Result<(), Box<dyn std::error::Error>> {
-    let opened = store.open(FrontDoorConfig::default())?;
+    let service = store.open(FrontDoorConfig::default())?;
     match command {
         KeysCommand::Create {
             principal,
@@ -145,7 +145,7 @@ fn keys(store: &StoreArgs, command: KeysCommand) -> Result<(), Box<dyn std::erro
         } => {
             let expires_at =
                 expires_in_days.map(|days| OffsetDateTime::now_utc() + time::Duration::days(days.into()));
-            let (info, token) = opened.keys.create(&principal, &label, expires_at)?;
+            let (info, token) = service.keys.create(&principal, &label, expires_at)?;
             eprintln!(
                 "key `{}` for {} (shown once; store it now):",
                 info.key_id, info.principal
@@ -153,18 +153,18 @@ fn keys(store: &StoreArgs, command: KeysCommand) -> Result<(), Box<dyn std::erro
             println!("{}", token.expose());
         }
         KeysCommand::List => {
-            for info in opened.keys.list()? {
+            for info in service.keys.list()? {
                 println!("{}", serde_json::to_string(&info)?);
             }
         }
         KeysCommand::Revoke { key_id } => {
-            if opened.keys.revoke(&key_id)? {
+            if service.keys.revoke(&key_id)? {
                 println!("key `{key_id}` revoked");
             } else {
                 return Err(format!("no live key `{key_id}`").into());
             }
         }
     }
-    opened.door.sessions().shutdown();
+    service.door.sessions().shutdown();
     Ok(())
 }

@@ -45,7 +45,7 @@ pub(crate) fn event(n: u64) -> AuditEvent {
     );
     if decision.is_allowed() {
         event.key = Some(KeyRef {
-            id: KeyId::new("payroll-kek").unwrap(),
+            id: KeyName::new("payroll-kek").unwrap(),
             version: 3,
         });
         event.sizes.ciphertext = Some(1000 + n + 200);

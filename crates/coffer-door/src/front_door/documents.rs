@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 
-use crate::session::keys::{OpenOptions, Password, ProjectKey, Recipient, Sealer};
+use crate::keys::{OpenOptions, Password, ProjectKey, Recipient, Sealer};
 
 use super::error::LengthSeen;
 use super::guard::{Ask, Effects};

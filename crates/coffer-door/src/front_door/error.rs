@@ -1,6 +1,6 @@
 //! The front door's error type.
 
-use crate::session::keys;
+use crate::keys;
 
 use crate::audit::VerifyError;
 use crate::policy::MembershipError;

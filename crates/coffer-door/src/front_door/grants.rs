@@ -11,7 +11,7 @@
 //! version, for every member holding grants). A password change leaves
 //! them as they are: they seal the project key, not the password.
 
-use crate::session::keys::{seal_project_key, Password, ProjectKey, PublicKey, Recipient};
+use crate::keys::{seal_project_key, Password, ProjectKey, PublicKey, Recipient};
 use std::collections::BTreeSet;
 
 use super::guard::{Ask, Effects};
@@ -22,7 +22,7 @@ use crate::audit::{KeyRef, Timestamp};
 use crate::policy::Attributes;
 use crate::policy::Operation;
 use crate::policy::RecipientKem;
-use crate::policy::{KeyId, Principal, PrincipalId, ProjectId, TenantId};
+use crate::policy::{KeyName, Principal, PrincipalId, ProjectId, TenantId};
 use crate::policy::{ProjectRef, Target};
 use crate::store::{Change, KeyGrant, RegisteredKey, Store, Transaction};
 
@@ -30,7 +30,7 @@ use crate::store::{Change, KeyGrant, RegisteredKey, Store, Transaction};
 /// `xwing:<fingerprint hex>`, version 1 (public keys have no versions).
 fn public_key_ref(key: &RegisteredKey) -> Option<KeyRef> {
     Some(KeyRef {
-        id: KeyId::new(key.key_id()).ok()?,
+        id: KeyName::new(key.key_id()).ok()?,
         version: 1,
     })
 }

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use crate::session::keys::{self, Identity, Password, ProjectKey};
+use crate::keys::{self, Identity, Password, ProjectKey};
 
 use super::state::State;
 use super::unlock::{unlock_grant, UnlockCache};

@@ -4,8 +4,8 @@
 
 use std::io::Read;
 
-use crate::session::keys::envelope::{read_header, HeaderView, KeyType, ReaderLimits, Suite};
-use crate::session::keys::{self, KeyId as KeyLayerId};
+use crate::envelope::{read_header, HeaderView, KeyType, ReaderLimits, Suite};
+use crate::keys::{self, KeyId};
 
 use super::unlock::PROJECT_KEY_NAME;
 use crate::policy::Attributes;
@@ -101,7 +101,7 @@ fn committed_size(view: &HeaderView<'_>) -> Option<u64> {
 pub(super) fn project_key_version(view: &HeaderView<'_>) -> Option<u32> {
     view.wrapped_keys()
         .filter(|k| k.key_type == KeyType::LOCAL)
-        .filter_map(|k| KeyLayerId::from_kid(k.kid).ok())
+        .filter_map(|k| KeyId::from_kid(k.kid).ok())
         .find(|id| id.name() == PROJECT_KEY_NAME)
         .map(|id| id.version())
 }

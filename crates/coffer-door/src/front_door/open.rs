@@ -11,7 +11,7 @@
 
 use std::io::{Cursor, Read, Write};
 
-use crate::session::keys::{self, Identity, Opener, Password};
+use crate::keys::{self, Identity, Opener, Password};
 use crate::session::{ClientMessage, Offer};
 
 use super::guard::{Ask, Effects};

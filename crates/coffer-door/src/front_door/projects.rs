@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::session::keys::envelope::HeaderView;
-use crate::session::keys::{
-    self, change_password_with, rewrap, seal_project_key, KeyId as KeyLayerId, OpenOptions, Password,
-    ProjectKey, Recipient, Rewrap, SealOptions,
+use crate::envelope::HeaderView;
+use crate::keys::{
+    self, change_password_with, rewrap, seal_project_key, KeyId, OpenOptions, Password, ProjectKey,
+    Recipient, Rewrap, SealOptions,
 };
 
 use super::guard::{Ask, Call, Effects};
@@ -18,12 +18,12 @@ use crate::audit::KeyRef;
 use crate::policy::Attributes;
 use crate::policy::EnvelopeSuite;
 use crate::policy::Operation;
-use crate::policy::{DocumentRef, KeyId, Principal, ProjectId, ProjectRef, Target, TenantId};
+use crate::policy::{DocumentRef, KeyName, Principal, ProjectId, ProjectRef, Target, TenantId};
 use crate::store::{Change, Store};
 
-pub(super) fn key_ref(id: &KeyLayerId) -> Option<KeyRef> {
+pub(super) fn key_ref(id: &KeyId) -> Option<KeyRef> {
     Some(KeyRef {
-        id: KeyId::new(id.name()).ok()?,
+        id: KeyName::new(id.name()).ok()?,
         version: id.version(),
     })
 }

@@ -4,8 +4,8 @@
 use std::io::{Cursor, Read};
 use std::time::Duration;
 
-use crate::session::keys::envelope::{read_header, HeaderView};
-use crate::session::keys::{self, rewrap_stream, Password};
+use crate::envelope::{read_header, HeaderView};
+use crate::keys::{self, rewrap_stream, Password};
 
 use super::guard::{reason_code, Ask, Effects};
 use super::projects::key_ref;

@@ -6,7 +6,7 @@
 
 use core::ops::Deref;
 
-use crate::session::keys::Password;
+use crate::keys::Password;
 use crate::session::{ClientMessage, Expected, IssueRequest, Offer};
 use ring::digest;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::session::keys::{unlock_project_key, Identity, OpenOptions, Password, ProjectKey};
+use crate::keys::{unlock_project_key, Identity, OpenOptions, Password, ProjectKey};
 use ring::hmac;
 use ring::rand::SystemRandom;
 use subtle::ConstantTimeEq;
@@ -56,7 +56,7 @@ impl core::fmt::Debug for UnlockCache {
 impl UnlockCache {
     pub(crate) fn new(window: Option<Duration>) -> Result<Self, FrontDoorError> {
         let tag_key = hmac::Key::generate(hmac::HMAC_SHA256, &SystemRandom::new())
-            .map_err(|_| FrontDoorError::Keys(crate::session::keys::Error::Random))?;
+            .map_err(|_| FrontDoorError::Keys(crate::keys::Error::Random))?;
         Ok(UnlockCache {
             window,
             tag_key,

@@ -1,6 +1,6 @@
 //! What the store remembers about each document the front door sealed.
 
-use crate::session::keys::envelope::Suite;
+use crate::envelope::Suite;
 use serde::{Deserialize, Serialize};
 
 use super::envelope::EnvelopeId;

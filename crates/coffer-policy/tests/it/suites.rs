@@ -2,7 +2,7 @@
 //! layer's Display, FromStr and serde, in policy documents, and public
 //! conversions both ways where the layers meet.
 
-use coffer_policy::session::keys::envelope::Suite as EnvSuite;
+use coffer_policy::envelope::Suite as EnvSuite;
 use coffer_policy::session::Suite as SesSuite;
 use coffer_policy::{EnvelopeSuite, Policy, SessionSpec, SessionSuite, UnknownName};
 use proptest::prelude::*;

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use coffer_policy::{
-    DocumentId, IdError, KeyId, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,
+    DocumentId, IdError, KeyName, Principal, PrincipalId, ProjectId, ReasonCode, RuleId, TenantId,
 };
 use proptest::prelude::*;
 
@@ -60,7 +60,7 @@ proptest! {
         id_round_trip::<ProjectId>(&text);
         id_round_trip::<PrincipalId>(&text);
         id_round_trip::<DocumentId>(&text);
-        id_round_trip::<KeyId>(&text);
+        id_round_trip::<KeyName>(&text);
         id_round_trip::<RuleId>(&text);
         id_round_trip::<ReasonCode>(&text);
     }
@@ -80,7 +80,7 @@ fn ids_refuse_malformed_text() {
         Err(IdError::BadCharacter { kind: "document", .. })
     ));
     assert!(matches!(
-        "x".repeat(65).parse::<KeyId>(),
+        "x".repeat(65).parse::<KeyName>(),
         Err(IdError::TooLong {
             kind: "key",
             len: 65,
