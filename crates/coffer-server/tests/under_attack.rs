@@ -4,7 +4,11 @@
 //! documented measurements (`docs/PERFORMANCE.md`), never asserted here.
 
 #[path = "../examples/under_attack/load/mod.rs"]
-#[allow(dead_code, unreachable_pub, reason = "the tool's items, some for its binary only")]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "the tool's items, some for its binary only"
+)]
 mod load;
 
 use std::path::PathBuf;
@@ -33,11 +37,24 @@ async fn the_load_tool_runs_both_runs_and_counts_the_attack() {
     assert_eq!(report.idle_held, 120);
     assert_eq!(report.failures_sent, 300);
     // Every failure was answered 401 (unknown key id), none lost.
-    assert_eq!(report.attack.get("failure: answered 401"), Some(&300), "{:?}", report.attack);
+    assert_eq!(
+        report.attack.get("failure: answered 401"),
+        Some(&300),
+        "{:?}",
+        report.attack
+    );
     // One principal holds at most its 8 transfers; the rest are refused.
     let held = |what: &str| report.attack.get(what).copied().unwrap_or(0);
-    assert!(held("stalled upload: no answer by the end") >= 1, "{:?}", report.attack);
-    assert!(held("unread download: held to the end") >= 1, "{:?}", report.attack);
+    assert!(
+        held("stalled upload: no answer by the end") >= 1,
+        "{:?}",
+        report.attack
+    );
+    assert!(
+        held("unread download: held to the end") >= 1,
+        "{:?}",
+        report.attack
+    );
     assert!(held("stalled upload: answered 429") >= 1, "{:?}", report.attack);
     let text = report.to_string();
     assert!(text.contains("all operations p99") && text.contains("target no legitimate request refused"));

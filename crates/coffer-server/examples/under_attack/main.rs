@@ -64,7 +64,8 @@ async fn main() -> ExitCode {
         eprintln!("no coffer-server beside this tool: build it (cargo build --release -p coffer-server) or pass --server");
         return ExitCode::FAILURE;
     };
-    let needed = u64::from(args.idle) + u64::from(args.stalled_uploads) + u64::from(args.unread_downloads) + 1_000;
+    let needed =
+        u64::from(args.idle) + u64::from(args.stalled_uploads) + u64::from(args.unread_downloads) + 1_000;
     if let Some(limit) = load::service::open_file_limit() {
         if limit < needed {
             eprintln!("the open-file limit is {limit}, the attack needs about {needed}: raise it (ulimit -n {needed}) or lower --idle");

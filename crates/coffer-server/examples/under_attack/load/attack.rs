@@ -48,7 +48,12 @@ impl Tally {
 /// most `per_source` connections on each.
 pub fn source(block: u8, index: usize, per_source: usize) -> IpAddr {
     let n = index / per_source.max(1);
-    IpAddr::V4(Ipv4Addr::new(127, block, (n / 250 % 250) as u8, (n % 250 + 1) as u8))
+    IpAddr::V4(Ipv4Addr::new(
+        127,
+        block,
+        (n / 250 % 250) as u8,
+        (n % 250 + 1) as u8,
+    ))
 }
 
 /// Opens `count` connections that never send anything, from 127.1.x.y,
@@ -79,8 +84,14 @@ pub async fn idle(to: SocketAddr, count: usize, per_source: usize) -> (Vec<TcpSt
 /// it; `None` when nothing came within `wait` (or the peer closed).
 async fn peek_status(stream: &TcpStream, wait: Duration) -> Option<u16> {
     let mut head = [0u8; 12];
-    let peeked = tokio::time::timeout(wait, stream.peek(&mut head)).await.ok()?.ok()?;
-    std::str::from_utf8(head.get(9..12.min(peeked))?).ok()?.parse().ok()
+    let peeked = tokio::time::timeout(wait, stream.peek(&mut head))
+        .await
+        .ok()?
+        .ok()?;
+    std::str::from_utf8(head.get(9..12.min(peeked))?)
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// Sleeps until `until` or `pause`, whichever comes first.
@@ -93,7 +104,14 @@ async fn pause(until: Instant, pause: Duration) {
 /// head of a 1 MiB upload with a valid API key, then nothing. An answer
 /// (429 over the principal's transfer cap, 408 when the body timeout
 /// ends it) is counted and the slot starts again.
-pub async fn stalled_upload(to: SocketAddr, slot: usize, token: String, project: String, until: Instant, tally: Arc<Tally>) {
+pub async fn stalled_upload(
+    to: SocketAddr,
+    slot: usize,
+    token: String,
+    project: String,
+    until: Instant,
+    tally: Arc<Tally>,
+) {
     let from = source(2, slot, 50);
     let mut attempt = 0usize;
     while Instant::now() < until {
@@ -127,12 +145,22 @@ pub async fn stalled_upload(to: SocketAddr, slot: usize, token: String, project:
 /// download offer answered, the download asked for on a connection with a
 /// small receive buffer, and nothing read. A refusal is counted (its
 /// offer cancelled) and the slot starts again.
-pub async fn unread_download(to: SocketAddr, slot: usize, token: String, project: String, until: Instant, tally: Arc<Tally>) {
+pub async fn unread_download(
+    to: SocketAddr,
+    slot: usize,
+    token: String,
+    project: String,
+    until: Instant,
+    tally: Arc<Tally>,
+) {
     let from = source(3, slot, 50);
     let mut c = Client::new(from, to, &token);
     let base = format!("/api/v1/projects/{project}/documents/big");
     while Instant::now() < until {
-        let offer = match c.call(Method::POST, &format!("{base}/offer"), Bytes::new(), false).await {
+        let offer = match c
+            .call(Method::POST, &format!("{base}/offer"), Bytes::new(), false)
+            .await
+        {
             Ok(answer) if answer.status == StatusCode::OK => answer,
             Ok(answer) => {
                 tally.add(format!("unread download: offer {}", answer.status.as_u16()));
@@ -196,14 +224,25 @@ pub fn failing_client(n: usize) -> String {
 /// Sends failed authentications (an unknown key id) through the trusted
 /// proxy `proxy`, each naming the next address from `next` in its
 /// `X-Forwarded-For`, until `total` were sent or `until`.
-pub async fn failures(to: SocketAddr, proxy: IpAddr, next: Arc<AtomicUsize>, total: usize, until: Instant, tally: Arc<Tally>) {
+pub async fn failures(
+    to: SocketAddr,
+    proxy: IpAddr,
+    next: Arc<AtomicUsize>,
+    total: usize,
+    until: Instant,
+    tally: Arc<Tally>,
+) {
     let mut c = Client::new(proxy, to, "");
     while Instant::now() < until {
         let n = next.fetch_add(1, Ordering::Relaxed);
         if n >= total {
             break;
         }
-        c.set_token(format!("coffer_{:016x}_{}", n as u64 ^ 0x5eed_0000_0000_0000, "0".repeat(64)));
+        c.set_token(format!(
+            "coffer_{:016x}_{}",
+            n as u64 ^ 0x5eed_0000_0000_0000,
+            "0".repeat(64)
+        ));
         c.extra = vec![("x-forwarded-for", failing_client(n))];
         match c.call(Method::GET, "/api/v1/me", Bytes::new(), false).await {
             Ok(answer) => tally.add(format!("failure: answered {}", answer.status.as_u16())),

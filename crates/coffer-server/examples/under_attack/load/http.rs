@@ -21,7 +21,11 @@ pub const CALL_DEADLINE: Duration = Duration::from_secs(30);
 /// # Errors
 ///
 /// The socket's or the connect's error, or a timeout.
-pub async fn connect_from(source: IpAddr, to: SocketAddr, recv_buffer: Option<u32>) -> std::io::Result<TcpStream> {
+pub async fn connect_from(
+    source: IpAddr,
+    to: SocketAddr,
+    recv_buffer: Option<u32>,
+) -> std::io::Result<TcpStream> {
     let socket = TcpSocket::new_v4()?;
     if let Some(size) = recv_buffer {
         socket.set_recv_buffer_size(size)?;
@@ -97,7 +101,13 @@ impl Client {
     /// # Errors
     ///
     /// A transport failure or the deadline, described.
-    pub async fn call(&mut self, method: Method, path: &str, body: Bytes, json: bool) -> Result<Answer, String> {
+    pub async fn call(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+        json: bool,
+    ) -> Result<Answer, String> {
         let call = async {
             let mut request = Request::builder()
                 .method(method)

@@ -40,7 +40,11 @@ fn refused(what: &str, answer: &Answer) -> String {
 
 /// A session message for `offer_path`'s offer (a password offer when
 /// `body` names a project, a download offer otherwise).
-async fn message(c: &mut Client, offer_path: &str, body: Option<&serde_json::Value>) -> Result<ClientMessage, String> {
+async fn message(
+    c: &mut Client,
+    offer_path: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<ClientMessage, String> {
     let answer = match body {
         Some(body) => c.post_json(offer_path, body).await?,
         None => c.call(Method::POST, offer_path, Bytes::new(), false).await?,
@@ -64,7 +68,10 @@ async fn password(c: &mut Client, project: &str) -> Result<ClientMessage, String
 pub async fn create_project(c: &mut Client, project: &str) -> Result<(), String> {
     let message = password(c, project).await?;
     let answer = c
-        .post_json("/api/v1/projects", &json!({ "project": project, "password": message }))
+        .post_json(
+            "/api/v1/projects",
+            &json!({ "project": project, "password": message }),
+        )
         .await?;
     if answer.status != StatusCode::CREATED {
         return Err(refused("create project", &answer));
@@ -116,7 +123,13 @@ pub fn content(size: usize, seed: usize) -> Vec<u8> {
 
 /// Runs one client on `project` until `until`: upload a document, download
 /// it, switching between the two sizes; at most `max_operations`.
-pub async fn run(mut c: Client, project: String, seed: usize, until: Instant, max_operations: usize) -> Outcome {
+pub async fn run(
+    mut c: Client,
+    project: String,
+    seed: usize,
+    until: Instant,
+    max_operations: usize,
+) -> Outcome {
     let documents = SIZES.map(|size| content(size, seed));
     let mut outcome = Outcome::default();
     let mut operation = 0usize;

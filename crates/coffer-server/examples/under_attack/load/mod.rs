@@ -163,7 +163,9 @@ pub async fn run(config: &Config) -> Result<Report, String> {
         idle_held: config.idle - idle_failed,
         idle_seconds,
         attack: tally.counts(),
-        failures_sent: next.load(std::sync::atomic::Ordering::Relaxed).min(config.failures),
+        failures_sent: next
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .min(config.failures),
         failures_seconds,
         memory_after: attack_memory,
     })

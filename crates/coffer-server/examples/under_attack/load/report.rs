@@ -31,7 +31,12 @@ impl Run {
     /// The `q` quantile (0 to 1) of the latencies of the samples `keep`
     /// selects.
     pub fn quantile(&self, q: f64, keep: impl Fn(&Sample) -> bool) -> Option<Duration> {
-        let mut latencies: Vec<Duration> = self.samples.iter().filter(|s| keep(s)).map(|s| s.latency).collect();
+        let mut latencies: Vec<Duration> = self
+            .samples
+            .iter()
+            .filter(|s| keep(s))
+            .map(|s| s.latency)
+            .collect();
         latencies.sort_unstable();
         let last = latencies.len().checked_sub(1)?;
         let rank = ((last as f64) * q).round() as usize;
@@ -60,7 +65,10 @@ pub struct Report {
 }
 
 fn ms(latency: Option<Duration>) -> String {
-    latency.map_or_else(|| "-".to_owned(), |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+    latency.map_or_else(
+        || "-".to_owned(),
+        |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0),
+    )
 }
 
 impl fmt::Display for Report {
@@ -68,10 +76,27 @@ impl fmt::Display for Report {
         let (a, b) = (&self.alone, &self.under_attack);
         writeln!(f, "service flags: {}", self.flags.join(" "))?;
         writeln!(f, "{:<34} {:>16} {:>16}", "", "alone", "under attack")?;
-        let row = |f: &mut fmt::Formatter<'_>, name: &str, x: String, y: String| writeln!(f, "{name:<34} {x:>16} {y:>16}");
-        row(f, "operations", a.samples.len().to_string(), b.samples.len().to_string())?;
-        row(f, "operations/s", format!("{:.1}", a.rate()), format!("{:.1}", b.rate()))?;
-        row(f, "document MiB/s", format!("{:.1}", a.mib_per_second()), format!("{:.1}", b.mib_per_second()))?;
+        let row = |f: &mut fmt::Formatter<'_>, name: &str, x: String, y: String| {
+            writeln!(f, "{name:<34} {x:>16} {y:>16}")
+        };
+        row(
+            f,
+            "operations",
+            a.samples.len().to_string(),
+            b.samples.len().to_string(),
+        )?;
+        row(
+            f,
+            "operations/s",
+            format!("{:.1}", a.rate()),
+            format!("{:.1}", b.rate()),
+        )?;
+        row(
+            f,
+            "document MiB/s",
+            format!("{:.1}", a.mib_per_second()),
+            format!("{:.1}", b.mib_per_second()),
+        )?;
         for (index, size) in SIZES.iter().enumerate() {
             for (upload, kind) in [(true, "upload"), (false, "download")] {
                 for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
@@ -81,15 +106,39 @@ impl fmt::Display for Report {
                 }
             }
         }
-        row(f, "all operations p50", ms(a.quantile(0.5, |_| true)), ms(b.quantile(0.5, |_| true)))?;
+        row(
+            f,
+            "all operations p50",
+            ms(a.quantile(0.5, |_| true)),
+            ms(b.quantile(0.5, |_| true)),
+        )?;
         row(f, "all operations p99", ms(a.p99()), ms(b.p99()))?;
-        row(f, "legitimate requests refused", a.refused.len().to_string(), b.refused.len().to_string())?;
-        row(f, "service VmHWM (peak RSS)", format!("{} MiB", a.memory.0 / 1024), format!("{} MiB", b.memory.0 / 1024))?;
-        row(f, "service VmRSS at the end", format!("{} MiB", a.memory.1 / 1024), format!("{} MiB", b.memory.1 / 1024))?;
+        row(
+            f,
+            "legitimate requests refused",
+            a.refused.len().to_string(),
+            b.refused.len().to_string(),
+        )?;
+        row(
+            f,
+            "service VmHWM (peak RSS)",
+            format!("{} MiB", a.memory.0 / 1024),
+            format!("{} MiB", b.memory.0 / 1024),
+        )?;
+        row(
+            f,
+            "service VmRSS at the end",
+            format!("{} MiB", a.memory.1 / 1024),
+            format!("{} MiB", b.memory.1 / 1024),
+        )?;
         for why in a.refused.iter().chain(&b.refused).take(10) {
             writeln!(f, "  refused: {why}")?;
         }
-        writeln!(f, "attack: {} idle connections held (opened in {:.1} s)", self.idle_held, self.idle_seconds)?;
+        writeln!(
+            f,
+            "attack: {} idle connections held (opened in {:.1} s)",
+            self.idle_held, self.idle_seconds
+        )?;
         writeln!(
             f,
             "attack: {} failed authentications from as many IPv6 /64s in {:.1} s",
@@ -103,9 +152,21 @@ impl fmt::Display for Report {
             _ => f64::NAN,
         };
         let verdict = |met: bool| if met { "met" } else { "NOT met" };
-        writeln!(f, "target p99 under attack <= 2x alone: {ratio:.2}x, {}", verdict(ratio <= 2.0))?;
+        writeln!(
+            f,
+            "target p99 under attack <= 2x alone: {ratio:.2}x, {}",
+            verdict(ratio <= 2.0)
+        )?;
         let refused = a.refused.len() + b.refused.len();
-        writeln!(f, "target no legitimate request refused: {refused} refused, {}", verdict(refused == 0))?;
-        writeln!(f, "service peak RSS with the attack in place: {} MiB", self.memory_after.0 / 1024)
+        writeln!(
+            f,
+            "target no legitimate request refused: {refused} refused, {}",
+            verdict(refused == 0)
+        )?;
+        writeln!(
+            f,
+            "service peak RSS with the attack in place: {} MiB",
+            self.memory_after.0 / 1024
+        )
     }
 }
