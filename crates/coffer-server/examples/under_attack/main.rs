@@ -88,7 +88,7 @@ async fn main() -> ExitCode {
     };
     match load::run(&config).await {
         Ok(report) => {
-            print!("{report}");
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), report.to_string().as_bytes());
             ExitCode::SUCCESS
         }
         Err(why) => {

@@ -51,8 +51,8 @@ pub fn source(block: u8, index: usize, per_source: usize) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(
         127,
         block,
-        (n / 250 % 250) as u8,
-        (n % 250 + 1) as u8,
+        u8::try_from(n / 250 % 250).unwrap_or(0),
+        u8::try_from(n % 250 + 1).unwrap_or(1),
     ))
 }
 

@@ -118,7 +118,9 @@ pub async fn download(c: &mut Client, project: &str, document: &str, expected: &
 
 /// The bytes of a document of `size`.
 pub fn content(size: usize, seed: usize) -> Vec<u8> {
-    (0..size).map(|i| (i.wrapping_mul(31) ^ seed) as u8).collect()
+    (0..size)
+        .map(|i| (i.wrapping_mul(31) ^ seed).to_le_bytes()[0])
+        .collect()
 }
 
 /// Runs one client on `project` until `until`: upload a document, download
@@ -135,7 +137,7 @@ pub async fn run(
     let mut operation = 0usize;
     while Instant::now() < until && operation < max_operations {
         let size = (operation / 2 + seed) % SIZES.len();
-        let upload_now = operation % 2 == 0;
+        let upload_now = operation.is_multiple_of(2);
         let document = format!("doc-{size}");
         let started = Instant::now();
         let done = if upload_now {

@@ -1,6 +1,8 @@
 //! The load tool of `docs/PERFORMANCE.md`, "Under attack": legitimate
 //! clients alone, then the same clients under attack, against the built
 //! `coffer-server` on loopback.
+// A directory module: `tests/under_attack.rs` includes it by this path.
+#![allow(clippy::mod_module_files, reason = "one path for the example and its test")]
 
 pub mod attack;
 pub mod http;
@@ -173,7 +175,7 @@ pub async fn run(config: &Config) -> Result<Report, String> {
 
 /// The `i`-th legitimate client's address (127.0.0.10 onwards).
 fn legit_source(i: usize) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10 + (i % 200) as u8))
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, u8::try_from(10 + i % 200).unwrap_or(10)))
 }
 
 /// The service's flags: ECDH sessions and the unlock cache (so a call

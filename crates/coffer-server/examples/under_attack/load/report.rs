@@ -39,6 +39,11 @@ impl Run {
             .collect();
         latencies.sort_unstable();
         let last = latencies.len().checked_sub(1)?;
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "q is within 0 to 1: the rank is within 0 to last"
+        )]
         let rank = ((last as f64) * q).round() as usize;
         latencies.get(rank.min(last)).copied()
     }
