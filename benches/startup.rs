@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 use coffer::policy::audit::{AuditEvent, AuditKey, Outcome, Timestamp};
 use coffer::policy::store::{Store, StoreError, Transaction};
 use coffer::policy::*;
-use coffer::session::{PoolConfig, SessionConfig, SessionService};
+use coffer::session::SessionService;
 use coffer::store::{SqliteStore, DATABASE_FILE};
+use coffer_testkit::sessions;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 
 const RECORDS: [u64; 2] = [10_000, 100_000];
@@ -68,17 +69,6 @@ fn populated(count: u64) -> tempfile::TempDir {
         left -= batch;
     }
     dir
-}
-
-fn sessions() -> SessionService {
-    SessionService::new(SessionConfig {
-        pool: PoolConfig {
-            workers: 0,
-            ..PoolConfig::default()
-        },
-        ..SessionConfig::default()
-    })
-    .unwrap()
 }
 
 /// Clears the checkpoint, so the next start-up verifies every record.

@@ -22,9 +22,7 @@
     reason = "bench functions are not an API; a bench has no caller to report a setup failure to"
 )]
 
-#[path = "support/door.rs"]
-mod support;
-use support::{bench_door, BenchDoor};
+use coffer_testkit::{bench_door, BenchDoor};
 
 use std::hint::black_box;
 use std::sync::Barrier;

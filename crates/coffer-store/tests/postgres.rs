@@ -190,7 +190,7 @@ fn two_doors(db: &Postgres) -> (Arc<FrontDoor<PostgresStore>>, FrontDoor<Hooked>
         countdown: AtomicUsize::new(usize::MAX),
         hook: Mutex::new(None),
     };
-    let second = FrontDoor::open(config(), hooked, sessions()).unwrap();
+    let second = FrontDoor::open(fast_config(), hooked, sessions()).unwrap();
     (Arc::new(first), second)
 }
 
@@ -318,7 +318,7 @@ fn child_makes_calls() {
     let (schema, index) = spec.split_once('/').unwrap();
     let url = std::env::var(test_db::URL_VARIABLE).unwrap();
     let store = PostgresStore::open_in_schema(&url, schema, AuditKey::from_bytes(backends::KEY)).unwrap();
-    let door = FrontDoor::open(config(), store, sessions()).unwrap();
+    let door = FrontDoor::open(fast_config(), store, sessions()).unwrap();
     let olga = principal("olga");
     let mut added = 0;
     for n in 0..MEMBER_CALLS {
@@ -358,7 +358,7 @@ fn two_processes_extend_one_chain_and_every_call_is_on_file() {
     assert_eq!(won + lost, 2 * ROTATIONS);
     // A new front door verifies the whole chain at start-up, and the
     // records before the children are its prefix.
-    let door = FrontDoor::open(config(), db.open(), sessions()).unwrap();
+    let door = FrontDoor::open(fast_config(), db.open(), sessions()).unwrap();
     let head = door.verify_chain(Some(before)).unwrap();
     let records = door.audit_records().unwrap();
     assert_eq!(records.len() as u64, head.count);
@@ -490,7 +490,7 @@ fn an_edited_record_stops_the_start_and_nothing_is_destroyed() {
         )
         .unwrap();
     assert_eq!(edited, 1);
-    let refused = FrontDoor::open(config(), db.open(), sessions());
+    let refused = FrontDoor::open(fast_config(), db.open(), sessions());
     assert!(
         matches!(&refused, Err(FrontDoorError::BrokenChain(e)) if e.position < head.count),
         "{:?}",

@@ -4,16 +4,14 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use coffer_door::audit::{AuditEvent, AuditKey, AuditRecord, ChainHead, Outcome};
 use coffer_door::keys::{self, Password};
 use coffer_door::policy::*;
-use coffer_door::session::{
-    client, ClientMessage, OnEmpty, PoolConfig, RejectReason, SessionConfig, SessionService,
-};
+use coffer_door::session::{client, ClientMessage, RejectReason, SessionService};
 use coffer_door::store::{Change, MemoryStore, PolicyVersion, Snapshot, Store, StoreError, Transaction};
 use coffer_door::*;
+pub(crate) use coffer_testkit::{fast_config, sessions};
 
 /// The password of every project made here.
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
@@ -39,29 +37,6 @@ pub(crate) fn principal(tenant_id: &str, id: &str) -> Principal {
 /// The operator making the operator's calls.
 pub(crate) fn ops() -> OperatorId {
     OperatorId::new("ops").unwrap()
-}
-
-pub(crate) fn sessions() -> SessionService {
-    let pool = PoolConfig {
-        workers: 0,
-        on_empty: OnEmpty::GenerateInline,
-        ..PoolConfig::default()
-    };
-    SessionService::new(SessionConfig {
-        pool,
-        ..SessionConfig::default()
-    })
-    .unwrap()
-}
-
-/// ECDH download offers and a one-minute unlock cache: fast, and what the
-/// cache is for (many operations with the same password).
-pub(crate) fn fast_config() -> FrontDoorConfig {
-    FrontDoorConfig {
-        download_suite: session::Suite::EcdhP256,
-        unlock_cache: Some(Duration::from_secs(60)),
-        ..FrontDoorConfig::default()
-    }
 }
 
 pub(crate) fn memory_store() -> MemoryStore {

@@ -66,7 +66,7 @@ on_both!(
 );
 
 fn start<B: Backend>(backend: &B) -> Result<FrontDoor<B::S>, FrontDoorError> {
-    let door = FrontDoor::open(config(), backend.open(), sessions())?;
+    let door = FrontDoor::open(fast_config(), backend.open(), sessions())?;
     door.sessions().shutdown();
     Ok(door)
 }

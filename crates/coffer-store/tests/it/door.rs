@@ -1,12 +1,11 @@
 //! A front door on any backend, and the calls the front-door tests share.
 
-use std::time::Duration;
-
 use coffer_door::keys::Password;
 use coffer_door::policy::*;
-use coffer_door::session::{client, OnEmpty, PoolConfig, SessionConfig, SessionService};
+use coffer_door::session::client;
 use coffer_door::store::Store;
 use coffer_door::*;
+pub(crate) use coffer_testkit::{fast_config, sessions};
 
 use super::backends::Backend;
 
@@ -21,33 +20,13 @@ pub(crate) fn principal(name: &'static str) -> Principal {
     Principal::new(id(TenantId::new, "acme"), id(PrincipalId::new, name))
 }
 
-pub(crate) fn sessions() -> SessionService {
-    SessionService::new(SessionConfig {
-        pool: PoolConfig {
-            workers: 0,
-            on_empty: OnEmpty::GenerateInline,
-            ..PoolConfig::default()
-        },
-        ..SessionConfig::default()
-    })
-    .unwrap()
-}
-
-pub(crate) fn config() -> FrontDoorConfig {
-    FrontDoorConfig {
-        download_suite: session::Suite::EcdhP256,
-        unlock_cache: Some(Duration::from_secs(60)),
-        ..FrontDoorConfig::default()
-    }
-}
-
 /// A front door on the backend's store, seeding an empty store.
 pub(crate) fn door<B: Backend>(backend: &B) -> FrontDoor<B::S> {
     let policy = Policy::from_json(
         r#"{"version": 1, "rules": [{"id": "fips", "scope": {"tenant": "acme"}, "condition": {"fips": "enabled"}}]}"#,
     )
     .unwrap();
-    FrontDoor::setup(config(), backend.open(), sessions())
+    FrontDoor::setup(fast_config(), backend.open(), sessions())
         .tenant_role(&principal("olga"), Role::Owner)
         .policy(&policy, "ops")
         .open()

@@ -15,7 +15,7 @@ use door::*;
 const SECRET: &[u8] = b"the quarterly numbers";
 
 fn reopen<B: Backend>(backend: &B) -> FrontDoor<B::S> {
-    FrontDoor::open(config(), backend.open(), sessions()).unwrap()
+    FrontDoor::open(fast_config(), backend.open(), sessions()).unwrap()
 }
 
 fn open_with<S: Store>(
@@ -52,7 +52,7 @@ fn member_keys_survive_a_restart<B: Backend>(backend: &B) {
     let ed_identity = Identity::generate(KemAlgorithm::X25519).unwrap();
     let vera_identity = Identity::generate(KemAlgorithm::XWing).unwrap();
     {
-        let door = FrontDoor::setup(config(), backend.open(), sessions())
+        let door = FrontDoor::setup(fast_config(), backend.open(), sessions())
             .tenant_role(&olga, Role::Owner)
             .open()
             .unwrap();

@@ -204,7 +204,7 @@ fn two_front_doors_on_one_postgres_database_see_each_others_changes_at_once() {
 fn two_front_doors_see_each_others_changes_at_once<B: Backend>(backend: &B) {
     let (olga, nina) = (principal("olga"), principal("nina"));
     let first = door(backend);
-    let second = FrontDoor::open(config(), backend.open(), sessions()).unwrap();
+    let second = FrontDoor::open(fast_config(), backend.open(), sessions()).unwrap();
     first
         .create_project(&olga, &id(ProjectId::new, "payroll"), &Password::new(FIRST))
         .unwrap();
@@ -296,7 +296,7 @@ fn a_tampered_record_is_found_and_the_front_door_refuses_to_start() {
         door.sessions().shutdown();
         (head, position)
     };
-    let refused = FrontDoor::open(config(), backend.open(), sessions());
+    let refused = FrontDoor::open(fast_config(), backend.open(), sessions());
     match refused {
         Err(FrontDoorError::BrokenChain(e)) => {
             assert_eq!(e.failure, VerifyFailure::BadMac);
