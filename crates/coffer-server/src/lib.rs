@@ -46,7 +46,7 @@ pub use config::{Cli, Command, KeysCommand, Opened, ServeArgs, StoreArgs};
 pub use error::ApiError;
 pub use limiter::{FailureLimiter, LimiterConfig};
 pub use page::OFFER_KEY_PATH;
-pub use source::{Cidr, ClientAddress, ForwardedHeader};
+pub use source::{Cidr, ClientAddress, ForwardedHeader, Source};
 pub use state::{AppState, Limits};
 pub use transfers::TransferLimits;
 
