@@ -11,13 +11,14 @@ use std::time::Duration;
 
 use coffer_door::audit::{AuditChain, AuditKey, ChainId};
 use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
-use postgres::{Client, Config, IsolationLevel, NoTls};
+use postgres::{Client, IsolationLevel};
 use r2d2_postgres::r2d2::{CustomizeConnection, Pool};
 use r2d2_postgres::PostgresConnectionManager;
 use ring::rand::SystemRandom;
 
 use crate::decode;
 use crate::error::OpenError;
+use crate::pg_connect::{PostgresConnect, PostgresTls};
 use envelopes::{ChunkReader, ChunkWriter};
 pub use envelopes::{ENVELOPE_CHUNK, STAGING_GRACE};
 use transaction::{Flags, PostgresTransaction};
@@ -34,7 +35,7 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many connections one store keeps open at most.
 pub const POOL_SIZE: u32 = 8;
 
-type Manager = PostgresConnectionManager<NoTls>;
+type Manager = PostgresConnectionManager<PostgresTls>;
 
 /// The front door's state in a PostgreSQL database, shared by any number
 /// of instances on any number of machines.
@@ -43,8 +44,10 @@ type Manager = PostgresConnectionManager<NoTls>;
 ///   crate accepts: a URL (`postgresql://user@host/database`, a unix
 ///   socket directory as a percent-encoded host:
 ///   `postgresql://coffer@%2Frun%2Fpostgresql/coffer`) or key=value pairs
-///   (`host=/run/postgresql user=coffer dbname=coffer`). No TLS: connect
-///   through a unix socket, a private network or a tunnel.
+///   (`host=/run/postgresql user=coffer dbname=coffer`). TLS with the
+///   server's certificate and host name verified by libpq's parameters
+///   `sslmode=verify-full` and `sslrootcert=FILE` ([`PostgresConnect`]);
+///   without them, no TLS (a unix socket, a private network or a tunnel).
 /// - Connections come from an r2d2 pool ([`POOL_SIZE`]).
 /// - Every transaction is `READ COMMITTED` and starts by locking the one
 ///   `state` row (`SELECT … FOR UPDATE`), which holds the state version and
@@ -122,20 +125,24 @@ impl PostgresStore {
     }
 
     fn connect(url: &str, namespace: Option<&str>, key: AuditKey) -> Result<Self, OpenError> {
-        let config: Config = url.parse().map_err(|source| OpenError::Url { source })?;
+        let connect = PostgresConnect::parse(url)?;
+        // One connection before the pool's: a refusal (the server's
+        // certificate, say) is reported as itself, at once, not as a pool
+        // timing out.
+        let mut client = connect.connect()?;
         let mut sql = format!("SET lock_timeout = {};", LOCK_TIMEOUT.as_millis());
         if let Some(schema) = namespace {
             // Checked by `plain_identifier`: nothing to quote.
-            let mut client = config.connect(NoTls).map_err(OpenError::postgres)?;
             schema::create_schema(&mut client, schema).map_err(OpenError::postgres)?;
             sql.push_str(&format!("SET search_path TO {schema};"));
         }
+        drop(client);
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(LOCK_TIMEOUT)
             .connection_customizer(Box::new(Setup { sql }))
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(PostgresConnectionManager::new(connect.config, connect.tls))
             .map_err(|e| OpenError::Pool(e.to_string()))?;
         let mut client = pool.get().map_err(|e| OpenError::Pool(e.to_string()))?;
         crate::schema::check(schema::migrate(&mut client).map_err(OpenError::postgres)?)?;
