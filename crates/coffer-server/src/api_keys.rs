@@ -48,6 +48,10 @@ pub enum ApiKeyError {
     /// The key table failed (PostgreSQL).
     #[error("api key table: {0}")]
     Postgres(#[from] postgres::Error),
+    /// The PostgreSQL connection string or its TLS settings are refused
+    /// (`sslmode`, `sslrootcert`, the server's certificate).
+    #[error("api key table: {0}")]
+    Connect(#[from] coffer_store::OpenError),
     /// No PostgreSQL connection could be had from the pool.
     #[error("api key table: {0}")]
     Pool(#[from] r2d2_postgres::r2d2::Error),

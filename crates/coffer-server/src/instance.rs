@@ -50,6 +50,10 @@ pub enum InstanceError {
     /// The database failed.
     #[error("instance lock: {0}")]
     Postgres(#[from] postgres::Error),
+    /// The PostgreSQL connection string or its TLS settings are refused
+    /// (`sslmode`, `sslrootcert`, the server's certificate).
+    #[error("instance lock: {0}")]
+    Connect(#[from] coffer_store::OpenError),
 }
 
 /// A claimed tag, held until dropped.
@@ -133,7 +137,7 @@ impl InstanceClaim {
     /// [`InstanceError::Taken`] when a live session holds it, or the
     /// database failing.
     pub fn postgres(url: &str, tag: InstanceTag) -> Result<Self, InstanceError> {
-        let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+        let mut client = coffer_store::PostgresConnect::parse(url)?.connect()?;
         let text = format!("coffer-server instance {}", number(tag));
         let claimed: bool = client
             .query_one(

@@ -14,7 +14,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use coffer_store::policy::Principal;
-use postgres::NoTls;
+use coffer_store::{PostgresConnect, PostgresTls};
 use r2d2_postgres::r2d2::Pool;
 use r2d2_postgres::PostgresConnectionManager;
 use time::OffsetDateTime;
@@ -74,7 +74,7 @@ pub enum KeyTable {
     /// In the SQLite database file of a data directory.
     Sqlite(Mutex<rusqlite::Connection>),
     /// In a PostgreSQL database.
-    Postgres(Pool<PostgresConnectionManager<NoTls>>),
+    Postgres(Pool<PostgresConnectionManager<PostgresTls>>),
 }
 
 impl fmt::Debug for KeyTable {
@@ -134,10 +134,13 @@ impl KeyTable {
     ///
     /// The database failing, or [`ApiKeyError::SchemaTooNew`].
     pub fn open_postgres(url: &str) -> Result<Self, ApiKeyError> {
-        let config: postgres::Config = url.parse()?;
+        let connect = PostgresConnect::parse(url)?;
+        // One connection first: a refused certificate is reported as
+        // itself, not as the pool timing out.
+        drop(connect.connect()?);
         let pool = Pool::builder()
             .max_size(4)
-            .build(PostgresConnectionManager::new(config, NoTls))?;
+            .build(PostgresConnectionManager::new(connect.config, connect.tls))?;
         let mut client = pool.get()?;
         let mut tx = client.transaction()?;
         // The key is arbitrary and constant: "coffer-server migrations".

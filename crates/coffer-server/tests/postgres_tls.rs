@@ -1,0 +1,53 @@
+//! The service's own PostgreSQL connections (the instance lock, the API-key
+//! table) follow `sslmode=verify-full` as the store does: over the test
+//! cluster's TLS port (`COFFER_TEST_POSTGRES_TLS_URL`) they work, and with a
+//! CA that did not issue the server's certificate
+//! (`COFFER_TEST_POSTGRES_OTHER_CA`) they are refused, saying why. Without
+//! those variables the test skips loudly, except under CI, where it fails.
+#![allow(clippy::unwrap_used, clippy::panic, reason = "a test fails by panicking")]
+
+use coffer_server::api_keys::table::KeyTable;
+use coffer_server::instance::{tag, InstanceClaim, InstanceError};
+use coffer_server::ApiKeyError;
+use coffer_store::OpenError;
+
+fn setting(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{name} is required under CI"
+            );
+            eprintln!("SKIPPED the PostgreSQL TLS test: {name} is not set");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_service_connections_verify_the_server() {
+    let Some(url) = setting("COFFER_TEST_POSTGRES_TLS_URL") else {
+        return;
+    };
+    let Some(other) = setting("COFFER_TEST_POSTGRES_OTHER_CA") else {
+        return;
+    };
+    let tag = tag(0x00_7e57).unwrap();
+    drop(InstanceClaim::postgres(&url, tag).unwrap());
+    drop(KeyTable::open_postgres(&url).unwrap());
+
+    let (base, _) = url.split_once("&sslrootcert=").unwrap();
+    let foreign = format!("{base}&sslrootcert={}", other.replace('/', "%2F"));
+    let error = InstanceClaim::postgres(&foreign, tag).unwrap_err();
+    assert!(
+        matches!(error, InstanceError::Connect(OpenError::ServerCertificate { .. })),
+        "{error:?}"
+    );
+    let error = KeyTable::open_postgres(&foreign).unwrap_err();
+    assert!(
+        matches!(error, ApiKeyError::Connect(OpenError::ServerCertificate { .. })),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("certificate is refused"), "{error}");
+}
