@@ -12,22 +12,18 @@
 //! is 256 random bits). Verifiers are compared in constant time.
 //!
 //! The keys live in the database the front door uses (the SQLite data
-//! directory's database, or the PostgreSQL database), in the service's own
-//! table and migrations ([`table`]): one thing to back up, and every
+//! directory's database, or the PostgreSQL database), in the store's
+//! API-key table ([`ApiKeyTable`]): one thing to back up, and every
 //! instance on a PostgreSQL database sees a key revoked on another at once.
-
-pub mod table;
 
 use std::fmt;
 
 use coffer_store::policy::Principal;
+use coffer_store::{ApiKeyRow, ApiKeyTable, StoreError};
 use ring::hmac;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
-
-use table::KeyRow;
-pub use table::KeyTable;
 
 /// The prefix of every token.
 pub const TOKEN_PREFIX: &str = "coffer_";
@@ -42,19 +38,9 @@ pub const MAX_LABEL_LEN: usize = 200;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApiKeyError {
-    /// The key table failed (SQLite).
+    /// The key table failed.
     #[error("api key table: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// The key table failed (PostgreSQL).
-    #[error("api key table: {0}")]
-    Postgres(#[from] postgres::Error),
-    /// The PostgreSQL connection string or its TLS settings are refused
-    /// (`sslmode`, `sslrootcert`, the server's certificate).
-    #[error("api key table: {0}")]
-    Connect(#[from] coffer_store::OpenError),
-    /// No PostgreSQL connection could be had from the pool.
-    #[error("api key table: {0}")]
-    Pool(#[from] r2d2_postgres::r2d2::Error),
+    Table(#[from] StoreError),
     /// The system RNG failed.
     #[error("the system random number generator failed")]
     Random,
@@ -64,14 +50,6 @@ pub enum ApiKeyError {
     /// The label is longer than [`MAX_LABEL_LEN`] bytes.
     #[error("the label is {0} bytes long, the maximum is {MAX_LABEL_LEN}")]
     LabelTooLong(usize),
-    /// The table's schema is newer than this build knows.
-    #[error("the api key table is at schema version {found}, this build knows up to {known}")]
-    SchemaTooNew {
-        /// Version found in the database.
-        found: i64,
-        /// Newest version this build knows.
-        known: i64,
-    },
 }
 
 /// A key's token: shown once at creation, never stored. Its Debug prints
@@ -154,9 +132,23 @@ pub struct Refused {
     pub claimed: Option<Principal>,
 }
 
+/// What is known about a stored key.
+fn info(row: &ApiKeyRow) -> Result<ApiKeyInfo, ApiKeyError> {
+    let corrupt = || ApiKeyError::Corrupt(row.key_id.clone());
+    let time = |at: i64| OffsetDateTime::from_unix_timestamp(at).map_err(|_| corrupt());
+    Ok(ApiKeyInfo {
+        key_id: row.key_id.clone(),
+        principal: row.principal.parse::<Principal>().map_err(|_| corrupt())?,
+        label: row.label.clone(),
+        created_at: time(row.created_at)?,
+        expires_at: row.expires_at.map(time).transpose()?,
+        revoked_at: row.revoked_at.map(time).transpose()?,
+    })
+}
+
 /// The API keys of a service: a table and the hashing key.
 pub struct ApiKeys {
-    table: KeyTable,
+    table: ApiKeyTable,
     hashing: hmac::Key,
 }
 
@@ -181,7 +173,7 @@ fn parse_token(token: &str) -> Option<(&str, &str)> {
 impl ApiKeys {
     /// The keys in `table`, hashed under `hashing_key` (32 bytes from the
     /// service's key file).
-    pub fn new(table: KeyTable, hashing_key: &[u8]) -> Self {
+    pub fn new(table: ApiKeyTable, hashing_key: &[u8]) -> Self {
         ApiKeys {
             table,
             hashing: hmac::Key::new(hmac::HMAC_SHA256, hashing_key),
@@ -227,7 +219,7 @@ impl ApiKeys {
         let key_id = hex::encode(&random(KEY_ID_BYTES)?[..]);
         let secret = Zeroizing::new(hex::encode(&random(SECRET_BYTES)?[..]));
         let now = OffsetDateTime::now_utc();
-        let row = KeyRow {
+        let row = ApiKeyRow {
             key_id: key_id.clone(),
             principal: principal.to_string(),
             verifier: self.verifier(&key_id, &secret),
@@ -238,7 +230,7 @@ impl ApiKeys {
         };
         self.table.insert(&row)?;
         let token = ApiKeySecret(Zeroizing::new(format!("{TOKEN_PREFIX}{key_id}_{}", &*secret)));
-        Ok((row.info()?, token))
+        Ok((info(&row)?, token))
     }
 
     /// Every key, oldest first.
@@ -247,7 +239,7 @@ impl ApiKeys {
     ///
     /// The table failing, or [`ApiKeyError::Corrupt`].
     pub fn list(&self) -> Result<Vec<ApiKeyInfo>, ApiKeyError> {
-        self.table.list()?.iter().map(KeyRow::info).collect()
+        self.table.list()?.iter().map(info).collect()
     }
 
     /// Revokes the key `key_id` now; returns whether a live key was
@@ -257,8 +249,9 @@ impl ApiKeys {
     ///
     /// The table failing.
     pub fn revoke(&self, key_id: &str) -> Result<bool, ApiKeyError> {
-        self.table
-            .revoke(key_id, OffsetDateTime::now_utc().unix_timestamp())
+        Ok(self
+            .table
+            .revoke(key_id, OffsetDateTime::now_utc().unix_timestamp())?)
     }
 
     /// Checks a presented token (`None`: no token was presented) at time
@@ -282,7 +275,7 @@ impl ApiKeys {
         let Some(row) = self.table.get(key_id)? else {
             return refused(Failure::UnknownKey, None);
         };
-        let info = row.info()?;
+        let info = info(&row)?;
         let claimed = Some(info.principal.clone());
         let presented = self.verifier(key_id, secret);
         if !bool::from(presented.ct_eq(&row.verifier)) {

@@ -25,13 +25,14 @@ use clap::{Args, Parser, Subcommand};
 use coffer_store::door::{FrontDoor, FrontDoorConfig, FrontDoorError};
 use coffer_store::policy::{OperatorId, Principal, Role};
 use coffer_store::session::{InstanceTag, OfferSigner, SessionConfig, SessionService, Suite};
-use coffer_store::{load_key_env, load_or_create_key_file, KeyError, OpenError, PostgresStore, SqliteStore};
+use coffer_store::{
+    load_key_env, load_or_create_key_file, load_or_create_secret_file, random_secret, AnyStore, KeyError,
+    OpenError, PostgresStore, SqliteStore,
+};
 
-use crate::api_keys::{ApiKeyError, ApiKeys, KeyTable};
-use crate::backend::Backend;
+use crate::api_keys::{ApiKeyError, ApiKeys};
 use crate::instance::{InstanceClaim, InstanceError};
 use crate::listen::ConnectionLimits;
-use crate::secrets;
 use crate::source::{Cidr, ClientAddress, ForwardedHeader};
 use crate::state::Limits;
 use crate::tls::{TlsError, TlsOptions};
@@ -265,7 +266,7 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct Opened {
     /// The front door.
-    pub door: Arc<FrontDoor<Backend>>,
+    pub door: Arc<FrontDoor<AnyStore>>,
     /// The API keys.
     pub keys: ApiKeys,
 }
@@ -324,19 +325,13 @@ impl StoreArgs {
             Some(_) => load_key_env(AUDIT_KEY_ENV)?,
             None => load_or_create_key_file(keys_at.join("audit.key"))?,
         };
-        let (backend, table) = match &self.postgres {
-            Some(url) => (
-                Backend::Postgres(PostgresStore::open(url, audit_key)?),
-                KeyTable::open_postgres(url)?,
-            ),
-            None => {
-                let store = SqliteStore::open(self.data_dir.join("state"), audit_key)?;
-                let table = KeyTable::open_sqlite(store.path())?;
-                (Backend::Sqlite(store), table)
-            }
+        let store = match &self.postgres {
+            Some(url) => AnyStore::Postgres(PostgresStore::open(url, audit_key)?),
+            None => AnyStore::Sqlite(SqliteStore::open(self.data_dir.join("state"), audit_key)?),
         };
-        let hashing = secrets::load_or_create(&keys_at.join("api-keys.key"), secrets::random_32)?;
-        let signing = secrets::load_or_create(&keys_at.join("offer-signing.key"), || {
+        let table = store.api_key_table()?;
+        let hashing = load_or_create_secret_file(keys_at.join("api-keys.key"), random_secret)?;
+        let signing = load_or_create_secret_file(keys_at.join("offer-signing.key"), || {
             OfferSigner::generate_pkcs8().map_err(|_| KeyError::Random)
         })?;
         let signer = OfferSigner::from_pkcs8(&signing).map_err(|e| StartError::Sessions(e.to_string()))?;
@@ -347,7 +342,7 @@ impl StoreArgs {
         .signer(signer)
         .build()
         .map_err(|e| StartError::Sessions(e.to_string()))?;
-        let door = FrontDoor::open(config, backend, sessions)?;
+        let door = FrontDoor::open(config, store, sessions)?;
         Ok(Opened {
             door: Arc::new(door),
             keys: ApiKeys::new(table, &hashing),

@@ -23,6 +23,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
 
 use coffer_store::session::InstanceTag;
+use coffer_store::{OpenError, PostgresSessionLock};
 
 /// Why the tag could not be claimed.
 #[derive(Debug, thiserror::Error)]
@@ -49,11 +50,7 @@ pub enum InstanceError {
     },
     /// The database failed.
     #[error("instance lock: {0}")]
-    Postgres(#[from] postgres::Error),
-    /// The PostgreSQL connection string or its TLS settings are refused
-    /// (`sslmode`, `sslrootcert`, the server's certificate).
-    #[error("instance lock: {0}")]
-    Connect(#[from] coffer_store::OpenError),
+    Postgres(#[from] OpenError),
 }
 
 /// A claimed tag, held until dropped.
@@ -66,7 +63,7 @@ pub struct InstanceClaim {
 /// What holds the claim: dropping it releases the lock.
 enum Held {
     File { _locked: File },
-    Postgres { _session: Box<postgres::Client> },
+    Postgres { _session: PostgresSessionLock },
 }
 
 impl std::fmt::Debug for Held {
@@ -137,22 +134,11 @@ impl InstanceClaim {
     /// [`InstanceError::Taken`] when a live session holds it, or the
     /// database failing.
     pub fn postgres(url: &str, tag: InstanceTag) -> Result<Self, InstanceError> {
-        let mut client = coffer_store::PostgresConnect::parse(url)?.connect()?;
-        let text = format!("coffer-server instance {}", number(tag));
-        let claimed: bool = client
-            .query_one(
-                "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || ':' || $1, 0))",
-                &[&text],
-            )?
-            .get(0);
-        if !claimed {
-            return Err(taken(tag));
-        }
+        let name = format!("coffer-server instance {}", number(tag));
+        let locked = PostgresSessionLock::try_lock(url, &name)?.ok_or_else(|| taken(tag))?;
         Ok(InstanceClaim {
             tag,
-            _held: Held::Postgres {
-                _session: Box::new(client),
-            },
+            _held: Held::Postgres { _session: locked },
         })
     }
 

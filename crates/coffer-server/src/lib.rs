@@ -17,7 +17,6 @@
 
 pub mod api_keys;
 mod auth;
-pub mod backend;
 pub mod config;
 mod error;
 mod headers;
@@ -26,7 +25,6 @@ mod limiter;
 pub mod listen;
 mod page;
 mod routes;
-pub mod secrets;
 pub mod source;
 mod state;
 pub mod streaming;
@@ -41,7 +39,6 @@ use tracing::Level;
 
 pub use api_keys::{ApiKeyError, ApiKeyInfo, ApiKeySecret, ApiKeys};
 pub use auth::{Caller, ANONYMOUS};
-pub use backend::Backend;
 pub use config::{Cli, Command, KeysCommand, Opened, ServeArgs, StoreArgs};
 pub use error::ApiError;
 pub use limiter::{FailureLimiter, LimiterConfig};

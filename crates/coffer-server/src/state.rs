@@ -16,10 +16,10 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use coffer_store::door::FrontDoor;
 use coffer_store::session::Suite;
+use coffer_store::AnyStore;
 use tokio::sync::Semaphore;
 
 use crate::api_keys::ApiKeys;
-use crate::backend::Backend;
 use crate::error::ApiError;
 use crate::limiter::{FailureLimiter, LimiterConfig};
 use crate::source::ClientAddress;
@@ -80,7 +80,7 @@ pub struct AppState {
 
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub(crate) door: Arc<FrontDoor<Backend>>,
+    pub(crate) door: Arc<FrontDoor<AnyStore>>,
     pub(crate) keys: ApiKeys,
     pub(crate) limits: Limits,
     /// Failures per (key id, source): what stands between a key's secret
@@ -96,7 +96,7 @@ pub(crate) struct Inner {
 
 impl AppState {
     /// The state of a service on `door`, authenticating with `keys`.
-    pub fn new(door: Arc<FrontDoor<Backend>>, keys: ApiKeys, limits: Limits) -> Self {
+    pub fn new(door: Arc<FrontDoor<AnyStore>>, keys: ApiKeys, limits: Limits) -> Self {
         AppState {
             inner: Arc::new(Inner {
                 door,
@@ -111,7 +111,7 @@ impl AppState {
     }
 
     /// The front door.
-    pub fn door(&self) -> &Arc<FrontDoor<Backend>> {
+    pub fn door(&self) -> &Arc<FrontDoor<AnyStore>> {
         &self.inner.door
     }
 

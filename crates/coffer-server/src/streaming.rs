@@ -1,7 +1,7 @@
 //! Bridging HTTP bodies to the front door's blocking `Read` and `Write`,
 //! in constant memory and bounded time.
 //!
-//! - Every request body is read under an idle timeout ([`idle_bodies`]):
+//! - Every request body is read under an idle timeout (`idle_bodies`, a layer of [`app`](crate::app)):
 //!   a body whose next piece does not come within
 //!   [`Limits::body_idle`](crate::Limits::body_idle) ends in an error, so
 //!   neither a stalled JSON body nor a `Content-Length` longer than what is

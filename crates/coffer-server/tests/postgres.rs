@@ -1,5 +1,5 @@
 //! The service on PostgreSQL: two instances on one database (each with its
-//! own front door, key table pool and session service) see each other's
+//! own front door, connection pool and session service) see each other's
 //! projects, documents and key revocations at once.
 //!
 //! Needs `COFFER_TEST_POSTGRES_URL` (`.ci/postgres.sh start` sets it); with

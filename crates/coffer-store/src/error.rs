@@ -124,12 +124,13 @@ impl OpenError {
     }
 }
 
-/// Why an audit key could not be loaded.
+/// Why a key (the audit key, or another secret in a key file) could not
+/// be loaded or made.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
     /// The key file could not be read or written.
-    #[error("audit key file `{}`: {source}", .path.display())]
+    #[error("key file `{}`: {source}", .path.display())]
     Io {
         /// The path.
         path: PathBuf,
@@ -137,23 +138,25 @@ pub enum KeyError {
         source: std::io::Error,
     },
     /// The key file can be read or written by others than its owner.
-    #[error("audit key file `{}` has mode {mode:o}; it must be 600 (owner only)", .path.display())]
+    #[error("key file `{}` has mode {mode:o}; it must be 600 (owner only)", .path.display())]
     Permissions {
         /// The path.
         path: PathBuf,
         /// Its permission bits.
         mode: u32,
     },
-    /// The key is not 64 hex digits.
-    #[error("audit key from `{source_name}` is not 64 hex digits")]
+    /// The key is not what it should be (64 hex digits for the audit key).
+    #[error("key from `{source_name}` is not {expected}")]
     Malformed {
         /// Where it came from (a path or a variable name).
         source_name: String,
+        /// What it should be.
+        expected: &'static str,
     },
     /// The environment variable is not set (or not unicode).
     #[error("environment variable `{0}` is not set")]
     NotSet(String),
     /// The system's randomness failed while making a new key.
-    #[error("no randomness for a new audit key")]
+    #[error("no randomness for a new key")]
     Random,
 }

@@ -1,9 +1,12 @@
-//! How the audit key reaches the process: a key file readable by its owner
-//! only, or an environment variable.
+//! Key files: secrets in files readable by their owner only, and the audit
+//! key, from such a file or from an environment variable.
 //!
-//! The key is 32 bytes written as 64 hex digits (a trailing newline is
-//! allowed). Whatever holds it, keep it away from the database: anyone
-//! with both can rewrite the audit chain undetectably.
+//! A key file holds its secret as hex digits (a trailing newline is
+//! allowed), has mode `0600`, is created only where there is none (an
+//! existing key file is the key of existing data) and is refused when its
+//! mode lets anyone but its owner read or write it. The audit key is 32
+//! bytes (64 hex digits). Whatever holds it, keep it away from the
+//! database: anyone with both can rewrite the audit chain undetectably.
 
 use std::fs;
 use std::io::Write;
@@ -15,14 +18,32 @@ use zeroize::Zeroizing;
 
 use crate::error::KeyError;
 
-fn parse(text: &str, source_name: &str) -> Result<AuditKey, KeyError> {
-    let malformed = || KeyError::Malformed {
+/// What the audit key must be.
+const AUDIT_KEY: &str = "64 hex digits";
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> KeyError + '_ {
+    move |source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn decode(text: &str, source_name: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    hex::decode(text.trim_end_matches(['\n', '\r']))
+        .map(Zeroizing::new)
+        .map_err(|_| KeyError::Malformed {
+            source_name: source_name.to_owned(),
+            expected: "hex digits",
+        })
+}
+
+/// The audit key in a secret of 32 bytes.
+fn audit_key(secret: &[u8], source_name: &str) -> Result<AuditKey, KeyError> {
+    let bytes: [u8; 32] = secret.try_into().map_err(|_| KeyError::Malformed {
         source_name: source_name.to_owned(),
-    };
-    let text = text.trim_end_matches(['\n', '\r']);
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(text, bytes.as_mut()).map_err(|_| malformed())?;
-    Ok(AuditKey::from_bytes(*bytes))
+        expected: AUDIT_KEY,
+    })?;
+    Ok(AuditKey::from_bytes(bytes))
 }
 
 /// Refuses a file others may read or write (on Unix: any group or other
@@ -45,23 +66,92 @@ fn check_private(_: &Path, _: &fs::Metadata) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// Loads the audit key from a key file of 64 hex digits, refusing a file
-/// whose mode lets anyone but its owner read or write it (it must be
-/// `0600` or stricter).
+/// Creates the key file `path` (mode `0600`; an existing file fails with
+/// [`std::io::ErrorKind::AlreadyExists`]) holding the secret `make`
+/// returns. A file that could not be filled is removed, so it is not
+/// mistaken for a key on the next start.
+fn create(
+    path: &Path,
+    make: impl FnOnce() -> Result<Zeroizing<Vec<u8>>, KeyError>,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(io(path))?;
+    let filled = make().and_then(|secret| {
+        let text = Zeroizing::new(format!("{}\n", hex::encode(&secret[..])));
+        file.write_all(text.as_bytes()).map_err(io(path))?;
+        file.sync_all().map_err(io(path))?;
+        Ok(secret)
+    });
+    if filled.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    filled
+}
+
+/// 32 random bytes from the operating system: a new audit key, or any
+/// other secret of that size.
+///
+/// # Errors
+///
+/// [`KeyError::Random`].
+pub fn random_secret() -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let mut bytes = Zeroizing::new(vec![0u8; 32]);
+    SystemRandom::new()
+        .fill(&mut bytes[..])
+        .map_err(|_| KeyError::Random)?;
+    Ok(bytes)
+}
+
+/// Loads the secret in the key file at `path`, refusing a file whose mode
+/// lets anyone but its owner read or write it (it must be `0600` or
+/// stricter).
+///
+/// # Errors
+///
+/// [`KeyError::Io`], [`KeyError::Permissions`] or [`KeyError::Malformed`].
+pub fn load_secret_file(path: impl AsRef<Path>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let path = path.as_ref();
+    let metadata = fs::metadata(path).map_err(io(path))?;
+    check_private(path, &metadata)?;
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(io(path))?);
+    decode(&text, &path.display().to_string())
+}
+
+/// Loads the secret in the key file at `path`, or, when there is none (a
+/// first start), creates the file with mode `0600` holding the secret
+/// `make` returns.
+///
+/// # Errors
+///
+/// As [`load_secret_file`], and `make`'s error.
+pub fn load_or_create_secret_file(
+    path: impl AsRef<Path>,
+    make: impl FnOnce() -> Result<Zeroizing<Vec<u8>>, KeyError>,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let path = path.as_ref();
+    match create(path, make) {
+        Err(KeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            load_secret_file(path)
+        }
+        other => other,
+    }
+}
+
+/// Loads the audit key from a key file of 64 hex digits (see
+/// [`load_secret_file`]).
 ///
 /// # Errors
 ///
 /// [`KeyError::Io`], [`KeyError::Permissions`] or [`KeyError::Malformed`].
 pub fn load_key_file(path: impl AsRef<Path>) -> Result<AuditKey, KeyError> {
     let path = path.as_ref();
-    let io = |source| KeyError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let metadata = fs::metadata(path).map_err(io)?;
-    check_private(path, &metadata)?;
-    let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
-    parse(&text, &path.display().to_string())
+    audit_key(&load_secret_file(path)?, &path.display().to_string())
 }
 
 /// Creates a key file holding a new random audit key, with mode `0600`,
@@ -73,26 +163,7 @@ pub fn load_key_file(path: impl AsRef<Path>) -> Result<AuditKey, KeyError> {
 /// [`KeyError::Io`] (also when the file exists) or [`KeyError::Random`].
 pub fn create_key_file(path: impl AsRef<Path>) -> Result<AuditKey, KeyError> {
     let path = path.as_ref();
-    let io = |source| KeyError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    SystemRandom::new()
-        .fill(bytes.as_mut())
-        .map_err(|_| KeyError::Random)?;
-    let text = Zeroizing::new(format!("{}\n", hex::encode(bytes.as_ref())));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    Ok(AuditKey::from_bytes(*bytes))
+    audit_key(&create(path, random_secret)?, &path.display().to_string())
 }
 
 /// Loads the key file at `path`, creating it with a new key when it does
@@ -103,12 +174,10 @@ pub fn create_key_file(path: impl AsRef<Path>) -> Result<AuditKey, KeyError> {
 /// As [`load_key_file`] and [`create_key_file`].
 pub fn load_or_create_key_file(path: impl AsRef<Path>) -> Result<AuditKey, KeyError> {
     let path = path.as_ref();
-    match create_key_file(path) {
-        Err(KeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
-            load_key_file(path)
-        }
-        other => other,
-    }
+    audit_key(
+        &load_or_create_secret_file(path, random_secret)?,
+        &path.display().to_string(),
+    )
 }
 
 /// Loads the audit key from the environment variable `name` (64 hex
@@ -119,5 +188,9 @@ pub fn load_or_create_key_file(path: impl AsRef<Path>) -> Result<AuditKey, KeyEr
 /// [`KeyError::NotSet`] or [`KeyError::Malformed`].
 pub fn load_key_env(name: &str) -> Result<AuditKey, KeyError> {
     let text = Zeroizing::new(std::env::var(name).map_err(|_| KeyError::NotSet(name.to_owned()))?);
-    parse(&text, name)
+    let malformed = || KeyError::Malformed {
+        source_name: name.to_owned(),
+        expected: AUDIT_KEY,
+    };
+    audit_key(&decode(&text, name).map_err(|_| malformed())?, name)
 }

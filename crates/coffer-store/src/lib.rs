@@ -1,7 +1,10 @@
 //! coffer layer 7: durable state for the front door, behind `coffer-door`'s
 //! [`Store`] trait: [`SqliteStore`], the embedded default (one file, instances on one
 //! machine), and [`PostgresStore`] (one database, instances on several
-//! machines).
+//! machines), or either as [`AnyStore`]. The crate owns the database and
+//! the secret files beside it: a service's API keys live in the store's
+//! database ([`ApiKeyTable`]), and its secrets in key files
+//! ([`load_or_create_secret_file`]) kept like the audit key's.
 //!
 //! ```no_run
 //! use coffer_store::{load_or_create_key_file, SqliteStore};
@@ -42,30 +45,30 @@
 //! and repair.
 #![forbid(unsafe_code)]
 
-mod apply;
-mod decode;
-mod envelope_files;
+mod any;
+mod api_keys;
 mod error;
-mod group;
 mod key;
 mod pg_connect;
 mod postgres;
-mod public_keys;
-mod schema;
+mod sql;
 mod sqlite;
-mod transaction;
 
 pub use self::postgres::{
-    PostgresStore, ENVELOPE_CHUNK, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, STAGING_GRACE,
+    PostgresSessionLock, PostgresStore, ENVELOPE_CHUNK, LOCK_TIMEOUT, MAX_ATTEMPTS, POOL_SIZE, STAGING_GRACE,
 };
+pub use any::AnyStore;
+pub use api_keys::{ApiKeyRow, ApiKeyTable};
 #[doc(inline)]
 pub use coffer_door as door;
 pub use coffer_door::store::{MemoryStore, Store, StoreError, Transaction};
 #[doc(inline)]
 pub use coffer_door::{audit, envelope, keys, policy, session};
-pub use envelope_files::ENVELOPE_DIR;
 pub use error::{KeyError, OpenError};
-pub use key::{create_key_file, load_key_env, load_key_file, load_or_create_key_file};
+pub use key::{
+    create_key_file, load_key_env, load_key_file, load_or_create_key_file, load_or_create_secret_file,
+    load_secret_file, random_secret,
+};
 pub use pg_connect::{PostgresConnect, PostgresTls};
-pub use schema::SCHEMA_VERSION;
-pub use sqlite::{SqliteOptions, SqliteStore, BUSY_TIMEOUT, DATABASE_FILE, DEFAULT_MAX_GROUP};
+pub use sql::schema::SCHEMA_VERSION;
+pub use sqlite::{SqliteOptions, SqliteStore, BUSY_TIMEOUT, DATABASE_FILE, DEFAULT_MAX_GROUP, ENVELOPE_DIR};

@@ -2,8 +2,9 @@
 //! instances on several machines.
 
 mod envelopes;
+pub(crate) mod executor;
 mod schema;
-mod transaction;
+mod session_lock;
 
 use std::io::Read;
 use std::sync::Mutex;
@@ -14,14 +15,16 @@ use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transact
 use postgres::{Client, IsolationLevel};
 use r2d2_postgres::r2d2::{CustomizeConnection, Pool};
 use r2d2_postgres::PostgresConnectionManager;
-use ring::rand::SystemRandom;
 
-use crate::decode;
 use crate::error::OpenError;
 use crate::pg_connect::{PostgresConnect, PostgresTls};
+use crate::sql;
+use crate::sql::transaction::SqlTransaction;
+use crate::ApiKeyTable;
 use envelopes::{ChunkReader, ChunkWriter};
 pub use envelopes::{ENVELOPE_CHUNK, STAGING_GRACE};
-use transaction::{Flags, PostgresTransaction};
+use executor::{Flags, PgConn, PgSide, PostgresTransaction};
+pub use session_lock::PostgresSessionLock;
 
 /// How many times a transaction runs at most when PostgreSQL reports a
 /// serialization failure or a deadlock (SQLSTATE `40001`, `40P01`).
@@ -102,7 +105,8 @@ impl PostgresStore {
     ///
     /// # Errors
     ///
-    /// [`OpenError::Url`], [`OpenError::Postgres`],
+    /// [`OpenError::Url`], the TLS settings refused ([`PostgresConnect::parse`]),
+    /// [`OpenError::ServerCertificate`], [`OpenError::Postgres`],
     /// [`OpenError::SchemaTooNew`] for a database of newer code,
     /// [`OpenError::ForeignAuditKey`] when the stored head does not verify
     /// under `key`.
@@ -118,10 +122,27 @@ impl PostgresStore {
     /// As [`PostgresStore::open`], and [`OpenError::SchemaName`] for a name
     /// that is not lower-case letters, digits and `_`.
     pub fn open_in_schema(url: &str, schema: &str, key: AuditKey) -> Result<Self, OpenError> {
+        Self::create_schema(url, schema)?;
+        Self::connect(url, Some(schema), key)
+    }
+
+    /// Creates the schema `schema` in the database `url` names, if
+    /// missing (instances doing so together wait for each other), so a
+    /// store can be opened in it by a connection string that puts it first
+    /// on the search path.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::SchemaName`] for a name that is not lower-case letters,
+    /// digits and `_`, [`OpenError::Url`], the TLS settings refused
+    /// ([`PostgresConnect::parse`]), [`OpenError::ServerCertificate`],
+    /// [`OpenError::Postgres`].
+    pub fn create_schema(url: &str, schema: &str) -> Result<(), OpenError> {
         if !plain_identifier(schema) {
             return Err(OpenError::SchemaName(schema.to_owned()));
         }
-        Self::connect(url, Some(schema), key)
+        let mut client = PostgresConnect::parse(url)?.connect()?;
+        schema::create_schema(&mut client, schema).map_err(OpenError::postgres)
     }
 
     fn connect(url: &str, namespace: Option<&str>, key: AuditKey) -> Result<Self, OpenError> {
@@ -129,14 +150,12 @@ impl PostgresStore {
         // One connection before the pool's: a refusal (the server's
         // certificate, say) is reported as itself, at once, not as a pool
         // timing out.
-        let mut client = connect.connect()?;
+        drop(connect.connect()?);
         let mut sql = format!("SET lock_timeout = {};", LOCK_TIMEOUT.as_millis());
         if let Some(schema) = namespace {
-            // Checked by `plain_identifier`: nothing to quote.
-            schema::create_schema(&mut client, schema).map_err(OpenError::postgres)?;
+            // Created, and checked by `plain_identifier`: nothing to quote.
             sql.push_str(&format!("SET search_path TO {schema};"));
         }
-        drop(client);
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
@@ -145,7 +164,7 @@ impl PostgresStore {
             .build(PostgresConnectionManager::new(connect.config, connect.tls))
             .map_err(|e| OpenError::Pool(e.to_string()))?;
         let mut client = pool.get().map_err(|e| OpenError::Pool(e.to_string()))?;
-        crate::schema::check(schema::migrate(&mut client).map_err(OpenError::postgres)?)?;
+        schema::migrate(&mut client)?;
         let chain = start_chain(&mut client, key)?;
         drop(client);
         let store = PostgresStore {
@@ -156,6 +175,12 @@ impl PostgresStore {
         // Leftovers of crashed writers go at every start.
         store.sweep_envelopes()?;
         Ok(store)
+    }
+
+    /// The API-key table in this store's database, on the store's
+    /// connection pool.
+    pub fn api_key_table(&self) -> ApiKeyTable {
+        ApiKeyTable::postgres(self.pool.clone())
     }
 
     /// One attempt at a transaction: `Err(error)` when PostgreSQL asked
@@ -172,7 +197,13 @@ impl PostgresStore {
             // The lock that serializes every transaction of every instance.
             tx.query_one("SELECT version FROM state WHERE id = 1 FOR UPDATE", &[])
                 .map_err(|e| flags.fail(e))?;
-            let mut view = PostgresTransaction::new(&mut tx, &self.chain, &flags);
+            let mut view: PostgresTransaction<'_, '_> = SqlTransaction {
+                exec: PgConn {
+                    client: &mut tx,
+                    flags: &flags,
+                },
+                side: PgSide { chain: &self.chain },
+            };
             // Dropping `tx` without committing rolls it back.
             let value = match work(&mut view) {
                 Ok(value) => value,
@@ -204,36 +235,14 @@ fn start_chain(client: &mut Client, key: AuditKey) -> Result<AuditChain, OpenErr
     // Instances starting together on an empty schema: one inserts the row.
     tx.batch_execute("LOCK TABLE state IN SHARE ROW EXCLUSIVE MODE")
         .map_err(OpenError::postgres)?;
-    let row = tx
-        .query_opt(
-            "SELECT chain_id, head_count, head_hash, head_mac FROM state WHERE id = 1",
-            &[],
-        )
-        .map_err(OpenError::postgres)?;
-    let chain = match row {
-        Some(row) => {
-            let get = |i| -> Result<Vec<u8>, OpenError> { row.try_get(i).map_err(OpenError::postgres) };
-            let count: i64 = row.try_get(1).map_err(OpenError::postgres)?;
-            let head = decode::head(get(0)?, count, get(2)?, get(3)?)?;
-            decode::resume_chain(key, &head)?
-        }
-        None => {
-            let id = ChainId::generate(&SystemRandom::new()).map_err(StoreError::Audit)?;
-            let chain = AuditChain::new(key, id);
-            let head = chain.head();
-            tx.execute(
-                "INSERT INTO state (id, version, chain_id, head_count, head_hash, head_mac)
-                 VALUES (1, 0, $1, 0, $2, $3)",
-                &[
-                    &id.as_bytes().as_slice(),
-                    &head.hash.as_slice(),
-                    &head.mac.as_slice(),
-                ],
-            )
-            .map_err(OpenError::postgres)?;
-            chain
-        }
-    };
+    let flags = Flags::default();
+    let chain = sql::schema::start_chain(
+        &mut PgConn {
+            client: &mut tx,
+            flags: &flags,
+        },
+        key,
+    )?;
     tx.commit().map_err(OpenError::postgres)?;
     Ok(chain)
 }
@@ -295,7 +304,7 @@ impl Store for PostgresStore {
     fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
         // In the locked transaction: no link of it can commit meanwhile.
         self.run(&mut |tx: &mut PostgresTransaction<'_, '_>| {
-            if tx.linked(id)? {
+            if sql::transaction::linked(&mut tx.exec, id)? {
                 return Ok(false);
             }
             tx.delete_envelope(id)

@@ -1,19 +1,25 @@
 //! [`SqliteStore`]: one SQLite database file in a data directory.
 
+mod envelope_files;
+pub(crate) mod executor;
+mod group;
+mod schema;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use coffer_door::audit::{AuditChain, AuditKey, ChainHead, ChainId};
+use coffer_door::audit::{AuditChain, AuditKey, ChainId};
 use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
-use ring::rand::SystemRandom;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
-use crate::envelope_files::{EnvelopeFiles, ENVELOPE_DIR};
 use crate::error::OpenError;
-use crate::group::Group;
-use crate::schema;
-use crate::transaction::{read_head, SqliteTransaction};
+use crate::sql;
+use crate::ApiKeyTable;
+use envelope_files::EnvelopeFiles;
+pub use envelope_files::ENVELOPE_DIR;
+use executor::{SqliteConn, SqliteTransaction};
+use group::Group;
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "coffer.db";
@@ -169,11 +175,8 @@ impl SqliteStore {
         // Every statement a transaction runs is prepared once and cached
         // (rusqlite's default keeps 16, fewer than the store's statements).
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        schema::check(schema::migrate(&mut conn).map_err(&err)?)?;
-        let chain = start_chain(&mut conn, key).map_err(|e| match e {
-            Start::Sqlite(e) => err(e),
-            Start::Other(e) => e,
-        })?;
+        schema::migrate(&mut conn, &err)?;
+        let chain = start_chain(&mut conn, key, &err)?;
         drop(err);
         let files = EnvelopeFiles::open(dir).map_err(|source| OpenError::Io {
             path: dir.join(ENVELOPE_DIR),
@@ -195,52 +198,35 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
-}
 
-enum Start {
-    Sqlite(rusqlite::Error),
-    Other(OpenError),
-}
-
-impl From<rusqlite::Error> for Start {
-    fn from(e: rusqlite::Error) -> Self {
-        Start::Sqlite(e)
+    /// The API-key table in this store's database, on a connection of its
+    /// own: key checks read beside the store's transactions (WAL readers
+    /// never wait for the writer), and a key written waits for the write
+    /// lock within [`BUSY_TIMEOUT`].
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Sqlite`].
+    pub fn api_key_table(&self) -> Result<ApiKeyTable, OpenError> {
+        let err = sqlite(&self.path);
+        let conn = Connection::open(&self.path).map_err(&err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
+        Ok(ApiKeyTable::sqlite(conn))
     }
 }
 
-/// The store's chain: the stored one (its head must verify under `key`),
-/// or a new one written with the state row on first use.
-fn start_chain(conn: &mut Connection, key: AuditKey) -> Result<AuditChain, Start> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let stored: Option<Vec<u8>> = tx
-        .query_row("SELECT chain_id FROM state WHERE id = 1", [], |row| row.get(0))
-        .optional()?;
-    let chain = match stored {
-        Some(id) => {
-            let id: [u8; 32] = id
-                .try_into()
-                .map_err(|_| Start::Other(StoreError::Corrupt("chain id is not 32 bytes".into()).into()))?;
-            let mut chain = AuditChain::new(key, ChainId::from_bytes(id));
-            let head: ChainHead = read_head(&tx).map_err(|e| Start::Other(e.into()))?;
-            chain
-                .follow(&head)
-                .map_err(|_| Start::Other(OpenError::ForeignAuditKey))?;
-            chain
-        }
-        None => {
-            let id = ChainId::generate(&SystemRandom::new())
-                .map_err(|e| Start::Other(StoreError::Audit(e).into()))?;
-            let chain = AuditChain::new(key, id);
-            let head = chain.head();
-            tx.execute(
-                "INSERT INTO state (id, version, chain_id, head_count, head_hash, head_mac)
-                 VALUES (1, 0, ?1, 0, ?2, ?3)",
-                (id.as_bytes(), head.hash, head.mac),
-            )?;
-            chain
-        }
-    };
-    tx.commit()?;
+/// The store's chain, stored or new (see [`sql::schema::start_chain`]),
+/// under the database's write lock.
+fn start_chain(
+    conn: &mut Connection,
+    key: AuditKey,
+    err: impl Fn(rusqlite::Error) -> OpenError,
+) -> Result<AuditChain, OpenError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(&err)?;
+    let chain = sql::schema::start_chain(&mut SqliteConn(&tx), key)?;
+    tx.commit().map_err(&err)?;
     Ok(chain)
 }
 

@@ -117,7 +117,7 @@ fn only_sealed_keys_are_stored() {
         .get(0);
     assert_eq!(
         tables,
-        "audit_records,documents,envelope_chunks,envelopes,key_grants,policies,project_keys,project_members,projects,public_keys,schema_version,state,tenant_roles"
+        "audit_records,coffer_server_api_keys,documents,envelope_chunks,envelopes,key_grants,policies,project_keys,project_members,projects,public_keys,schema_version,state,tenant_roles"
     );
 }
 

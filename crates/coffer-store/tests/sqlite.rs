@@ -103,6 +103,38 @@ fn key_files_are_private_and_never_overwritten() {
     assert!(matches!(load_key_file(&bad), Err(KeyError::Malformed { .. })));
 }
 
+#[cfg(unix)]
+#[test]
+fn secret_files_are_made_once_and_a_failed_making_leaves_no_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("signing.key");
+    // The secret could not be made: no empty file is left to be read as a
+    // key on the next start.
+    let failed = load_or_create_secret_file(&path, || Err(KeyError::Random));
+    assert!(matches!(failed, Err(KeyError::Random)));
+    assert!(!path.exists());
+    let made = load_or_create_secret_file(&path, || Ok(zeroize::Zeroizing::new(vec![0xab; 83]))).unwrap();
+    assert_eq!(made.as_slice(), [0xab; 83]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        format!("{}\n", "ab".repeat(83))
+    );
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // Made once: a second start loads it and never calls `make`.
+    let loaded = load_or_create_secret_file(&path, || panic!("made twice")).unwrap();
+    assert_eq!(loaded.as_slice(), made.as_slice());
+    assert_eq!(load_secret_file(&path).unwrap().as_slice(), made.as_slice());
+    // Not an audit key (83 bytes).
+    assert!(matches!(load_key_file(&path), Err(KeyError::Malformed { .. })));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o604)).unwrap();
+    assert!(matches!(
+        load_or_create_secret_file(&path, random_secret),
+        Err(KeyError::Permissions { mode: 0o604, .. })
+    ));
+}
+
 #[test]
 fn an_unset_key_variable_is_named() {
     let refused = load_key_env("COFFER_TEST_AUDIT_KEY_THAT_IS_NOT_SET");
@@ -150,7 +182,7 @@ fn a_schema_1_database_is_upgraded_in_place_keeping_its_state() {
     let version: u32 = database(&dir)
         .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (5, 5));
+    assert_eq!((version, SCHEMA_VERSION), (6, 6));
     let record = DocumentRecord {
         tenant: acme.clone(),
         project: payroll.clone(),

@@ -7,9 +7,9 @@
 //! sets it); with `CI=true` a missing URL fails the test, elsewhere it
 //! skips loudly.
 
-/// The test database's URL with a fresh schema `<schema>_<pid>` first on
-/// its search path, or `None` (having said so) when there is none; `what`
-/// names the test in the message.
+/// The test database's URL with a fresh schema `<schema>_<pid>_<nanos>`
+/// first on its search path, or `None` (having said so) when there is
+/// none; `what` names the test in the message.
 pub(crate) fn database(schema: &str, what: &str) -> Option<String> {
     let Ok(url) = std::env::var("COFFER_TEST_POSTGRES_URL") else {
         if std::env::var("CI").as_deref() == Ok("true") {
@@ -19,13 +19,12 @@ pub(crate) fn database(schema: &str, what: &str) -> Option<String> {
         eprintln!("SKIPPED the PostgreSQL {what} test: COFFER_TEST_POSTGRES_URL is not set");
         return None;
     };
-    let schema = format!("{schema}_{}", std::process::id());
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let schema = format!("{schema}_{}_{nanos}", std::process::id());
+    coffer_store::PostgresStore::create_schema(&url, &schema).unwrap();
     let separator = if url.contains('?') { '&' } else { '?' };
     Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
 }

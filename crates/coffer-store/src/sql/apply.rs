@@ -1,17 +1,17 @@
 //! Applying a [`Change`]: the checks and row writes every SQL backend
-//! makes, in one order, over each backend's own statements ([`Rows`]).
+//! makes, in one order, over the row reads and writes of [`Rows`].
 //!
 //! Every check comes before the first write, so a refused change writes
-//! nothing; the backends also wrap the whole of it in a savepoint, so a
-//! write that fails half-way leaves nothing either.
+//! nothing; the transaction also wraps the whole of it in a savepoint, so
+//! a write that fails half-way leaves nothing either.
 
 use coffer_door::policy::{DocumentId, Principal, ProjectId, Role, TenantId};
 use coffer_door::store::{Change, DocumentRecord, EnvelopeId, StoreError};
 
-use crate::decode::{self, corrupt, int, same_tenant, DocumentRow};
-use crate::public_keys::{self, KeyRows};
+use super::decode::{self, corrupt, int, same_tenant, DocumentRow};
+use super::public_keys::{self, KeyRows};
 
-/// The row reads and writes a change is made of, in one backend's SQL.
+/// The row reads and writes a change is made of.
 pub(crate) trait Rows: KeyRows {
     /// A project's generation, or `None` when it does not exist.
     fn generation(&mut self, tenant: &TenantId, project: &ProjectId) -> Result<Option<u64>, StoreError>;

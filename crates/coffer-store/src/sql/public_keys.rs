@@ -1,5 +1,5 @@
-//! Members' public keys and grants: the rows both SQL backends store them
-//! in, how those read back, and how their changes apply.
+//! Members' public keys and grants: the rows they are stored in, how those
+//! read back, and how their changes apply.
 
 use std::collections::BTreeMap;
 
@@ -7,18 +7,10 @@ use coffer_door::audit::Timestamp;
 use coffer_door::policy::{Principal, PrincipalId, ProjectId, RecipientKem, TenantId};
 use coffer_door::store::{GrantSlot, KeyGrant, RegisteredKey, StoreError, FINGERPRINT_BYTES};
 
-use crate::apply::Rows;
-use crate::decode::{corrupt, int, principal_id, project_id, tenant_id, uint};
+use super::apply::Rows;
+use super::decode::{corrupt, int, principal_id, project_id, tenant_id, uint};
 
-/// The columns of a public key row, in [`KeyRow`]'s order.
-pub(crate) const KEY_COLUMNS: &str =
-    "SELECT tenant, principal, algorithm, fingerprint, public_key, registered_at FROM public_keys";
-
-/// The columns of a grant row, in [`GrantRow`]'s order.
-pub(crate) const GRANT_COLUMNS: &str =
-    "SELECT tenant, project, principal, version, fingerprint, sealed FROM key_grants";
-
-/// The row reads and writes of keys and grants, in one backend's SQL.
+/// The row reads and writes of keys and grants.
 pub(crate) trait KeyRows {
     /// The fingerprint of a principal's registered key, if it has one.
     fn key_fingerprint(&mut self, principal: &Principal) -> Result<Option<Vec<u8>>, StoreError>;
@@ -66,10 +58,10 @@ fn fingerprint(bytes: Vec<u8>) -> Result<[u8; FINGERPRINT_BYTES], StoreError> {
         .map_err(|_| corrupt(format!("a key fingerprint is not {FINGERPRINT_BYTES} bytes")))
 }
 
-/// A `public_keys` row as selected by [`KEY_COLUMNS`].
+/// A `public_keys` row as selected by [`PUBLIC_KEYS`](super::statements::PUBLIC_KEYS).
 pub(crate) type KeyColumns = (String, String, String, Vec<u8>, Vec<u8>, i64);
 
-/// A `key_grants` row as selected by [`GRANT_COLUMNS`].
+/// A `key_grants` row as selected by [`GRANTS`](super::statements::GRANTS).
 pub(crate) type GrantColumns = (String, String, String, i64, Vec<u8>, Vec<u8>);
 
 impl From<KeyColumns> for KeyRow {

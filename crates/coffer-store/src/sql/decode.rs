@@ -12,12 +12,6 @@ use coffer_door::store::{DocumentRecord, EnvelopeId, Installer, PolicyVersion, P
 
 use crate::error::OpenError;
 
-/// The columns of a document row, in [`DocumentRow`]'s order (both SQL
-/// backends select them so).
-pub(crate) const DOCUMENT_COLUMNS: &str =
-    "SELECT tenant, project, document, plaintext_size, envelope_size, suite,
-     key_version, created_by, created_at, envelope FROM documents";
-
 /// An envelope id as stored (its text form).
 pub(crate) fn envelope_id(text: &str) -> Result<EnvelopeId, StoreError> {
     text.parse().map_err(corrupt)

@@ -35,8 +35,9 @@ use coffer_door::audit::AuditChain;
 use coffer_door::store::{EnvelopeId, StoreError};
 use rusqlite::Connection;
 
-use crate::envelope_files::EnvelopeFiles;
-use crate::transaction::{SqliteTransaction, View};
+use super::envelope_files::EnvelopeFiles;
+use super::executor::{SqliteConn, SqliteSide, SqliteTransaction};
+use crate::sql::transaction::SqlTransaction;
 
 /// Why a caller's success was taken back: the group's shared commit failed.
 #[derive(Debug, thiserror::Error)]
@@ -270,13 +271,15 @@ impl Inner {
         }
         let unlinked_before = batch.unlinked.len();
         let ended = {
-            let view = View {
-                chain,
-                seen: &mut batch.seen,
-                files,
-                unlinked: &mut batch.unlinked,
+            let mut view: SqliteTransaction<'_> = SqlTransaction {
+                exec: SqliteConn(conn),
+                side: SqliteSide {
+                    chain,
+                    seen: &mut batch.seen,
+                    files,
+                    unlinked: &mut batch.unlinked,
+                },
             };
-            let mut view = SqliteTransaction::new(conn, view);
             match catch_unwind(AssertUnwindSafe(|| work(&mut view))) {
                 Ok(result) => Ended::Done(result),
                 Err(panic) => Ended::Panicked(panic),
