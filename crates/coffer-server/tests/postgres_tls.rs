@@ -25,8 +25,12 @@ fn setting(name: &str) -> Option<String> {
 
 #[test]
 fn the_instance_lock_verifies_the_server() {
-    let Some(url) = setting("COFFER_TEST_POSTGRES_TLS_URL") else { return };
-    let Some(other) = setting("COFFER_TEST_POSTGRES_OTHER_CA") else { return };
+    let Some(url) = setting("COFFER_TEST_POSTGRES_TLS_URL") else {
+        return;
+    };
+    let Some(other) = setting("COFFER_TEST_POSTGRES_OTHER_CA") else {
+        return;
+    };
     let tag = tag(0x00_7e57).unwrap();
     drop(InstanceClaim::postgres(&url, tag).unwrap());
 
@@ -34,7 +38,10 @@ fn the_instance_lock_verifies_the_server() {
     let foreign = format!("{base}&sslrootcert={}", other.replace('/', "%2F"));
     let error = InstanceClaim::postgres(&foreign, tag).unwrap_err();
     assert!(
-        matches!(error, InstanceError::Postgres(OpenError::ServerCertificate { .. })),
+        matches!(
+            error,
+            InstanceError::Postgres(OpenError::ServerCertificate { .. })
+        ),
         "{error:?}"
     );
     assert!(error.to_string().contains("certificate is refused"), "{error}");
