@@ -141,7 +141,7 @@ impl Store for HeadOnlyStore {
 struct Setup {
     door: FrontDoor<HeadOnlyStore>,
     owner: Principal,
-    target: Target,
+    target: DocumentRef,
     password: Password,
     key: ProjectKey,
 }
@@ -204,7 +204,13 @@ impl Setup {
     fn door_decrypt(&self, envelope: &[u8], out: &mut Vec<u8>) {
         out.clear();
         self.door
-            .decrypt(&self.owner, &self.target, envelope, &mut *out, &self.password)
+            .open_document(
+                &self.owner,
+                &self.target,
+                Source::Envelope(envelope),
+                &self.password,
+                &mut *out,
+            )
             .unwrap();
     }
 

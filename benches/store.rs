@@ -81,7 +81,7 @@ impl<S: Store> Door<S> {
         } = &self.bench;
         *flip = !*flip;
         let role = if *flip { Role::Editor } else { Role::Viewer };
-        let project = Target::for_project(target.tenant().clone(), target.project().unwrap().clone());
+        let project = target.project_ref();
         black_box(door.add_member(owner, &project, member, role).unwrap());
     }
 
@@ -89,7 +89,7 @@ impl<S: Store> Door<S> {
         let BenchDoor {
             door, owner, target, ..
         } = &self.bench;
-        let project = Target::for_project(target.tenant().clone(), target.project().unwrap().clone());
+        let project = target.project_ref();
         black_box(door.list_documents(owner, &project).unwrap());
     }
 

@@ -27,8 +27,8 @@ use base64::Engine as _;
 use coffer::policy::audit::Outcome;
 use coffer::policy::store::Store;
 use coffer::policy::{
-    Context, DocumentId, FrontDoor, FrontDoorConfig, FrontDoorError, Policy, Principal, PrincipalId,
-    ProjectId, Role, Target, TenantId,
+    Context, DocumentId, DocumentRef, FrontDoor, FrontDoorConfig, FrontDoorError, Policy, Principal,
+    PrincipalId, ProjectId, ProjectRef, Role, Source, TenantId,
 };
 use coffer::session::keys::Password;
 use coffer::session::{ClientMessage, Offer, SessionConfig, SessionService};
@@ -75,7 +75,7 @@ struct Cast {
     alice: Principal,
     bob: Principal,
     payroll: ProjectId,
-    project: Target,
+    project: ProjectRef,
 }
 
 impl Cast {
@@ -85,14 +85,14 @@ impl Cast {
         Ok(Cast {
             alice: Principal::new(acme.clone(), PrincipalId::new("alice")?),
             bob: Principal::new(acme.clone(), PrincipalId::new("bob")?),
-            project: Target::for_project(acme.clone(), payroll.clone()),
+            project: ProjectRef::new(acme.clone(), payroll.clone()),
             acme,
             payroll,
         })
     }
 
-    fn doc(&self, id: &str) -> Result<Target, Box<dyn Error>> {
-        Ok(Target::for_document(
+    fn doc(&self, id: &str) -> Result<DocumentRef, Box<dyn Error>> {
+        Ok(DocumentRef::new(
             self.acme.clone(),
             self.payroll.clone(),
             DocumentId::new(id)?,
@@ -185,7 +185,7 @@ fn first_run(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
     );
 
     println!("3. bob downloads `march` through a one-time RSA-OAEP-256 session");
-    let offer = door.issue_download(bob, &cast.doc("march")?, &march[..])?;
+    let offer = door.issue_download(bob, &cast.doc("march")?, Source::Envelope(&march[..]))?;
     println!(
         "   the server offers key `{}` ({}), bound to `{}`",
         offer.key_id,
@@ -194,14 +194,26 @@ fn first_run(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
     );
     let posted = browser_encrypts(&offer, FIRST_PASSWORD)?;
     let mut plaintext = Vec::new();
-    let receipt = door.redeem_download(bob, &cast.doc("march")?, &posted, &march[..], &mut plaintext)?;
+    let receipt = door.open_document(
+        bob,
+        &cast.doc("march")?,
+        Source::Envelope(&march[..]),
+        &posted,
+        &mut plaintext,
+    )?;
     println!(
         "   bob reads: {:?} ({} bytes, key version {})",
         String::from_utf8_lossy(&plaintext),
         receipt.plaintext_len,
         receipt.key_version
     );
-    match door.redeem_download(bob, &cast.doc("march")?, &posted, &march[..], &mut Vec::new()) {
+    match door.open_document(
+        bob,
+        &cast.doc("march")?,
+        Source::Envelope(&march[..]),
+        &posted,
+        &mut Vec::new(),
+    ) {
         Err(e @ FrontDoorError::SessionRejected(_)) => {
             println!("   replaying the same session: refused ({e})")
         }
@@ -218,18 +230,24 @@ fn first_run(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
     let new_password = Password::new(NEW_PASSWORD);
     door.change_password(alice, project, &password, &new_password)?;
     let mut april_plain = Vec::new();
-    door.decrypt(
+    door.open_document(
         alice,
         &cast.doc("april")?,
-        &april[..],
-        &mut april_plain,
+        Source::Envelope(&april[..]),
         &new_password,
+        &mut april_plain,
     )?;
     println!(
         "   the same `april` bytes open with the new password: {:?}",
         String::from_utf8_lossy(&april_plain)
     );
-    let old = door.decrypt(alice, &cast.doc("april")?, &april[..], &mut Vec::new(), &password);
+    let old = door.open_document(
+        alice,
+        &cast.doc("april")?,
+        Source::Envelope(&april[..]),
+        &password,
+        &mut Vec::new(),
+    );
     println!(
         "   the old password: {}",
         old.map_or_else(|e| format!("refused ({e})"), |_| "accepted?!".into())
@@ -242,7 +260,7 @@ fn first_run(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
 }
 
 fn print_trail(door: &FrontDoor<SqliteStore>, cast: &Cast) -> Result<(), Box<dyn Error>> {
-    let trail = door.audit_trail(&cast.alice, &cast.project)?;
+    let trail = door.audit_trail(&cast.alice, &cast.project.clone().into())?;
     for record in &trail {
         let e = &record.event;
         let outcome = match &e.outcome {
@@ -262,7 +280,7 @@ fn print_trail(door: &FrontDoor<SqliteStore>, cast: &Cast) -> Result<(), Box<dyn
             e.operation.to_string()
         );
     }
-    let report = door.verify_audit(&cast.alice, &cast.project)?;
+    let report = door.verify_audit(&cast.alice, &cast.project.clone().into())?;
     println!(
         "   verified: the chain is intact; {} records about the project",
         report.records
@@ -315,19 +333,25 @@ fn restarted(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
         let envelope = fs::read(documents.join(format!("{id}.cfr")))?;
         let mut plain = Vec::new();
         // Bob is still a viewer: the membership is in the store.
-        let receipt = door.decrypt(&cast.bob, &cast.doc(id)?, &envelope[..], &mut plain, &password)?;
+        let receipt = door.open_document(
+            &cast.bob,
+            &cast.doc(id)?,
+            Source::Envelope(&envelope[..]),
+            &password,
+            &mut plain,
+        )?;
         println!(
             "   bob opens `{id}` from the previous run with the password changed then: {:?} (key version {})",
             String::from_utf8_lossy(&plain),
             receipt.key_version
         );
     }
-    let old = door.decrypt(
+    let old = door.open_document(
         &cast.alice,
         &cast.doc("april")?,
-        &fs::read(documents.join("april.cfr"))?[..],
-        &mut Vec::new(),
+        Source::Envelope(&fs::read(documents.join("april.cfr"))?[..]),
         &Password::new(FIRST_PASSWORD),
+        &mut Vec::new(),
     );
     println!(
         "   the first password: {}",
@@ -350,7 +374,7 @@ fn restarted(door: &FrontDoor<SqliteStore>, cast: &Cast, documents: &Path) -> Re
             policy.version, policy.installed_by
         );
     }
-    let report = door.verify_audit(&cast.alice, &cast.project)?;
+    let report = door.verify_audit(&cast.alice, &cast.project.clone().into())?;
     println!(
         "   the chain goes on: {} records about the project now",
         report.records

@@ -49,9 +49,10 @@ pub mod policy {
     pub use coffer_store::door::store;
     #[doc(no_inline)]
     pub use coffer_store::door::{
-        FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, Plaintext, PolicyReport, Receipt,
-        RewrapFailure, RewrapProgress, RewrapSummary, Sealed, Setup, TrailReport, UnknownScope,
-        DOCUMENT_CONTEXT, DOWNLOAD_PURPOSE, MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT,
+        Credential, FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, PasswordCredential, Plaintext,
+        PolicyReport, Receipt, RewrapFailure, RewrapProgress, RewrapSummary, Sealed, Setup, Source,
+        TrailReport, UnknownScope, DOCUMENT_CONTEXT, DOWNLOAD_PURPOSE, MEMBER_CONTEXT, PASSWORD_PURPOSE,
+        PROJECT_CONTEXT, TENANT_CONTEXT,
     };
     #[doc(inline)]
     pub use coffer_store::policy::*;

@@ -16,7 +16,7 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 pub(crate) struct BenchDoor<S: Store> {
     pub(crate) door: FrontDoor<S>,
     pub(crate) owner: Principal,
-    pub(crate) target: Target,
+    pub(crate) target: DocumentRef,
     pub(crate) password: Password,
 }
 
@@ -46,7 +46,7 @@ pub(crate) fn bench_door<S: Store>(store: S) -> BenchDoor<S> {
     BenchDoor {
         door,
         owner,
-        target: Target::for_document(acme, payroll, DocumentId::new("payslip").unwrap()),
+        target: DocumentRef::new(acme, payroll, DocumentId::new("payslip").unwrap()),
         password,
     }
 }

@@ -38,16 +38,17 @@
 
 mod authentication;
 mod documents;
-mod downloads;
 mod error;
 mod grants;
 mod guard;
 mod header;
 mod members;
+mod open;
 mod operator;
 mod policy_report;
 mod projects;
 mod rewrap;
+mod sessions;
 mod setup;
 mod state;
 mod stored;
@@ -63,8 +64,10 @@ use crate::session::SessionService;
 
 pub use documents::{Plaintext, Sealed};
 pub use error::{FrontDoorError, LengthSeen};
+pub use open::{Credential, Source};
 pub use policy_report::{PolicyReport, UnknownScope};
 pub use rewrap::{RewrapFailure, RewrapProgress, RewrapSummary};
+pub use sessions::PasswordCredential;
 pub use setup::Setup;
 use state::State;
 pub use trail::TrailReport;
@@ -77,6 +80,8 @@ use crate::policy::Authorizer;
 use crate::policy::Operation;
 use crate::policy::Principal;
 use crate::policy::Target;
+#[cfg(doc)]
+use crate::policy::{DocumentRef, ProjectRef};
 use crate::store::{Store, StoreError, Transaction};
 
 /// Context key of the tenant id in every envelope the front door seals.
@@ -90,6 +95,8 @@ pub const MEMBER_CONTEXT: &str = "coffer.member";
 pub const DOCUMENT_CONTEXT: &str = "coffer.document";
 /// The session purpose of document downloads.
 pub const DOWNLOAD_PURPOSE: &str = "download";
+/// The session purpose of password offers.
+pub const PASSWORD_PURPOSE: &str = "project-password";
 
 /// How the front door seals and unlocks.
 #[derive(Debug, Clone)]
@@ -106,8 +113,8 @@ pub struct FrontDoorConfig {
     /// used when the same password is presented again; it is zeroized when
     /// the window ends.
     pub unlock_cache: Option<Duration>,
-    /// Session suite for download offers (default RSA-OAEP-256 2048, what
-    /// existing browser clients speak).
+    /// Session suite for download and password offers (default
+    /// RSA-OAEP-256 2048, what existing browser clients speak).
     pub download_suite: crate::session::Suite,
     /// Bounds applied to envelopes read back (defaults from the design).
     pub limits: ReaderLimits,
@@ -169,6 +176,71 @@ pub struct Receipt {
 /// .open()?;
 /// let project = ProjectId::new("payroll")?;
 /// door.create_project(&alice, &project, &Password::new("correct horse battery staple"))?;
+/// # Ok(()) }
+/// ```
+///
+/// Calls on one project or one document take a [`ProjectRef`] or a
+/// [`DocumentRef`], so the wrong kind of target is refused by the compiler
+/// rather than at run time (each example below fails to compile on its
+/// one call):
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, DocumentRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &DocumentRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.list_documents(actor, target)?; // a document is not a project
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, Target};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &Target, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.list_documents(actor, target)?; // a tenant is not a project
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, ProjectRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.encrypt(actor, target, b"x", &Context::new(), password)?; // a project is not a document
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, ProjectRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.open_document(actor, target, Source::stored(), password, std::io::sink())?; // a project is not a document
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, ProjectRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.issue_download(actor, target, Source::stored())?; // a project is not a document
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # use coffer_door::{FrontDoor, FrontDoorError, MemoryStore, Source};
+/// # use coffer_door::keys::Password;
+/// # use coffer_door::policy::{Context, Principal, ProjectRef};
+/// # fn call(door: &FrontDoor<MemoryStore>, actor: &Principal, target: &ProjectRef, password: &Password) -> Result<(), FrontDoorError> {
+/// # let _ = (Context::new(), password);
+/// door.rewrap_document(actor, target, b"", password)?; // a project is not a document
 /// # Ok(()) }
 /// ```
 pub struct FrontDoor<S: Store> {

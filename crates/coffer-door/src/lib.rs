@@ -11,11 +11,11 @@
 //! `coffer-store` implements it on SQLite and PostgreSQL.
 //!
 //! ```
-//! use coffer_door::policy::{Context, DocumentId, Principal, PrincipalId, ProjectId, Role, Target, TenantId};
+//! use coffer_door::policy::{Context, DocumentId, DocumentRef, Principal, PrincipalId, ProjectId, Role, TenantId};
 //! use coffer_door::session::{SessionConfig, SessionService};
 //! use coffer_door::keys::Password;
 //! use coffer_door::audit::AuditKey;
-//! use coffer_door::{FrontDoor, FrontDoorConfig, MemoryStore};
+//! use coffer_door::{FrontDoor, FrontDoorConfig, MemoryStore, Source};
 //!
 //! let acme = TenantId::new("acme")?;
 //! let alice = Principal::new(acme.clone(), PrincipalId::new("alice")?);
@@ -30,10 +30,12 @@
 //! let payroll = ProjectId::new("payroll")?;
 //! let password = Password::new("correct horse battery staple");
 //! door.create_project(&alice, &payroll, &password)?;
-//! let target = Target::for_document(acme, payroll, DocumentId::new("march.csv")?);
-//! let envelope = door.encrypt(&alice, &target, b"alice,100", &Context::new(), &password)?;
+//! let march = DocumentRef::new(acme, payroll, DocumentId::new("march.csv")?);
+//! let envelope = door.encrypt(&alice, &march, b"alice,100", &Context::new(), &password)?;
 //! let mut plaintext = Vec::new();
-//! door.decrypt(&alice, &target, &envelope[..], &mut plaintext, &password)?;
+//! // One call opens every document: a stored or a given envelope, with the
+//! // password, a browser's session message or a member's identity.
+//! door.open_document(&alice, &march, Source::Envelope(&envelope[..]), &password, &mut plaintext)?;
 //! assert_eq!(plaintext, b"alice,100");
 //! assert_eq!(door.verify_chain(None)?.count, 4); // project, encrypt, decrypt started, decrypt outcome
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -52,8 +54,9 @@ mod front_door;
 pub mod store;
 
 pub use front_door::{
-    FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, Plaintext, PolicyReport, Receipt, RewrapFailure,
-    RewrapProgress, RewrapSummary, Sealed, Setup, TrailReport, UnknownScope, DOCUMENT_CONTEXT,
-    DOWNLOAD_PURPOSE, MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT,
+    Credential, FrontDoor, FrontDoorConfig, FrontDoorError, LengthSeen, PasswordCredential, Plaintext,
+    PolicyReport, Receipt, RewrapFailure, RewrapProgress, RewrapSummary, Sealed, Setup, Source, TrailReport,
+    UnknownScope, DOCUMENT_CONTEXT, DOWNLOAD_PURPOSE, MEMBER_CONTEXT, PASSWORD_PURPOSE, PROJECT_CONTEXT,
+    TENANT_CONTEXT,
 };
 pub use store::{MemoryStore, Store, StoreError, Transaction};

@@ -68,6 +68,18 @@ impl Authorizer {
         Decision::new(access, policy)
     }
 
+    /// Decides `operation` by `principal` on `target` on membership alone
+    /// (tenant isolation and role), evaluating no rule: the gate a caller
+    /// passes before anything about the object is read that the rules
+    /// would need (a stored document's header). A denial here is final,
+    /// and its explanation names the access decision only; an allowed one
+    /// is not a permission to act: [`Authorizer::authorize`] decides the
+    /// call in full once the attributes are known.
+    pub fn authorize_access(&self, principal: &Principal, operation: Operation, target: &Target) -> Decision {
+        let access = self.membership.check(principal, operation, target);
+        Decision::new(access, self.policy.no_rules())
+    }
+
     /// The decision's lines in words (see [`Decision::explain`]).
     pub fn explain(
         &self,

@@ -75,5 +75,5 @@ pub use rule::{
 };
 pub use simulate::{simulate, Change, Counts, Simulation};
 pub use suite::{envelope_suite_name, EnvelopeSuite, RecipientKem, SessionSpec, SessionSuite};
-pub use target::{DocumentWithoutProject, Target};
+pub use target::{DocumentRef, DocumentWithoutProject, ProjectRef, Target};
 pub use timestamp::{Timestamp, TimestampError};

@@ -292,6 +292,11 @@ impl CompiledPolicy {
         self.digest
     }
 
+    /// A decision of no rule (for a decision on membership alone).
+    pub(crate) fn no_rules(&self) -> PolicyDecision {
+        PolicyDecision::new(Arc::clone(&self.rules), self.digest, Vec::new())
+    }
+
     pub(crate) fn evaluate_parts(
         &self,
         operation: Operation,

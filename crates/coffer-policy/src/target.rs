@@ -72,6 +72,116 @@ impl Target {
     }
 }
 
+/// A project of a tenant: the target of the calls that act on one project
+/// (listing its documents, changing its password, rotating its key,
+/// managing its members), so they need no run-time check that a
+/// [`Target`] names a project and no document.
+///
+/// ```
+/// use coffer_policy::{DocumentId, ProjectId, ProjectRef, Target, TenantId};
+/// let payroll = ProjectRef::new(TenantId::new("acme")?, ProjectId::new("payroll")?);
+/// let march = payroll.document(DocumentId::new("march.csv")?);
+/// assert_eq!(Target::from(&payroll), Target::for_project(TenantId::new("acme")?, ProjectId::new("payroll")?));
+/// assert_eq!(march.project_ref(), payroll);
+/// # Ok::<(), coffer_policy::IdError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProjectRef {
+    tenant: TenantId,
+    project: ProjectId,
+}
+
+impl ProjectRef {
+    /// `project` of `tenant`.
+    pub fn new(tenant: TenantId, project: ProjectId) -> Self {
+        Self { tenant, project }
+    }
+
+    /// The tenant.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// The project.
+    pub fn project(&self) -> &ProjectId {
+        &self.project
+    }
+
+    /// `document` in this project.
+    pub fn document(&self, document: DocumentId) -> DocumentRef {
+        DocumentRef::new(self.tenant.clone(), self.project.clone(), document)
+    }
+}
+
+/// A document in a project of a tenant: the target of the calls that act
+/// on one document (sealing, opening, download offers, rewrapping), so
+/// they need no run-time check that a [`Target`] names a document.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DocumentRef {
+    tenant: TenantId,
+    project: ProjectId,
+    document: DocumentId,
+}
+
+impl DocumentRef {
+    /// `document` in `project` of `tenant`.
+    pub fn new(tenant: TenantId, project: ProjectId, document: DocumentId) -> Self {
+        Self {
+            tenant,
+            project,
+            document,
+        }
+    }
+
+    /// The tenant.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// The project.
+    pub fn project(&self) -> &ProjectId {
+        &self.project
+    }
+
+    /// The document.
+    pub fn document(&self) -> &DocumentId {
+        &self.document
+    }
+
+    /// The project the document is in.
+    pub fn project_ref(&self) -> ProjectRef {
+        ProjectRef::new(self.tenant.clone(), self.project.clone())
+    }
+}
+
+impl From<ProjectRef> for Target {
+    fn from(project: ProjectRef) -> Self {
+        Target::for_project(project.tenant, project.project)
+    }
+}
+
+impl From<&ProjectRef> for Target {
+    fn from(project: &ProjectRef) -> Self {
+        Target::for_project(project.tenant.clone(), project.project.clone())
+    }
+}
+
+impl From<DocumentRef> for Target {
+    fn from(document: DocumentRef) -> Self {
+        Target::for_document(document.tenant, document.project, document.document)
+    }
+}
+
+impl From<&DocumentRef> for Target {
+    fn from(document: &DocumentRef) -> Self {
+        Target::for_document(
+            document.tenant.clone(),
+            document.project.clone(),
+            document.document.clone(),
+        )
+    }
+}
+
 /// Serde form of [`Target`]: flat optional fields, checked on the way in.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

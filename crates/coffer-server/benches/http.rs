@@ -62,7 +62,7 @@ fn service(cache: bool) -> Service {
     let project = ProjectId::new("payroll").unwrap();
     opened.door.create_project(&owner, &project, &password).unwrap();
     for (size, name) in SIZES {
-        let target = Target::for_document(
+        let target = DocumentRef::new(
             owner.tenant.clone(),
             project.clone(),
             DocumentId::new(name).unwrap(),
@@ -137,16 +137,18 @@ fn over_http(service: &Service, name: &str, size: usize) {
 
 fn direct(service: &Service, name: &str, size: usize) {
     let door = service.state.door();
-    let target = Target::for_document(
+    let target = DocumentRef::new(
         service.owner.tenant.clone(),
         ProjectId::new("payroll").unwrap(),
         DocumentId::new(name).unwrap(),
     );
-    let offer = door.issue_stored_download(&service.owner, &target).unwrap();
+    let offer = door
+        .issue_download(&service.owner, &target, Source::stored())
+        .unwrap();
     let message = client::encrypt(&offer, PASSWORD.as_bytes()).unwrap();
     let mut sink = std::io::sink();
     let receipt = door
-        .redeem_stored_download(&service.owner, &target, &message, &mut sink)
+        .open_document(&service.owner, &target, Source::stored(), &message, &mut sink)
         .unwrap();
     assert_eq!(receipt.plaintext_len, size as u64);
 }

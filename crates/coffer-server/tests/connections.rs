@@ -10,7 +10,7 @@
     reason = "a test fails by panicking"
 )]
 
-#[path = "support/harness.rs"]
+#[path = "it/harness.rs"]
 mod harness;
 
 use std::net::SocketAddr;

@@ -7,7 +7,7 @@
     reason = "a test fails by panicking"
 )]
 
-#[path = "support/harness.rs"]
+#[path = "it/harness.rs"]
 mod harness;
 
 use std::time::{Duration, Instant};

@@ -11,7 +11,7 @@
     reason = "a test fails by panicking; the output is this program's report"
 )]
 
-#[path = "support/pg.rs"]
+#[path = "it/pg.rs"]
 mod pg;
 #[path = "support/process.rs"]
 mod process;

@@ -9,7 +9,7 @@
     reason = "a test fails by panicking"
 )]
 
-#[path = "support/harness.rs"]
+#[path = "it/harness.rs"]
 mod harness;
 
 use axum::http::{Method, StatusCode};

@@ -11,7 +11,7 @@
     reason = "a test fails by panicking; test sizes and byte values are small and fixed"
 )]
 
-#[path = "support/harness.rs"]
+#[path = "it/harness.rs"]
 mod harness;
 
 use std::net::SocketAddr;

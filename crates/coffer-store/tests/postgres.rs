@@ -10,13 +10,13 @@
     reason = "a test fails by panicking"
 )]
 
-#[path = "support/backends.rs"]
+#[path = "it/backends.rs"]
 #[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod backends;
-#[path = "support/door.rs"]
+#[path = "it/door.rs"]
 #[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod door;
-#[path = "support/postgres.rs"]
+#[path = "it/test_db.rs"]
 mod test_db;
 
 use std::process::Command;

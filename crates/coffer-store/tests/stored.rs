@@ -9,13 +9,13 @@
     reason = "a test fails by panicking"
 )]
 
-#[path = "support/backends.rs"]
+#[path = "it/backends.rs"]
 #[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod backends;
-#[path = "support/door.rs"]
+#[path = "it/door.rs"]
 #[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod door;
-#[path = "support/postgres.rs"]
+#[path = "it/test_db.rs"]
 #[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod test_db;
 
@@ -52,17 +52,23 @@ fn stored<S: Store>(
 fn open_stored<S: Store>(door: &FrontDoor<S>, name: &'static str, password: &str) -> (Vec<u8>, u32) {
     let mut out = Vec::new();
     let receipt = door
-        .open_stored(&principal("vera"), &doc(name), &mut out, &Password::new(password))
+        .open_document(
+            &principal("vera"),
+            &doc(name),
+            Source::stored(),
+            &Password::new(password),
+            &mut out,
+        )
         .unwrap();
     (out, receipt.key_version)
 }
 
 fn download_stored<S: Store>(door: &FrontDoor<S>, name: &'static str, password: &str) -> Vec<u8> {
     let vera = principal("vera");
-    let offer = door.issue_stored_download(&vera, &doc(name)).unwrap();
+    let offer = door.issue_download(&vera, &doc(name), Source::stored()).unwrap();
     let message = client::encrypt(&offer, password.as_bytes()).unwrap();
     let mut out = Vec::new();
-    door.redeem_stored_download(&vera, &doc(name), &message, &mut out)
+    door.open_document(&vera, &doc(name), Source::stored(), &message, &mut out)
         .unwrap();
     out
 }

@@ -10,13 +10,13 @@
     reason = "a test fails by panicking"
 )]
 
-#[path = "support/backends.rs"]
+#[path = "it/backends.rs"]
 #[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod backends;
-#[path = "support/door.rs"]
+#[path = "it/door.rs"]
 #[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod door;
-#[path = "support/postgres.rs"]
+#[path = "it/test_db.rs"]
 #[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
 mod test_db;
 
@@ -95,26 +95,38 @@ fn round_trip<B: Backend>(backend: &B) -> u64 {
     };
     // Everything warmed up on a small document first.
     store("small", MIB).unwrap();
-    door.open_stored(&vera, &doc("small"), Checked(0), &Password::new(FIRST))
-        .unwrap();
+    door.open_document(
+        &vera,
+        &doc("small"),
+        Source::stored(),
+        &Password::new(FIRST),
+        Checked(0),
+    )
+    .unwrap();
     let before = peak();
 
     let record = store("big", SIZE).unwrap();
     assert_eq!(record.plaintext_size, SIZE);
     let mut out = Checked(0);
-    door.open_stored(&vera, &doc("big"), &mut out, &Password::new(FIRST))
-        .unwrap();
+    door.open_document(
+        &vera,
+        &doc("big"),
+        Source::stored(),
+        &Password::new(FIRST),
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(out.0, SIZE);
     door.rotate_key(&olga, &project(), &Password::new(FIRST)).unwrap();
     let summary = door
         .rewrap_project(&olga, &project(), &Password::new(FIRST), &mut |_| {})
         .unwrap();
     assert_eq!(summary.rewrapped.len(), 2);
-    let offer = door.issue_stored_download(&vera, &doc("big")).unwrap();
+    let offer = door.issue_download(&vera, &doc("big"), Source::stored()).unwrap();
     let message = session::client::encrypt(&offer, FIRST.as_bytes()).unwrap();
     let mut out = Checked(0);
     let receipt = door
-        .redeem_stored_download(&vera, &doc("big"), &message, &mut out)
+        .open_document(&vera, &doc("big"), Source::stored(), &message, &mut out)
         .unwrap();
     assert_eq!((out.0, receipt.key_version), (SIZE, 2));
     peak() - before

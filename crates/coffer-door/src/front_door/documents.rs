@@ -1,32 +1,24 @@
 //! Documents: sealing under the project's current key, and opening with
 //! the isolation context required, recorded before any plaintext leaves.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Read, Write};
 
-use crate::session::keys::{self, Identity, OpenOptions, Opener, Password, ProjectKey, Recipient, Sealer};
+use crate::session::keys::{OpenOptions, Password, ProjectKey, Recipient, Sealer};
 
 use super::error::LengthSeen;
 use super::guard::{Ask, Effects};
-use super::header::{HeaderFacts, SIZE_CONTEXT};
-use super::projects::{document_of, key_ref, project_only};
-use super::unlock::PROJECT_KEY_NAME;
-use super::{FrontDoor, FrontDoorError, Receipt, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
+use super::header::SIZE_CONTEXT;
+use super::projects::key_ref;
+use super::sessions::PasswordCredential;
+use super::{FrontDoor, FrontDoorError, DOCUMENT_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::audit::Timestamp;
 use crate::policy::Attributes;
 use crate::policy::Context;
+use crate::policy::EnvelopeSuite;
 use crate::policy::Operation;
 use crate::policy::Target;
-use crate::policy::{DocumentId, Principal, ProjectId, TenantId};
-use crate::policy::{EnvelopeSuite, SessionSpec};
+use crate::policy::{DocumentRef, Principal, ProjectRef};
 use crate::store::{Change, DocumentRecord, EnvelopeId, Store, Transaction};
-
-/// How a document is being opened: the operation decided and the session
-/// it arrives through, if any.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Opening {
-    pub(super) operation: Operation,
-    pub(super) session: Option<SessionSpec>,
-}
 
 impl<S: Store> FrontDoor<S> {
     /// How a document of this project is opened: with `key`, the reader
@@ -34,42 +26,38 @@ impl<S: Store> FrontDoor<S> {
     pub(super) fn document_options<'k>(
         &self,
         key: &'k ProjectKey,
-        tenant: &TenantId,
-        project: &ProjectId,
-        document: &DocumentId,
+        document: &DocumentRef,
     ) -> OpenOptions<'k> {
         OpenOptions::new()
             .project_key(key)
             .limits(self.config.limits.clone())
-            .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
-            .require_context(PROJECT_CONTEXT, project.as_str().as_bytes())
-            .require_context(DOCUMENT_CONTEXT, document.as_str().as_bytes())
+            .require_context(TENANT_CONTEXT, document.tenant().as_str().as_bytes())
+            .require_context(PROJECT_CONTEXT, document.project().as_str().as_bytes())
+            .require_context(DOCUMENT_CONTEXT, document.document().as_str().as_bytes())
     }
 
-    /// Encrypts a document into the project of `target` (a document
-    /// target) under the project's current key, unlocked with `password`.
+    /// Encrypts `document` under the project's current key, unlocked with `password`.
     /// `context` entries are committed into the envelope and visible to
     /// context-scoped policy rules; so is the plaintext size, which size
     /// rules then see on decrypt too. Returns the envelope.
     ///
     /// The bytes-in, bytes-out form of [`FrontDoor::encrypt_from`], for
     /// callers that hold the document in memory.
-    pub fn encrypt(
+    pub fn encrypt<'c>(
         &self,
         actor: &Principal,
-        target: &Target,
+        document: &DocumentRef,
         plaintext: &[u8],
         context: &Context,
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<Vec<u8>, FrontDoorError> {
         let source = Plaintext::new(plaintext, plaintext.len() as u64);
         let mut envelope = Vec::new();
-        self.encrypt_from(actor, target, source, &mut envelope, context, password)?;
+        self.encrypt_from(actor, document, source, &mut envelope, context, password)?;
         Ok(envelope)
     }
 
-    /// Encrypts a document read from `plaintext` into the project of
-    /// `target` (a document target), streaming the envelope into `out` in
+    /// Encrypts `document`, read from `plaintext`, streaming the envelope into `out` in
     /// constant memory, under the project's current key unlocked with
     /// `password`.
     ///
@@ -85,20 +73,21 @@ impl<S: Store> FrontDoor<S> {
     ///
     /// As [`FrontDoor::encrypt`], plus [`FrontDoorError::LengthMismatch`]
     /// and [`FrontDoorError::Io`] for the reader or `out` failing.
-    pub fn encrypt_from<R: Read, W: Write>(
+    pub fn encrypt_from<'c, R: Read, W: Write>(
         &self,
         actor: &Principal,
-        target: &Target,
+        document: &DocumentRef,
         plaintext: Plaintext<R>,
         out: W,
         context: &Context,
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<Sealed, FrontDoorError> {
+        let password = self.password(actor, &document.project_ref(), password.into())?;
         let sealing = Sealing {
             actor,
-            target,
+            document,
             context,
-            password,
+            password: &password,
         };
         let finish = |mut out: W| {
             out.flush()?;
@@ -121,7 +110,7 @@ impl<S: Store> FrontDoor<S> {
     ) -> Result<(Sealed, DocumentRecord), FrontDoorError> {
         let Sealing {
             actor,
-            target,
+            document: doc,
             context,
             password,
         } = sealing;
@@ -133,11 +122,11 @@ impl<S: Store> FrontDoor<S> {
             message_size: Some(expected),
             recipient: None,
         };
-        let ask = Ask::new(actor, Operation::Encrypt, target).attributes(attributes);
+        let target = Target::from(doc);
+        let ask = Ask::new(actor, Operation::Encrypt, &target).attributes(attributes);
         let reader = plaintext.reader;
+        let (tenant, project, document) = (doc.tenant(), doc.project(), doc.document());
         self.guard(ask, move |call| {
-            let (project, document) = document_of(target, Operation::Encrypt)?;
-            let tenant = target.tenant();
             let version = call.state().project(tenant, project)?.current_version();
             let key = call.unlock(tenant, project, version, password)?;
             let mut options = self
@@ -184,8 +173,7 @@ impl<S: Store> FrontDoor<S> {
         })
     }
 
-    /// The documents of the project of `project_target` (a project
-    /// target) with their metadata, by document id: every document this
+    /// The documents of `project` with their metadata, by document id: every document this
     /// front door (or another on the same store) sealed there; sealing one
     /// again under the same id replaces its entry. Decided as
     /// [`Operation::ListDocuments`] (Owners, Editors and Viewers: who may
@@ -194,163 +182,19 @@ impl<S: Store> FrontDoor<S> {
     ///
     /// # Errors
     ///
-    /// [`FrontDoorError::Denied`], [`FrontDoorError::WrongTarget`] for a
-    /// tenant or document target, [`FrontDoorError::UnknownProject`], or the store's
-    /// failure.
+    /// [`FrontDoorError::Denied`], [`FrontDoorError::UnknownProject`], or
+    /// the store's failure.
     pub fn list_documents(
         &self,
         actor: &Principal,
-        project_target: &Target,
+        project: &ProjectRef,
     ) -> Result<Vec<DocumentRecord>, FrontDoorError> {
-        let ask = Ask::new(actor, Operation::ListDocuments, project_target);
+        let target = Target::from(project);
+        let ask = Ask::new(actor, Operation::ListDocuments, &target);
+        let (tenant, project) = (project.tenant(), project.project());
         self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, state| {
-            let project = project_only(project_target, Operation::ListDocuments)?;
-            let tenant = project_target.tenant();
             state.project(tenant, project)?;
             Ok((tx.documents(tenant, project)?, None))
-        })
-    }
-
-    /// Opens a document envelope read from `envelope` for `target`,
-    /// streaming the plaintext into `out`, with the project unlocked by
-    /// `password` (a server-side decrypt; browsers use
-    /// [`FrontDoor::issue_download`] and [`FrontDoor::redeem_download`]).
-    ///
-    /// No plaintext byte reaches `out` before a `started` record of the
-    /// allowed open is in the audit trail; then plaintext arrives chunk by
-    /// chunk, each only after it verifies, and the outcome is recorded. On
-    /// any error, discard what was written.
-    pub fn decrypt<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        target: &Target,
-        envelope: R,
-        out: W,
-        password: &Password,
-    ) -> Result<Receipt, FrontDoorError> {
-        self.decrypt_envelope(actor, target, Ok(envelope), out, password)
-    }
-
-    /// A server-side decrypt with the project password, of a caller's
-    /// envelope ([`FrontDoor::decrypt`]) or a stored one
-    /// ([`FrontDoor::open_stored`]).
-    pub(super) fn decrypt_envelope<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        target: &Target,
-        envelope: Result<R, FrontDoorError>,
-        out: W,
-        password: &Password,
-    ) -> Result<Receipt, FrontDoorError> {
-        let opening = Opening {
-            operation: Operation::Decrypt,
-            session: None,
-        };
-        self.open_document(actor, opening, target, envelope, out, || {
-            Ok(Password::new(password.expose_secret()))
-        })
-    }
-
-    /// Shared by decrypt and download, of caller-kept and stored
-    /// envelopes: read the header (pure parsing), decide with the suite,
-    /// context and size actually in the envelope, get the password, unlock,
-    /// open with the isolation context required, record the start, stream.
-    /// An `envelope` that could not be found is the call's failure once it
-    /// is allowed (a denied caller learns nothing about it).
-    pub(super) fn open_document<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        opening: Opening,
-        target: &Target,
-        envelope: Result<R, FrontDoorError>,
-        out: W,
-        password: impl FnOnce() -> Result<Password, FrontDoorError>,
-    ) -> Result<Receipt, FrontDoorError> {
-        self.open_document_with(
-            actor,
-            opening,
-            target,
-            envelope,
-            out,
-            Unlocker::Password(password),
-        )
-    }
-
-    /// [`FrontDoor::open_document`] with the project key unlocked by a
-    /// password or by the actor's identity and its grant.
-    pub(super) fn open_document_with<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        opening: Opening,
-        target: &Target,
-        envelope: Result<R, FrontDoorError>,
-        mut out: W,
-        unlocker: Unlocker<'_, impl FnOnce() -> Result<Password, FrontDoorError>>,
-    ) -> Result<Receipt, FrontDoorError> {
-        let Opening { operation, session } = opening;
-        let facts = HeaderFacts::read_from(envelope, &self.config.limits);
-        let known = facts.as_ref().ok().map(|(facts, _)| facts);
-        let ask = Ask::new(actor, operation, target)
-            .attributes(HeaderFacts::attributes(known, session))
-            .refuse(HeaderFacts::refusal(known));
-        self.guard(ask, |call| {
-            let (project, document) = document_of(target, operation)?;
-            let tenant = target.tenant();
-            // The password first: an allowed redeem spends its session even
-            // when the envelope turns out to be unreadable.
-            let unlocked = unlocker.resolve()?;
-            let (facts, envelope) = facts?;
-            let version = facts
-                .version
-                .ok_or_else(|| FrontDoorError::UnknownKeyVersion(PROJECT_KEY_NAME.to_owned()))?;
-            let key = match &unlocked {
-                Unlocked::Password(password) => call.unlock(tenant, project, version, password)?,
-                Unlocked::Identity(identity) => {
-                    call.unlock_granted(actor, tenant, project, version, identity)?
-                }
-            };
-            let options = self.document_options(&key, tenant, project, document);
-            // Opening authenticates the header (commitment and header tag)
-            // before anything is recorded as started.
-            let mut opener = Opener::new(Cursor::new(&facts.bytes[..]).chain(envelope), &options)?;
-            let mut effects = Effects {
-                key: key_ref(key.id()),
-                ..Effects::default()
-            };
-            call.release(&effects)?;
-            let plaintext_len = std::io::copy(&mut opener, &mut out)
-                .map_err(|e| keys::Error::from(keys::envelope::Error::from_io(e)))?;
-            out.flush()?;
-            effects.plaintext = Some(plaintext_len);
-            let receipt = Receipt {
-                plaintext_len,
-                suite: facts.suite,
-                key_version: version,
-            };
-            Ok((receipt, effects))
-        })
-    }
-}
-
-/// What unlocks the project key of a document being opened.
-pub(super) enum Unlocker<'i, F> {
-    /// The project password, obtained once the call is allowed.
-    Password(F),
-    /// The actor's identity, opening its grant.
-    Identity(&'i Identity),
-}
-
-/// An [`Unlocker`] with its password obtained.
-enum Unlocked<'i> {
-    Password(Password),
-    Identity(&'i Identity),
-}
-
-impl<'i, F: FnOnce() -> Result<Password, FrontDoorError>> Unlocker<'i, F> {
-    fn resolve(self) -> Result<Unlocked<'i>, FrontDoorError> {
-        Ok(match self {
-            Unlocker::Password(password) => Unlocked::Password(password()?),
-            Unlocker::Identity(identity) => Unlocked::Identity(identity),
         })
     }
 }
@@ -359,7 +203,7 @@ impl<'i, F: FnOnce() -> Result<Password, FrontDoorError>> Unlocker<'i, F> {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Sealing<'a> {
     pub(super) actor: &'a Principal,
-    pub(super) target: &'a Target,
+    pub(super) document: &'a DocumentRef,
     pub(super) context: &'a Context,
     pub(super) password: &'a Password,
 }

@@ -6,6 +6,8 @@ use crate::audit::VerifyError;
 use crate::policy::MembershipError;
 use crate::policy::Operation;
 use crate::policy::PolicyError;
+#[cfg(doc)]
+use crate::policy::{DocumentRef, ProjectRef, Target};
 use crate::store::StoreError;
 
 /// Why a front-door call did not complete.
@@ -66,8 +68,11 @@ pub enum FrontDoorError {
     /// was discarded.
     #[error("the session was not issued for downloads by this front door")]
     ForeignSession,
-    /// The target is of the wrong kind for the operation (for example a
-    /// project target where a document is needed).
+    /// The target is of the wrong kind for a call that takes a [`Target`]
+    /// of more than one level (a document target for the audit trail, which
+    /// is kept per tenant and project). Calls on one project or document
+    /// take a [`ProjectRef`] or [`DocumentRef`] and cannot be given the
+    /// wrong kind.
     #[error("operation `{operation}` needs a {needs} target")]
     WrongTarget {
         /// The operation asked for.

@@ -11,24 +11,19 @@
 //! version, for every member holding grants). A password change leaves
 //! them as they are: they seal the project key, not the password.
 
+use crate::session::keys::{seal_project_key, Password, ProjectKey, PublicKey, Recipient};
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
 
-use crate::session::keys::{
-    seal_project_key, unlock_project_key, Identity, OpenOptions, Password, ProjectKey, PublicKey, Recipient,
-};
-
-use super::documents::{Opening, Unlocker};
 use super::guard::{Ask, Effects};
-use super::projects::{project_of, project_only};
+use super::sessions::PasswordCredential;
 use super::state::State;
-use super::{FrontDoor, FrontDoorError, Receipt, MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
+use super::{FrontDoor, FrontDoorError, MEMBER_CONTEXT};
 use crate::audit::{KeyRef, Timestamp};
 use crate::policy::Attributes;
 use crate::policy::Operation;
 use crate::policy::RecipientKem;
-use crate::policy::Target;
 use crate::policy::{KeyId, Principal, PrincipalId, ProjectId, TenantId};
+use crate::policy::{ProjectRef, Target};
 use crate::store::{Change, KeyGrant, RegisteredKey, Store, Transaction};
 
 /// How the audit trail names a public key: `x25519:<fingerprint hex>` or
@@ -47,45 +42,6 @@ fn registered(key: &PublicKey) -> RegisteredKey {
         key: key.to_bytes(),
         registered_at: Timestamp::now(),
     }
-}
-
-/// Opening options of a grant of `member` in `project`.
-fn grant_options<'a>(
-    identity: &'a Identity,
-    tenant: &TenantId,
-    project: &ProjectId,
-    member: &PrincipalId,
-) -> OpenOptions<'a> {
-    OpenOptions::new()
-        .identity(identity)
-        .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
-        .require_context(PROJECT_CONTEXT, project.as_str().as_bytes())
-        .require_context(MEMBER_CONTEXT, member.as_str().as_bytes())
-}
-
-/// The project key `version` of `project`, from the grant `state` holds
-/// for `actor`, opened with `identity`. The grant must be sealed to the
-/// actor's registered key and that key must be the identity's.
-pub(super) fn unlock_grant(
-    state: &State,
-    actor: &Principal,
-    (tenant, project): (&TenantId, &ProjectId),
-    version: u32,
-    identity: &Identity,
-) -> Result<ProjectKey, FrontDoorError> {
-    let no_grant = || FrontDoorError::NoGrant {
-        member: actor.id.to_string(),
-        version,
-    };
-    let registered = state.public_key(actor)?;
-    let slot = (tenant.clone(), project.clone(), actor.id.clone(), version);
-    let grant = state.grants.get(&slot).ok_or_else(no_grant)?;
-    let fingerprint = identity.public_key().fingerprint();
-    if grant.fingerprint != *fingerprint || registered.fingerprint != *fingerprint {
-        return Err(no_grant());
-    }
-    let options = grant_options(identity, tenant, project, &actor.id);
-    Ok(unlock_project_key(&grant.sealed, &options)?)
 }
 
 impl<S: Store> FrontDoor<S> {
@@ -144,10 +100,11 @@ impl<S: Store> FrontDoor<S> {
         })
     }
 
-    /// Seals every key version of the project of `project_target` to
+    /// Seals every key version of `project` to
     /// `member`'s registered public key, unlocking them with `password`,
     /// so the member opens the project's documents with its identity
-    /// ([`FrontDoor::open_stored_with_identity`]) and never learns the
+    /// ([`FrontDoor::open_document`] with a
+    /// [`Credential::Identity`](super::Credential::Identity)) and never learns the
     /// password. Returns how many versions were sealed.
     ///
     /// Membership and keys stay separate calls: [`FrontDoor::add_member`]
@@ -160,31 +117,32 @@ impl<S: Store> FrontDoor<S> {
     /// # Errors
     ///
     /// [`FrontDoorError::NoPublicKey`] when the member has registered none
-    /// (recorded), [`FrontDoorError::Denied`], [`FrontDoorError::WrongTarget`]
-    /// for a tenant or document target, [`FrontDoorError::Keys`] for a
+    /// (recorded), [`FrontDoorError::Denied`], [`FrontDoorError::Keys`] for a
     /// wrong password, [`FrontDoorError::StaleGrant`] when `member` is not
     /// a member of the project (or changed its key meanwhile),
     /// [`FrontDoorError::Conflict`] when the project's key versions changed
     /// meanwhile, [`FrontDoorError::Store`].
-    pub fn grant_member_key(
+    pub fn grant_member_key<'c>(
         &self,
         actor: &Principal,
-        project_target: &Target,
+        project: &ProjectRef,
         member: &Principal,
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<u32, FrontDoorError> {
+        let password = self.password(actor, project, password.into())?;
+        let password: &Password = &password;
         let known = self.refreshed()?;
         let key = known.public_key(member).ok().cloned();
         let attributes = Attributes {
             recipient: key.as_ref().map(|k| k.algorithm),
             ..Attributes::default()
         };
-        let ask = Ask::new(actor, Operation::GrantKey, project_target)
+        let target = Target::from(project);
+        let ask = Ask::new(actor, Operation::GrantKey, &target)
             .attributes(attributes)
             .key(key.as_ref().and_then(public_key_ref));
+        let (tenant, project) = (project.tenant(), project.project());
         self.guard(ask, |call| {
-            let project = project_only(project_target, Operation::GrantKey)?;
-            let tenant = project_target.tenant();
             let record = call.state().project(tenant, project)?;
             let (current, generation) = (record.current_version(), record.generation);
             let key = call.state().public_key(member)?.clone();
@@ -201,60 +159,6 @@ impl<S: Store> FrontDoor<S> {
             });
             Ok((current, Effects::default()))
         })
-    }
-
-    /// Opens the stored document of `target` with the actor's `identity`
-    /// instead of the project password: exactly
-    /// [`FrontDoor::open_stored`] (decided as a decryption on the stored
-    /// envelope's facts, `started` recorded before the first plaintext
-    /// byte, the outcome after), with the project key version the envelope
-    /// names unlocked from the actor's grant.
-    ///
-    /// # Errors
-    ///
-    /// As [`FrontDoor::open_stored`]; [`FrontDoorError::NoPublicKey`],
-    /// [`FrontDoorError::NoGrant`] (recorded as the allowed call's
-    /// failure) when the actor has no grant of that version for this
-    /// identity; the key layer's opaque error when the grant does not open.
-    pub fn open_stored_with_identity<W: Write>(
-        &self,
-        actor: &Principal,
-        target: &Target,
-        out: W,
-        identity: &Identity,
-    ) -> Result<Receipt, FrontDoorError> {
-        let envelope = self.stored_envelope(target, Operation::Decrypt);
-        self.open_with_identity(actor, target, envelope, out, identity)
-    }
-
-    /// [`FrontDoor::decrypt`] of an envelope the caller keeps, with the
-    /// project key unlocked from the actor's grant by `identity`; errors
-    /// as [`FrontDoor::open_stored_with_identity`].
-    pub fn decrypt_with_identity<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        target: &Target,
-        envelope: R,
-        out: W,
-        identity: &Identity,
-    ) -> Result<Receipt, FrontDoorError> {
-        self.open_with_identity(actor, target, Ok(envelope), out, identity)
-    }
-
-    fn open_with_identity<R: Read, W: Write>(
-        &self,
-        actor: &Principal,
-        target: &Target,
-        envelope: Result<R, FrontDoorError>,
-        out: W,
-        identity: &Identity,
-    ) -> Result<Receipt, FrontDoorError> {
-        let opening = Opening {
-            operation: Operation::Decrypt,
-            session: None,
-        };
-        let unlocker: Unlocker<'_, fn() -> Result<Password, FrontDoorError>> = Unlocker::Identity(identity);
-        self.open_document_with(actor, opening, target, envelope, out, unlocker)
     }
 
     /// Seals project key `key` to `member`'s registered key as a grant.
@@ -285,10 +189,11 @@ impl<S: Store> FrontDoor<S> {
         &self,
         state: &State,
         actor: &Principal,
-        target: &Target,
+        project: &ProjectRef,
         key: &ProjectKey,
     ) -> Result<Vec<KeyGrant>, FrontDoorError> {
-        let (tenant, project) = (target.tenant(), project_of(target, Operation::RotateKey)?);
+        let target = Target::from(project);
+        let (tenant, project) = (project.tenant(), project.project());
         let holders: BTreeSet<&PrincipalId> = state
             .grants
             .keys()
@@ -304,7 +209,7 @@ impl<S: Store> FrontDoor<S> {
             let attributes = Attributes::recipient(registered.algorithm);
             let decision = state
                 .authorizer
-                .authorize(actor, Operation::GrantKey, target, &attributes);
+                .authorize(actor, Operation::GrantKey, &target, &attributes);
             if decision.is_allowed() {
                 grants.push(self.seal_grant(key, (tenant, project), member, registered)?);
             }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::session::keys::{self, Identity, Password, ProjectKey};
 
 use super::state::State;
-use super::unlock::UnlockCache;
+use super::unlock::{unlock_grant, UnlockCache};
 use super::{FrontDoor, FrontDoorError};
 use crate::audit::{AuditEvent, KeyRef, Outcome, Timestamp};
 use crate::policy::Attributes;
@@ -22,7 +22,7 @@ use crate::policy::Operation;
 use crate::policy::Target;
 use crate::policy::{Decision, RequestDenial};
 use crate::policy::{Principal, PrincipalId, ProjectId, ReasonCode, TenantId};
-use crate::store::{Change, Store, Transaction};
+use crate::store::{Change, Store, StoreError, Transaction};
 
 /// What a transaction returns when it commits either way: the call's
 /// result (a recorded refusal is an `Ok(Err(_))`, committed), or the
@@ -64,6 +64,7 @@ pub(super) struct Ask<'t> {
     attributes: Attributes,
     refusal: Option<RequestDenial>,
     key: Option<KeyRef>,
+    access_first: bool,
 }
 
 impl<'t> Ask<'t> {
@@ -76,7 +77,17 @@ impl<'t> Ask<'t> {
             attributes: Attributes::default(),
             refusal: None,
             key: None,
+            access_first: false,
         }
+    }
+
+    /// Decides access (membership) before anything else: a caller refused
+    /// access is refused on it alone, its record and explanation naming
+    /// the access decision only and none of the attributes (a document's
+    /// header: its suite, context and size are for those who may read it).
+    pub(super) fn access_first(mut self) -> Self {
+        self.access_first = true;
+        self
     }
 
     pub(super) fn attributes(mut self, attributes: Attributes) -> Self {
@@ -106,9 +117,36 @@ impl<'t> Ask<'t> {
         self
     }
 
+    /// The denial of access on membership alone in `state`, if access is
+    /// refused, and its audit event (no attributes).
+    fn access_denial(&self, state: &State) -> Option<(Decision, AuditEvent)> {
+        let decision = state
+            .authorizer
+            .authorize_access(self.actor, self.operation, self.decide_on);
+        if decision.is_allowed() {
+            return None;
+        }
+        let mut event = AuditEvent::for_decision(
+            Timestamp::now(),
+            self.actor,
+            self.operation,
+            self.record_as,
+            &Attributes::default(),
+            &decision,
+            Outcome::Succeeded,
+        );
+        event.key.clone_from(&self.key);
+        Some((decision, event))
+    }
+
     /// The decision on this request in `state`, and the audit event it
     /// starts.
     fn decide(&self, state: &State) -> (Decision, AuditEvent) {
+        if self.access_first {
+            if let Some(denied) = self.access_denial(state) {
+                return denied;
+            }
+        }
         let mut decision =
             state
                 .authorizer
@@ -234,7 +272,7 @@ impl<S: Store> Call<'_, S> {
         version: u32,
         identity: &Identity,
     ) -> Result<Arc<ProjectKey>, FrontDoorError> {
-        let key = super::grants::unlock_grant(&self.state, actor, (tenant, project), version, identity)?;
+        let key = unlock_grant(&self.state, actor, (tenant, project), version, identity)?;
         let member = Some(actor.id.clone());
         self.unlocked
             .push((tenant.clone(), project.clone(), version, member));
@@ -442,6 +480,30 @@ impl<S: Store> FrontDoor<S> {
                 Ok(value)
             }
         }
+    }
+
+    /// The first transaction of a call on a stored document: access is
+    /// decided on the latest state before anything about the document is
+    /// read (a denial is recorded, on the access decision alone, and
+    /// returned); once access is granted, `lookup` reads what the call
+    /// needs in the same transaction. The call, with the attributes it
+    /// then reads (the envelope's header), is decided in full by
+    /// [`FrontDoor::guard`].
+    pub(super) fn admit<T>(
+        &self,
+        ask: &Ask<'_>,
+        lookup: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, FrontDoorError> {
+        let known = self.cached();
+        self.store
+            .transaction(&mut |tx: &mut dyn Transaction| -> Checked<T> {
+                let state = self.current(tx, &known)?;
+                if let Some((decision, event)) = ask.access_denial(&state) {
+                    tx.append(event)?;
+                    return Ok(Err(ask.denied(&decision)));
+                }
+                Ok(Ok(lookup(tx)?))
+            })?
     }
 
     /// Authorize → act → audit in one transaction, for calls whose act is

@@ -8,7 +8,6 @@ use crate::session::keys::envelope::{read_header, HeaderView, KeyType, ReaderLim
 use crate::session::keys::{self, KeyId as KeyLayerId};
 
 use super::unlock::PROJECT_KEY_NAME;
-use super::FrontDoorError;
 use crate::policy::Attributes;
 use crate::policy::Context;
 use crate::policy::RequestDenial;
@@ -50,17 +49,6 @@ impl HeaderFacts {
             context,
             size,
         })
-    }
-
-    /// [`HeaderFacts::read`] from an envelope that may not have been found,
-    /// keeping the reader positioned after the header for the open.
-    pub(super) fn read_from<R: Read>(
-        envelope: Result<R, FrontDoorError>,
-        limits: &ReaderLimits,
-    ) -> Result<(Self, R), FrontDoorError> {
-        let mut envelope = envelope?;
-        let facts = Self::read(&mut envelope, limits)?;
-        Ok((facts, envelope))
     }
 
     /// The attributes a request on this document is decided with: the

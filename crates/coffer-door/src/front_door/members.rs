@@ -1,16 +1,14 @@
 //! Project members: granting and revoking roles.
 
 use super::guard::Ask;
-use super::projects::project_of;
 use super::{FrontDoor, FrontDoorError};
-use crate::policy::Target;
 use crate::policy::{Operation, Role};
 use crate::policy::{Principal, ProjectId, TenantId};
+use crate::policy::{ProjectRef, Target};
 use crate::store::{Change, Store, Transaction};
 
 impl<S: Store> FrontDoor<S> {
-    /// Gives `member` (of the project's tenant) `role` in the project of
-    /// `target`. Owner only. Returns the role it had before.
+    /// Gives `member` (of the project's tenant) `role` in `project`. Owner only. Returns the role it had before.
     ///
     /// The role alone opens documents with the project password; to let
     /// the member open them with its own identity instead, an Owner seals
@@ -20,21 +18,25 @@ impl<S: Store> FrontDoor<S> {
     pub fn add_member(
         &self,
         actor: &Principal,
-        target: &Target,
+        project: &ProjectRef,
         member: &Principal,
         role: Role,
     ) -> Result<Option<Role>, FrontDoorError> {
-        self.change_member(actor, target, Operation::AddMember, member, &|tenant, project| {
-            Change::SetMember {
+        self.change_member(
+            actor,
+            project,
+            Operation::AddMember,
+            member,
+            &|tenant, project| Change::SetMember {
                 tenant: tenant.clone(),
                 project: project.clone(),
                 member: member.clone(),
                 role,
-            }
-        })
+            },
+        )
     }
 
-    /// Removes `member` from the project of `target`, deleting every grant
+    /// Removes `member` from `project`, deleting every grant
     /// sealed to it there in the same transaction. Owner only. Returns the
     /// role it had.
     ///
@@ -49,12 +51,12 @@ impl<S: Store> FrontDoor<S> {
     pub fn remove_member(
         &self,
         actor: &Principal,
-        target: &Target,
+        project: &ProjectRef,
         member: &Principal,
     ) -> Result<Option<Role>, FrontDoorError> {
         self.change_member(
             actor,
-            target,
+            project,
             Operation::RemoveMember,
             member,
             &|tenant, project| Change::RemoveMember {
@@ -65,24 +67,22 @@ impl<S: Store> FrontDoor<S> {
         )
     }
 
-    /// A membership change of `member` in the project of `target`, decided,
+    /// A membership change of `member` in `project`, decided,
     /// applied and recorded in one transaction; returns the role the member
     /// had before.
     fn change_member(
         &self,
         actor: &Principal,
-        target: &Target,
+        project: &ProjectRef,
         operation: Operation,
         member: &Principal,
         change: &dyn Fn(&TenantId, &ProjectId) -> Change,
     ) -> Result<Option<Role>, FrontDoorError> {
-        let ask = Ask::new(actor, operation, target);
+        let target = Target::from(project);
+        let ask = Ask::new(actor, operation, &target);
         self.guard_in_transaction(ask, &mut |_: &mut dyn Transaction, state| {
-            let project = project_of(target, operation)?;
-            let tenant = target.tenant();
-            let on_project = Target::for_project(tenant.clone(), project.clone());
-            let previous = state.authorizer.membership().role(member, &on_project);
-            Ok((previous, Some(change(tenant, project))))
+            let previous = state.authorizer.membership().role(member, &target);
+            Ok((previous, Some(change(project.tenant(), project.project()))))
         })
     }
 }

@@ -11,14 +11,14 @@ use crate::session::keys::{
 
 use super::guard::{Ask, Call, Effects};
 use super::header::project_key_version;
+use super::sessions::PasswordCredential;
 use super::unlock::{UnlockCache, PROJECT_KEY_NAME};
 use super::{FrontDoor, FrontDoorError, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::audit::KeyRef;
 use crate::policy::Attributes;
 use crate::policy::EnvelopeSuite;
 use crate::policy::Operation;
-use crate::policy::Target;
-use crate::policy::{DocumentId, KeyId, Principal, ProjectId, TenantId};
+use crate::policy::{DocumentRef, KeyId, Principal, ProjectId, ProjectRef, Target, TenantId};
 use crate::store::{Change, Store};
 
 pub(super) fn key_ref(id: &KeyLayerId) -> Option<KeyRef> {
@@ -26,37 +26,6 @@ pub(super) fn key_ref(id: &KeyLayerId) -> Option<KeyRef> {
         id: KeyId::new(id.name()).ok()?,
         version: id.version(),
     })
-}
-
-pub(super) fn project_of(target: &Target, operation: Operation) -> Result<&ProjectId, FrontDoorError> {
-    target.project().ok_or(FrontDoorError::WrongTarget {
-        operation,
-        needs: "project",
-    })
-}
-
-/// The project of a project target (not a tenant or document target).
-pub(super) fn project_only(target: &Target, operation: Operation) -> Result<&ProjectId, FrontDoorError> {
-    match (target.project(), target.document()) {
-        (Some(project), None) => Ok(project),
-        _ => Err(FrontDoorError::WrongTarget {
-            operation,
-            needs: "project",
-        }),
-    }
-}
-
-pub(super) fn document_of(
-    target: &Target,
-    operation: Operation,
-) -> Result<(&ProjectId, &DocumentId), FrontDoorError> {
-    match (target.project(), target.document()) {
-        (Some(p), Some(d)) => Ok((p, d)),
-        _ => Err(FrontDoorError::WrongTarget {
-            operation,
-            needs: "document",
-        }),
-    }
 }
 
 impl<S: Store> FrontDoor<S> {
@@ -90,13 +59,15 @@ impl<S: Store> FrontDoor<S> {
 
     /// Creates a project in the actor's tenant, protected by `password`,
     /// and makes the actor its Owner. Needs the Owner role on the tenant.
-    pub fn create_project(
+    pub fn create_project<'c>(
         &self,
         actor: &Principal,
         project: &ProjectId,
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<(), FrontDoorError> {
         let tenant = &actor.tenant;
+        let created = ProjectRef::new(tenant.clone(), project.clone());
+        let password = self.password(actor, &created, password.into())?;
         let decide_on = Target::for_tenant(tenant.clone());
         let record_as = Target::for_project(tenant.clone(), project.clone());
         let ask = Ask::new(actor, Operation::CreateProject, &decide_on).record_as(&record_as);
@@ -105,7 +76,7 @@ impl<S: Store> FrontDoor<S> {
                 return Err(FrontDoorError::ProjectExists(project.to_string()));
             }
             let key = ProjectKey::generate(PROJECT_KEY_NAME)?;
-            let sealed = self.seal_project(&key, tenant, project, password)?;
+            let sealed = self.seal_project(&key, tenant, project, &password)?;
             let effects = Effects {
                 key: key_ref(key.id()),
                 ciphertext: Some(sealed.len() as u64),
@@ -124,23 +95,26 @@ impl<S: Store> FrontDoor<S> {
 
     /// Changes a project's password: every key version is rewrapped (key
     /// section and header tag only); no document is touched. Owner only.
-    pub fn change_password(
+    pub fn change_password<'o, 'n>(
         &self,
         actor: &Principal,
-        target: &Target,
-        old: &Password,
-        new: &Password,
+        project: &ProjectRef,
+        old: impl Into<PasswordCredential<'o>>,
+        new: impl Into<PasswordCredential<'n>>,
     ) -> Result<(), FrontDoorError> {
+        let old = self.password(actor, project, old.into())?;
+        let new = self.password(actor, project, new.into())?;
+        let (old, new): (&Password, &Password) = (&old, &new);
         // Project keys are sealed with the configured suite; suite rules
         // (FIPS) judge the change against it.
         let attributes = Attributes {
             envelope_suite: EnvelopeSuite::try_from(self.config.suite).ok(),
             ..Attributes::default()
         };
-        let ask = Ask::new(actor, Operation::ChangePassword, target).attributes(attributes);
+        let target = Target::from(project);
+        let ask = Ask::new(actor, Operation::ChangePassword, &target).attributes(attributes);
+        let (tenant, project) = (project.tenant(), project.project());
         self.guard(ask, |call| {
-            let project = project_of(target, Operation::ChangePassword)?;
-            let tenant = target.tenant();
             let record = call.state().project(tenant, project)?;
             let options = OpenOptions::new()
                 .password(old)
@@ -166,9 +140,7 @@ impl<S: Store> FrontDoor<S> {
         })?;
         // Keys cached under the old password belong to the old generation
         // and are never served again; this also wipes them now.
-        if let Some(project) = target.project() {
-            self.cache.forget(target.tenant(), project);
-        }
+        self.cache.forget(tenant, project);
         Ok(())
     }
 
@@ -176,16 +148,19 @@ impl<S: Store> FrontDoor<S> {
     /// documents; older versions still open older documents, which
     /// [`FrontDoor::rewrap_document`] moves to the current version. Owner
     /// only. Returns the new version.
-    pub fn rotate_key(
+    pub fn rotate_key<'c>(
         &self,
         actor: &Principal,
-        target: &Target,
-        password: &Password,
+        project: &ProjectRef,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<u32, FrontDoorError> {
-        let ask = Ask::new(actor, Operation::RotateKey, target);
+        let password = self.password(actor, project, password.into())?;
+        let password: &Password = &password;
+        let target = Target::from(project);
+        let ask = Ask::new(actor, Operation::RotateKey, &target);
+        let grants_of = project;
+        let (tenant, project) = (project.tenant(), project.project());
         self.guard(ask, |call| {
-            let project = project_of(target, Operation::RotateKey)?;
-            let tenant = target.tenant();
             // PBKDF2 and sealing run outside any transaction; the new
             // version is added only to the generation it was made from, so
             // of two racing rotations (or a rotation and a password change)
@@ -195,7 +170,7 @@ impl<S: Store> FrontDoor<S> {
             let current = call.unlock(tenant, project, version, password)?;
             let next = current.rotate()?;
             let sealed = self.seal_project(&next, tenant, project, password)?;
-            let grants = self.reseal_grants(call.state(), actor, target, &next)?;
+            let grants = self.reseal_grants(call.state(), actor, grants_of, &next)?;
             call.change(Change::AddVersion {
                 tenant: tenant.clone(),
                 project: project.clone(),
@@ -223,19 +198,22 @@ impl<S: Store> FrontDoor<S> {
     /// unchanged). Needs the RotateKey permission. Records nothing about
     /// the document: the caller keeps the envelope (stored documents are
     /// moved by [`FrontDoor::rewrap_project`], which updates their records).
-    pub fn rewrap_document(
+    pub fn rewrap_document<'c>(
         &self,
         actor: &Principal,
-        target: &Target,
+        document: &DocumentRef,
         envelope: &[u8],
-        password: &Password,
+        password: impl Into<PasswordCredential<'c>>,
     ) -> Result<Vec<u8>, FrontDoorError> {
-        let ask = Ask::new(actor, Operation::RotateKey, target);
+        let password = self.password(actor, &document.project_ref(), password.into())?;
+        let password: &Password = &password;
+        let target = Target::from(document);
+        let ask = Ask::new(actor, Operation::RotateKey, &target);
         self.guard(ask, |call| {
-            let (project, document) = document_of(target, Operation::RotateKey)?;
+            let (tenant, project) = (document.tenant(), document.project());
             let view = HeaderView::parse_prefix(envelope, &self.config.limits).map_err(keys::Error::from)?;
-            let keys = self.rewrap_keys(call, &self.cache, target.tenant(), project, &view, password)?;
-            let options = self.document_options(&keys.old, target.tenant(), project, document);
+            let keys = self.rewrap_keys(call, &self.cache, tenant, project, &view, password)?;
+            let options = self.document_options(&keys.old, document);
             let rewrapped = rewrap(envelope, &options, &keys.change())?;
             let effects = Effects {
                 key: key_ref(keys.new.id()),

@@ -8,12 +8,13 @@ use crate::session::keys::envelope::{read_header, HeaderView};
 use crate::session::keys::{self, rewrap_stream, Password};
 
 use super::guard::{reason_code, Ask, Effects};
-use super::projects::{key_ref, project_only};
+use super::projects::key_ref;
+use super::sessions::PasswordCredential;
 use super::unlock::UnlockCache;
 use super::{FrontDoor, FrontDoorError};
 use crate::policy::Operation;
 use crate::policy::Target;
-use crate::policy::{DocumentId, Principal, ProjectId, ReasonCode, TenantId};
+use crate::policy::{DocumentId, DocumentRef, Principal, ProjectId, ProjectRef, ReasonCode, TenantId};
 use crate::store::{Change, DocumentRecord, StagedEnvelope, Store, StoreError, Transaction};
 
 /// How long a project rewrap keeps the keys it unlocked (each version is
@@ -72,8 +73,7 @@ pub struct RewrapSummary {
 }
 
 impl<S: Store> FrontDoor<S> {
-    /// Moves every stored document of the project of `project_target` (a
-    /// project target) to the project's current key version, rewriting
+    /// Moves every stored document of `project` to the project's current key version, rewriting
     /// only each envelope's key section and header tag and copying its
     /// body through (constant memory: header in memory, body streamed from
     /// the stored envelope into a newly staged one). Run it after
@@ -100,22 +100,23 @@ impl<S: Store> FrontDoor<S> {
     ///
     /// # Errors
     ///
-    /// [`FrontDoorError::Denied`], [`FrontDoorError::WrongTarget`] for a
-    /// tenant or document target, [`FrontDoorError::UnknownProject`],
+    /// [`FrontDoorError::Denied`], [`FrontDoorError::UnknownProject`],
     /// [`FrontDoorError::Keys`] for a wrong password (nothing is moved),
     /// [`FrontDoorError::Store`].
-    pub fn rewrap_project(
+    pub fn rewrap_project<'c>(
         &self,
         actor: &Principal,
-        project_target: &Target,
-        password: &Password,
+        project: &ProjectRef,
+        password: impl Into<PasswordCredential<'c>>,
         progress: &mut dyn FnMut(&RewrapProgress),
     ) -> Result<RewrapSummary, FrontDoorError> {
+        let password = self.password(actor, project, password.into())?;
+        let password: &Password = &password;
         let cache = UnlockCache::new(Some(REWRAP_KEY_WINDOW))?;
-        let tenant = project_target.tenant();
-        let ask = Ask::new(actor, Operation::RotateKey, project_target);
-        let (project, current, documents) = self.guard(ask, |call| {
-            let project = project_only(project_target, Operation::RotateKey)?;
+        let target = Target::from(project);
+        let ask = Ask::new(actor, Operation::RotateKey, &target);
+        let (tenant, project) = (project.tenant(), project.project());
+        let (current, documents) = self.guard(ask, |call| {
             let current = call.state().project(tenant, project)?.current_version();
             // The password is checked once, before any document is touched.
             let key = call.unlock_with(&cache, tenant, project, current, password)?;
@@ -126,7 +127,7 @@ impl<S: Store> FrontDoor<S> {
                 key: key_ref(key.id()),
                 ..Effects::default()
             };
-            Ok(((project.clone(), current, documents), effects))
+            Ok(((current, documents), effects))
         })?;
         let mut summary = RewrapSummary {
             key_version: current,
@@ -150,7 +151,7 @@ impl<S: Store> FrontDoor<S> {
         for record in work {
             report.current = Some(record.document.clone());
             progress(&report);
-            match self.rewrap_stored(actor, &cache, (tenant, &project), &record, password) {
+            match self.rewrap_stored(actor, &cache, (tenant, project), &record, password) {
                 Ok(_) => summary.rewrapped.push(record.document),
                 Err(error @ FrontDoorError::Store(_)) => return Err(error),
                 Err(error) => summary.failed.push(RewrapFailure {
@@ -179,7 +180,8 @@ impl<S: Store> FrontDoor<S> {
         record: &DocumentRecord,
         password: &Password,
     ) -> Result<DocumentRecord, FrontDoorError> {
-        let target = Target::for_document(tenant.clone(), project.clone(), record.document.clone());
+        let document = DocumentRef::new(tenant.clone(), project.clone(), record.document.clone());
+        let target = Target::from(&document);
         let ask = Ask::new(actor, Operation::RotateKey, &target);
         let mut staged: Option<Box<dyn StagedEnvelope + '_>> = None;
         let slot = &mut staged;
@@ -197,7 +199,7 @@ impl<S: Store> FrontDoor<S> {
             let header = read_header(&mut source, &self.config.limits).map_err(keys::Error::from)?;
             let view = HeaderView::parse(&header, &self.config.limits).map_err(keys::Error::from)?;
             let keys = self.rewrap_keys(call, cache, tenant, project, &view, password)?;
-            let options = self.document_options(&keys.old, tenant, project, &record.document);
+            let options = self.document_options(&keys.old, &document);
             let writer = slot.insert(self.store.stage_envelope()?);
             // The header is verified and rewritten; the body follows as is.
             let whole = Cursor::new(&header[..]).chain(source);

@@ -37,6 +37,21 @@ fn is_about(record: &AuditRecord, target: &Target) -> bool {
             .is_none_or(|p| record.event.project.as_ref() == Some(p))
 }
 
+/// The audit trail is kept per tenant and per project: a document target
+/// (which the decision judges on its project) would report the whole
+/// project's records under the document's name, so it is refused. The one
+/// run-time shape check left in the front door: the trail's calls take a
+/// [`Target`] because a tenant and a project are both theirs.
+fn tenant_or_project(target: &Target, operation: Operation) -> Result<(), FrontDoorError> {
+    match target.document() {
+        None => Ok(()),
+        Some(_) => Err(FrontDoorError::WrongTarget {
+            operation,
+            needs: "tenant or project",
+        }),
+    }
+}
+
 /// A broken chain is one opaque error for principals: the position of the
 /// first bad record would tell them the chain's length. A record that does
 /// not read back is a broken chain too.
@@ -50,6 +65,11 @@ fn scoped(error: StoreError) -> FrontDoorError {
 impl<S: Store> FrontDoor<S> {
     /// The audit records about `target` (a tenant: all of its records; a
     /// project: that project's). Owners and Auditors.
+    ///
+    /// # Errors
+    ///
+    /// [`FrontDoorError::Denied`]; [`FrontDoorError::WrongTarget`]
+    /// (recorded) for a document target; [`FrontDoorError::Store`].
     pub fn audit_trail(
         &self,
         actor: &Principal,
@@ -57,6 +77,7 @@ impl<S: Store> FrontDoor<S> {
     ) -> Result<Vec<AuditRecord>, FrontDoorError> {
         let ask = Ask::new(actor, Operation::ReadAudit, target);
         self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, _| {
+            tenant_or_project(target, Operation::ReadAudit)?;
             let records = tx.audit_records()?;
             let about = records.into_iter().filter(|r| is_about(r, target)).collect();
             Ok((about, None))
@@ -68,9 +89,16 @@ impl<S: Store> FrontDoor<S> {
     /// Auditors. A chain that does not verify is
     /// [`FrontDoorError::TrailBroken`], whoever asks: the operator locates
     /// the break with [`FrontDoor::verify_chain`].
+    ///
+    /// # Errors
+    ///
+    /// [`FrontDoorError::TrailBroken`]; [`FrontDoorError::Denied`];
+    /// [`FrontDoorError::WrongTarget`] (recorded) for a document target;
+    /// [`FrontDoorError::Store`].
     pub fn verify_audit(&self, actor: &Principal, target: &Target) -> Result<TrailReport, FrontDoorError> {
         let ask = Ask::new(actor, Operation::VerifyAudit, target);
         self.guard_in_transaction(ask, &mut |tx: &mut dyn Transaction, _| {
+            tenant_or_project(target, Operation::VerifyAudit)?;
             tx.verify_audit(None).map_err(scoped)?;
             let records = tx.audit_records().map_err(scoped)?;
             let report = TrailReport {

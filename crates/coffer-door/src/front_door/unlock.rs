@@ -1,16 +1,19 @@
-//! The optional cache of unlocked project keys.
+//! Unlocking project keys: with the password, through the optional cache
+//! of unlocked keys, or from a member's grant with its identity.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::session::keys::{unlock_project_key, Password, ProjectKey};
+use crate::session::keys::{unlock_project_key, Identity, OpenOptions, Password, ProjectKey};
 use ring::hmac;
 use ring::rand::SystemRandom;
 use subtle::ConstantTimeEq;
 
+use super::state::State;
+use super::{MEMBER_CONTEXT, PROJECT_CONTEXT, TENANT_CONTEXT};
 use crate::front_door::FrontDoorError;
-use crate::policy::{ProjectId, TenantId};
+use crate::policy::{Principal, PrincipalId, ProjectId, TenantId};
 use crate::store::ProjectRecord;
 
 /// The name every project key carries; versions count rotations.
@@ -133,4 +136,43 @@ impl UnlockCache {
         entries.retain(|_, cached| cached.expires > now);
         entries.len()
     }
+}
+
+/// Opening options of a grant of `member` in `project`.
+fn grant_options<'a>(
+    identity: &'a Identity,
+    tenant: &TenantId,
+    project: &ProjectId,
+    member: &PrincipalId,
+) -> OpenOptions<'a> {
+    OpenOptions::new()
+        .identity(identity)
+        .require_context(TENANT_CONTEXT, tenant.as_str().as_bytes())
+        .require_context(PROJECT_CONTEXT, project.as_str().as_bytes())
+        .require_context(MEMBER_CONTEXT, member.as_str().as_bytes())
+}
+
+/// The project key `version` of `project`, from the grant `state` holds
+/// for `actor`, opened with `identity`. The grant must be sealed to the
+/// actor's registered key and that key must be the identity's.
+pub(super) fn unlock_grant(
+    state: &State,
+    actor: &Principal,
+    (tenant, project): (&TenantId, &ProjectId),
+    version: u32,
+    identity: &Identity,
+) -> Result<ProjectKey, FrontDoorError> {
+    let no_grant = || FrontDoorError::NoGrant {
+        member: actor.id.to_string(),
+        version,
+    };
+    let registered = state.public_key(actor)?;
+    let slot = (tenant.clone(), project.clone(), actor.id.clone(), version);
+    let grant = state.grants.get(&slot).ok_or_else(no_grant)?;
+    let fingerprint = identity.public_key().fingerprint();
+    if grant.fingerprint != *fingerprint || registered.fingerprint != *fingerprint {
+        return Err(no_grant());
+    }
+    let options = grant_options(identity, tenant, project, &actor.id);
+    Ok(unlock_project_key(&grant.sealed, &options)?)
 }

@@ -9,7 +9,10 @@ use door::*;
 fn an_auditor_of_one_project_learns_nothing_about_others() {
     let w = world(fast_config());
     w.encrypt(&w.editor, "p", b"payroll").unwrap();
-    let report = w.door.verify_audit(&w.auditor, &w.project_target()).unwrap();
+    let report = w
+        .door
+        .verify_audit(&w.auditor, &w.project_target().into())
+        .unwrap();
 
     // Much activity elsewhere: another project, another tenant.
     let benefits = ProjectId::new("benefits").unwrap();
@@ -19,7 +22,7 @@ fn an_auditor_of_one_project_learns_nothing_about_others() {
         .create_project(gus, &ProjectId::new("tax").unwrap(), &pw(PASSWORD))
         .unwrap();
     for i in 0..5 {
-        let doc = Target::for_document(
+        let doc = DocumentRef::new(
             w.acme.clone(),
             benefits.clone(),
             DocumentId::new(format!("b{i}")).unwrap(),
@@ -30,9 +33,12 @@ fn an_auditor_of_one_project_learns_nothing_about_others() {
     }
 
     // The Auditor's report moved by its own verification's record only.
-    let again = w.door.verify_audit(&w.auditor, &w.project_target()).unwrap();
+    let again = w
+        .door
+        .verify_audit(&w.auditor, &w.project_target().into())
+        .unwrap();
     assert_eq!(again.records, report.records + 1);
-    assert_eq!(again.target, w.project_target());
+    assert_eq!(again.target, Target::from(w.project_target()));
     let about_payroll = w
         .records()
         .iter()

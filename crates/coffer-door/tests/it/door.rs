@@ -242,16 +242,12 @@ pub(crate) fn world_in<S: Store>(
 }
 
 impl<S: Store> World<S> {
-    pub(crate) fn project_target(&self) -> Target {
-        Target::for_project(self.acme.clone(), self.payroll.clone())
+    pub(crate) fn project_target(&self) -> ProjectRef {
+        ProjectRef::new(self.acme.clone(), self.payroll.clone())
     }
 
-    pub(crate) fn doc(&self, id: &str) -> Target {
-        Target::for_document(
-            self.acme.clone(),
-            self.payroll.clone(),
-            DocumentId::new(id).unwrap(),
-        )
+    pub(crate) fn doc(&self, id: &str) -> DocumentRef {
+        self.project_target().document(DocumentId::new(id).unwrap())
     }
 
     /// Encrypts `plaintext` as document `id` of `payroll`, no context.
@@ -275,6 +271,20 @@ impl<S: Store> World<S> {
         password: &str,
     ) -> Result<(Vec<u8>, Receipt), FrontDoorError> {
         open(via, &self.door, who, &self.doc(id), envelope, password)
+    }
+
+    /// Opens the stored document `id` of `payroll` for `who` into a fresh
+    /// buffer, returning the result and whatever reached the buffer.
+    pub(crate) fn open_stored(
+        &self,
+        who: &Principal,
+        id: &str,
+        password: &str,
+    ) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {
+        into_buffer(|out| {
+            self.door
+                .open_document(who, &self.doc(id), Source::stored(), &pw(password), out)
+        })
     }
 
     /// Every audit record so far.
@@ -318,14 +328,16 @@ pub(crate) fn open<S: Store>(
     via: Via,
     door: &FrontDoor<S>,
     who: &Principal,
-    target: &Target,
+    target: &DocumentRef,
     envelope: &[u8],
     password: &str,
 ) -> Result<(Vec<u8>, Receipt), FrontDoorError> {
     let (result, out) = match via {
-        Via::Decrypt => into_buffer(|out| door.decrypt(who, target, envelope, out, &pw(password))),
+        Via::Decrypt => {
+            into_buffer(|out| door.open_document(who, target, Source::Envelope(envelope), &pw(password), out))
+        }
         Via::Download => {
-            let offer = door.issue_download(who, target, envelope)?;
+            let offer = door.issue_download(who, target, Source::Envelope(envelope))?;
             redeem(door, who, target, &browser_message(&offer, password), envelope)
         }
     };
@@ -335,7 +347,7 @@ pub(crate) fn open<S: Store>(
 /// The key version a successful decrypt reports.
 pub(crate) fn opened_version<S: Store>(
     door: &FrontDoor<S>,
-    target: &Target,
+    target: &DocumentRef,
     envelope: &[u8],
     password: &str,
 ) -> u32 {
@@ -355,11 +367,11 @@ pub(crate) fn browser_message(offer: &session::Offer, password: &str) -> ClientM
 pub(crate) fn redeem<S: Store>(
     door: &FrontDoor<S>,
     who: &Principal,
-    target: &Target,
+    target: &DocumentRef,
     message: &ClientMessage,
     envelope: &[u8],
 ) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {
-    into_buffer(|out| door.redeem_download(who, target, message, envelope, out))
+    into_buffer(|out| door.open_document(who, target, Source::Envelope(envelope), message, out))
 }
 
 /// The uniform message of every refused session.

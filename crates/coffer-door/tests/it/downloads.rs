@@ -31,7 +31,7 @@ fn a_suite_rule_on_decrypt_stops_downloads_of_that_suite() {
     // An offer made before the policy changed...
     let offer = w
         .door
-        .issue_download(&w.viewer, &w.doc("d"), &envelope[..])
+        .issue_download(&w.viewer, &w.doc("d"), Source::Envelope(&envelope[..]))
         .unwrap();
     let no_chacha = rule(
         "no-chacha",
@@ -61,7 +61,8 @@ fn a_suite_rule_on_decrypt_stops_downloads_of_that_suite() {
     assert!(last.decision.rules.iter().any(|r| r.rule.as_str() == "no-chacha"));
     // A new offer is refused too, before the user types a password.
     assert_denied(
-        w.door.issue_download(&w.viewer, &w.doc("d"), &envelope[..]),
+        w.door
+            .issue_download(&w.viewer, &w.doc("d"), Source::Envelope(&envelope[..])),
         Operation::Download,
     );
 }
@@ -122,7 +123,7 @@ fn a_session_is_redeemed_only_by_the_principal_it_was_issued_to() {
     let envelope = w.encrypt(&w.owner, "d", b"for the owner").unwrap();
     let offer = w
         .door
-        .issue_download(&w.owner, &w.doc("d"), &envelope[..])
+        .issue_download(&w.owner, &w.doc("d"), Source::Envelope(&envelope[..]))
         .unwrap();
     let message = browser_message(&offer, PASSWORD);
 
@@ -147,7 +148,7 @@ fn a_session_is_redeemed_only_by_the_principal_it_was_issued_to() {
     // Offers for one document differ by principal: the binding names who.
     let viewers = w
         .door
-        .issue_download(&w.viewer, &w.doc("d"), &envelope[..])
+        .issue_download(&w.viewer, &w.doc("d"), Source::Envelope(&envelope[..]))
         .unwrap();
     assert_ne!(viewers.binding, offer.binding);
     assert!(viewers.binding.starts_with("acme/payroll/d/"));
@@ -175,7 +176,10 @@ fn one_tenant_cannot_fill_the_session_store_for_everyone() {
     let acme = [&w.owner, &w.editor, &w.viewer];
     let issued: Vec<_> = acme
         .iter()
-        .map(|who| w.door.issue_download(who, &w.doc("d"), &envelope[..]))
+        .map(|who| {
+            w.door
+                .issue_download(who, &w.doc("d"), Source::Envelope(&envelope[..]))
+        })
         .collect();
     assert!(issued[0].is_ok() && issued[1].is_ok());
     assert!(
@@ -193,12 +197,12 @@ fn one_tenant_cannot_fill_the_session_store_for_everyone() {
     let gus = &w.globex_owner;
     let tax = ProjectId::new("tax").unwrap();
     w.door.create_project(gus, &tax, &pw(PASSWORD)).unwrap();
-    let globex_doc = Target::for_document(gus.tenant.clone(), tax, DocumentId::new("t").unwrap());
+    let globex_doc = DocumentRef::new(gus.tenant.clone(), tax, DocumentId::new("t").unwrap());
     let globex_envelope = w
         .door
         .encrypt(gus, &globex_doc, b"y", &Context::new(), &pw(PASSWORD))
         .unwrap();
     w.door
-        .issue_download(gus, &globex_doc, &globex_envelope[..])
+        .issue_download(gus, &globex_doc, Source::Envelope(&globex_envelope[..]))
         .unwrap();
 }

@@ -108,7 +108,9 @@ fn make_call(
             assert_eq!(plain, PLAINTEXT);
         }
         Call::IssueDownload => {
-            let offer = w.door.issue_download(who, &shared, &state.envelope[..])?;
+            let offer = w
+                .door
+                .issue_download(who, &shared, Source::Envelope(&state.envelope[..]))?;
             assert_eq!(offer.purpose, DOWNLOAD_PURPOSE);
         }
         Call::RedeemDownload => {
@@ -116,8 +118,11 @@ fn make_call(
             // Owner: the redeem is decided on its own.
             let offer = w
                 .door
-                .issue_download(who, &shared, &state.envelope[..])
-                .or_else(|_| w.door.issue_download(&w.owner, &shared, &state.envelope[..]))
+                .issue_download(who, &shared, Source::Envelope(&state.envelope[..]))
+                .or_else(|_| {
+                    w.door
+                        .issue_download(&w.owner, &shared, Source::Envelope(&state.envelope[..]))
+                })
                 .unwrap();
             let message = browser_message(&offer, &state.password);
             let (result, out) = redeem(&w.door, who, &shared, &message, &state.envelope);
@@ -156,11 +161,11 @@ fn make_call(
             assert_eq!(removed, Some(Role::Viewer));
         }
         Call::AuditTrail => {
-            let trail = w.door.audit_trail(who, &project)?;
+            let trail = w.door.audit_trail(who, &project.clone().into())?;
             assert!(!trail.is_empty());
         }
         Call::VerifyAudit => {
-            let report = w.door.verify_audit(who, &project)?;
+            let report = w.door.verify_audit(who, &project.clone().into())?;
             // Every record about the project but the verification's own event.
             let about = w
                 .records()
@@ -268,7 +273,7 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
     let elsewhere = [
         (
             &w.owner,
-            Target::for_document(
+            DocumentRef::new(
                 w.acme.clone(),
                 benefits.clone(),
                 DocumentId::new("report-a").unwrap(),
@@ -277,7 +282,7 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
         ),
         (
             &w.globex_owner,
-            Target::for_document(
+            DocumentRef::new(
                 tenant("globex"),
                 globex_payroll,
                 DocumentId::new("report-a").unwrap(),
@@ -288,9 +293,13 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
     ];
     for (who, target, entry) in &elsewhere {
         let mut out = Vec::new();
-        let result = w
-            .door
-            .decrypt(who, target, &envelope[..], &mut out, &pw(PASSWORD));
+        let result = w.door.open_document(
+            who,
+            target,
+            Source::Envelope(&envelope[..]),
+            &pw(PASSWORD),
+            &mut out,
+        );
         assert!(
             matches!(&result, Err(FrontDoorError::Keys(keys::Error::ContextMismatch(k))) if k == entry),
             "{target:?}: {result:?}"
@@ -310,7 +319,7 @@ fn an_envelope_moved_elsewhere_does_not_open_whoever_asks() {
     let forged = replace_once(&envelope, b"payroll", b"benefit");
     let benefit = project("benefit");
     w.door.create_project(&w.owner, &benefit, &pw(PASSWORD)).unwrap();
-    let target = Target::for_document(w.acme.clone(), benefit, DocumentId::new("report-a").unwrap());
+    let target = DocumentRef::new(w.acme.clone(), benefit, DocumentId::new("report-a").unwrap());
     assert_crypto(open(Decrypt, &w.door, &w.owner, &target, &forged, PASSWORD));
     assert_eq!(reason_of(&w.last()), "crypto.wrap-commitment");
 
@@ -347,13 +356,18 @@ fn viewers_do_not_encrypt_and_auditors_do_not_decrypt() {
     assert_eq!(last.event.key, None);
 
     let mut out = Vec::new();
-    let denied = w
-        .door
-        .decrypt(&w.auditor, &w.doc("memo"), &envelope[..], &mut out, &pw(PASSWORD));
+    let denied = w.door.open_document(
+        &w.auditor,
+        &w.doc("memo"),
+        Source::Envelope(&envelope[..]),
+        &pw(PASSWORD),
+        &mut out,
+    );
     assert_denied(denied, Operation::Decrypt);
     assert!(out.is_empty());
     assert_denied(
-        w.door.issue_download(&w.auditor, &w.doc("memo"), &envelope[..]),
+        w.door
+            .issue_download(&w.auditor, &w.doc("memo"), Source::Envelope(&envelope[..])),
         Operation::Download,
     );
     assert_eq!(w.last().event.role, Some(Role::Auditor));
@@ -376,7 +390,8 @@ fn a_principal_of_another_tenant_never_reaches_the_project() {
         Operation::Decrypt,
     );
     assert_denied(
-        w.door.issue_download(gus, &target, &envelope[..]),
+        w.door
+            .issue_download(gus, &target, Source::Envelope(&envelope[..])),
         Operation::Download,
     );
     assert_denied(
@@ -392,7 +407,10 @@ fn a_principal_of_another_tenant_never_reaches_the_project() {
         w.door.add_member(gus, &project, gus, Role::Owner),
         Operation::AddMember,
     );
-    assert_denied(w.door.audit_trail(gus, &project), Operation::ReadAudit);
+    assert_denied(
+        w.door.audit_trail(gus, &project.clone().into()),
+        Operation::ReadAudit,
+    );
     assert_denied(
         w.door.audit_trail(gus, &Target::for_tenant(w.acme.clone())),
         Operation::ReadAudit,
@@ -434,7 +452,10 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
     let d1 = w.encrypt(&w.owner, "d1", b"first document").unwrap();
     let d2 = w.encrypt(&w.owner, "d2", b"second document").unwrap();
 
-    let offer = w.door.issue_download(&w.viewer, &w.doc("d1"), &d1[..]).unwrap();
+    let offer = w
+        .door
+        .issue_download(&w.viewer, &w.doc("d1"), Source::Envelope(&d1[..]))
+        .unwrap();
     let message = browser_message(&offer, PASSWORD);
     let (first, out) = redeem(&w.door, &w.viewer, &w.doc("d1"), &message, &d1);
     let receipt = first.unwrap();
@@ -453,7 +474,10 @@ fn a_download_session_is_single_use_and_bound_to_its_document() {
     assert_session_refused(&w, replay, RejectReason::AlreadyUsed, "session.already_used");
 
     // An offer for d1 redeemed for d2.
-    let offer = w.door.issue_download(&w.viewer, &w.doc("d1"), &d1[..]).unwrap();
+    let offer = w
+        .door
+        .issue_download(&w.viewer, &w.doc("d1"), Source::Envelope(&d1[..]))
+        .unwrap();
     let message = browser_message(&offer, PASSWORD);
     let moved = redeem(&w.door, &w.viewer, &w.doc("d2"), &message, &d2);
     assert_session_refused(&w, moved, RejectReason::WrongBinding, "session.wrong_binding");
@@ -487,7 +511,7 @@ fn an_allowed_redeem_spends_its_session_even_on_an_unreadable_envelope() {
     let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
     let offer = w
         .door
-        .issue_download(&w.viewer, &w.doc("d"), &envelope[..])
+        .issue_download(&w.viewer, &w.doc("d"), Source::Envelope(&envelope[..]))
         .unwrap();
     let message = browser_message(&offer, PASSWORD);
     let (garbage, out) = redeem(&w.door, &w.viewer, &w.doc("d"), &message, b"not an envelope");
@@ -509,7 +533,7 @@ fn a_session_of_another_suite_is_not_a_download_session() {
     let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
     let ours = w
         .door
-        .issue_download(&w.viewer, &w.doc("d"), &envelope[..])
+        .issue_download(&w.viewer, &w.doc("d"), Source::Envelope(&envelope[..]))
         .unwrap();
     let issuer = format!("{}/{}", w.viewer.tenant.as_str(), w.viewer.id.as_str());
     let request =
@@ -533,7 +557,7 @@ fn an_rsa_2048_download_end_to_end() {
     let envelope = w.encrypt(&w.owner, "d", b"over rsa").unwrap();
     let offer = w
         .door
-        .issue_download(&w.editor, &w.doc("d"), &envelope[..])
+        .issue_download(&w.editor, &w.doc("d"), Source::Envelope(&envelope[..]))
         .unwrap();
     assert_eq!(offer.suite, session::Suite::RsaOaep2048);
     assert_eq!(w.last().event.session, Some(SessionSpec::rsa_oaep_256(2048)));
@@ -647,7 +671,8 @@ fn a_session_suite_rule_denies_rsa_2048_offers() {
     );
     let envelope = w.encrypt(&w.owner, "d", b"x").unwrap();
     assert_denied(
-        w.door.issue_download(&w.owner, &w.doc("d"), &envelope[..]),
+        w.door
+            .issue_download(&w.owner, &w.doc("d"), Source::Envelope(&envelope[..])),
         Operation::Download,
     );
     let last = w.last();
@@ -900,7 +925,7 @@ fn tenant_roles_are_the_operators_and_take_effect_at_once() {
         Operation::ReadAudit,
     );
     // Her project role is untouched by tenant roles.
-    let tax_doc = Target::for_document(w.acme.clone(), tax, DocumentId::new("t").unwrap());
+    let tax_doc = DocumentRef::new(w.acme.clone(), tax, DocumentId::new("t").unwrap());
     w.door
         .encrypt(&carla, &tax_doc, b"t", &Context::new(), &pw(PASSWORD))
         .unwrap();
@@ -929,7 +954,7 @@ fn the_audit_trail_of_a_project_holds_only_that_project() {
     let w = world(fast_config());
     let benefits = project("benefits");
     w.door.create_project(&w.owner, &benefits, &pw(PASSWORD)).unwrap();
-    let other = Target::for_document(w.acme.clone(), benefits.clone(), DocumentId::new("b").unwrap());
+    let other = DocumentRef::new(w.acme.clone(), benefits.clone(), DocumentId::new("b").unwrap());
     w.door
         .encrypt(&w.owner, &other, b"b", &Context::new(), &pw(PASSWORD))
         .unwrap();
@@ -944,7 +969,10 @@ fn the_audit_trail_of_a_project_holds_only_that_project() {
         .collect();
     assert!(all.iter().any(|r| r.event.project.as_ref() == Some(&benefits)));
 
-    let trail = w.door.audit_trail(&w.auditor, &w.project_target()).unwrap();
+    let trail = w
+        .door
+        .audit_trail(&w.auditor, &w.project_target().into())
+        .unwrap();
     let trail: Vec<AuditEvent> = trail.into_iter().map(|r| r.event).collect();
     assert_eq!(trail, payroll_events);
 
@@ -1023,9 +1051,13 @@ fn an_unwritable_audit_trail_stops_every_operation() {
     let refused = w.encrypt(&w.editor, "e", b"not recorded");
     assert!(unrecorded(&refused), "{refused:?}");
     let mut out = Vec::new();
-    let refused = w
-        .door
-        .decrypt(&w.editor, &w.doc("d"), &envelope[..], &mut out, &pw(PASSWORD));
+    let refused = w.door.open_document(
+        &w.editor,
+        &w.doc("d"),
+        Source::Envelope(&envelope[..]),
+        &pw(PASSWORD),
+        &mut out,
+    );
     assert!(unrecorded(&refused), "{refused:?}");
     assert!(out.is_empty());
     // A denial that cannot be recorded is not reported as a plain denial.

@@ -206,9 +206,13 @@ fn a_member_removed_between_decision_and_release_gets_no_plaintext() {
         );
     });
     let mut out = Vec::new();
-    let refused = w
-        .door
-        .decrypt(&w.viewer, &w.doc("d"), &envelope[..], &mut out, &pw(PASSWORD));
+    let refused = w.door.open_document(
+        &w.viewer,
+        &w.doc("d"),
+        Source::Envelope(&envelope[..]),
+        &pw(PASSWORD),
+        &mut out,
+    );
     assert_denied(refused, Operation::Decrypt);
     assert!(out.is_empty(), "plaintext left after the removal");
     // On file: the removal, then vera's read as denied, once, and nothing
@@ -303,10 +307,8 @@ fn a_document_stored_again_during_a_project_rewrap_is_not_overwritten() {
     assert_eq!(summary.failed.len(), 1);
     assert_eq!(summary.failed[0].reason.as_str(), "front-door.DocumentChanged");
     // The newer document stands, and nothing of the rewrap is left over.
-    let mut out = Vec::new();
-    w.door
-        .open_stored(&w.viewer, &w.doc("memo"), &mut out, &pw(PASSWORD))
-        .unwrap();
+    let (opened, out) = w.open_stored(&w.viewer, "memo", PASSWORD);
+    opened.unwrap();
     assert_eq!(out, b"second");
     assert_eq!(w.door.store().sweep_envelopes().unwrap(), 0);
 }
@@ -318,7 +320,7 @@ fn a_key_revoked_while_an_identity_open_is_in_flight_releases_nothing() {
     let identity = Identity::generate(KemAlgorithm::XWing).unwrap();
     let target = w.project_target();
     w.door
-        .register_public_key(&w.viewer, &target, identity.public_key())
+        .register_public_key(&w.viewer, &target.clone().into(), identity.public_key())
         .unwrap();
     w.door
         .grant_member_key(&w.owner, &target, &w.viewer, &pw(PASSWORD))
@@ -326,14 +328,18 @@ fn a_key_revoked_while_an_identity_open_is_in_flight_releases_nothing() {
     let envelope = w.encrypt(&w.editor, "memo", b"payroll").unwrap();
     // The viewer revokes its key on the other instance between this
     // open's decision (transaction 1) and its `started` record (2).
-    let (revoker, viewer, on) = (Arc::clone(&other), w.viewer.clone(), target.clone());
+    let (revoker, viewer, on) = (Arc::clone(&other), w.viewer.clone(), Target::from(&target));
     w.door.store().before(2, move || {
         revoker.revoke_public_key(&viewer, &on).unwrap();
     });
     let mut out = Vec::new();
-    let result = w
-        .door
-        .decrypt_with_identity(&w.viewer, &w.doc("memo"), &envelope[..], &mut out, &identity);
+    let result = w.door.open_document(
+        &w.viewer,
+        &w.doc("memo"),
+        Source::Envelope(&envelope[..]),
+        &identity,
+        &mut out,
+    );
     assert!(
         matches!(result, Err(FrontDoorError::Conflict { .. })),
         "{result:?}"

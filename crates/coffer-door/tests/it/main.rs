@@ -9,6 +9,7 @@
     reason = "a test fails by panicking"
 )]
 
+mod access_first;
 mod audit_scope;
 mod authentication;
 mod document_list;
@@ -19,6 +20,7 @@ mod front_door;
 mod instances;
 mod member_keys;
 mod operator_audit;
+mod password_offers;
 mod policy_report;
 mod serde_forms;
 mod stored_documents;

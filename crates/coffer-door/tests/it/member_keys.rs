@@ -29,7 +29,7 @@ fn open_with<S: Store>(
 ) -> Result<Vec<u8>, FrontDoorError> {
     let mut out = Vec::new();
     w.door
-        .open_stored_with_identity(who, &w.doc(id), &mut out, identity)?;
+        .open_document(who, &w.doc(id), Source::stored(), identity, &mut out)?;
     Ok(out)
 }
 
@@ -37,7 +37,7 @@ fn open_with<S: Store>(
 fn register<S: Store>(w: &World<S>, who: &Principal, algorithm: KemAlgorithm) -> Identity {
     let identity = Identity::generate(algorithm).unwrap();
     w.door
-        .register_public_key(who, &w.project_target(), identity.public_key())
+        .register_public_key(who, &w.project_target().into(), identity.public_key())
         .unwrap();
     identity
 }
@@ -191,7 +191,9 @@ fn a_revoked_or_replaced_key_loses_its_grants() {
     let ed = register(&w, &w.editor, KemAlgorithm::X25519);
     grant(&w, &w.editor).unwrap();
     store_doc(&w, "memo");
-    w.door.revoke_public_key(&w.editor, &w.project_target()).unwrap();
+    w.door
+        .revoke_public_key(&w.editor, &w.project_target().into())
+        .unwrap();
     assert!(grants_of(&w, &w.editor).is_empty());
     assert!(matches!(
         open_with(&w, &w.editor, "memo", &ed),
@@ -265,7 +267,7 @@ fn a_grant_moved_to_another_member_or_project_does_not_open() {
     // Public keys are public: vera registers ed's key as her own.
     let ed = register(&w, &w.editor, KemAlgorithm::X25519);
     w.door
-        .register_public_key(&w.viewer, &w.project_target(), ed.public_key())
+        .register_public_key(&w.viewer, &w.project_target().into(), ed.public_key())
         .unwrap();
     grant(&w, &w.editor).unwrap();
     store_doc(&w, "memo");
@@ -281,19 +283,20 @@ fn a_grant_moved_to_another_member_or_project_does_not_open() {
     w.door
         .create_project(&w.owner, &benefits, &pw("another password"))
         .unwrap();
-    let benefits_target = Target::for_project(w.acme.clone(), benefits.clone());
+    let benefits_target = ProjectRef::new(w.acme.clone(), benefits.clone());
     w.door
         .add_member(&w.owner, &benefits_target, &w.editor, Role::Editor)
         .unwrap();
     plant_grant(&w, &w.editor, &w.editor, &benefits);
-    let doc = Target::for_document(w.acme.clone(), benefits.clone(), DocumentId::new("memo").unwrap());
+    let doc = DocumentRef::new(w.acme.clone(), benefits.clone(), DocumentId::new("memo").unwrap());
     let source = Plaintext::new(SECRET, SECRET.len() as u64);
     w.door
         .store_document(&w.owner, &doc, source, &Context::new(), &pw("another password"))
         .unwrap();
     let mut out = Vec::new();
     assert!(matches!(
-        w.door.open_stored_with_identity(&w.editor, &doc, &mut out, &ed),
+        w.door
+            .open_document(&w.editor, &doc, Source::stored(), &ed, &mut out),
         Err(FrontDoorError::Keys(_))
     ));
     assert!(out.is_empty());
@@ -314,7 +317,7 @@ fn the_post_quantum_rule_refuses_x25519_registration_and_allows_xwing() {
     let before = w.records().len();
     let refused = w
         .door
-        .register_public_key(&w.editor, &w.project_target(), classical.public_key());
+        .register_public_key(&w.editor, &w.project_target().into(), classical.public_key());
     assert!(
         matches!(refused, Err(FrontDoorError::Denied { .. })),
         "{refused:?}"
@@ -378,7 +381,7 @@ fn the_fips_profile_blocks_both_recipient_algorithms() {
         let identity = Identity::generate(algorithm).unwrap();
         let result = w
             .door
-            .register_public_key(&w.editor, &w.project_target(), identity.public_key());
+            .register_public_key(&w.editor, &w.project_target().into(), identity.public_key());
         assert!(
             matches!(result, Err(FrontDoorError::Denied { .. })),
             "{algorithm}"

@@ -24,17 +24,6 @@ fn store<S: Store>(
         .store_document(who, &w.doc(id), source, &Context::new(), &pw(PASSWORD))
 }
 
-fn open_stored<S: Store>(
-    w: &World<S>,
-    who: &Principal,
-    id: &str,
-    password: &str,
-) -> (Result<Receipt, FrontDoorError>, Vec<u8>) {
-    let mut out = Vec::new();
-    let result = w.door.open_stored(who, &w.doc(id), &mut out, &pw(password));
-    (result, out)
-}
-
 fn stored_bytes<S: Store>(w: &World<S>, id: &EnvelopeId) -> Result<Vec<u8>, StoreError> {
     let mut bytes = Vec::new();
     w.door.store().read_envelope(id)?.read_to_end(&mut bytes).unwrap();
@@ -74,7 +63,7 @@ fn a_stored_document_is_listed_and_opens() {
     assert_eq!(w.last().event.operation, Operation::Encrypt);
     assert_eq!(listed(&w), std::slice::from_ref(&record));
 
-    let (receipt, out) = open_stored(&w, &w.viewer, "memo", PASSWORD);
+    let (receipt, out) = w.open_stored(&w.viewer, "memo", PASSWORD);
     assert_eq!(out, b"five!");
     assert_eq!(receipt.unwrap().plaintext_len, 5);
     // Started before the first byte, then the outcome, like any decrypt.
@@ -97,7 +86,7 @@ fn a_stored_document_is_listed_and_opens() {
         Err(StoreError::UnknownEnvelope { .. })
     ));
     assert_eq!(listed(&w), [again]);
-    assert_eq!(open_stored(&w, &w.viewer, "memo", PASSWORD).1, b"a longer memo");
+    assert_eq!(w.open_stored(&w.viewer, "memo", PASSWORD).1, b"a longer memo");
     assert_eq!(w.door.store().sweep_envelopes().unwrap(), 0);
 }
 
@@ -105,21 +94,28 @@ fn a_stored_document_is_listed_and_opens() {
 fn a_stored_document_downloads_through_a_browser_session() {
     let w = world(fast_config());
     store(&w, &w.editor, "report", &[9; 3000]).unwrap();
-    let offer = w.door.issue_stored_download(&w.viewer, &w.doc("report")).unwrap();
+    let offer = w
+        .door
+        .issue_download(&w.viewer, &w.doc("report"), Source::stored())
+        .unwrap();
     let message = browser_message(&offer, PASSWORD);
     let mut out = Vec::new();
     let receipt = w
         .door
-        .redeem_stored_download(&w.viewer, &w.doc("report"), &message, &mut out)
+        .open_document(&w.viewer, &w.doc("report"), Source::stored(), &message, &mut out)
         .unwrap();
     assert_eq!(out, vec![9; 3000]);
     assert_eq!((receipt.plaintext_len, receipt.key_version), (3000, 1));
     assert_eq!(w.last().event.operation, Operation::Download);
     // Single use, as any download session.
     let mut again = Vec::new();
-    let replay = w
-        .door
-        .redeem_stored_download(&w.viewer, &w.doc("report"), &message, &mut again);
+    let replay = w.door.open_document(
+        &w.viewer,
+        &w.doc("report"),
+        Source::stored(),
+        &message,
+        &mut again,
+    );
     assert!(matches!(replay, Err(FrontDoorError::SessionRejected(_))));
     assert!(again.is_empty());
 }
@@ -132,13 +128,17 @@ fn stored_downloads_are_decided_on_the_stored_envelope() {
     let at_most_16 = Rule::new(RuleId::new("at-most-16").unwrap(), Condition::MaxMessageSize(16));
     let policy = Policy::new(Enforcement::Enforce, vec![at_most_16]).unwrap();
     assert!(w.door.install_policy(&policy, &ops()).unwrap().is_clean());
-    assert!(w.door.issue_stored_download(&w.viewer, &w.doc("small")).is_ok());
+    assert!(w
+        .door
+        .issue_download(&w.viewer, &w.doc("small"), Source::stored())
+        .is_ok());
     assert_denied(
-        w.door.issue_stored_download(&w.viewer, &w.doc("large")),
+        w.door
+            .issue_download(&w.viewer, &w.doc("large"), Source::stored()),
         Operation::Download,
     );
     assert_eq!(w.last().event.sizes.plaintext, Some(100));
-    let (denied, out) = open_stored(&w, &w.viewer, "large", PASSWORD);
+    let (denied, out) = w.open_stored(&w.viewer, "large", PASSWORD);
     assert_denied(denied, Operation::Decrypt);
     assert!(out.is_empty());
 }
@@ -172,10 +172,10 @@ fn a_viewer_cannot_store_and_failed_calls_leave_nothing() {
     // Opening what was never stored: denied for a stranger (who learns
     // nothing), a recorded failure for a member.
     w.encrypt(&w.editor, "kept-by-caller", b"mine").unwrap();
-    let (denied, _) = open_stored(&w, &w.stranger, "kept-by-caller", PASSWORD);
+    let (denied, _) = w.open_stored(&w.stranger, "kept-by-caller", PASSWORD);
     assert_denied(denied, Operation::Decrypt);
     for id in ["kept-by-caller", "never"] {
-        let (missing, out) = open_stored(&w, &w.viewer, id, PASSWORD);
+        let (missing, out) = w.open_stored(&w.viewer, id, PASSWORD);
         assert!(
             matches!(missing, Err(FrontDoorError::NotStored(_))),
             "{missing:?}"
@@ -184,7 +184,8 @@ fn a_viewer_cannot_store_and_failed_calls_leave_nothing() {
         assert_eq!(reason_of(&w.last()), "front-door.NotStored");
     }
     assert!(matches!(
-        w.door.issue_stored_download(&w.viewer, &w.doc("never")),
+        w.door
+            .issue_download(&w.viewer, &w.doc("never"), Source::stored()),
         Err(FrontDoorError::NotStored(_))
     ));
 }
@@ -197,7 +198,7 @@ fn a_tampered_stored_envelope_is_refused_and_recorded() {
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     plant(&w, &record, &bytes);
-    let (result, out) = open_stored(&w, &w.viewer, "memo", PASSWORD);
+    let (result, out) = w.open_stored(&w.viewer, "memo", PASSWORD);
     assert!(out.is_empty(), "nothing of a tampered chunk is released");
     assert_crypto(result);
     assert!(reason_of(&w.last()).starts_with("crypto."));
@@ -270,7 +271,7 @@ fn rewrapping_a_project_moves_stored_documents_to_the_current_key() {
             stored_bytes(&w, &before.envelope.unwrap()),
             Err(StoreError::UnknownEnvelope { .. })
         ));
-        let (receipt, out) = open_stored(&w, &w.viewer, after.document.as_str(), PASSWORD);
+        let (receipt, out) = w.open_stored(&w.viewer, after.document.as_str(), PASSWORD);
         assert_eq!(receipt.unwrap().key_version, 2);
         assert_eq!(out.len() as u64, before.plaintext_size);
     }
@@ -311,7 +312,7 @@ fn rewrapping_after_a_password_change_needs_the_new_password() {
         .rewrap_project(&w.owner, &target, &pw(new), &mut |_| {})
         .unwrap();
     assert_eq!(summary.rewrapped.len(), 1);
-    let (receipt, out) = open_stored(&w, &w.viewer, "memo", new);
+    let (receipt, out) = w.open_stored(&w.viewer, "memo", new);
     assert_eq!(
         (receipt.unwrap().key_version, out),
         (2, b"before the change".to_vec())

@@ -147,12 +147,12 @@ fn a_large_document_streams_through_in_bounded_pieces_and_opens() {
     let mut check = Checking { at: 0 };
     let receipt = w
         .door
-        .decrypt(
+        .open_document(
             &w.viewer,
             &w.doc("big"),
-            &out.bytes[..],
-            &mut check,
+            Source::Envelope(&out.bytes[..]),
             &pw(PASSWORD),
+            &mut check,
         )
         .unwrap();
     assert_eq!(receipt.plaintext_len, len);

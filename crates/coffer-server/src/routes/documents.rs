@@ -11,13 +11,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use coffer_store::door::store::DocumentRecord;
-use coffer_store::door::Plaintext;
-use coffer_store::policy::{Context, DocumentId, ProjectId, Target};
+use coffer_store::door::{Plaintext, Source};
+use coffer_store::policy::{Context, DocumentId, DocumentRef, ProjectId, ProjectRef};
 use coffer_store::session::{ClientMessage, Offer, MAX_MESSAGE_JSON_LEN};
 use futures_util::{Stream, StreamExt};
 
 use super::extract::{Body, Path};
-use super::sessions::redeem_password;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,14 +30,14 @@ pub(crate) async fn list(
 ) -> Result<Json<Vec<DocumentRecord>>, ApiError> {
     state
         .blocking(move |inner| {
-            let target = Target::for_project(caller.principal.tenant.clone(), project);
+            let target = ProjectRef::new(caller.principal.tenant.clone(), project);
             inner.door.list_documents(&caller.principal, &target).map(Json)
         })
         .await
 }
 
-fn document_target(caller: &Caller, project: ProjectId, document: DocumentId) -> Target {
-    Target::for_document(caller.principal.tenant.clone(), project, document)
+fn document_target(caller: &Caller, project: ProjectId, document: DocumentId) -> DocumentRef {
+    DocumentRef::new(caller.principal.tenant.clone(), project, document)
 }
 
 /// The longest first line of an upload: a session message and its newline.
@@ -144,12 +143,11 @@ pub(crate) async fn upload(
     let stored = state
         .transfer(permit, move |inner| {
             let actor = &caller.principal;
-            let password = redeem_password(inner, actor, &project, &message)?;
             let target = document_target(&caller, project, document);
             let plaintext = Plaintext::new(BufReader::with_capacity(CHUNK, reader), size);
             inner
                 .door
-                .store_document(actor, &target, plaintext, &Context::new(), &password)
+                .store_document(actor, &target, plaintext, &Context::new(), &message)
                 // A body that failed is the answer, whatever the front
                 // door made of the broken read.
                 .map_err(|error| watch.failure().map_or_else(|| error.into(), BodyFailure::answer))
@@ -171,7 +169,7 @@ pub(crate) async fn offer(
             let target = document_target(&caller, project, document);
             inner
                 .door
-                .issue_stored_download(&caller.principal, &target)
+                .issue_download(&caller.principal, &target, Source::stored())
                 .map(Json)
         })
         .await
@@ -193,7 +191,7 @@ pub(crate) async fn download(
         let target = document_target(&caller, project, document);
         inner
             .door
-            .redeem_stored_download(&caller.principal, &target, &message, out)
+            .open_document(&caller.principal, &target, Source::stored(), &message, out)
     })
     .await?;
     let headers = [

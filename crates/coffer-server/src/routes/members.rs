@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use coffer_store::policy::{Principal, PrincipalId, ProjectId, Role, Target};
+use coffer_store::policy::{Principal, PrincipalId, ProjectId, ProjectRef, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -19,10 +19,10 @@ pub(crate) struct AddMember {
 }
 
 /// The project and member of a path; members are of the caller's tenant.
-fn target_and_member(caller: &Caller, project: ProjectId, member: PrincipalId) -> (Target, Principal) {
+fn target_and_member(caller: &Caller, project: ProjectId, member: PrincipalId) -> (ProjectRef, Principal) {
     let tenant = caller.principal.tenant.clone();
     (
-        Target::for_project(tenant.clone(), project),
+        ProjectRef::new(tenant.clone(), project),
         Principal::new(tenant, member),
     )
 }

@@ -3,13 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use coffer_store::policy::{ProjectId, Target};
+use coffer_store::policy::{ProjectId, ProjectRef};
 use coffer_store::session::ClientMessage;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{Body, Path};
-use super::sessions::redeem_password;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -33,8 +32,9 @@ pub(crate) async fn create(
     state
         .blocking(move |inner| {
             let actor = &caller.principal;
-            let password = redeem_password(inner, actor, &request.project, &request.password)?;
-            inner.door.create_project(actor, &request.project, &password)?;
+            inner
+                .door
+                .create_project(actor, &request.project, &request.password)?;
             Ok::<_, ApiError>(())
         })
         .await?;
@@ -60,10 +60,10 @@ pub(crate) async fn change_password(
     state
         .blocking(move |inner| {
             let actor = &caller.principal;
-            let old = redeem_password(inner, actor, &project, &request.old)?;
-            let new = redeem_password(inner, actor, &project, &request.new)?;
-            let target = Target::for_project(actor.tenant.clone(), project);
-            inner.door.change_password(actor, &target, &old, &new)?;
+            let target = ProjectRef::new(actor.tenant.clone(), project);
+            inner
+                .door
+                .change_password(actor, &target, &request.old, &request.new)?;
             Ok::<_, ApiError>(())
         })
         .await?;
@@ -92,8 +92,9 @@ pub(crate) async fn rotate(
     state
         .blocking(move |inner| {
             let actor = &caller.principal;
-            let password = redeem_password(inner, actor, &project, &request.password)?;
-            let target = Target::for_project(actor.tenant.clone(), project);
+            let target = ProjectRef::new(actor.tenant.clone(), project);
+            // One message for both calls: redeemed once, by the door.
+            let password = inner.door.redeem_password(actor, &target, &request.password)?;
             let version = inner.door.rotate_key(actor, &target, &password)?;
             let summary = inner.door.rewrap_project(actor, &target, &password, &mut |p| {
                 tracing::debug!(done = p.documents_done, total = p.documents_total, "rewrapping");

@@ -8,29 +8,27 @@
 //! An offer is bound to its caller and project: issued to the principal
 //! (the session layer checks the issuer on redeem) with the binding
 //! `tenant/project/principal`, so a message made for one principal or
-//! project is refused for any other. Downloads use the front door's own
-//! download offers instead (bound to one document).
+//! project is refused for any other. The front door issues and redeems
+//! them ([`FrontDoor::issue_password_offer`], a session message given as a
+//! [`PasswordCredential`]): a refused message is recorded there as a
+//! failed authentication of the caller (`session.<code>`). Downloads use
+//! the front door's download offers instead (bound to one document).
+//!
+//! [`FrontDoor::issue_password_offer`]: coffer_store::door::FrontDoor::issue_password_offer
+//! [`PasswordCredential`]: coffer_store::door::PasswordCredential
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use coffer_store::keys::Password;
-use coffer_store::policy::{Principal, ProjectId, ReasonCode};
-use coffer_store::session::{ClientMessage, Expected, IssueRequest, KeyId, Offer};
+use coffer_store::policy::{ProjectId, ProjectRef};
+use coffer_store::session::{KeyId, Offer};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{Body, Path};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::state::{AppState, Inner};
-
-/// The session purpose of password offers.
-pub(crate) const PASSWORD_PURPOSE: &str = "project-password";
-
-fn binding(caller: &Principal, project: &ProjectId) -> String {
-    format!("{}/{}/{}", caller.tenant, project, caller.id)
-}
+use crate::state::AppState;
 
 /// `POST /api/v1/password-offers`: `{"project": "payroll"}`.
 #[derive(Debug, Deserialize)]
@@ -46,17 +44,12 @@ pub(crate) async fn password_offer(
     caller: Caller,
     Body(request): Body<OfferRequest>,
 ) -> Result<Json<Offer>, ApiError> {
-    let suite = state.inner().limits.session_suite;
     state
         .blocking(move |inner| {
-            let issue = IssueRequest::new(
-                suite,
-                PASSWORD_PURPOSE,
-                binding(&caller.principal, &request.project),
-                caller.principal.to_string(),
-            )
-            .tenant(caller.principal.tenant.as_str());
-            inner.door.sessions().issue(&issue).map(Json)
+            let project = ProjectRef::new(caller.principal.tenant.clone(), request.project);
+            Ok::<_, ApiError>(Json(
+                inner.door.issue_password_offer(&caller.principal, &project)?,
+            ))
         })
         .await
 }
@@ -87,37 +80,4 @@ pub(crate) async fn cancel(
         ));
     }
     Ok(Json(json!({ "cancelled": true })))
-}
-
-/// Redeems `message`, a password offer's session message for `caller` and
-/// `project`, into the password. Every refusal is the uniform
-/// `session_rejected` outward; its reason (`session.<code>`, for example
-/// `session.already_used`) is logged and recorded in the audit chain as a
-/// failed authentication of `caller`, as a refused API key is: a password
-/// session is the credential of the call it carries, and the call itself
-/// never reaches the front door to be recorded there.
-pub(crate) fn redeem_password(
-    inner: &Inner,
-    caller: &Principal,
-    project: &ProjectId,
-    message: &ClientMessage,
-) -> Result<Password, ApiError> {
-    let binding = binding(caller, project);
-    let issuer = caller.to_string();
-    let expected = Expected::new(PASSWORD_PURPOSE, &binding)
-        .issuer(&issuer)
-        .tenant(caller.tenant.as_str());
-    match inner.door.sessions().redeem(message, &expected) {
-        Ok(redeemed) => Ok(Password::from(redeemed.into_secret())),
-        Err(rejection) => {
-            let code = rejection.reason().code();
-            tracing::info!(reason = code, "password session refused");
-            let reason = ReasonCode::sanitized(&format!("session.{code}"));
-            if let Err(error) = inner.door.record_failed_authentication(caller, &reason) {
-                // The refusal stands either way.
-                tracing::error!(%error, "a refused password session could not be recorded");
-            }
-            Err(ApiError::session_rejected())
-        }
-    }
 }

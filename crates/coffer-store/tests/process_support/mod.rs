@@ -50,12 +50,12 @@ pub(crate) fn principal(name: &str) -> Principal {
     Principal::new(TenantId::new(TENANT).unwrap(), PrincipalId::new(name).unwrap())
 }
 
-pub(crate) fn project_target(project: &str) -> Target {
-    Target::for_project(TenantId::new(TENANT).unwrap(), ProjectId::new(project).unwrap())
+pub(crate) fn project_target(project: &str) -> ProjectRef {
+    ProjectRef::new(TenantId::new(TENANT).unwrap(), ProjectId::new(project).unwrap())
 }
 
-pub(crate) fn doc_target(project: &str, doc: &str) -> Target {
-    Target::for_document(
+pub(crate) fn doc_target(project: &str, doc: &str) -> DocumentRef {
+    DocumentRef::new(
         TenantId::new(TENANT).unwrap(),
         ProjectId::new(project).unwrap(),
         DocumentId::new(doc).unwrap(),
@@ -198,7 +198,7 @@ pub(crate) fn assert_consistent(snapshot: &Snapshot, records: &[AuditRecord], ba
                 replayed = None;
             }
         }
-        let stored = snapshot.membership.role(&eve, &project_target(p));
+        let stored = snapshot.membership.role(&eve, &project_target(p).into());
         assert_eq!(
             stored, replayed,
             "eve's role in {p} vs membership changes recorded"
@@ -332,8 +332,14 @@ pub(crate) fn run_child(dir: &Path, who: &str, seed: u64, limit: Option<u64>) {
                 let (q, doc, envelope) = &documents[rng.index(documents.len())];
                 let qpw = password(q, changes.get(q).copied().unwrap_or(0));
                 let mut out = Vec::new();
-                door.decrypt(&olga, &doc_target(q, doc), envelope.as_slice(), &mut out, &qpw)
-                    .unwrap();
+                door.open_document(
+                    &olga,
+                    &doc_target(q, doc),
+                    Source::Envelope(envelope.as_slice()),
+                    &qpw,
+                    &mut out,
+                )
+                .unwrap();
                 assert_eq!(out, doc.as_bytes());
                 ack(Operation::Decrypt, q, doc, "succeeded");
             }

@@ -54,12 +54,12 @@ pub(crate) fn door<B: Backend>(backend: &B) -> FrontDoor<B::S> {
         .unwrap()
 }
 
-pub(crate) fn project() -> Target {
-    Target::for_project(id(TenantId::new, "acme"), id(ProjectId::new, "payroll"))
+pub(crate) fn project() -> ProjectRef {
+    ProjectRef::new(id(TenantId::new, "acme"), id(ProjectId::new, "payroll"))
 }
 
-pub(crate) fn doc(name: &'static str) -> Target {
-    Target::for_document(
+pub(crate) fn doc(name: &'static str) -> DocumentRef {
+    DocumentRef::new(
         id(TenantId::new, "acme"),
         id(ProjectId::new, "payroll"),
         id(DocumentId::new, name),
@@ -74,7 +74,13 @@ pub(crate) fn read<S: Store>(
     password: &str,
 ) -> Result<(Vec<u8>, u32), FrontDoorError> {
     let mut out = Vec::new();
-    let receipt = door.decrypt(who, &doc(name), envelope, &mut out, &Password::new(password))?;
+    let receipt = door.open_document(
+        who,
+        &doc(name),
+        Source::Envelope(envelope),
+        &Password::new(password),
+        &mut out,
+    )?;
     Ok((out, receipt.key_version))
 }
 
@@ -85,10 +91,10 @@ pub(crate) fn download<S: Store>(
     envelope: &[u8],
     password: &str,
 ) -> Result<Vec<u8>, FrontDoorError> {
-    let offer = door.issue_download(who, &doc(name), envelope)?;
+    let offer = door.issue_download(who, &doc(name), Source::Envelope(envelope))?;
     let message = client::encrypt(&offer, password.as_bytes()).unwrap();
     let mut out = Vec::new();
-    door.redeem_download(who, &doc(name), &message, envelope, &mut out)?;
+    door.open_document(who, &doc(name), Source::Envelope(envelope), &message, &mut out)?;
     Ok(out)
 }
 

@@ -2,22 +2,9 @@
 //! restart with the same answers and the same audit chain; two front doors
 //! on one store see each other's changes at once; a tampered record stops
 //! the start.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/backends.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod backends;
-#[path = "support/door.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod door;
-#[path = "support/postgres.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod test_db;
+use crate::backends;
+use crate::door;
 
 use backends::{Backend, Postgres, Sqlite};
 use coffer_door::audit::{Outcome, VerifyFailure};
@@ -99,7 +86,7 @@ fn every_operation_survives_a_restart<B: Backend>(backend: &B) {
             &Context::new(),
             &Password::new(SECOND)
         )));
-        door.verify_audit(&audrey, &project()).unwrap();
+        door.verify_audit(&audrey, &project().into()).unwrap();
         head = door.verify_chain(None).unwrap();
         chain = door.store().chain_id();
         door.sessions().shutdown();
@@ -179,7 +166,7 @@ fn every_operation_survives_a_restart<B: Backend>(backend: &B) {
         .explain(
             &ed,
             Operation::Encrypt,
-            &doc("c"),
+            &doc("c").into(),
             &Attributes::envelope(EnvelopeSuite::ChaCha20Poly1305HkdfSha256, 1),
         )
         .unwrap();
@@ -198,7 +185,7 @@ fn every_operation_survives_a_restart<B: Backend>(backend: &B) {
     assert_eq!(records[usize::try_from(head.count).unwrap()].prev, head.hash);
     let now = door.verify_chain(Some(head)).unwrap();
     assert!(now.count > head.count);
-    let report = door.verify_audit(&audrey, &project()).unwrap();
+    let report = door.verify_audit(&audrey, &project().into()).unwrap();
     assert!(report.records > 0);
     door.sessions().shutdown();
 }
@@ -273,7 +260,7 @@ fn a_tampered_record_is_found_and_the_front_door_refuses_to_start() {
             &Context::new(),
             &Password::new(FIRST)
         )));
-        door.verify_audit(&olga, &project()).unwrap();
+        door.verify_audit(&olga, &project().into()).unwrap();
         let head = door.verify_chain(None).unwrap();
         // Make the denied attempt look like a success, behind the door's
         // back.
@@ -294,7 +281,7 @@ fn a_tampered_record_is_found_and_the_front_door_refuses_to_start() {
             )
             .unwrap();
         // Principals learn that the trail is broken, not where.
-        let refused = door.verify_audit(&olga, &project());
+        let refused = door.verify_audit(&olga, &project().into());
         assert!(matches!(refused, Err(FrontDoorError::TrailBroken)), "{refused:?}");
         // The operator learns where.
         let broken = door.verify_chain(None).unwrap_err();

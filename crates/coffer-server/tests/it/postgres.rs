@@ -13,10 +13,8 @@
     reason = "a test fails by panicking; the output is this program's report"
 )]
 
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "support/pg.rs"]
-mod pg;
+use crate::harness;
+use crate::pg;
 
 use axum::http::{Method, StatusCode};
 use coffer_server::{app, AppState, Limits, StoreArgs};

@@ -2,15 +2,8 @@
 //! keys are refused with 401 and each refusal is in the audit trail; the
 //! security headers on every kind of response. The failure limits are in
 //! `limits.rs`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};

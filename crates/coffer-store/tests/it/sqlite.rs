@@ -1,11 +1,5 @@
 //! What is particular to the SQLite store: the file's settings, schema
 //! versions, the audit key it belongs to, and key files.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
 use coffer_door::audit::AuditKey;
 use coffer_store::*;

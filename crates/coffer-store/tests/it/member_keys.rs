@@ -1,22 +1,9 @@
 //! Public-key members on SQLite and PostgreSQL: registered keys and grants
 //! survive a restart, identities still open stored documents after it, and
 //! a removal deletes the member's grant rows for good.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/backends.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod backends;
-#[path = "support/door.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod door;
-#[path = "support/postgres.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod test_db;
+use crate::backends;
+use crate::door;
 
 use backends::{Backend, Postgres, Sqlite};
 use coffer_door::keys::{Identity, KemAlgorithm, Password};
@@ -37,7 +24,7 @@ fn open_with<S: Store>(
     identity: &Identity,
 ) -> Result<Vec<u8>, FrontDoorError> {
     let mut out = Vec::new();
-    door.open_stored_with_identity(who, &doc("memo"), &mut out, identity)?;
+    door.open_document(who, &doc("memo"), Source::stored(), identity, &mut out)?;
     Ok(out)
 }
 
@@ -74,9 +61,9 @@ fn member_keys_survive_a_restart<B: Backend>(backend: &B) {
             .unwrap();
         door.add_member(&olga, &project(), &ed, Role::Editor).unwrap();
         door.add_member(&olga, &project(), &vera, Role::Viewer).unwrap();
-        door.register_public_key(&ed, &project(), ed_identity.public_key())
+        door.register_public_key(&ed, &project().into(), ed_identity.public_key())
             .unwrap();
-        door.register_public_key(&vera, &project(), vera_identity.public_key())
+        door.register_public_key(&vera, &project().into(), vera_identity.public_key())
             .unwrap();
         door.grant_member_key(&olga, &project(), &ed, &password).unwrap();
         door.grant_member_key(&olga, &project(), &vera, &password)

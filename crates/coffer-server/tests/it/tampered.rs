@@ -12,8 +12,7 @@
     reason = "a test fails by panicking; test sizes and byte values are small and fixed"
 )]
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

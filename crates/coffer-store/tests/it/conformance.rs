@@ -1,24 +1,11 @@
 //! The store conformance suite against [`MemoryStore`], [`SqliteStore`]
 //! and [`PostgresStore`] (each test in a fresh schema of the test database,
 //! skipped loudly without one outside CI).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/backends.rs"]
-mod backends;
-#[path = "support/envelope_suite.rs"]
-mod envelope_suite;
-#[path = "support/key_suite.rs"]
-mod key_suite;
-#[path = "support/suite.rs"]
-mod suite;
-#[path = "support/postgres.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod test_db;
+use crate::backends;
+use crate::envelope_suite;
+use crate::key_suite;
+use crate::suite;
 
 macro_rules! conformance {
     ($backend:ident, $make:expr) => {

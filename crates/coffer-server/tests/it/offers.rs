@@ -1,15 +1,8 @@
 //! Offers: a caller over its cap of live offers is told to slow down (429
 //! `too_many_offers` with `Retry-After`), never a server error, and can
 //! cancel an offer of its own to make room; nobody else can.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use axum::http::{Method, StatusCode};
 use coffer_store::session::Offer;

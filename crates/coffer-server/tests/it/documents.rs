@@ -1,14 +1,7 @@
 //! Documents through the API: upload, list, offers and downloads, with
 //! every refusal; rotation moves stored documents.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};

@@ -3,12 +3,6 @@
 //! caller's changes and records roll back alone, every caller that was
 //! answered `Ok` is durable, and the chain stays one linear chain. The
 //! same holds with group commit off.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -39,7 +33,7 @@ fn event(t: u64, n: u64) -> AuditEvent {
 
 #[derive(Debug)]
 enum Abort {
-    Store(#[allow(dead_code, reason = "each test module uses part of the shared fixtures")] StoreError),
+    Store(#[allow(dead_code, reason = "read only through Debug, in a failed assertion")] StoreError),
     Requested,
 }
 

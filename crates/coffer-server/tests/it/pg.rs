@@ -10,6 +10,11 @@
 /// The test database's URL with a fresh schema `<schema>_<pid>_<nanos>`
 /// first on its search path, or `None` (having said so) when there is
 /// none; `what` names the test in the message.
+#[allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a skipped test says so where the test runner shows it"
+)]
 pub(crate) fn database(schema: &str, what: &str) -> Option<String> {
     let Ok(url) = std::env::var("COFFER_TEST_POSTGRES_URL") else {
         if std::env::var("CI").as_deref() == Ok("true") {

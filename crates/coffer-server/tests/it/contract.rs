@@ -2,15 +2,8 @@
 //! documented status and code (405, 413, 415 and 422 included), ids a
 //! browser would rewrite are refused, and a project that does not exist
 //! is 403, as one the caller has no role in.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};

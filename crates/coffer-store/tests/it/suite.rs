@@ -11,7 +11,7 @@ use super::backends::{event, principal, project, tenant, Backend};
 #[derive(Debug)]
 pub(crate) enum Abort {
     // Read by the Debug output of a failed assertion.
-    Store(#[allow(dead_code, reason = "each test module uses part of the shared fixtures")] StoreError),
+    Store(#[allow(dead_code, reason = "read only through Debug, in a failed assertion")] StoreError),
     Requested,
 }
 

@@ -3,15 +3,8 @@
 //! full table does not track, the client address taken from a trusted
 //! proxy's header only, and the audit chain growing by a bounded number
 //! of records per source.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;

@@ -3,22 +3,10 @@
 //! and every record after it; tampering with any of them, or with the
 //! checkpoint itself, stops the start; an edit before the checkpoint is
 //! left to the operator's full verification.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/backends.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod backends;
-#[path = "support/door.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod door;
-#[path = "support/postgres.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod test_db;
+use crate::backends;
+use crate::door;
+use crate::test_db;
 
 use backends::{Backend, Postgres, Sqlite};
 use coffer_door::audit::{AuditError, VerifyError, VerifyFailure};

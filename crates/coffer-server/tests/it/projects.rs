@@ -1,14 +1,7 @@
 //! Projects, members, password offers, password changes, rotation and the
 //! audit trail through the API: each endpoint's success and its refusals.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/harness.rs"]
-mod harness;
+use crate::harness;
 
 use axum::http::{Method, StatusCode};
 use harness::{harness, PASSWORD};

@@ -3,18 +3,9 @@
 //! the same database; and a database whose keys the service kept in its
 //! own table with its own migrations table (before schema version 6) keeps
 //! them when the store upgrades it.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
 
-#[path = "support/backends.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod backends;
-#[path = "support/postgres.rs"]
-mod test_db;
+use crate::backends;
+use crate::test_db;
 
 use backends::{Backend, Postgres, KEY};
 use coffer_door::audit::AuditKey;
