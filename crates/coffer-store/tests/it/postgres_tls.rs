@@ -6,19 +6,9 @@
 //! `localhost` and `127.0.0.1`) and on a unix socket, where PostgreSQL
 //! never speaks TLS (`COFFER_TEST_POSTGRES_URL`). Without them the tests
 //! skip loudly, except under CI, where they fail.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
-
-#[path = "support/postgres.rs"]
-#[allow(dead_code, reason = "each test module uses part of the shared fixtures")]
-mod test_db;
-
 use std::io::{Read, Write};
 
+use crate::test_db;
 use coffer_door::audit::AuditKey;
 use coffer_door::store::Store;
 use coffer_store::{OpenError, PostgresConnect, PostgresStore};

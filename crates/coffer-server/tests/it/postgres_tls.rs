@@ -4,8 +4,6 @@
 //! it works, and with a CA that did not issue the server's certificate
 //! (`COFFER_TEST_POSTGRES_OTHER_CA`) it is refused, saying why. Without
 //! those variables the test skips loudly, except under CI, where it fails.
-#![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
-
 use coffer_server::instance::{tag, InstanceClaim, InstanceError};
 use coffer_store::OpenError;
 
