@@ -61,7 +61,8 @@ pub struct StoreArgs {
     #[arg(long, global = true, env = "COFFER_DATA_DIR", default_value = "coffer-data")]
     pub data_dir: PathBuf,
     /// Keep the state in this PostgreSQL database instead of SQLite
-    /// (`postgresql://user@host/db`; unix sockets as `%2Frun%2Fpostgresql`).
+    /// (`postgresql://user@host/db`; unix sockets as `%2Frun%2Fpostgresql`;
+    /// TLS with the server verified: `?sslmode=verify-full&sslrootcert=CA-FILE`).
     #[arg(long, global = true, env = "COFFER_POSTGRES_URL")]
     pub postgres: Option<String>,
     /// Where the key files are (default: the data directory).

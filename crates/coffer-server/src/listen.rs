@@ -41,7 +41,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-pub use gate::Source;
 use gate::{Admission, Gate, Refusal};
 use watch::{Verdict, Watch, Watched};
 

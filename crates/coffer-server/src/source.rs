@@ -93,13 +93,37 @@ fn mask(address: IpAddr, prefix: u8) -> IpAddr {
     }
 }
 
-/// The address failures are counted under: an IPv4 address as it is, an
-/// IPv6 address by its /64 (one subscriber or host commonly holds a whole
-/// /64, so counting single IPv6 addresses would count nothing).
-pub fn counted(address: IpAddr) -> IpAddr {
-    match address.to_canonical() {
-        v4 @ IpAddr::V4(_) => v4,
-        v6 @ IpAddr::V6(_) => mask(v6, 64),
+/// Who a request or a connection is counted against, by the failure
+/// limits and the connection caps alike: an IPv4 address as it is, an IPv6
+/// address by its /64 (one subscriber or host commonly holds a whole /64,
+/// so counting single IPv6 addresses would count nothing and let one host
+/// take every slot). An IPv4-mapped IPv6 address counts as its IPv4
+/// address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Source(IpAddr);
+
+impl Source {
+    /// The source `address` is counted as.
+    pub fn of(address: IpAddr) -> Self {
+        match address.to_canonical() {
+            v4 @ IpAddr::V4(_) => Source(v4),
+            v6 @ IpAddr::V6(_) => Source(mask(v6, 64)),
+        }
+    }
+
+    /// The address standing for this source (an IPv6 /64 as its first
+    /// address).
+    pub fn address(self) -> IpAddr {
+        self.0
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => write!(f, "{v4}"),
+            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+        }
     }
 }
 
@@ -225,11 +249,28 @@ mod tests {
 
     #[test]
     fn ipv6_is_counted_per_64_and_ipv4_per_address() {
-        assert_eq!(counted(ip("2001:db8:1:2:3:4:5:6")), ip("2001:db8:1:2::"));
-        assert_eq!(counted(ip("2001:db8:1:2:ffff::1")), ip("2001:db8:1:2::"));
-        assert_ne!(counted(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
-        assert_eq!(counted(ip("192.0.2.1")), ip("192.0.2.1"));
-        assert_eq!(counted(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
+        let counted = |text: &str| Source::of(ip(text)).address();
+        assert_eq!(counted("2001:db8:1:2:3:4:5:6"), ip("2001:db8:1:2::"));
+        assert_eq!(counted("2001:db8:1:2:ffff::1"), ip("2001:db8:1:2::"));
+        assert_ne!(counted("2001:db8:1:3::1"), ip("2001:db8:1:2::"));
+        assert_eq!(counted("192.0.2.1"), ip("192.0.2.1"));
+        assert_eq!(counted("::ffff:192.0.2.1"), ip("192.0.2.1"));
+        assert_eq!(Source::of(ip("2001:db8:1:2::9")).to_string(), "2001:db8:1:2::/64");
+        assert_eq!(Source::of(ip("::ffff:192.0.2.1")).to_string(), "192.0.2.1");
+    }
+
+    #[test]
+    fn ipv6_sources_are_their_64_and_mapped_ipv4_is_ipv4() {
+        assert_eq!(
+            Source::of(ip("2001:db8:1:2:aaaa::1")),
+            Source::of(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        );
+        assert_ne!(
+            Source::of(ip("2001:db8:1:2::1")),
+            Source::of(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(Source::of(ip("::ffff:192.0.2.7")), Source::of(ip("192.0.2.7")));
+        assert_ne!(Source::of(ip("192.0.2.7")), Source::of(ip("192.0.2.8")));
     }
 
     #[test]

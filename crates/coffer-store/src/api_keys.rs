@@ -11,10 +11,10 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
 use coffer_door::store::StoreError;
-use postgres::NoTls;
 use r2d2_postgres::r2d2::Pool;
 use r2d2_postgres::PostgresConnectionManager;
 
+use crate::pg_connect::PostgresTls;
 use crate::postgres::executor::{Flags, PgConn};
 use crate::sql::{params, Executor, Row};
 use crate::sqlite::executor::SqliteConn;
@@ -87,7 +87,7 @@ pub struct ApiKeyTable(Engine);
 
 enum Engine {
     Sqlite(Mutex<rusqlite::Connection>),
-    Postgres(Pool<PostgresConnectionManager<NoTls>>),
+    Postgres(Pool<PostgresConnectionManager<PostgresTls>>),
 }
 
 impl fmt::Debug for ApiKeyTable {
@@ -104,7 +104,7 @@ impl ApiKeyTable {
         ApiKeyTable(Engine::Sqlite(Mutex::new(connection)))
     }
 
-    pub(crate) fn postgres(pool: Pool<PostgresConnectionManager<NoTls>>) -> Self {
+    pub(crate) fn postgres(pool: Pool<PostgresConnectionManager<PostgresTls>>) -> Self {
         ApiKeyTable(Engine::Postgres(pool))
     }
 

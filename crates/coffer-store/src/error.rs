@@ -38,6 +38,42 @@ pub enum OpenError {
         /// The cause.
         source: postgres::Error,
     },
+    /// The connection string asks for an `sslmode` that is not offered:
+    /// `require` and `verify-ca` would not check that the server is the
+    /// host named (use `verify-full`).
+    #[error("postgresql `sslmode={0}` is not offered: use `verify-full` with `sslrootcert`, or `disable`")]
+    SslMode(String),
+    /// `sslmode=verify-full` without `sslrootcert`: no CA to verify the
+    /// server against.
+    #[error(
+        "postgresql `sslmode=verify-full` needs `sslrootcert`, the file of the CA certificates to trust"
+    )]
+    RootCertMissing,
+    /// The `sslrootcert` file could not be read.
+    #[error("cannot read postgresql `sslrootcert` `{}`: {source}", .path.display())]
+    RootCert {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The `sslrootcert` file holds no certificate, a malformed one, or
+    /// is larger than 1 MiB.
+    #[error("postgresql `sslrootcert` `{}` holds no usable pem certificate", .path.display())]
+    RootCertEmpty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The TLS client could not be set up.
+    #[error("postgresql tls: {0}")]
+    TlsSetup(rustls::Error),
+    /// The PostgreSQL server's certificate was refused: not issued by a
+    /// CA of `sslrootcert`, not for the host connected to, expired, …
+    #[error("the postgresql server's certificate is refused: {reason}")]
+    ServerCertificate {
+        /// Why.
+        reason: rustls::CertificateError,
+    },
     /// The connection pool could not make a connection in time.
     #[error("postgresql connection pool: {0}")]
     Pool(String),
@@ -76,6 +112,15 @@ pub enum OpenError {
 impl OpenError {
     pub(crate) fn postgres(source: postgres::Error) -> Self {
         OpenError::Postgres { source }
+    }
+
+    /// A failed connection: [`OpenError::ServerCertificate`] when the
+    /// server's certificate was refused, [`OpenError::Postgres`] otherwise.
+    pub(crate) fn postgres_connect(source: postgres::Error) -> Self {
+        match crate::pg_connect::certificate_error(&source) {
+            Some(reason) => OpenError::ServerCertificate { reason },
+            None => OpenError::Postgres { source },
+        }
     }
 }
 

@@ -49,6 +49,7 @@ mod any;
 mod api_keys;
 mod error;
 mod key;
+mod pg_connect;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -68,5 +69,6 @@ pub use key::{
     create_key_file, load_key_env, load_key_file, load_or_create_key_file, load_or_create_secret_file,
     load_secret_file, random_secret,
 };
+pub use pg_connect::{PostgresConnect, PostgresTls};
 pub use sql::schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteOptions, SqliteStore, BUSY_TIMEOUT, DATABASE_FILE, DEFAULT_MAX_GROUP, ENVELOPE_DIR};

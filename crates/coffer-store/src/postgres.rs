@@ -12,11 +12,12 @@ use std::time::Duration;
 
 use coffer_door::audit::{AuditChain, AuditKey, ChainId};
 use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
-use postgres::{Client, Config, IsolationLevel, NoTls};
+use postgres::{Client, IsolationLevel};
 use r2d2_postgres::r2d2::{CustomizeConnection, Pool};
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::error::OpenError;
+use crate::pg_connect::{PostgresConnect, PostgresTls};
 use crate::sql;
 use crate::sql::transaction::SqlTransaction;
 use crate::ApiKeyTable;
@@ -37,7 +38,7 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many connections one store keeps open at most.
 pub const POOL_SIZE: u32 = 8;
 
-type Manager = PostgresConnectionManager<NoTls>;
+type Manager = PostgresConnectionManager<PostgresTls>;
 
 /// The front door's state in a PostgreSQL database, shared by any number
 /// of instances on any number of machines.
@@ -46,8 +47,10 @@ type Manager = PostgresConnectionManager<NoTls>;
 ///   crate accepts: a URL (`postgresql://user@host/database`, a unix
 ///   socket directory as a percent-encoded host:
 ///   `postgresql://coffer@%2Frun%2Fpostgresql/coffer`) or key=value pairs
-///   (`host=/run/postgresql user=coffer dbname=coffer`). No TLS: connect
-///   through a unix socket, a private network or a tunnel.
+///   (`host=/run/postgresql user=coffer dbname=coffer`). TLS with the
+///   server's certificate and host name verified by libpq's parameters
+///   `sslmode=verify-full` and `sslrootcert=FILE` ([`PostgresConnect`]);
+///   without them, no TLS (a unix socket, a private network or a tunnel).
 /// - Connections come from an r2d2 pool ([`POOL_SIZE`]).
 /// - Every transaction is `READ COMMITTED` and starts by locking the one
 ///   `state` row (`SELECT … FOR UPDATE`), which holds the state version and
@@ -102,7 +105,8 @@ impl PostgresStore {
     ///
     /// # Errors
     ///
-    /// [`OpenError::Url`], [`OpenError::Postgres`],
+    /// [`OpenError::Url`], the TLS settings refused ([`PostgresConnect::parse`]),
+    /// [`OpenError::ServerCertificate`], [`OpenError::Postgres`],
     /// [`OpenError::SchemaTooNew`] for a database of newer code,
     /// [`OpenError::ForeignAuditKey`] when the stored head does not verify
     /// under `key`.
@@ -130,18 +134,23 @@ impl PostgresStore {
     /// # Errors
     ///
     /// [`OpenError::SchemaName`] for a name that is not lower-case letters,
-    /// digits and `_`, [`OpenError::Url`], [`OpenError::Postgres`].
+    /// digits and `_`, [`OpenError::Url`], the TLS settings refused
+    /// ([`PostgresConnect::parse`]), [`OpenError::ServerCertificate`],
+    /// [`OpenError::Postgres`].
     pub fn create_schema(url: &str, schema: &str) -> Result<(), OpenError> {
         if !plain_identifier(schema) {
             return Err(OpenError::SchemaName(schema.to_owned()));
         }
-        let config: Config = url.parse().map_err(|source| OpenError::Url { source })?;
-        let mut client = config.connect(NoTls).map_err(OpenError::postgres)?;
+        let mut client = PostgresConnect::parse(url)?.connect()?;
         schema::create_schema(&mut client, schema).map_err(OpenError::postgres)
     }
 
     fn connect(url: &str, namespace: Option<&str>, key: AuditKey) -> Result<Self, OpenError> {
-        let config: Config = url.parse().map_err(|source| OpenError::Url { source })?;
+        let connect = PostgresConnect::parse(url)?;
+        // One connection before the pool's: a refusal (the server's
+        // certificate, say) is reported as itself, at once, not as a pool
+        // timing out.
+        drop(connect.connect()?);
         let mut sql = format!("SET lock_timeout = {};", LOCK_TIMEOUT.as_millis());
         if let Some(schema) = namespace {
             // Created, and checked by `plain_identifier`: nothing to quote.
@@ -152,7 +161,7 @@ impl PostgresStore {
             .min_idle(Some(1))
             .connection_timeout(LOCK_TIMEOUT)
             .connection_customizer(Box::new(Setup { sql }))
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(PostgresConnectionManager::new(connect.config, connect.tls))
             .map_err(|e| OpenError::Pool(e.to_string()))?;
         let mut client = pool.get().map_err(|e| OpenError::Pool(e.to_string()))?;
         schema::migrate(&mut client)?;

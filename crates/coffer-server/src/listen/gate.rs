@@ -1,35 +1,15 @@
 //! The connection caps: at most so many connections at once overall and
-//! per source, where a source is an IPv4 address or an IPv6 /64 (one
-//! host's allocation: counting each IPv6 address alone would let one
-//! host take every slot from its 2^64 addresses).
+//! per source, where a source is an IPv4 address or an IPv6 /64
+//! ([`Source`], the same count the failure limits use).
 //!
 //! The table holds an entry only while its source has a connection open,
 //! so it never has more entries than the overall cap.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Who a connection is counted against: an IPv4 address, or the /64 of an
-/// IPv6 one (an IPv4-mapped IPv6 address counts as its IPv4 address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Source(IpAddr);
-
-impl Source {
-    /// The source `address` is counted as.
-    pub fn of(address: IpAddr) -> Self {
-        match address {
-            IpAddr::V4(v4) => Source(IpAddr::V4(v4)),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Source(IpAddr::V4(v4)),
-                None => {
-                    let prefix = u128::from(v6) & !u128::from(u64::MAX);
-                    Source(IpAddr::V6(Ipv6Addr::from(prefix)))
-                }
-            },
-        }
-    }
-}
+use crate::source::Source;
 
 /// Why a connection was not admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,20 +99,6 @@ mod tests {
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()
-    }
-
-    #[test]
-    fn ipv6_sources_are_their_64_and_mapped_ipv4_is_ipv4() {
-        assert_eq!(
-            Source::of(ip("2001:db8:1:2:aaaa::1")),
-            Source::of(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
-        );
-        assert_ne!(
-            Source::of(ip("2001:db8:1:2::1")),
-            Source::of(ip("2001:db8:1:3::1"))
-        );
-        assert_eq!(Source::of(ip("::ffff:192.0.2.7")), Source::of(ip("192.0.2.7")));
-        assert_ne!(Source::of(ip("192.0.2.7")), Source::of(ip("192.0.2.8")));
     }
 
     #[test]

@@ -24,5 +24,6 @@ mod limits;
 mod offers;
 mod pg;
 mod postgres;
+mod postgres_tls;
 mod projects;
 mod tampered;

@@ -1,9 +1,10 @@
 //! [`PostgresSessionLock`]: a claim one process at a time may hold on a
 //! store in a PostgreSQL database.
 
-use postgres::{Client, Config, NoTls};
+use postgres::Client;
 
 use crate::error::OpenError;
+use crate::pg_connect::PostgresConnect;
 
 /// A session-level advisory lock on a connection of its own, keyed by the
 /// schema a connection to the database works in and a name: held until
@@ -28,10 +29,9 @@ impl PostgresSessionLock {
     ///
     /// # Errors
     ///
-    /// [`OpenError::Url`] or [`OpenError::Postgres`].
+    /// As [`PostgresConnect::parse`] and [`PostgresConnect::connect`].
     pub fn try_lock(url: &str, name: &str) -> Result<Option<Self>, OpenError> {
-        let config: Config = url.parse().map_err(|source| OpenError::Url { source })?;
-        let mut client = config.connect(NoTls).map_err(OpenError::postgres)?;
+        let mut client = PostgresConnect::parse(url)?.connect()?;
         let locked: bool = client
             .query_one(
                 "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || ':' || $1, 0))",

@@ -1,6 +1,7 @@
 //! Integration tests of coffer-store that run in this process: the
 //! conformance suite on memory, SQLite and PostgreSQL, restarts,
-//! checkpoints, group commit, public-key members and the API-key table.
+//! checkpoints, group commit, public-key members, the API-key table and
+//! TLS to PostgreSQL.
 //!
 //! One test binary (each file below is a module), so the suite links once.
 //! Tests that fork or kill child processes (`crash.rs`, `two_processes.rs`,
@@ -24,6 +25,7 @@ mod envelope_suite;
 mod group_commit;
 mod key_suite;
 mod member_keys;
+mod postgres_tls;
 mod restart;
 mod sqlite;
 mod suite;

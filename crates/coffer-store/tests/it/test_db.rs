@@ -12,7 +12,13 @@ pub(crate) const URL_VARIABLE: &str = "COFFER_TEST_POSTGRES_URL";
 /// stderr) on a developer's machine without one. Under CI (`CI=true`) a
 /// missing URL fails the test: the PostgreSQL tests never skip there.
 pub(crate) fn url() -> Option<String> {
-    if let Some(url) = std::env::var(URL_VARIABLE).ok().filter(|u| !u.is_empty()) {
+    setting(URL_VARIABLE)
+}
+
+/// The variable `name` (see [`url`]: required under CI, a loud skip
+/// elsewhere).
+pub(crate) fn setting(name: &str) -> Option<String> {
+    if let Some(url) = std::env::var(name).ok().filter(|u| !u.is_empty()) {
         return Some(url);
     }
     let test = std::thread::current()
@@ -21,14 +27,14 @@ pub(crate) fn url() -> Option<String> {
         .to_owned();
     assert!(
         std::env::var("CI").map_or(true, |ci| ci != "true"),
-        "{test}: `{URL_VARIABLE}` is not set, and under CI the PostgreSQL tests must run \
+        "{test}: `{name}` is not set, and under CI the PostgreSQL tests must run \
          (`.ci/run` starts a cluster with `.ci/postgres.sh start`)"
     );
     // Straight to the process's stderr, past the test harness's capture,
     // so the skip shows in a passing run.
     let _ = writeln!(
         std::io::stderr(),
-        "SKIPPED {test}: `{URL_VARIABLE}` is not set. To run the PostgreSQL tests, start a \
+        "SKIPPED {test}: `{name}` is not set. To run the PostgreSQL tests, start a \
          throwaway cluster: `eval \"$(.ci/postgres.sh start)\"` (stop it with `.ci/postgres.sh stop`)."
     );
     None
