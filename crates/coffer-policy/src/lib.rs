@@ -73,7 +73,7 @@ pub use rule::{
     Condition, ContextMatch, Enforcement, FipsProfile, MissingField, Rule, RuleStatus, Scope, ScopeLevel,
     Severity, Violation,
 };
-pub use simulate::{simulate, Change, Counts, Simulation};
+pub use simulate::{simulate, Counts, DecisionChange, Simulation};
 pub use suite::{envelope_suite_name, EnvelopeSuite, RecipientKem, SessionSpec, SessionSuite};
 pub use target::{DocumentRef, DocumentWithoutProject, ProjectRef, Target};
 pub use timestamp::{Timestamp, TimestampError};

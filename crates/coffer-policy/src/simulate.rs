@@ -30,7 +30,7 @@ impl Counts {
 
 /// A sample whose verdict differs between the two policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Change {
+pub struct DecisionChange {
     /// Position of the request in the samples.
     pub index: usize,
     /// Verdict under the current policy.
@@ -47,7 +47,7 @@ pub struct Simulation {
     /// Verdicts under the candidate policy.
     pub candidate: Counts,
     /// Every request whose verdict changes, in sample order.
-    pub changes: Vec<Change>,
+    pub changes: Vec<DecisionChange>,
 }
 
 /// Evaluates every sample under both policies (a dry run: nothing acts) and
@@ -87,7 +87,7 @@ pub fn simulate(current: &CompiledPolicy, candidate: &CompiledPolicy, samples: &
         report.current.add(before);
         report.candidate.add(after);
         if before != after {
-            report.changes.push(Change {
+            report.changes.push(DecisionChange {
                 index,
                 current: before,
                 candidate: after,

@@ -10,7 +10,7 @@
 //! failures. A source over its limit is still answered, but its further
 //! refusals are no longer recorded one by one: the audit chain grows by a
 //! bounded number of records per source and window, whatever the flood.
-//! Sources are counted by address, IPv6 by /64 ([`Source`]).
+//! Sources are counted by address, IPv6 by /64 ([`ClientSource`]).
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ use zeroize::Zeroizing;
 
 use crate::api_keys::ApiKeys;
 use crate::error::ApiError;
-use crate::source::Source;
+use crate::source::ClientSource;
 use crate::state::{AppState, Inner};
 
 /// The tenant and principal a refusal is recorded under when the token
@@ -84,8 +84,8 @@ fn limited(wait: Duration) -> ApiError {
 
 /// What a token is counted under: its key id and the source, or the
 /// source alone.
-fn limit_keys(token: Option<&str>, client: IpAddr) -> (Source, Option<(String, Source)>) {
-    let source = Source::of(client);
+fn limit_keys(token: Option<&str>, client: IpAddr) -> (ClientSource, Option<(String, ClientSource)>) {
+    let source = ClientSource::of(client);
     let pair = token
         .and_then(ApiKeys::key_id_of)
         .map(|id| (id.to_owned(), source));

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use coffer_store::door::FrontDoorError;
 use coffer_store::keys;
-use coffer_store::session::{IssueError, StoreError};
+use coffer_store::session::{IssueError, SessionStoreError};
 
 /// An API error: an HTTP status, a stable machine code the page matches
 /// on, and a message for people.
@@ -143,7 +143,7 @@ impl From<IssueError> for ApiError {
     /// service's (503 `busy`); anything else is internal.
     fn from(error: IssueError) -> Self {
         match error {
-            IssueError::Store(StoreError::QuotaExceeded { quota, .. }) => Self::new(
+            IssueError::Store(SessionStoreError::QuotaExceeded { quota, .. }) => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_offers",
                 format!(
@@ -151,13 +151,13 @@ impl From<IssueError> for ApiError {
                 ),
             )
             .retry_after(OFFER_RETRY),
-            IssueError::Store(StoreError::TenantFull { .. }) => Self::new(
+            IssueError::Store(SessionStoreError::TenantFull { .. }) => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_offers",
                 "the tenant has as many live offers as it may; use or cancel some, or wait for them to expire",
             )
             .retry_after(OFFER_RETRY),
-            IssueError::Store(StoreError::Full { .. }) | IssueError::Pool(_) => {
+            IssueError::Store(SessionStoreError::Full { .. }) | IssueError::Pool(_) => {
                 tracing::warn!(%error, "no offer could be issued");
                 crate::state::busy()
             }

@@ -43,7 +43,7 @@ pub use config::{Cli, Command, KeysCommand, ServeArgs, Service, StoreArgs};
 pub use error::ApiError;
 pub use limiter::{FailureLimiter, LimiterConfig};
 pub use page::OFFER_KEY_PATH;
-pub use source::{Cidr, ClientAddress, ForwardedHeader, Source};
+pub use source::{Cidr, ClientAddress, ClientSource, ForwardedHeader};
 pub use state::{AppState, Limits};
 pub use transfers::TransferLimits;
 

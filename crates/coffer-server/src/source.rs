@@ -100,14 +100,14 @@ fn mask(address: IpAddr, prefix: u8) -> IpAddr {
 /// take every slot). An IPv4-mapped IPv6 address counts as its IPv4
 /// address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Source(IpAddr);
+pub struct ClientSource(IpAddr);
 
-impl Source {
+impl ClientSource {
     /// The source `address` is counted as.
     pub fn of(address: IpAddr) -> Self {
         match address.to_canonical() {
-            v4 @ IpAddr::V4(_) => Source(v4),
-            v6 @ IpAddr::V6(_) => Source(mask(v6, 64)),
+            v4 @ IpAddr::V4(_) => ClientSource(v4),
+            v6 @ IpAddr::V6(_) => ClientSource(mask(v6, 64)),
         }
     }
 
@@ -118,7 +118,7 @@ impl Source {
     }
 }
 
-impl fmt::Display for Source {
+impl fmt::Display for ClientSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             IpAddr::V4(v4) => write!(f, "{v4}"),
@@ -249,28 +249,37 @@ mod tests {
 
     #[test]
     fn ipv6_is_counted_per_64_and_ipv4_per_address() {
-        let counted = |text: &str| Source::of(ip(text)).address();
+        let counted = |text: &str| ClientSource::of(ip(text)).address();
         assert_eq!(counted("2001:db8:1:2:3:4:5:6"), ip("2001:db8:1:2::"));
         assert_eq!(counted("2001:db8:1:2:ffff::1"), ip("2001:db8:1:2::"));
         assert_ne!(counted("2001:db8:1:3::1"), ip("2001:db8:1:2::"));
         assert_eq!(counted("192.0.2.1"), ip("192.0.2.1"));
         assert_eq!(counted("::ffff:192.0.2.1"), ip("192.0.2.1"));
-        assert_eq!(Source::of(ip("2001:db8:1:2::9")).to_string(), "2001:db8:1:2::/64");
-        assert_eq!(Source::of(ip("::ffff:192.0.2.1")).to_string(), "192.0.2.1");
+        assert_eq!(
+            ClientSource::of(ip("2001:db8:1:2::9")).to_string(),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(ClientSource::of(ip("::ffff:192.0.2.1")).to_string(), "192.0.2.1");
     }
 
     #[test]
     fn ipv6_sources_are_their_64_and_mapped_ipv4_is_ipv4() {
         assert_eq!(
-            Source::of(ip("2001:db8:1:2:aaaa::1")),
-            Source::of(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+            ClientSource::of(ip("2001:db8:1:2:aaaa::1")),
+            ClientSource::of(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
         );
         assert_ne!(
-            Source::of(ip("2001:db8:1:2::1")),
-            Source::of(ip("2001:db8:1:3::1"))
+            ClientSource::of(ip("2001:db8:1:2::1")),
+            ClientSource::of(ip("2001:db8:1:3::1"))
         );
-        assert_eq!(Source::of(ip("::ffff:192.0.2.7")), Source::of(ip("192.0.2.7")));
-        assert_ne!(Source::of(ip("192.0.2.7")), Source::of(ip("192.0.2.8")));
+        assert_eq!(
+            ClientSource::of(ip("::ffff:192.0.2.7")),
+            ClientSource::of(ip("192.0.2.7"))
+        );
+        assert_ne!(
+            ClientSource::of(ip("192.0.2.7")),
+            ClientSource::of(ip("192.0.2.8"))
+        );
     }
 
     #[test]

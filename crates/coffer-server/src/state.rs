@@ -9,7 +9,7 @@
 //! below tokio's blocking pool (512 threads by default): however many
 //! transfers run or stall, authentication and small calls find a thread.
 
-use crate::source::Source;
+use crate::source::ClientSource;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,11 +85,11 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     /// Failures per (key id, source): what stands between a key's secret
     /// and guessing from one place.
-    pub(crate) by_key: FailureLimiter<(String, Source)>,
+    pub(crate) by_key: FailureLimiter<(String, ClientSource)>,
     /// Failures per source, whatever the token: bounds what a source
     /// without a key id may try, and how many refusals of a source are
     /// recorded one by one.
-    pub(crate) by_source: FailureLimiter<Source>,
+    pub(crate) by_source: FailureLimiter<ClientSource>,
     pub(crate) transfers: Transfers,
     calls: Semaphore,
 }

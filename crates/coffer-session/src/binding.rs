@@ -5,7 +5,7 @@
 //! without `|`, so the string splits back into its parts one way only and two
 //! different (key, purpose, binding) triples never share a binding string.
 
-use crate::key_id::KeyId;
+use crate::key_id::SessionKeyId;
 
 /// The version prefix of every binding string.
 pub const BINDING_PREFIX: &str = "coffer-session/v1";
@@ -15,7 +15,7 @@ pub const MAX_PURPOSE_LEN: usize = 64;
 pub const MAX_BINDING_LEN: usize = 256;
 
 /// The binding string for a key, purpose and binding.
-pub fn binding_string(key_id: &KeyId, purpose: &str, binding: &str) -> String {
+pub fn binding_string(key_id: &SessionKeyId, purpose: &str, binding: &str) -> String {
     format!("{BINDING_PREFIX}|{key_id}|{purpose}|{binding}")
 }
 
@@ -81,7 +81,7 @@ mod tests {
 
     #[test]
     fn binding_string_layout() {
-        let id = KeyId::from_bytes([0; 16]);
+        let id = SessionKeyId::from_bytes([0; 16]);
         assert_eq!(
             binding_string(&id, "unlock", "doc-1"),
             "coffer-session/v1|AAAAAAAAAAAAAAAAAAAAAA|unlock|doc-1"

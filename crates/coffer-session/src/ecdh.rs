@@ -25,7 +25,7 @@ use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use zeroize::Zeroizing;
 
 use crate::codec;
-use crate::key_id::KeyId;
+use crate::key_id::SessionKeyId;
 use crate::oaep::DecryptError;
 use crate::offer::Jwk;
 
@@ -76,7 +76,7 @@ pub(crate) fn public_forms(point: &[u8]) -> Result<(Vec<u8>, Jwk), spki::der::Er
 /// The key and nonce both sides derive.
 fn derive(
     shared: &[u8],
-    key_id: &KeyId,
+    key_id: &SessionKeyId,
     info: &str,
 ) -> Result<Zeroizing<[u8; OKM_LEN]>, ring::error::Unspecified> {
     let mut okm = Zeroizing::new([0_u8; OKM_LEN]);
@@ -109,7 +109,7 @@ pub(crate) enum AgreeError {
 pub(crate) fn agree(
     private: EphemeralPrivateKey,
     peer_point: &[u8],
-    key_id: &KeyId,
+    key_id: &SessionKeyId,
     info: &str,
 ) -> Result<(LessSafeKey, Nonce), AgreeError> {
     let okm = agreement::agree_ephemeral(
@@ -130,7 +130,7 @@ pub(crate) fn agree(
 /// different key id or binding string, a modified ciphertext.
 pub fn open(
     private: EphemeralPrivateKey,
-    key_id: &KeyId,
+    key_id: &SessionKeyId,
     info: &str,
     message: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, DecryptError> {

@@ -2,12 +2,12 @@
 
 use crate::binding::{binding_string, check_fields, FieldError};
 use crate::clock::floor_to_second;
-use crate::key_id::KeyId;
+use crate::key_id::SessionKeyId;
 use crate::offer::{Offer, SignatureError, OFFER_VERSION};
 use crate::pending::{EphemeralKey, PendingSession, SessionMeta};
 use crate::pool::PoolError;
 use crate::service::SessionService;
-use crate::store::StoreError;
+use crate::store::SessionStoreError;
 use crate::suite::Suite;
 use crate::{codec, ecdh, oaep};
 
@@ -101,7 +101,7 @@ pub enum IssueError {
     /// The store or the tenant's share of it is full, or the issuer is over
     /// quota.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] SessionStoreError),
     /// No RSA key could be had.
     #[error(transparent)]
     Pool(#[from] PoolError),
@@ -152,7 +152,7 @@ impl SessionService {
         let now = self.clock.now();
         // Checked before a pooled key is spent on a request that cannot be stored.
         self.store.admit(issuer, tenant.as_deref(), now)?;
-        let key_id = KeyId::generate(self.config.instance, &self.rng).map_err(|_| IssueError::Key)?;
+        let key_id = SessionKeyId::generate(self.config.instance, &self.rng).map_err(|_| IssueError::Key)?;
         let (key, spki, jwk) = match suite.rsa_bits() {
             Some(bits) => {
                 let key = self.pool.take(bits)?;

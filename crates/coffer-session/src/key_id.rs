@@ -50,14 +50,14 @@ impl InstanceTag {
 ///
 /// Key ids are not secret; they name a key and salt the ECDH key derivation.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId([u8; KEY_ID_LEN]);
+pub struct SessionKeyId([u8; KEY_ID_LEN]);
 
 /// A key id string that is not 22 characters of unpadded base64url.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a session key id")]
-pub struct KeyIdError(String);
+pub struct SessionKeyIdError(String);
 
-impl KeyId {
+impl SessionKeyId {
     /// A fresh key id for `tag`; fails only if the system RNG does.
     pub(crate) fn generate(tag: InstanceTag, rng: &SystemRandom) -> Result<Self, ring::error::Unspecified> {
         let mut bytes = [0_u8; KEY_ID_LEN];
@@ -74,10 +74,10 @@ impl KeyId {
     /// Parses the 22-character base64url form.
     ///
     /// # Errors
-    /// [`KeyIdError`] when `text` is not exactly that (the echoed text is
+    /// [`SessionKeyIdError`] when `text` is not exactly that (the echoed text is
     /// truncated to 32 characters).
-    pub fn parse(text: &str) -> Result<Self, KeyIdError> {
-        let refuse = || KeyIdError(text.chars().take(32).collect());
+    pub fn parse(text: &str) -> Result<Self, SessionKeyIdError> {
+        let refuse = || SessionKeyIdError(text.chars().take(32).collect());
         if text.len() != 22 {
             return Err(refuse());
         }
@@ -99,25 +99,25 @@ impl KeyId {
     }
 }
 
-impl fmt::Display for KeyId {
+impl fmt::Display for SessionKeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&codec::encode_url(&self.0))
     }
 }
 
-impl fmt::Debug for KeyId {
+impl fmt::Debug for SessionKeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({self})")
+        write!(f, "SessionKeyId({self})")
     }
 }
 
-impl Serialize for KeyId {
+impl Serialize for SessionKeyId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
 }
 
-impl<'de> Deserialize<'de> for KeyId {
+impl<'de> Deserialize<'de> for SessionKeyId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         Self::parse(&text).map_err(serde::de::Error::custom)
@@ -132,13 +132,13 @@ mod tests {
     fn key_ids_start_with_the_instance_prefix() {
         let rng = SystemRandom::new();
         let tag = InstanceTag::from_number(0x00_0a_0b_0c).unwrap();
-        let id = KeyId::generate(tag, &rng).unwrap();
+        let id = SessionKeyId::generate(tag, &rng).unwrap();
         let text = id.to_string();
         assert_eq!(text.len(), 22);
         assert!(text.starts_with(&tag.prefix()));
         assert_eq!(id.instance(), tag);
-        assert_eq!(KeyId::parse(&text).unwrap(), id);
-        assert_ne!(KeyId::generate(tag, &rng).unwrap(), id);
+        assert_eq!(SessionKeyId::parse(&text).unwrap(), id);
+        assert_ne!(SessionKeyId::generate(tag, &rng).unwrap(), id);
     }
 
     #[test]
@@ -156,10 +156,10 @@ mod tests {
             "+AAAAAAAAAAAAAAAAAAAAA",
             "AAAAAAAAAAAAAAAAAAAAAB",
         ] {
-            assert!(KeyId::parse(text).is_err(), "{text}");
+            assert!(SessionKeyId::parse(text).is_err(), "{text}");
         }
         let long = "x".repeat(1000);
-        let err = KeyId::parse(&long).unwrap_err();
+        let err = SessionKeyId::parse(&long).unwrap_err();
         assert!(err.to_string().len() < 80);
     }
 }

@@ -12,7 +12,7 @@
 //! the audit trail.
 //!
 //! RSA keys come from a [`KeyPool`] filled by background threads; sessions
-//! wait in a [`SessionStore`] (by default the in-memory [`MemoryStore`])
+//! wait in a [`SessionStore`] (by default the in-memory [`MemorySessionStore`])
 //! with a TTL, capacity, per-tenant capacity and per-issuer quota.
 //! [`SessionService::redeem_and_unlock`] feeds the redeemed password straight
 //! into the key layer to unlock a password-sealed project key.
@@ -50,7 +50,7 @@ pub use binding::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use issue::{IssueError, IssueRequest, LabelMode, MAX_ISSUER_LEN, MAX_TENANT_LEN};
-pub use key_id::{InstanceTag, KeyId, KeyIdError, INSTANCE_TAG_LEN, KEY_ID_LEN};
+pub use key_id::{InstanceTag, SessionKeyId, SessionKeyIdError, INSTANCE_TAG_LEN, KEY_ID_LEN};
 pub use oaep::DecryptError;
 pub use offer::{Jwk, Offer, OfferSigner, SignatureError, OFFER_VERSION};
 pub use pending::{PendingSession, SessionMeta};
@@ -61,6 +61,6 @@ pub use redeem::{ClientMessage, Expected, Redeemed, MAX_MESSAGE_JSON_LEN};
 pub use reject::{RejectReason, Rejection};
 pub use secret::SessionSecret;
 pub use service::{ConfigError, SessionConfig, SessionService, SessionServiceBuilder};
-pub use store::{MemoryStore, SessionStore, StoreError, StoreLimits, StoreStats, Taken};
+pub use store::{MemorySessionStore, SessionStore, SessionStoreError, StoreLimits, StoreStats, Taken};
 pub use suite::{RsaBits, Suite, UnknownSuite, ECDH_MAX_SECRET_LEN};
 pub use unlock::{UnlockError, Unlocked};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub use self::jwk::Jwk;
 pub use self::sign::{OfferSigner, SignatureError};
 use crate::canonical::Encoder;
-use crate::key_id::KeyId;
+use crate::key_id::SessionKeyId;
 use crate::suite::Suite;
 
 /// The offer format version.
@@ -38,7 +38,7 @@ pub struct Offer {
     /// Offer format version ([`OFFER_VERSION`]).
     pub version: u8,
     /// The key to name when redeeming.
-    pub key_id: KeyId,
+    pub key_id: SessionKeyId,
     /// How to encrypt.
     pub suite: Suite,
     /// The public key as SubjectPublicKeyInfo DER, standard base64 (for

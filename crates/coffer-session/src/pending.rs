@@ -6,14 +6,14 @@ use std::time::SystemTime;
 use ring::agreement::EphemeralPrivateKey;
 use rsa::PrivateKey;
 
-use crate::key_id::KeyId;
+use crate::key_id::SessionKeyId;
 use crate::suite::Suite;
 
 /// Everything known about a session except its private key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionMeta {
     /// The key id.
-    pub key_id: KeyId,
+    pub key_id: SessionKeyId,
     /// The suite.
     pub suite: Suite,
     /// The purpose the session was issued for.

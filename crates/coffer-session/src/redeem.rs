@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, LenientError};
-use crate::key_id::KeyId;
+use crate::key_id::SessionKeyId;
 use crate::pending::{EphemeralKey, SessionMeta};
 use crate::reject::{RejectReason, Rejection};
 use crate::secret::SessionSecret;
@@ -171,7 +171,7 @@ impl SessionService {
     /// cancelled: false when there is no live session of that id, or it
     /// belongs to another issuer or tenant (then it is left alone, and the
     /// answer does not tell the two apart).
-    pub fn cancel(&self, key_id: &KeyId, issuer: &str, tenant: Option<&str>) -> bool {
+    pub fn cancel(&self, key_id: &SessionKeyId, issuer: &str, tenant: Option<&str>) -> bool {
         // Ownership is all `take` checks; purpose and binding do not matter
         // to a cancellation.
         let owner = Expected {
@@ -199,8 +199,8 @@ impl SessionService {
     /// key, a redeem by another principal, a malformed or oversized
     /// ciphertext, or a failed decryption.
     pub fn redeem(&self, message: &ClientMessage, expected: &Expected<'_>) -> Result<Redeemed, Rejection> {
-        let key_id =
-            KeyId::parse(&message.key_id).map_err(|_| Rejection::new(RejectReason::MalformedKeyId, None))?;
+        let key_id = SessionKeyId::parse(&message.key_id)
+            .map_err(|_| Rejection::new(RejectReason::MalformedKeyId, None))?;
         let reject = |reason| Rejection::new(reason, Some(key_id));
         if key_id.instance() != self.config.instance {
             return Err(reject(RejectReason::WrongInstance));

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::key_id::KeyId;
+use crate::key_id::SessionKeyId;
 
 /// Why a redeem was refused, for the audit trail. Never show it to the
 /// client: the [`Rejection`] Display is the same for every reason.
@@ -89,11 +89,11 @@ impl fmt::Display for RejectReason {
 #[error("the session could not be redeemed")]
 pub struct Rejection {
     reason: RejectReason,
-    key_id: Option<KeyId>,
+    key_id: Option<SessionKeyId>,
 }
 
 impl Rejection {
-    pub(crate) const fn new(reason: RejectReason, key_id: Option<KeyId>) -> Self {
+    pub(crate) const fn new(reason: RejectReason, key_id: Option<SessionKeyId>) -> Self {
         Self { reason, key_id }
     }
 
@@ -103,7 +103,7 @@ impl Rejection {
     }
 
     /// The key id the request named, when it parsed.
-    pub const fn key_id(&self) -> Option<KeyId> {
+    pub const fn key_id(&self) -> Option<SessionKeyId> {
         self.key_id
     }
 }

@@ -10,7 +10,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::key_id::InstanceTag;
 use crate::offer::OfferSigner;
 use crate::pool::{KeyPool, OsRsaKeyGenerator, PoolConfig, PoolError, RsaKeyGenerator};
-use crate::store::{MemoryStore, SessionStore, StoreLimits, StoreStats};
+use crate::store::{MemorySessionStore, SessionStore, StoreLimits, StoreStats};
 use crate::suite::Suite;
 
 /// Service configuration. `SessionConfig::default()` is the recommended
@@ -29,7 +29,7 @@ pub struct SessionConfig {
     /// their purpose and binding on the server side, but a ciphertext is not
     /// cryptographically tied to them.
     pub allow_unlabeled_rsa: bool,
-    /// Limits of the embedded [`MemoryStore`] (ignored when another store
+    /// Limits of the embedded [`MemorySessionStore`] (ignored when another store
     /// is supplied to the builder).
     pub store: StoreLimits,
     /// RSA key pool configuration.
@@ -178,7 +178,7 @@ impl SessionServiceBuilder {
         self
     }
 
-    /// Uses `store` instead of a [`MemoryStore`] with the configured limits.
+    /// Uses `store` instead of a [`MemorySessionStore`] with the configured limits.
     pub fn store(mut self, store: Arc<dyn SessionStore>) -> Self {
         self.store = Some(store);
         self
@@ -210,7 +210,7 @@ impl SessionServiceBuilder {
         }
         let store = self
             .store
-            .unwrap_or_else(|| Arc::new(MemoryStore::new(config.store)));
+            .unwrap_or_else(|| Arc::new(MemorySessionStore::new(config.store)));
         let pool = KeyPool::start(config.pool, self.generator)?;
         Ok(SessionService {
             config,

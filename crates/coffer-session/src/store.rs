@@ -5,8 +5,8 @@ mod memory;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-pub use self::memory::MemoryStore;
-use crate::key_id::KeyId;
+pub use self::memory::MemorySessionStore;
+use crate::key_id::SessionKeyId;
 use crate::pending::PendingSession;
 use crate::redeem::Expected;
 
@@ -22,16 +22,16 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     /// a pooled key.
     ///
     /// # Errors
-    /// [`StoreError::Full`], [`StoreError::TenantFull`] or
-    /// [`StoreError::QuotaExceeded`].
-    fn admit(&self, issuer: &str, tenant: Option<&str>, now: SystemTime) -> Result<(), StoreError>;
+    /// [`SessionStoreError::Full`], [`SessionStoreError::TenantFull`] or
+    /// [`SessionStoreError::QuotaExceeded`].
+    fn admit(&self, issuer: &str, tenant: Option<&str>, now: SystemTime) -> Result<(), SessionStoreError>;
 
     /// Stores `session` until it is taken or expires.
     ///
     /// # Errors
-    /// [`StoreError`] when over capacity or quota, or the key id is in use;
+    /// [`SessionStoreError`] when over capacity or quota, or the key id is in use;
     /// the session (and its key) is then dropped.
-    fn insert(&self, session: PendingSession, now: SystemTime) -> Result<(), StoreError>;
+    fn insert(&self, session: PendingSession, now: SystemTime) -> Result<(), SessionStoreError>;
 
     /// Removes the session named `key_id` and hands it over, or says why
     /// there is none. Expiry is the caller's check (the session is returned
@@ -41,7 +41,7 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     /// (another issuer or tenant) is neither removed nor returned: the
     /// answer is [`Taken::WrongIssuer`] and the session stays live for its
     /// own issuer.
-    fn take(&self, key_id: &KeyId, expected: &Expected<'_>, now: SystemTime) -> Taken;
+    fn take(&self, key_id: &SessionKeyId, expected: &Expected<'_>, now: SystemTime) -> Taken;
 
     /// Destroys expired sessions and forgets old tombstones; returns how
     /// many sessions were destroyed.
@@ -78,7 +78,7 @@ pub struct StoreStats {
 
 /// Why a session could not be stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
+pub enum SessionStoreError {
     /// The store holds `capacity` live sessions already.
     #[error("the session store is full ({capacity} sessions)")]
     Full {
@@ -104,10 +104,10 @@ pub enum StoreError {
     },
     /// The key id is already live or remembered (a random collision).
     #[error("key id `{0}` is already in use")]
-    DuplicateKeyId(KeyId),
+    DuplicateKeyId(SessionKeyId),
 }
 
-/// Limits of the [`MemoryStore`].
+/// Limits of the [`MemorySessionStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreLimits {
     /// Most live sessions at once (default 10 000).

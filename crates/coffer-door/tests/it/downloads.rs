@@ -7,7 +7,7 @@ use coffer_door::audit::Outcome;
 use coffer_door::envelope::Suite;
 use coffer_door::policy::*;
 use coffer_door::session::{
-    OnEmpty, PoolConfig, RejectReason, SessionConfig, SessionService, StoreError, StoreLimits,
+    OnEmpty, PoolConfig, RejectReason, SessionConfig, SessionService, SessionStoreError, StoreLimits,
 };
 use coffer_door::*;
 use door::Via::{Decrypt, Download};
@@ -186,7 +186,7 @@ fn one_tenant_cannot_fill_the_session_store_for_everyone() {
         matches!(
             &issued[2],
             Err(FrontDoorError::Issue(session::IssueError::Store(
-                StoreError::TenantFull { .. }
+                SessionStoreError::TenantFull { .. }
             )))
         ),
         "{:?}",

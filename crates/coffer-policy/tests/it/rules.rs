@@ -413,12 +413,12 @@ fn simulate_counts_and_reports_changes() {
     assert_eq!(
         report.changes,
         [
-            Change {
+            DecisionChange {
                 index: 1,
                 current: Verdict::Deny,
                 candidate: Verdict::AllowWithWarnings
             },
-            Change {
+            DecisionChange {
                 index: 2,
                 current: Verdict::Allow,
                 candidate: Verdict::Deny

@@ -1,6 +1,6 @@
 //! The connection caps: at most so many connections at once overall and
 //! per source, where a source is an IPv4 address or an IPv6 /64
-//! ([`Source`], the same count the failure limits use).
+//! ([`ClientSource`], the same count the failure limits use).
 //!
 //! The table holds an entry only while its source has a connection open,
 //! so it never has more entries than the overall cap.
@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::source::Source;
+use crate::source::ClientSource;
 
 /// Why a connection was not admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub(crate) enum Refusal {
 #[derive(Debug, Default)]
 struct Counts {
     total: usize,
-    by_source: HashMap<Source, usize>,
+    by_source: HashMap<ClientSource, usize>,
 }
 
 /// The caps and the connections open now.
@@ -38,7 +38,7 @@ pub(crate) struct Gate {
 /// One admitted connection; its slot is given back when dropped.
 #[derive(Debug)]
 pub(crate) struct Admission {
-    source: Source,
+    source: ClientSource,
     counts: Arc<Mutex<Counts>>,
 }
 
@@ -55,7 +55,7 @@ impl Gate {
 
     /// Admits a connection from `address`, or says which cap it hit.
     pub(crate) fn admit(&self, address: IpAddr) -> Result<Admission, Refusal> {
-        let source = Source::of(address);
+        let source = ClientSource::of(address);
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         if counts.total >= self.max_total {
             return Err(Refusal::Full);

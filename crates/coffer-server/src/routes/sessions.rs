@@ -21,7 +21,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use coffer_store::policy::{ProjectId, ProjectRef};
-use coffer_store::session::{KeyId, Offer};
+use coffer_store::session::{Offer, SessionKeyId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -63,7 +63,7 @@ pub(crate) async fn cancel(
     caller: Caller,
     Path(key_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let key_id = KeyId::parse(&key_id).map_err(|_| ApiError::bad_request("not an offer's key id"))?;
+    let key_id = SessionKeyId::parse(&key_id).map_err(|_| ApiError::bad_request("not an offer's key id"))?;
     let cancelled = state
         .blocking(move |inner| {
             let principal = &caller.principal;

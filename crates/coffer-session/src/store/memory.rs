@@ -4,8 +4,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
-use super::{SessionStore, StoreError, StoreLimits, StoreStats, Taken};
-use crate::key_id::KeyId;
+use super::{SessionStore, SessionStoreError, StoreLimits, StoreStats, Taken};
+use crate::key_id::SessionKeyId;
 use crate::pending::PendingSession;
 use crate::redeem::Expected;
 
@@ -25,14 +25,14 @@ enum Fate {
 
 #[derive(Debug, Default)]
 struct Inner {
-    live: HashMap<KeyId, PendingSession>,
-    live_by_expiry: BTreeSet<(SystemTime, KeyId)>,
+    live: HashMap<SessionKeyId, PendingSession>,
+    live_by_expiry: BTreeSet<(SystemTime, SessionKeyId)>,
     per_issuer: HashMap<IssuerKey, usize>,
     per_tenant: HashMap<String, usize>,
-    tombstones: HashMap<KeyId, Fate>,
+    tombstones: HashMap<SessionKeyId, Fate>,
     /// Forget time, then insertion order (ties under a coarse or manual
     /// clock must still evict the oldest first).
-    tombstones_by_forget: BTreeSet<(SystemTime, u64, KeyId)>,
+    tombstones_by_forget: BTreeSet<(SystemTime, u64, SessionKeyId)>,
     tombstone_seq: u64,
 }
 
@@ -44,12 +44,12 @@ struct Inner {
 /// expired, so the store never fills with dead keys even if nobody calls
 /// [`SessionStore::sweep`].
 #[derive(Debug)]
-pub struct MemoryStore {
+pub struct MemorySessionStore {
     limits: StoreLimits,
     inner: Mutex<Inner>,
 }
 
-impl MemoryStore {
+impl MemorySessionStore {
     /// An empty store with `limits`.
     pub fn new(limits: StoreLimits) -> Self {
         Self {
@@ -70,22 +70,27 @@ impl MemoryStore {
     }
 }
 
-impl Default for MemoryStore {
+impl Default for MemorySessionStore {
     fn default() -> Self {
         Self::new(StoreLimits::default())
     }
 }
 
 impl Inner {
-    fn check_room(&self, limits: &StoreLimits, issuer: &str, tenant: Option<&str>) -> Result<(), StoreError> {
+    fn check_room(
+        &self,
+        limits: &StoreLimits,
+        issuer: &str,
+        tenant: Option<&str>,
+    ) -> Result<(), SessionStoreError> {
         if self.live.len() >= limits.capacity {
-            return Err(StoreError::Full {
+            return Err(SessionStoreError::Full {
                 capacity: limits.capacity,
             });
         }
         if let Some(tenant) = tenant {
             if self.per_tenant.get(tenant).copied().unwrap_or(0) >= limits.per_tenant {
-                return Err(StoreError::TenantFull {
+                return Err(SessionStoreError::TenantFull {
                     tenant: tenant.to_owned(),
                     capacity: limits.per_tenant,
                 });
@@ -98,7 +103,7 @@ impl Inner {
             .unwrap_or(0)
             >= limits.per_issuer
         {
-            return Err(StoreError::QuotaExceeded {
+            return Err(SessionStoreError::QuotaExceeded {
                 issuer: issuer.to_owned(),
                 quota: limits.per_issuer,
             });
@@ -107,7 +112,7 @@ impl Inner {
     }
 
     /// Removes a live session and its index entries.
-    fn remove_live(&mut self, key_id: &KeyId) -> Option<PendingSession> {
+    fn remove_live(&mut self, key_id: &SessionKeyId) -> Option<PendingSession> {
         let session = self.live.remove(key_id)?;
         let meta = session.meta();
         self.live_by_expiry.remove(&(meta.expires_at, *key_id));
@@ -121,7 +126,7 @@ impl Inner {
         Some(session)
     }
 
-    fn remember(&mut self, limits: &StoreLimits, key_id: KeyId, fate: Fate, expires_at: SystemTime) {
+    fn remember(&mut self, limits: &StoreLimits, key_id: SessionKeyId, fate: Fate, expires_at: SystemTime) {
         if limits.remembered == 0 {
             return;
         }
@@ -175,15 +180,15 @@ where
     }
 }
 
-impl SessionStore for MemoryStore {
-    fn admit(&self, issuer: &str, tenant: Option<&str>, now: SystemTime) -> Result<(), StoreError> {
+impl SessionStore for MemorySessionStore {
+    fn admit(&self, issuer: &str, tenant: Option<&str>, now: SystemTime) -> Result<(), SessionStoreError> {
         let mut dead = Vec::new();
         let mut inner = self.lock();
         inner.expire(&self.limits, now, &mut dead);
         inner.check_room(&self.limits, issuer, tenant)
     }
 
-    fn insert(&self, session: PendingSession, now: SystemTime) -> Result<(), StoreError> {
+    fn insert(&self, session: PendingSession, now: SystemTime) -> Result<(), SessionStoreError> {
         let mut dead = Vec::new();
         let mut inner = self.lock();
         inner.expire(&self.limits, now, &mut dead);
@@ -191,7 +196,7 @@ impl SessionStore for MemoryStore {
         inner.check_room(&self.limits, &meta.issuer, meta.tenant.as_deref())?;
         let key_id = meta.key_id;
         if inner.live.contains_key(&key_id) || inner.tombstones.contains_key(&key_id) {
-            return Err(StoreError::DuplicateKeyId(key_id));
+            return Err(SessionStoreError::DuplicateKeyId(key_id));
         }
         inner.live_by_expiry.insert((meta.expires_at, key_id));
         *inner
@@ -205,7 +210,7 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
-    fn take(&self, key_id: &KeyId, expected: &Expected<'_>, _now: SystemTime) -> Taken {
+    fn take(&self, key_id: &SessionKeyId, expected: &Expected<'_>, _now: SystemTime) -> Taken {
         let mut inner = self.lock();
         // Checked under the same lock as the removal below.
         if let Some(session) = inner.live.get(key_id) {

@@ -3,7 +3,7 @@
 
 use crate::fixtures;
 
-use coffer_session::{client, ClientMessage, KeyId, RejectReason, SessionConfig, StoreLimits, Suite};
+use coffer_session::{client, ClientMessage, RejectReason, SessionConfig, SessionKeyId, StoreLimits, Suite};
 use fixtures::{expected, manual_clock, request, service_with, service_with_limits};
 use proptest::prelude::*;
 
@@ -18,7 +18,7 @@ proptest! {
         prop_assert!(service.redeem(&message, &expected()).is_err());
         // The real session is untouched unless the message named it.
         let honest = client::encrypt(&offer, b"pw").unwrap();
-        let named_it = KeyId::parse(&message.key_id).ok() == Some(offer.key_id);
+        let named_it = SessionKeyId::parse(&message.key_id).ok() == Some(offer.key_id);
         prop_assert_eq!(service.redeem(&honest, &expected()).is_ok(), !named_it);
     }
 
@@ -37,8 +37,8 @@ proptest! {
 
     #[test]
     fn key_id_text_round_trips(bytes in any::<[u8; 16]>()) {
-        let id = KeyId::from_bytes(bytes);
-        prop_assert_eq!(KeyId::parse(&id.to_string()).unwrap(), id);
+        let id = SessionKeyId::from_bytes(bytes);
+        prop_assert_eq!(SessionKeyId::parse(&id.to_string()).unwrap(), id);
     }
 }
 

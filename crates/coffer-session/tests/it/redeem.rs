@@ -9,8 +9,8 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use coffer_session::{
-    client, ClientMessage, Clock, Expected, InstanceTag, IssueError, IssueRequest, KeyId, OfferSigner,
-    RejectReason, SessionConfig, SessionService, SignatureError, StoreError, StoreLimits, Suite,
+    client, ClientMessage, Clock, Expected, InstanceTag, IssueError, IssueRequest, OfferSigner, RejectReason,
+    SessionConfig, SessionKeyId, SessionService, SessionStoreError, SignatureError, StoreLimits, Suite,
 };
 use fixtures::{expected, manual_clock, request, service_with, service_with_limits, BINDING, PURPOSE};
 
@@ -265,7 +265,7 @@ fn capacity_is_enforced_and_freed_by_redeem_and_expiry() {
         .collect();
     assert_eq!(
         service.issue(&request(Suite::EcdhP256)).unwrap_err(),
-        IssueError::Store(StoreError::Full { capacity: 3 })
+        IssueError::Store(SessionStoreError::Full { capacity: 3 })
     );
 
     let message = client::encrypt(&offers[0], b"pw").unwrap();
@@ -304,7 +304,7 @@ fn quota_is_per_issuer_and_checked_before_taking_a_pooled_key() {
     let refused = service.issue(&alice).unwrap_err();
     assert_eq!(
         refused,
-        IssueError::Store(StoreError::QuotaExceeded {
+        IssueError::Store(SessionStoreError::QuotaExceeded {
             issuer: "alice".into(),
             quota: 2
         })
@@ -417,7 +417,7 @@ fn one_tenant_cannot_fill_the_store_for_the_others() {
                 service
                     .issue(&from("acme", &format!("acme-{principal}"), suite))
                     .unwrap_err(),
-                IssueError::Store(StoreError::TenantFull {
+                IssueError::Store(SessionStoreError::TenantFull {
                     tenant: "acme".into(),
                     capacity: 6
                 })
@@ -457,7 +457,7 @@ fn one_tenant_cannot_fill_the_store_for_the_others() {
     service.issue(&from("globex", "acme-0", Suite::EcdhP256)).unwrap();
     assert!(matches!(
         service.issue(&from("globex", "acme-0", Suite::EcdhP256)),
-        Err(IssueError::Store(StoreError::QuotaExceeded { .. }))
+        Err(IssueError::Store(SessionStoreError::QuotaExceeded { .. }))
     ));
     assert_eq!(StoreLimits::default().per_tenant, 1_000);
 }
@@ -623,7 +623,7 @@ fn key_ids_are_checked_before_the_store() {
         let mut key_id = *offer.key_id.as_bytes();
         key_id[index] ^= flip;
         ClientMessage {
-            key_id: KeyId::from_bytes(key_id).to_string(),
+            key_id: SessionKeyId::from_bytes(key_id).to_string(),
             ..message.clone()
         }
     };
@@ -762,9 +762,9 @@ fn an_issuer_cancels_its_own_live_session_only() {
     let offer = service.issue(&alice).unwrap();
     assert!(matches!(
         service.issue(&alice),
-        Err(IssueError::Store(StoreError::QuotaExceeded { .. }))
+        Err(IssueError::Store(SessionStoreError::QuotaExceeded { .. }))
     ));
-    let key_id = KeyId::parse(&offer.key_id.to_string()).unwrap();
+    let key_id = SessionKeyId::parse(&offer.key_id.to_string()).unwrap();
     // Not by another issuer, nor by the same issuer name of another tenant.
     assert!(!service.cancel(&key_id, "mallory", Some("acme")));
     assert!(!service.cancel(&key_id, "alice", Some("other")));
