@@ -20,16 +20,16 @@ mod door;
 mod test_db;
 
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use backends::{Backend, Postgres};
 use coffer_door::audit::{AuditKey, Outcome};
 use coffer_door::keys::Password;
 use coffer_door::policy::*;
-use coffer_door::store::{EnvelopeId, StagedEnvelope, Store, StoreError, Transaction};
+use coffer_door::store::{Store, Transaction};
 use coffer_door::*;
 use coffer_store::{OpenError, PostgresStore, SCHEMA_VERSION};
+use coffer_testkit::Hooked;
 use door::*;
 
 /// Set in a child process to `schema/index`: the schema to work in and
@@ -121,62 +121,9 @@ fn only_sealed_keys_are_stored() {
     );
 }
 
-type Hook = Box<dyn FnOnce() + Send>;
-
-/// A [`PostgresStore`] handle that runs a hook just before a chosen
-/// transaction of its own: another front door's call, made to land
-/// between a call's decision and its commit.
-struct Hooked {
-    inner: PostgresStore,
-    countdown: AtomicUsize,
-    hook: Mutex<Option<Hook>>,
-}
-
-impl Hooked {
-    /// Runs `hook` before the `n`th transaction from now (1: the next).
-    fn before(&self, n: usize, hook: impl FnOnce() + Send + 'static) {
-        *self.hook.lock().unwrap() = Some(Box::new(hook));
-        self.countdown.store(n, Ordering::SeqCst);
-    }
-}
-
-impl Store for Hooked {
-    fn transaction<T, E: From<StoreError>>(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
-    ) -> Result<T, E> {
-        if self.countdown.fetch_sub(1, Ordering::SeqCst) == 1 {
-            if let Some(hook) = self.hook.lock().unwrap().take() {
-                hook();
-            }
-        }
-        self.inner.transaction(work)
-    }
-
-    fn chain_id(&self) -> audit::ChainId {
-        self.inner.chain_id()
-    }
-
-    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError> {
-        self.inner.stage_envelope()
-    }
-
-    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn std::io::Read + '_>, StoreError> {
-        self.inner.read_envelope(id)
-    }
-
-    fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
-        self.inner.release_envelope(id)
-    }
-
-    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
-        self.inner.sweep_envelopes()
-    }
-}
-
 /// Two front doors on the database with a project: the first plain, the
 /// second on a [`Hooked`] handle.
-fn two_doors(db: &Postgres) -> (Arc<FrontDoor<PostgresStore>>, FrontDoor<Hooked>) {
+fn two_doors(db: &Postgres) -> (Arc<FrontDoor<PostgresStore>>, FrontDoor<Hooked<PostgresStore>>) {
     let first = door(db);
     first
         .create_project(
@@ -185,11 +132,7 @@ fn two_doors(db: &Postgres) -> (Arc<FrontDoor<PostgresStore>>, FrontDoor<Hooked>
             &Password::new(FIRST),
         )
         .unwrap();
-    let hooked = Hooked {
-        inner: db.open(),
-        countdown: AtomicUsize::new(usize::MAX),
-        hook: Mutex::new(None),
-    };
+    let hooked = Hooked::new(db.open());
     let second = FrontDoor::open(fast_config(), hooked, sessions()).unwrap();
     (Arc::new(first), second)
 }

@@ -18,12 +18,18 @@
 //! ```
 #![forbid(unsafe_code)]
 
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
+
+use coffer_door::audit::ChainId;
 
 use coffer_door::keys::Password;
 use coffer_door::policy::{DocumentId, DocumentRef, Principal, PrincipalId, ProjectId, Role, TenantId};
 use coffer_door::session::{OnEmpty, PoolConfig, SessionConfig, SessionService, Suite};
-use coffer_door::{FrontDoor, FrontDoorConfig, Store};
+use coffer_door::store::{EnvelopeId, StagedEnvelope};
+use coffer_door::{FrontDoor, FrontDoorConfig, Store, StoreError, Transaction};
 
 /// The project password the fixtures use.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -115,5 +121,74 @@ pub fn bench_door<S: Store>(store: S) -> BenchDoor<S> {
             DocumentId::new("payslip").expect("a valid document id"),
         ),
         password,
+    }
+}
+
+/// What [`Hooked`] runs before its chosen transaction.
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// A handle on a store that runs a hook just before a chosen transaction of
+/// its own: another instance's call, made to land between a call's decision
+/// and its commit (the races of several front doors on one store).
+pub struct Hooked<S: Store> {
+    inner: S,
+    countdown: AtomicUsize,
+    hook: Mutex<Option<Hook>>,
+}
+
+impl<S: Store> std::fmt::Debug for Hooked<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooked").finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Hooked<S> {
+    /// `inner`, with no hook set.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            countdown: AtomicUsize::new(usize::MAX),
+            hook: Mutex::new(None),
+        }
+    }
+
+    /// Runs `hook` before the `n`th transaction from now (1: the next).
+    pub fn before(&self, n: usize, hook: impl FnOnce() + Send + 'static) {
+        *self.hook.lock().unwrap_or_else(PoisonError::into_inner) = Some(Box::new(hook));
+        self.countdown.store(n, Ordering::SeqCst);
+    }
+}
+
+impl<S: Store> Store for Hooked<S> {
+    fn transaction<T, E: From<StoreError>>(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if self.countdown.fetch_sub(1, Ordering::SeqCst) == 1 {
+            if let Some(hook) = self.hook.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                hook();
+            }
+        }
+        self.inner.transaction(work)
+    }
+
+    fn chain_id(&self) -> ChainId {
+        self.inner.chain_id()
+    }
+
+    fn stage_envelope(&self) -> Result<Box<dyn StagedEnvelope + '_>, StoreError> {
+        self.inner.stage_envelope()
+    }
+
+    fn read_envelope(&self, id: &EnvelopeId) -> Result<Box<dyn Read + '_>, StoreError> {
+        self.inner.read_envelope(id)
+    }
+
+    fn release_envelope(&self, id: &EnvelopeId) -> Result<bool, StoreError> {
+        self.inner.release_envelope(id)
+    }
+
+    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
+        self.inner.sweep_envelopes()
     }
 }

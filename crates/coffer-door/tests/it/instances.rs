@@ -6,80 +6,22 @@
 
 use crate::door;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use coffer_door::audit::Outcome;
 use coffer_door::policy::*;
-use coffer_door::store::{MemoryStore, Store, Transaction};
+use coffer_door::store::{MemoryStore, Store};
 use coffer_door::*;
+use coffer_testkit::Hooked;
 use door::Via::Decrypt;
 use door::*;
 
-type Hook = Box<dyn FnOnce() + Send>;
-
-/// A handle on a shared [`MemoryStore`] that runs a hook just before a
-/// chosen transaction of its own: another instance's call, made to land
-/// between a call's decision and its commit.
-struct Hooked {
-    inner: Arc<MemoryStore>,
-    countdown: std::sync::atomic::AtomicUsize,
-    hook: std::sync::Mutex<Option<Hook>>,
-}
-
-impl Hooked {
-    fn new(inner: Arc<MemoryStore>) -> Self {
-        Hooked {
-            inner,
-            countdown: std::sync::atomic::AtomicUsize::new(usize::MAX),
-            hook: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// Runs `hook` before the `n`th transaction from now (1: the next).
-    fn before(&self, n: usize, hook: impl FnOnce() + Send + 'static) {
-        *self.hook.lock().unwrap() = Some(Box::new(hook));
-        self.countdown.store(n, Ordering::SeqCst);
-    }
-}
-
-impl Store for Hooked {
-    fn transaction<T, E: From<StoreError>>(
-        &self,
-        work: &mut dyn FnMut(&mut dyn Transaction) -> Result<T, E>,
-    ) -> Result<T, E> {
-        if self.countdown.fetch_sub(1, Ordering::SeqCst) == 1 {
-            if let Some(hook) = self.hook.lock().unwrap().take() {
-                hook();
-            }
-        }
-        self.inner.transaction(work)
-    }
-
-    fn chain_id(&self) -> audit::ChainId {
-        self.inner.chain_id()
-    }
-
-    fn stage_envelope(&self) -> Result<Box<dyn store::StagedEnvelope + '_>, StoreError> {
-        self.inner.stage_envelope()
-    }
-
-    fn read_envelope(&self, id: &store::EnvelopeId) -> Result<Box<dyn std::io::Read + '_>, StoreError> {
-        self.inner.read_envelope(id)
-    }
-
-    fn release_envelope(&self, id: &store::EnvelopeId) -> Result<bool, StoreError> {
-        self.inner.release_envelope(id)
-    }
-
-    fn sweep_envelopes(&self) -> Result<u64, StoreError> {
-        self.inner.sweep_envelopes()
-    }
-}
-
 /// A world on a hooked handle, and a second front door (another
 /// instance) on the same store.
-fn two_instances() -> (World<Hooked>, Arc<FrontDoor<Arc<MemoryStore>>>) {
+/// One shared in-memory store, as two instances see it.
+type Shared = Arc<MemoryStore>;
+
+fn two_instances() -> (World<Hooked<Shared>>, Arc<FrontDoor<Shared>>) {
     let store = Arc::new(memory_store());
     let w = world_with(fast_config(), Policy::default(), Hooked::new(Arc::clone(&store)));
     let other = FrontDoor::open(fast_config(), store, sessions()).unwrap();
